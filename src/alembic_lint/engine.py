@@ -1,0 +1,129 @@
+"""Lint histories: read files, run the rules, resolve positions, sort the findings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from alembic_lint import graph as graph_mod
+from alembic_lint.diagnostics import Diagnostic, Location, Related
+from alembic_lint.model import Binding, History, Migration, Status, SyntaxProblem
+from alembic_lint.rules import Rule, registry
+
+Reader = Callable[[str], bytes]
+
+
+@dataclass
+class Result:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    histories: list[History] = field(default_factory=list)
+    files: int = 0
+
+
+def default_rules() -> list[Rule]:
+    return [rule() for rule in registry() if rule.default]
+
+
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def load_history(
+    name: str,
+    files: Sequence[Path | str],
+    *,
+    locations: Sequence[Path | str] = (),
+    reader: Reader = read_bytes,
+) -> History:
+    """Read and extract every file of one history (in Alembic's load order)."""
+    from alembic_lint import parse  # LibCST is imported only when a file is read
+
+    migrations = []
+    for file in files:
+        path = os.path.abspath(file)
+        try:
+            data = reader(path)
+        except OSError as exc:
+            migrations.append(_unreadable(path, exc))
+            continue
+        migrations.append(parse.read_migration(path, data))
+    return History(name, tuple(migrations), tuple(str(loc) for loc in locations))
+
+
+def _unreadable(path: str, exc: OSError) -> Migration:
+    reason = exc.strerror or str(exc)
+    return Migration(
+        path=path,
+        filename=os.path.basename(path),
+        revision=Binding("revision", Status.ABSENT),
+        down_revision=Binding("down_revision", Status.ABSENT),
+        branch_labels=Binding("branch_labels", Status.ABSENT),
+        depends_on=Binding("depends_on", Status.ABSENT),
+        syntax_error=SyntaxProblem(f"cannot read file: {reason}", -1),
+        spans=(),
+    )
+
+
+def check_history(
+    history: History,
+    rules: Iterable[Rule],
+    *,
+    reader: Reader = read_bytes,
+    only: Iterable[str] | None = None,
+) -> list[Diagnostic]:
+    """Run ``rules`` over one history; returns sorted diagnostics with resolved positions."""
+    graph = graph_mod.build(history)
+    found: list[Diagnostic] = []
+    for rule in rules:
+        found.extend(rule.check(history, graph))
+    if only is not None:
+        keep = {os.path.abspath(p) for p in only}
+        found = [d for d in found if d.location.path in keep]
+    return sorted(resolve_locations(found, history, reader))
+
+
+def resolve_locations(
+    diagnostics: Sequence[Diagnostic], history: History, reader: Reader
+) -> list[Diagnostic]:
+    """Fill in positions, parsing with position metadata only the files that need it."""
+    by_path = {m.path: m for m in history.migrations}
+    wanted = {
+        loc.path
+        for d in diagnostics
+        for loc in (d.location, *(r.location for r in d.related))
+        if loc.ref >= 0
+    }
+    resolved: dict[str, Migration] = {}
+    for path in wanted:
+        migration = by_path.get(path)
+        if migration is None:
+            continue
+        if migration.spans is not None:
+            resolved[path] = migration
+            continue
+        from alembic_lint import parse
+
+        try:
+            resolved[path] = parse.resolve_spans(migration, reader(path))
+        except OSError:
+            resolved[path] = replace(migration, spans=())
+    return [_resolve(d, resolved) for d in diagnostics]
+
+
+def _resolve(diagnostic: Diagnostic, resolved: Mapping[str, Migration]) -> Diagnostic:
+    def fix(loc: Location) -> Location:
+        if loc.ref < 0 or loc.path not in resolved:
+            return loc
+        span = resolved[loc.path].span(loc.ref)
+        return Location(loc.path, span.line, span.column, span.end_line, span.end_column)
+
+    if diagnostic.location.ref < 0 and all(r.location.ref < 0 for r in diagnostic.related):
+        return diagnostic
+    return replace(
+        diagnostic,
+        location=fix(diagnostic.location),
+        related=tuple(Related(fix(r.location), r.message) for r in diagnostic.related),
+    )

@@ -1,0 +1,249 @@
+"""The only module that imports networkx: a History -> heads, bases, merges, cycles.
+
+Semantics follow ``alembic.script.revision.RevisionMap`` exactly (ALEMBIC_FACTS section 3),
+including its quirks: the last-loaded file wins an id, duplicate ids stay in ``heads``,
+``depends_on`` edges do not remove a head, ``""`` is not a base.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+
+import networkx as nx
+
+from alembic_lint.model import Element, History, Migration, Status
+
+
+class RefKind(Enum):
+    MISSING = "missing"  # names nothing
+    LABEL = "label"  # a down_revision naming a branch label (Alembic: KeyError)
+    EMPTY = "empty"  # down_revision = "" (Alembic >= 1.13: KeyError: '')
+    NOT_STR = "not-str"  # an id that is not a string
+
+
+@dataclass(frozen=True, slots=True)
+class BadRef:
+    """A ``down_revision`` / ``depends_on`` element that does not name a revision."""
+
+    node: int  # index of the referring migration in the history
+    attribute: str  # "down_revision" or "depends_on"
+    element: Element
+    kind: RefKind
+
+
+@dataclass(frozen=True, slots=True)
+class LabelClash:
+    label: str
+    node: int  # the revision declaring it
+    other: int  # the revision (or id owner) that already has it
+    with_id: bool  # the label equals a revision id
+
+
+@dataclass
+class RevisionGraph:
+    history: History
+    #: parent -> child edges between migration indices; attribute ``kind`` is "down" or "depends".
+    dag: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    by_id: dict[str, int] = field(default_factory=dict)  # id -> winning (last-loaded) index
+    label_owner: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    bad_refs: list[BadRef] = field(default_factory=list)
+    label_clashes: list[LabelClash] = field(default_factory=list)
+    heads: tuple[int, ...] = ()  # Alembic's heads, load order (depends_on ignored)
+    real_heads: tuple[int, ...] = ()  # depends_on edges remove a head too
+    bases: tuple[int, ...] = ()
+    real_bases: tuple[int, ...] = ()
+    #: Revision ids or parents that only executing a file would tell (graph verdicts are partial).
+    uncertain: list[int] = field(default_factory=list)
+
+    @property
+    def migrations(self) -> tuple[Migration, ...]:
+        return self.history.migrations
+
+    def id_of(self, node: int) -> str:
+        rid = self.migrations[node].revision_id
+        return rid if rid is not None else "?"
+
+    def head_ids(self) -> list[str]:
+        return [self.id_of(n) for n in self.heads]
+
+    def base_ids(self) -> list[str]:
+        return [self.id_of(n) for n in self.bases]
+
+    @cached_property
+    def down_graph(self) -> nx.DiGraph:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.dag.nodes)
+        graph.add_edges_from(
+            (u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down"
+        )
+        return graph
+
+    @cached_property
+    def branch_points(self) -> tuple[int, ...]:
+        return tuple(n for n in self.down_graph if self.down_graph.out_degree(n) > 1)
+
+    @cached_property
+    def merge_points(self) -> tuple[int, ...]:
+        return tuple(
+            n
+            for n, m in enumerate(self.migrations)
+            if n in self.dag and m.down_revision.known and len(m.down_revision.elements) > 1
+        )
+
+    def ancestors(self, node: int) -> set[int]:
+        """Down-revision ancestors (depends_on not followed)."""
+        return set(nx.ancestors(self.down_graph, node))
+
+    def labels(self, node: int) -> frozenset[str]:
+        """Branch labels a revision carries: its own and those of all its ancestors.
+
+        A label whose value is unknown statically counts as a label of its own.
+        """
+        found: set[str] = set()
+        for n in self.ancestors(node) | {node}:
+            found.update(_own_labels(n, self.migrations[n]))
+        return frozenset(found)
+
+    def cycles(self) -> list[list[int]]:
+        """Strongly connected groups through down_revision and depends_on, self-loops included."""
+        simple = nx.DiGraph(self.dag)
+        result: list[list[int]] = []
+        for component in nx.strongly_connected_components(simple):
+            if len(component) > 1:
+                result.append(sorted(component))
+        for n, m in enumerate(self.migrations):
+            rid = m.revision_id
+            if rid is None:
+                continue
+            if rid in m.down_ids or rid in m.depends_ids:
+                result.append([n])
+        return sorted(result)
+
+    def nearest_common_ancestors(self, nodes: Iterable[int]) -> list[int]:
+        """The lowest revisions that are ancestors of every node (where the heads diverge)."""
+        common: set[int] | None = None
+        for node in nodes:
+            line = self.ancestors(node) | {node}
+            common = line if common is None else common & line
+        if not common:
+            return []
+        return sorted(c for c in common if not any(c in self.ancestors(o) for o in common - {c}))
+
+
+def _own_labels(node: int, migration: Migration) -> set[str]:
+    labels = migration.branch_labels
+    if labels.status is Status.UNRESOLVED:
+        return {f"<unresolved label of {migration.filename}>"}
+    return {str(v) for v in migration.label_ids}
+
+
+def build(history: History) -> RevisionGraph:
+    graph = RevisionGraph(history)
+    migrations = history.migrations
+    seen: dict[str, list[int]] = defaultdict(list)
+    for index, migration in enumerate(migrations):
+        rid = migration.revision_id
+        if rid is None or (migration.revision.known and not isinstance(migration.revision.value, str)):
+            graph.uncertain.append(index)
+            continue
+        if migration.down_revision.status is not Status.LITERAL:
+            graph.uncertain.append(index)
+        seen[rid].append(index)
+        graph.by_id[rid] = index  # the last-loaded file wins, as in Alembic
+        graph.dag.add_node(index)
+    graph.duplicates = {rid: nodes for rid, nodes in seen.items() if len(nodes) > 1}
+
+    _map_labels(graph)
+    nodes = list(graph.dag.nodes)  # load order
+
+    heads = dict.fromkeys(nodes)
+    real_heads = dict.fromkeys(nodes)
+    for child in graph.by_id.values():
+        migration = migrations[child]
+        for element in migration.down_revision.elements:
+            target = _resolve_down(graph, child, element)
+            if target is None:
+                continue
+            graph.dag.add_edge(target, child, kind="down")
+            heads.pop(target, None)
+            real_heads.pop(target, None)
+        for element in _effective_depends(migration):
+            target = _resolve_depends(graph, child, element)
+            if target is None:
+                continue
+            graph.dag.add_edge(target, child, kind="depends")
+            real_heads.pop(target, None)
+    # Losers of a duplicate id get no edges in Alembic, but their parents are still checked.
+    for rid, dupes in graph.duplicates.items():
+        for loser in dupes[:-1]:
+            for element in migrations[loser].down_revision.elements:
+                _resolve_down(graph, loser, element, record_only=True)
+
+    graph.heads = tuple(heads)
+    graph.real_heads = tuple(real_heads)
+    graph.bases = tuple(
+        n for n in nodes if migrations[n].down_revision.known and not migrations[n].down_ids
+    )
+    graph.real_bases = tuple(n for n in graph.bases if not migrations[n].depends_ids)
+    return graph
+
+
+def _map_labels(graph: RevisionGraph) -> None:
+    for index in graph.dag.nodes:
+        migration = graph.migrations[index]
+        for value in migration.label_ids:
+            label = str(value)
+            if label in graph.by_id:
+                graph.label_clashes.append(LabelClash(label, index, graph.by_id[label], True))
+            elif label in graph.label_owner:
+                graph.label_clashes.append(
+                    LabelClash(label, index, graph.label_owner[label], False)
+                )
+            else:
+                graph.label_owner[label] = index
+
+
+def _resolve_down(
+    graph: RevisionGraph, child: int, element: Element, *, record_only: bool = False
+) -> int | None:
+    value = element.value
+    kind: RefKind | None = None
+    target: int | None = None
+    if not isinstance(value, str):
+        kind = RefKind.NOT_STR
+    elif value in graph.by_id:
+        target = graph.by_id[value]
+    elif value in graph.label_owner:
+        kind = RefKind.LABEL
+    elif value == "":
+        kind = RefKind.EMPTY
+    else:
+        kind = RefKind.MISSING
+    if kind is not None:
+        graph.bad_refs.append(BadRef(child, "down_revision", element, kind))
+    return None if record_only else target
+
+
+def _effective_depends(migration: Migration) -> tuple[Element, ...]:
+    """Alembic ignores ``depends_on`` when it normalises to nothing or to ``""``."""
+    elements = migration.depends_on.elements
+    if len(elements) == 1 and elements[0].value == "":
+        return ()
+    return elements
+
+
+def _resolve_depends(graph: RevisionGraph, child: int, element: Element) -> int | None:
+    value = element.value
+    if isinstance(value, str):
+        if value in graph.by_id:
+            return graph.by_id[value]
+        if value in graph.label_owner:
+            return graph.label_owner[value]
+    kind = RefKind.NOT_STR if not isinstance(value, str) else RefKind.MISSING
+    graph.bad_refs.append(BadRef(child, "depends_on", element, kind))
+    return None

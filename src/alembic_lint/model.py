@@ -1,0 +1,195 @@
+"""Facts extracted from migration files: plain frozen data, no CST, no graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+#: The four module-level variables Alembic reads from a revision file.
+REVISION_VARS = ("revision", "down_revision", "branch_labels", "depends_on")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A 1-based source range; ``end_column`` is exclusive, columns count code points."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+#: Where a fact is when the file has no position information (never shown to users).
+NOWHERE = Span(1, 1, 1, 1)
+
+
+class Status(Enum):
+    """How a revision variable is bound at the end of the module body."""
+
+    LITERAL = "literal"  # a literal we know the value of
+    UNRESOLVED = "unresolved"  # bound, but only executing the module would tell the value
+    ABSENT = "absent"  # not bound at all (the module has no such attribute)
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One id inside a revision variable's value, with its own place in the source."""
+
+    value: object  # normally a str; kept raw so invalid values can be reported
+    ref: int
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """The last binding of one revision variable.
+
+    ``value`` is the Python value the module would bind (str, None, int, tuple, list,
+    frozenset...) when ``status`` is LITERAL. ``elements`` lists the ids it contains
+    after Alembic's ``to_tuple`` normalisation, each with a source reference.
+    """
+
+    name: str
+    status: Status
+    value: object = None
+    elements: tuple[Element, ...] = ()
+    reason: str = ""  # why it is unresolved, e.g. "a name (PARENT)"
+    ref: int = -1  # the assignment statement
+
+    @property
+    def known(self) -> bool:
+        return self.status is Status.LITERAL
+
+
+@dataclass(frozen=True, slots=True)
+class OpCall:
+    """A call to an Alembic operation inside ``upgrade()`` or ``downgrade()``."""
+
+    name: str  # "drop_table", "execute", ...
+    function: str  # "upgrade" or "downgrade"
+    batch: bool  # called on the target of ``with op.batch_alter_table(...) as b:``
+    keywords: tuple[tuple[str, object], ...]  # keyword -> literal value (``...`` if not literal)
+    star_kwargs: bool  # ``**kw`` present: any keyword may be there
+    sql: str | None  # the literal SQL of ``op.execute("...")`` / ``op.execute(text("..."))``
+    ref: int
+
+    def keyword(self, name: str, default: object = None) -> object:
+        for key, value in self.keywords:
+            if key == name:
+                return value
+        return default
+
+    def has_keyword(self, name: str) -> bool:
+        return any(key == name for key, _ in self.keywords)
+
+
+class Body(Enum):
+    """What a function body amounts to."""
+
+    EMPTY = "empty"  # pass, ..., docstring or comments only
+    NOT_IMPLEMENTED = "not-implemented"  # raises NotImplementedError: declared irreversible
+    CODE = "code"  # does something
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    body: Body
+    params: tuple[str, ...]
+    ref: int  # the ``def`` line
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The docstring's ``Revision ID:`` / ``Revises:`` lines (ignored by Alembic's graph)."""
+
+    revision_id: str | None = None
+    revision_id_ref: int = -1
+    revises: str | None = None
+    revises_ref: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxProblem:
+    message: str
+    ref: int
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """Everything the rules need to know about one file, without a CST."""
+
+    path: str  # absolute path
+    filename: str
+    revision: Binding
+    down_revision: Binding
+    branch_labels: Binding
+    depends_on: Binding
+    header: Header = Header()
+    functions: tuple[Function, ...] = ()
+    ops: tuple[OpCall, ...] = ()
+    syntax_error: SyntaxProblem | None = None
+    message: str = ""  # first line of the docstring
+    #: Positions of every ``ref`` (index = ref); None until resolved (see parse.resolve_spans).
+    spans: tuple[Span, ...] | None = field(default=None, compare=False)
+
+    def var(self, name: str) -> Binding:
+        binding: Binding = getattr(self, name)
+        return binding
+
+    def function(self, name: str) -> Function | None:
+        for func in self.functions:
+            if func.name == name:
+                return func
+        return None
+
+    def span(self, ref: int) -> Span:
+        if self.spans is None or not 0 <= ref < len(self.spans):
+            return NOWHERE
+        return self.spans[ref]
+
+    @property
+    def revision_id(self) -> str | None:
+        """The id Alembic would give this file, or None when it cannot be known statically."""
+        rev = self.revision
+        if rev.status is Status.LITERAL:
+            return rev.value if isinstance(rev.value, str) else None
+        if rev.status is Status.ABSENT and self.syntax_error is None:
+            return legacy_revision_id(self.filename)
+        return None
+
+    @property
+    def down_ids(self) -> tuple[object, ...]:
+        """``down_revision`` after Alembic's normalisation (empty for a base)."""
+        return tuple(e.value for e in self.down_revision.elements)
+
+    @property
+    def depends_ids(self) -> tuple[object, ...]:
+        return tuple(e.value for e in self.depends_on.elements)
+
+    @property
+    def label_ids(self) -> tuple[object, ...]:
+        return tuple(e.value for e in self.branch_labels.elements)
+
+
+def legacy_revision_id(filename: str) -> str | None:
+    """Alembic's pre-0.2 rule: a file without ``revision`` named ``<hex>.py`` gets that id."""
+    stem, dot, ext = filename.partition(".")
+    if ext == "py" and stem and all(c in "0123456789abcdef" for c in stem):
+        return stem
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """One revision history: the files of one script directory, in Alembic's load order."""
+
+    name: str  # what the user asked for (a versions directory or a config file)
+    migrations: tuple[Migration, ...]
+    locations: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[Migration]:
+        return iter(self.migrations)
+
+    def __len__(self) -> int:
+        return len(self.migrations)

@@ -1,0 +1,777 @@
+"""The only module that imports libcst: migration source bytes -> Migration facts."""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import io
+import re
+import tokenize
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from alembic_lint.model import (
+    REVISION_VARS,
+    Binding,
+    Body,
+    Element,
+    Function,
+    Header,
+    Migration,
+    OpCall,
+    Span,
+    Status,
+    SyntaxProblem,
+)
+
+#: A keyword argument whose value is not a literal.
+NOT_LITERAL = ...
+
+_FALSY_TESTS = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "None"}
+_TRUTHY_TESTS = {"True", "1"}
+_SQL_TEXT_FUNCS = {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
+_UPDOWN = ("upgrade", "downgrade")
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str
+    bom: bool
+
+
+class DecodeProblem(Exception):
+    def __init__(self, message: str, line: int, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def decode(data: bytes) -> Decoded:
+    """Decode source bytes the way Python's import system does (PEP 263 cookie, BOM)."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise DecodeProblem("file contains null bytes (binary file?)", line)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise DecodeProblem(str(exc).split(" (", 1)[0], exc.lineno or 1) from None
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        cookie = "" if encoding.startswith("utf-8") else f" ({encoding})"
+        raise DecodeProblem(
+            f"cannot decode byte 0x{data[exc.start]:02x} as {encoding}{cookie}: "
+            "not valid UTF-8 and no coding cookie"
+            if encoding.startswith("utf-8")
+            else f"cannot decode byte 0x{data[exc.start]:02x} with the declared coding {encoding}",
+            line,
+        ) from None
+    except LookupError:
+        raise DecodeProblem(f"unknown encoding in coding cookie: {encoding}", 1) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return Decoded(text, encoding, bom)
+
+
+def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migration:
+    """Extract the facts of one migration file without importing or executing it.
+
+    With ``positions=False`` (the fast path) facts carry reference numbers but no
+    spans; :func:`resolve_spans` computes them later for the files that need them.
+    """
+    filename = Path(path).name
+    try:
+        decoded = decode(data)
+    except DecodeProblem as problem:
+        return _fallback(path, filename, data.decode("latin-1"), problem.message, problem.line, 1)
+    try:
+        module = cst.parse_module(decoded.text)
+    except cst.ParserSyntaxError as exc:
+        message, line, column = _syntax_error_details(decoded.text, exc)
+        return _fallback(path, filename, decoded.text, message, line, column)
+    except RecursionError:
+        return _fallback(path, filename, decoded.text, "file is too deeply nested to parse", 1, 1)
+    return _Extractor(module, positions).migration(path, filename)
+
+
+def resolve_spans(migration: Migration, data: bytes) -> Migration:
+    """Return ``migration`` with the spans of all its facts, re-reading ``data`` with positions."""
+    if migration.spans is not None:
+        return migration
+    resolved = read_migration(migration.path, data, positions=True)
+    if resolved.spans is None or _facts(resolved) != _facts(migration):
+        # The content changed between the two reads; keep the facts we linted.
+        return replace(migration, spans=())
+    return replace(migration, spans=resolved.spans)
+
+
+def _facts(m: Migration) -> tuple[object, ...]:
+    return (m.revision, m.down_revision, m.branch_labels, m.depends_on, m.ops, m.functions)
+
+
+# --------------------------------------------------------------------------- syntax errors
+
+
+_LIBCST_POS = re.compile(r"error at (\d+):(\d+)")
+
+
+def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
+    # ast gives better messages (e.g. Python 2 print) and positions; it does not execute code.
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return (err.msg, err.lineno or 1, max(err.offset or 1, 1))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    match = _LIBCST_POS.search(exc.message)
+    if match:
+        return ("LibCST cannot parse this file", int(match.group(1)), int(match.group(2)) + 1)
+    return ("LibCST cannot parse this file", exc.raw_line, exc.raw_column + 1)
+
+
+# --------------------------------------------------------------------------- fallback
+
+_FALLBACK_ASSIGN = re.compile(
+    r"^(revision|down_revision|branch_labels|depends_on)\s*(?::[^=]*)?=(?!=)\s*(.*)$"
+)
+
+
+def _fallback(
+    path: str, filename: str, text: str, message: str, line: int, column: int
+) -> Migration:
+    """Recover the four revision variables line by line when the file cannot be parsed.
+
+    Only plain literals at column 0 are taken (``ast.literal_eval`` evaluates literals
+    and nothing else), so one Python 2 file does not turn into false missing parents.
+    """
+    spans: list[Span] = [Span(line, column, line, column + 1)]
+    bindings: dict[str, Binding] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        match = _FALLBACK_ASSIGN.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        name, rhs = match.group(1), match.group(2)
+        start = i
+        value_text = _strip_comment(rhs)
+        while _unbalanced(value_text) and i + 1 < len(lines):
+            i += 1
+            value_text += "\n" + _strip_comment(lines[i])
+        i += 1
+        ref = len(spans)
+        spans.append(Span(start + 1, 1, i, len(lines[i - 1]) + 1))
+        try:
+            value = ast.literal_eval(value_text.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            bindings[name] = Binding(name, Status.UNRESOLVED, reason="not a plain literal", ref=ref)
+            continue
+        elements = tuple(Element(v, ref) for v in _normalise(name, value))
+        bindings[name] = Binding(name, Status.LITERAL, value, elements, ref=ref)
+    return Migration(
+        path=path,
+        filename=filename,
+        **{n: bindings.get(n, Binding(n, Status.ABSENT)) for n in REVISION_VARS},  # type: ignore[arg-type]
+        syntax_error=SyntaxProblem(message, 0),
+        spans=tuple(spans),
+    )
+
+
+def _strip_comment(line: str) -> str:
+    # Good enough for literal revision values: ids never contain '#'.
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            return line[:index]
+    return line
+
+
+def _unbalanced(text: str) -> bool:
+    return sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}")
+
+
+def _normalise(name: str, value: object) -> tuple[object, ...]:
+    """The ids in a value after Alembic's ``util.to_tuple`` (``revision`` is taken as is)."""
+    if name == "revision":
+        return (value,)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple | list | frozenset | set | bytes):
+        return tuple(value)
+    return (value,)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+class _Unresolved(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _describe(node: cst.BaseExpression) -> str:
+    dotted = _dotted(node)
+    if dotted is not None:
+        return f"the name `{dotted}`"
+    if isinstance(node, cst.Call):
+        return "a function call"
+    if isinstance(node, cst.BinaryOperation):
+        return "a computed expression"
+    if isinstance(node, cst.FormattedString):
+        return "an f-string"
+    return f"a {type(node).__name__} expression"
+
+
+class _Extractor:
+    """One pass over a module; allocates a ref for every fact it records."""
+
+    def __init__(self, module: cst.Module, positions: bool) -> None:
+        self.module = module
+        self.pos: Callable[[cst.CSTNode], CodeRange] | None = None
+        if positions:
+            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+            table = wrapper.resolve(PositionProvider)
+            self.pos = table.__getitem__
+        self.spans: list[Span] = []
+        self.op_names: set[str] = {"op"}
+        self.op_modules: set[str] = set()  # names bound to the alembic package
+        self._count = 0
+
+    # -- refs
+
+    def ref(self, node: cst.CSTNode) -> int:
+        if self.pos is not None:
+            rng = self.pos(node)
+            self.spans.append(
+                Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+            )
+        return self._next()
+
+    def ref_span(self, compute: Callable[[], Span]) -> int:
+        if self.pos is not None:
+            self.spans.append(compute())
+        return self._next()
+
+    def _next(self) -> int:
+        self._count += 1
+        return self._count - 1
+
+    # -- module
+
+    def migration(self, path: str, filename: str) -> Migration:
+        bindings: dict[str, Binding] = {}
+        defs: dict[str, cst.FunctionDef] = {}
+        self._walk_module(self.module.body, bindings, defs, unconditional=True)
+        if "__getattr__" in defs:
+            for name in REVISION_VARS:
+                if name not in bindings:
+                    bindings[name] = Binding(
+                        name, Status.UNRESOLVED, reason="the module defines __getattr__"
+                    )
+        header, message = self._header()
+        functions: list[Function] = []
+        ops: list[OpCall] = []
+        for name in sorted(defs, key=lambda n: _def_order(n)):
+            role = _role(name)
+            if role is None:
+                continue
+            func = defs[name]
+            if name in _UPDOWN:
+                functions.append(self._function(name, func))
+            ops.extend(self._ops(role, func))
+        return Migration(
+            path=path,
+            filename=filename,
+            **{n: bindings.get(n, Binding(n, Status.ABSENT)) for n in REVISION_VARS},  # type: ignore[arg-type]
+            header=header,
+            functions=tuple(functions),
+            ops=tuple(ops),
+            message=message,
+            spans=tuple(self.spans) if self.pos is not None else None,
+        )
+
+    def _walk_module(
+        self,
+        body: Sequence[cst.BaseStatement | cst.BaseSmallStatement],
+        bindings: dict[str, Binding],
+        defs: dict[str, cst.FunctionDef],
+        *,
+        unconditional: bool,
+    ) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._small(small, bindings, unconditional)
+            elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in _FALSY_TESTS:
+                if stmt.orelse is not None:
+                    self._walk_else(stmt.orelse, bindings, defs, unconditional)
+            elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in _TRUTHY_TESTS:
+                self._walk_module(stmt.body.body, bindings, defs, unconditional=unconditional)
+            elif isinstance(stmt, cst.FunctionDef):
+                name = stmt.name.value
+                if unconditional:
+                    defs[name] = stmt
+                self._rebind(name, bindings, "a function definition", stmt)
+            elif isinstance(stmt, cst.ClassDef):
+                self._rebind(stmt.name.value, bindings, "a class definition", stmt)
+            else:
+                # if/try/for/while/with/match: whatever they bind depends on running them.
+                for name in _bound_names(stmt):
+                    self._rebind(name, bindings, f"assigned inside a `{_keyword(stmt)}` block", stmt)
+                if unconditional:
+                    # A def under try/if is most likely the one that runs; keep it.
+                    defs.update(_defined_functions(stmt))
+
+    def _walk_else(
+        self,
+        orelse: cst.If | cst.Else,
+        bindings: dict[str, Binding],
+        defs: dict[str, cst.FunctionDef],
+        unconditional: bool,
+    ) -> None:
+        if isinstance(orelse, cst.Else):
+            self._walk_module(orelse.body.body, bindings, defs, unconditional=unconditional)
+        else:
+            self._walk_module([orelse], bindings, defs, unconditional=unconditional)
+
+    def _rebind(
+        self, name: str, bindings: dict[str, Binding], reason: str, node: cst.CSTNode
+    ) -> None:
+        if name in REVISION_VARS:
+            bindings[name] = Binding(name, Status.UNRESOLVED, reason=reason, ref=self.ref(node))
+
+    def _small(
+        self, small: cst.BaseSmallStatement, bindings: dict[str, Binding], unconditional: bool
+    ) -> None:
+        if isinstance(small, cst.Assign):
+            if len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Tuple | cst.List):
+                self._unpack(small, small.targets[0].target, bindings)
+                return
+            for target in small.targets:
+                if isinstance(target.target, cst.Name) and target.target.value in REVISION_VARS:
+                    bindings[target.target.value] = self._binding(
+                        target.target.value, small.value, small
+                    )
+                elif isinstance(target.target, cst.Tuple | cst.List):
+                    for name in _names_in(target.target):
+                        self._rebind(name, bindings, "tuple unpacking", small)
+        elif isinstance(small, cst.AnnAssign):
+            if (
+                small.value is not None
+                and isinstance(small.target, cst.Name)
+                and small.target.value in REVISION_VARS
+            ):
+                bindings[small.target.value] = self._binding(small.target.value, small.value, small)
+        elif isinstance(small, cst.AugAssign):
+            if isinstance(small.target, cst.Name):
+                self._rebind(small.target.value, bindings, "an augmented assignment", small)
+        elif isinstance(small, cst.Del):
+            for name in _names_in(small.target):
+                if name in REVISION_VARS:
+                    bindings.pop(name, None)
+        elif isinstance(small, cst.ImportFrom):
+            self._import_from(small, bindings)
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                dotted = _dotted(alias.name)
+                asname = _alias_name(alias)
+                if dotted == "alembic.op" and asname:
+                    self.op_names.add(asname)
+                elif dotted is not None and dotted.split(".")[0] == "alembic" and not asname:
+                    self.op_modules.add("alembic")
+                bound = asname or (dotted or "").split(".")[0]
+                self._rebind(bound, bindings, "an import", small)
+        elif isinstance(small, cst.Expr):
+            if _mentions_globals(small.value):
+                for name in REVISION_VARS:
+                    self._rebind(name, bindings, "a `globals()` manipulation", small)
+
+    def _import_from(self, small: cst.ImportFrom, bindings: dict[str, Binding]) -> None:
+        module = _dotted(small.module) if small.module is not None else None
+        if isinstance(small.names, cst.ImportStar):
+            for name in REVISION_VARS:
+                self._rebind(name, bindings, f"`from {module} import *`", small)
+            return
+        for alias in small.names:
+            name = _dotted(alias.name) or ""
+            bound = _alias_name(alias) or name
+            if module == "alembic" and name == "op":
+                self.op_names.add(bound)
+            self._rebind(bound, bindings, f"imported from `{module or '.'}`", small)
+
+    def _unpack(
+        self, small: cst.Assign, target: cst.Tuple | cst.List, bindings: dict[str, Binding]
+    ) -> None:
+        names = [
+            el.value.value if isinstance(el.value, cst.Name) else None for el in target.elements
+        ]
+        value = small.value
+        if isinstance(value, cst.Tuple | cst.List) and len(value.elements) == len(names) and all(
+            not isinstance(el, cst.StarredElement) for el in value.elements
+        ):
+            for name, el in zip(names, value.elements, strict=True):
+                if name in REVISION_VARS:
+                    bindings[name] = self._binding(name, el.value, small)
+            return
+        for name in _names_in(target):
+            self._rebind(name, bindings, "tuple unpacking", small)
+
+    def _binding(self, name: str, value: cst.BaseExpression, stmt: cst.CSTNode) -> Binding:
+        ref = self.ref(stmt)
+        try:
+            literal, element_nodes = _literal(value, top=True)
+        except _Unresolved as exc:
+            return Binding(name, Status.UNRESOLVED, reason=exc.reason, ref=ref)
+        normalised = _normalise(name, literal)
+        if name == "revision" or len(element_nodes) != len(normalised):
+            elements = tuple(Element(v, self.ref(value)) for v in normalised)
+        else:
+            elements = tuple(
+                Element(v, self.ref(node)) for v, node in zip(normalised, element_nodes, strict=True)
+            )
+        return Binding(name, Status.LITERAL, literal, elements, ref=ref)
+
+    # -- docstring header
+
+    def _header(self) -> tuple[Header, str]:
+        body = self.module.body
+        if not body or not isinstance(body[0], cst.SimpleStatementLine):
+            return Header(), ""
+        first = body[0].body[0] if body[0].body else None
+        if not isinstance(first, cst.Expr) or not isinstance(first.value, cst.SimpleString):
+            return Header(), ""
+        node = first.value
+        try:
+            doc = node.evaluated_value
+        except Exception:  # noqa: BLE001 - a malformed literal simply has no header
+            return Header(), ""
+        if not isinstance(doc, str):
+            return Header(), ""
+        message = doc.strip().split("\n", 1)[0].strip()
+        raw_lines = node.value.split("\n")
+        found: dict[str, tuple[str, int]] = {}
+        for index, raw in enumerate(raw_lines):
+            for key in ("Revision ID:", "Revises:"):
+                col = raw.find(key)
+                if col == -1 or key in found or raw[:col].strip(" \t'\"rRuUbB") != "":
+                    continue
+                value = raw[col + len(key) :].strip()
+                if index == len(raw_lines) - 1:
+                    value = value.rstrip("'\"").strip()
+
+                def span(index: int = index, col: int = col, raw: str = raw) -> Span:
+                    assert self.pos is not None
+                    start = self.pos(node).start
+                    line = start.line + index
+                    column = (start.column if index == 0 else 0) + col + 1
+                    return Span(line, column, line, column + len(raw.rstrip()) - col)
+
+                found[key] = (value, self.ref_span(span))
+        rid = found.get("Revision ID:")
+        revises = found.get("Revises:")
+        return (
+            Header(
+                revision_id=rid[0] if rid else None,
+                revision_id_ref=rid[1] if rid else -1,
+                revises=revises[0] if revises else None,
+                revises_ref=revises[1] if revises else -1,
+            ),
+            message,
+        )
+
+    # -- functions
+
+    def _function(self, name: str, func: cst.FunctionDef) -> Function:
+        params = tuple(p.name.value for p in func.params.params) + tuple(
+            p.name.value for p in func.params.kwonly_params
+        )
+        ref = self.ref_span(lambda: self._def_span(func))
+        return Function(name, _body_kind(func), params, ref)
+
+    def _def_span(self, func: cst.FunctionDef) -> Span:
+        assert self.pos is not None
+        start = self.pos(func).start
+        name = self.pos(func.name).end
+        return Span(start.line, start.column + 1, name.line, name.column + 1)
+
+    def _ops(self, role: str, func: cst.FunctionDef) -> list[OpCall]:
+        names = set(self.op_names)
+        names.update(p.name.value for p in func.params.params if p.name.value == "op")
+        collector = _OpCollector(self, role, names)
+        func.body.visit(collector)
+        return collector.calls
+
+
+def _def_order(name: str) -> tuple[int, str]:
+    return (0 if name == "upgrade" else 1 if name == "downgrade" else 2, name)
+
+
+def _role(name: str) -> str | None:
+    for role in _UPDOWN:
+        if name == role or name.startswith(role + "_"):
+            return role
+    return None
+
+
+class _OpCollector(cst.CSTVisitor):
+    def __init__(self, extractor: _Extractor, role: str, op_names: set[str]) -> None:
+        super().__init__()
+        self.extractor = extractor
+        self.role = role
+        self.op_names = op_names
+        self.batch: list[set[str]] = []
+        self.calls: list[OpCall] = []
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and _dotted(node.module) == "alembic" and not isinstance(
+            node.names, cst.ImportStar
+        ):
+            for alias in node.names:
+                if _dotted(alias.name) == "op":
+                    self.op_names.add(_alias_name(alias) or "op")
+
+    def visit_With(self, node: cst.With) -> None:
+        targets: set[str] = set()
+        for item in node.items:
+            call = item.item
+            if (
+                isinstance(call, cst.Call)
+                and self._op_call_name(call) == "batch_alter_table"
+                and item.asname is not None
+                and isinstance(item.asname.name, cst.Name)
+            ):
+                targets.add(item.asname.name.value)
+        self.batch.append(targets)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self.batch.pop()
+
+    def _op_call_name(self, call: cst.Call) -> str | None:
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return None
+        owner = _dotted(func.value)
+        if owner in self.op_names or (
+            owner is not None and owner.endswith(".op") and owner[:-3] in self.extractor.op_modules
+        ):
+            return func.attr.value
+        return None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        owner = _dotted(func.value)
+        batch = any(owner in scope for scope in self.batch)
+        name = func.attr.value if batch else self._op_call_name(node)
+        if name is None:
+            return
+        keywords: list[tuple[str, object]] = []
+        star = False
+        for arg in node.args:
+            if arg.star == "**":
+                star = True
+            elif arg.keyword is not None:
+                try:
+                    value, _ = _literal(arg.value, top=False)
+                except _Unresolved:
+                    value = NOT_LITERAL
+                keywords.append((arg.keyword.value, value))
+        sql = _sql_text(node) if name == "execute" else None
+        self.calls.append(
+            OpCall(
+                name=name,
+                function=self.role,
+                batch=batch,
+                keywords=tuple(keywords),
+                star_kwargs=star,
+                sql=sql,
+                ref=self.extractor.ref(node),
+            )
+        )
+
+
+def _sql_text(call: cst.Call) -> str | None:
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if not positional:
+        sql_arg = next((a for a in call.args if a.keyword and a.keyword.value == "sqltext"), None)
+        if sql_arg is None:
+            return None
+        positional = [sql_arg]
+    value = positional[0].value
+    if isinstance(value, cst.Call) and _dotted(value.func) in _SQL_TEXT_FUNCS and value.args:
+        value = value.args[0].value
+    if isinstance(value, cst.SimpleString | cst.ConcatenatedString):
+        text = value.evaluated_value
+        return text if isinstance(text, str) else None
+    return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _literal(
+    node: cst.BaseExpression, *, top: bool
+) -> tuple[object, list[cst.BaseExpression]]:
+    """Evaluate a literal expression; returns the value and the nodes of its elements."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = node.evaluated_value
+        if value is None:
+            raise _Unresolved("an f-string")
+        return value, [node]
+    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+        return {"None": None, "True": True, "False": False}[node.value], [node]
+    if isinstance(node, cst.Integer | cst.Float):
+        return node.evaluated_value, [node]
+    if isinstance(node, cst.Tuple | cst.List | cst.Set):
+        items: list[object] = []
+        nodes: list[cst.BaseExpression] = []
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                raise _Unresolved("a starred expression")
+            value, _ = _literal(el.value, top=False)
+            items.append(value)
+            nodes.append(el.value)
+        if isinstance(node, cst.Tuple):
+            return tuple(items), nodes
+        if isinstance(node, cst.List):
+            return items, nodes
+        try:
+            return frozenset(items), nodes
+        except TypeError:
+            raise _Unresolved("a set of unhashable values") from None
+    raise _Unresolved(_describe(node))
+
+
+def _dotted_test(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Integer):
+        return node.value
+    return _dotted(node)
+
+
+def _alias_name(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
+
+
+def _names_in(node: cst.CSTNode) -> Iterable[str]:
+    if isinstance(node, cst.Name):
+        yield node.value
+    elif isinstance(node, cst.Tuple | cst.List):
+        for el in node.elements:
+            yield from _names_in(el.value)
+    elif isinstance(node, cst.StarredElement):
+        yield from _names_in(node.value)
+
+
+class _Binder(cst.CSTVisitor):
+    """Collects names a compound statement may bind at module level."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+        self.functions: dict[str, cst.FunctionDef] = {}
+
+    def visit_Name(self, node: cst.Name) -> None:
+        # Over-approximates (reads count too), which only ever makes a value "unresolved".
+        self.names.add(node.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.names.add(node.name.value)
+        self.functions[node.name.value] = node
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.names.add(node.name.value)
+        return False
+
+
+def _bound_names(stmt: cst.CSTNode) -> set[str]:
+    binder = _Binder()
+    stmt.visit(binder)
+    return binder.names & set(REVISION_VARS)
+
+
+def _defined_functions(stmt: cst.CSTNode) -> dict[str, cst.FunctionDef]:
+    binder = _Binder()
+    stmt.visit(binder)
+    return binder.functions
+
+
+def _keyword(stmt: cst.CSTNode) -> str:
+    return {
+        "If": "if",
+        "Try": "try",
+        "TryStar": "try",
+        "For": "for",
+        "While": "while",
+        "With": "with",
+        "Match": "match",
+    }.get(type(stmt).__name__, type(stmt).__name__.lower())
+
+
+def _mentions_globals(node: cst.CSTNode) -> bool:
+    class Finder(cst.CSTVisitor):
+        found = False
+
+        def visit_Call(self, call: cst.Call) -> None:
+            if _dotted(call.func) in ("globals", "setattr", "vars"):
+                self.found = True
+
+    finder = Finder()
+    node.visit(finder)
+    return finder.found
+
+
+def _body_kind(func: cst.FunctionDef) -> Body:
+    body = func.body
+    statements: list[cst.CSTNode] = []
+    if isinstance(body, cst.SimpleStatementSuite):
+        statements.extend(body.body)
+    else:
+        for stmt in body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                statements.extend(stmt.body)
+            else:
+                statements.append(stmt)
+    meaningful = [s for s in statements if not _is_trivial(s)]
+    if not meaningful:
+        return Body.EMPTY
+    if isinstance(meaningful[0], cst.Raise):
+        return Body.NOT_IMPLEMENTED
+    return Body.CODE
+
+
+def _is_trivial(stmt: cst.CSTNode) -> bool:
+    if isinstance(stmt, cst.Pass):
+        return True
+    if isinstance(stmt, cst.Expr):
+        return isinstance(stmt.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis)
+    return False

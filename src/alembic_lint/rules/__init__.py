@@ -1,0 +1,102 @@
+"""The Rule base class and the registry of every rule module in this package."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Iterator, Sequence
+from functools import cache
+from typing import ClassVar
+
+from alembic_lint.diagnostics import Diagnostic, Fix, Location, Related, Severity
+from alembic_lint.graph import RevisionGraph
+from alembic_lint.model import History, Migration
+from alembic_lint.rules.examples import Example
+
+DOCS_URL = "https://github.com/alembic-lint/alembic-lint/blob/main/docs/rules/{name}.md"
+
+
+class Rule:
+    """Base class: one subclass per rule, carrying its metadata, docs and examples."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    severity: ClassVar[Severity]
+    #: In the default selection.
+    default: ClassVar[bool] = True
+    #: Can produce a fix.
+    fixable: ClassVar[bool] = False
+    #: Alembic versions the rule's behaviour depends on, for the docs.
+    alembic_versions: ClassVar[str] = ""
+    valid: ClassVar[Sequence[Example]] = ()
+    invalid: ClassVar[Sequence[Example]] = ()
+
+    def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
+        raise NotImplementedError
+
+    def diagnostic(
+        self,
+        migration: Migration,
+        ref: int,
+        message: str,
+        *,
+        related: Sequence[Related] = (),
+        fix: Fix | None = None,
+    ) -> Diagnostic:
+        return Diagnostic(
+            location=place(migration, ref),
+            code=self.code,
+            name=self.name,
+            message=message,
+            severity=self.severity,
+            fix=fix,
+            related=tuple(related),
+            revision=migration.revision_id,
+        )
+
+    @classmethod
+    def url(cls) -> str:
+        return DOCS_URL.format(name=cls.name)
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+
+def place(migration: Migration, ref: int) -> Location:
+    """The location of a fact; unresolved (``ref`` kept) until the engine resolves spans."""
+    if ref < 0:
+        return Location(migration.path, 1, 1, 1, 1)
+    if migration.spans is not None:
+        span = migration.span(ref)
+        return Location(migration.path, span.line, span.column, span.end_line, span.end_column)
+    return Location(migration.path, 0, 0, 0, 0, ref=ref)
+
+
+def related(migration: Migration, ref: int, message: str) -> Related:
+    return Related(place(migration, ref), message)
+
+
+@cache
+def registry() -> tuple[type[Rule], ...]:
+    """Every Rule subclass defined in the modules of this package, sorted by code."""
+    found: dict[str, type[Rule]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "examples":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule:
+                if obj.code in found and found[obj.code] is not obj:
+                    raise RuntimeError(f"two rules use code {obj.code}")
+                found[obj.code] = obj
+    return tuple(found[code] for code in sorted(found))
+
+
+def by_code_or_name(key: str) -> type[Rule] | None:
+    for rule in registry():
+        if key in (rule.code, rule.name):
+            return rule
+    return None

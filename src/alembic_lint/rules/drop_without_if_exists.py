@@ -1,0 +1,124 @@
+"""AL201 drop-without-if-exists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from alembic_lint.diagnostics import Diagnostic, Severity
+from alembic_lint.graph import RevisionGraph
+from alembic_lint.model import History, OpCall
+from alembic_lint.rules import Rule
+from alembic_lint.rules.examples import history, m
+
+#: Operations that accept ``if_exists``, and the Alembic version that added it.
+OP_DROPS = {
+    "drop_index": "1.11.2",
+    "drop_table": "1.13.3",
+    "drop_column": "1.16.0",
+    "drop_constraint": "1.16.0",
+}
+#: Inside ``batch_alter_table`` (``batch_op.drop_constraint`` has no ``if_exists``).
+BATCH_DROPS = {"drop_index": "1.11.2", "drop_column": "1.16.0"}
+
+_OBJECT = (
+    r"(?:MATERIALIZED\s+VIEW|FOREIGN\s+TABLE|TABLE|VIEW|INDEX|SEQUENCE|TYPE|SCHEMA|FUNCTION"
+    r"|PROCEDURE|TRIGGER|DOMAIN|EXTENSION|COLUMN|CONSTRAINT|ROLE|USER|DATABASE|RULE|POLICY)"
+)
+_DROP = re.compile(
+    rf"\bDROP\s+(?P<what>{_OBJECT})(?:\s+CONCURRENTLY)?(?P<guard>\s+IF\s+EXISTS)?\b",
+    re.IGNORECASE,
+)
+_SQL_NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
+
+_W = "  # expect: AL201"
+
+
+class DropWithoutIfExists(Rule):
+    """
+    ## What it does
+    Flags `op.drop_table`, `op.drop_index`, `op.drop_column` and
+    `op.drop_constraint` calls, and `batch_op.drop_column` / `batch_op.drop_index`
+    inside `batch_alter_table`, that do not pass `if_exists=True`, in both
+    `upgrade()` and `downgrade()`; and literal SQL in `op.execute()` that drops
+    something without `IF EXISTS`.
+
+    ## Why is this bad?
+    On a database without transactional DDL (MySQL, or any migration that commits
+    midway), a migration that failed halfway has already dropped some objects.
+    Re-running it then fails on the drop that already happened, and the migration
+    can never be re-run without hand-editing the database.
+
+    Operations that have no `if_exists` parameter in Alembic
+    (`batch_op.drop_constraint`, `alter_column`, ...) are never flagged.
+
+    ## Fix
+    Add `if_exists=True` (`IF EXISTS` in raw SQL). Inside `batch_alter_table`,
+    Alembic honours it only when the table is not recreated (not on SQLite).
+    """
+
+    code = "AL201"
+    name = "drop-without-if-exists"
+    summary = "Drop without `if_exists=True`"
+    severity = Severity.WARNING
+    alembic_versions = (
+        "`if_exists` exists since 1.11.2 for drop_index, 1.13.3 for drop_table, "
+        "1.16.0 for drop_column and drop_constraint"
+    )
+    valid = [
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade="""
+                op.drop_table("user", if_exists=True)
+                op.drop_index("ix_user_email", table_name="user", if_exists=True)
+                with op.batch_alter_table("user") as batch_op:
+                    batch_op.drop_constraint("uq_user_name")
+                op.execute("DROP VIEW IF EXISTS active_users")
+                """,
+                downgrade='raise NotImplementedError("dropped data cannot come back")',
+            )
+        )
+    ]
+    invalid = [
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade=f"""
+                op.drop_index("idx_face_suggestions_pending"){_W}
+                op.drop_column("user", "nickname"){_W}
+                with op.batch_alter_table("user") as batch_op:
+                    batch_op.drop_column("legacy_id"){_W}
+                op.execute("DROP TABLE audit_log"){_W}
+                """,
+                downgrade=f'op.drop_table("user"){_W}',
+            ),
+            title="drops in upgrade and downgrade",
+        )
+    ]
+
+    def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
+        for migration in history:
+            for call in migration.ops:
+                message = self.problem(call)
+                if message:
+                    yield self.diagnostic(migration, call.ref, message)
+
+    def problem(self, call: OpCall) -> str | None:
+        if call.name == "execute":
+            what = unguarded_sql_drop(call.sql or "")
+            return f"`DROP {what}` without `IF EXISTS` in `op.execute()`" if what else None
+        drops = BATCH_DROPS if call.batch else OP_DROPS
+        if call.name not in drops or call.star_kwargs or call.has_keyword("if_exists"):
+            return None
+        owner = "batch_op" if call.batch else "op"
+        return f"`{owner}.{call.name}()` without `if_exists=True`"
+
+
+def unguarded_sql_drop(sql: str) -> str | None:
+    """The object kind of the first ``DROP`` without ``IF EXISTS`` in ``sql``, if any."""
+    cleaned = _SQL_NOISE.sub(" ", sql)
+    for match in _DROP.finditer(cleaned):
+        if not match.group("guard"):
+            return " ".join(match.group("what").upper().split())
+    return None

@@ -1,0 +1,94 @@
+"""Builders for the example histories each rule carries (tests and docs are made from them).
+
+Expected findings are marked inline with ``# expect: CODE`` on the line they point at.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+EXPECT = "# expect:"
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    filename: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A whole versions directory: files in any order (the test writes them all)."""
+
+    files: tuple[File, ...]
+    title: str = ""
+
+
+def history(*files: File, title: str = "") -> Example:
+    return Example(tuple(files), title)
+
+
+def raw(filename: str, source: str) -> File:
+    """A file with exactly this source (dedented)."""
+    return File(filename, textwrap.dedent(source).lstrip("\n"))
+
+
+def _mark(line: str, codes: str | None) -> str:
+    return f"{line}  {EXPECT} {codes}" if codes else line
+
+
+def m(
+    revision: str,
+    down: object = None,
+    *,
+    upgrade: str | None = "pass",
+    downgrade: str | None = "pass",
+    labels: object = None,
+    depends: object = None,
+    message: str = "example",
+    filename: str | None = None,
+    expect: dict[str, str] | None = None,
+) -> File:
+    """A migration shaped like the one ``alembic revision`` writes.
+
+    ``expect`` maps a line (``revision``, ``down_revision``, ``branch_labels``,
+    ``depends_on``, ``def upgrade``, ``def downgrade``) to the codes expected on it.
+    ``upgrade=None`` / ``downgrade=None`` leave the function out.
+    """
+    marks = expect or {}
+    down_ids = () if down is None else (down,) if isinstance(down, str) else tuple(down)  # type: ignore[call-overload]
+    lines = [
+        f'"""{message}',
+        "",
+        f"Revision ID: {revision}",
+        f"Revises: {', '.join(str(d) for d in down_ids)}",
+        "Create Date: 2026-01-01 00:00:00.000000",
+        "",
+        '"""',
+        "from alembic import op",
+        "import sqlalchemy as sa",
+        "",
+        "# revision identifiers, used by Alembic.",
+        _mark(f"revision = {revision!r}", marks.get("revision")),
+        _mark(f"down_revision = {down!r}", marks.get("down_revision")),
+        _mark(f"branch_labels = {labels!r}", marks.get("branch_labels")),
+        _mark(f"depends_on = {depends!r}", marks.get("depends_on")),
+    ]
+    for name, body in (("upgrade", upgrade), ("downgrade", downgrade)):
+        if body is None:
+            continue
+        lines += ["", "", _mark(f"def {name}():", marks.get(f"def {name}"))]
+        lines += ["    " + line if line else "" for line in textwrap.dedent(body).strip("\n").split("\n")]
+    return File(filename or f"{revision}_{message.replace(' ', '_')}.py", "\n".join(lines) + "\n")
+
+
+def expected(example: Example) -> set[tuple[str, int, str]]:
+    """``{(filename, line, code)}`` from the ``# expect:`` markers of an example."""
+    found: set[tuple[str, int, str]] = set()
+    for file in example.files:
+        for number, line in enumerate(file.source.splitlines(), start=1):
+            if EXPECT in line:
+                for code in line.split(EXPECT, 1)[1].split(","):
+                    found.add((file.filename, number, code.strip()))
+    return found

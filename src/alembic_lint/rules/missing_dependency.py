@@ -1,0 +1,59 @@
+"""AL006 missing-dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from alembic_lint.diagnostics import Diagnostic, Severity
+from alembic_lint.graph import RefKind, RevisionGraph
+from alembic_lint.model import History
+from alembic_lint.rules import Rule
+from alembic_lint.rules.examples import history, m
+from alembic_lint.rules.missing_parent import _certain, suggest
+
+
+class MissingDependency(Rule):
+    """
+    ## What it does
+    Flags a `depends_on` entry that names neither a revision id nor a branch label.
+
+    ## Why is this bad?
+    Alembic fails to load the history with a bare `KeyError` (no warning first),
+    so every command breaks. `depends_on` matches ids and labels exactly; the
+    partial ids accepted by `alembic revision --depends-on` are expanded when the
+    file is written, never when it is read.
+
+    ## Fix
+    Name the full revision id or the branch label the migration depends on.
+    """
+
+    code = "AL006"
+    name = "missing-dependency"
+    summary = "`depends_on` names a revision or label that does not exist"
+    severity = Severity.ERROR
+    valid = [
+        history(
+            m("aaaaaaaaaaaa", labels="core"),
+            m("bbbbbbbbbbbb", depends="core"),
+            m("cccccccccccc", depends=["aaaaaaaaaaaa"], labels="other"),
+        )
+    ]
+    invalid = [
+        history(
+            m("aaaaaaaaaaaa"),
+            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", depends="aaaa", expect={"depends_on": "AL006"}),
+            title="a partial id",
+        )
+    ]
+
+    def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
+        if not _certain(graph):
+            return
+        for bad in graph.bad_refs:
+            if bad.attribute != "depends_on" or bad.kind is not RefKind.MISSING:
+                continue
+            message = f"depends_on '{bad.element.value}' names no revision or branch label"
+            hint = suggest(str(bad.element.value), graph)
+            if hint:
+                message += f"; did you mean '{hint}'?"
+            yield self.diagnostic(graph.migrations[bad.node], bad.element.ref, message)

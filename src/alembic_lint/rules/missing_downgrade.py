@@ -1,0 +1,87 @@
+"""AL202 missing-downgrade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from alembic_lint.diagnostics import Diagnostic, Severity
+from alembic_lint.graph import RevisionGraph
+from alembic_lint.model import Body, History
+from alembic_lint.rules import Rule
+from alembic_lint.rules.examples import history, m
+
+
+class MissingDowngrade(Rule):
+    """
+    ## What it does
+    Flags a migration whose `upgrade()` does something but whose `downgrade()` is
+    missing or does nothing (`pass`, `...`, or only a docstring).
+
+    Merge migrations and other migrations with an empty `upgrade()` are fine. A
+    `downgrade()` that raises (`raise NotImplementedError("irreversible")`) is an
+    explicit declaration that the migration cannot be reversed, not a missing one.
+
+    ## Why is this bad?
+    Nobody notices an empty downgrade until a rollback is needed: then
+    `alembic downgrade -1` "succeeds" and leaves the schema as it was, out of
+    step with `alembic_version` and with the code being rolled back to.
+
+    ## Fix
+    Write the reverse operations, or make the irreversibility explicit with
+    `raise NotImplementedError(...)`.
+    """
+
+    code = "AL202"
+    name = "missing-downgrade"
+    summary = "`upgrade()` changes the schema but `downgrade()` does nothing"
+    severity = Severity.WARNING
+    valid = [
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade='op.add_column("user", sa.Column("age", sa.Integer()))',
+                downgrade='op.drop_column("user", "age", if_exists=True)',
+            ),
+            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade='op.drop_table("legacy", if_exists=True)',
+              downgrade='raise NotImplementedError("legacy data is gone")'),
+            title="a real downgrade, and a declared irreversible one",
+        )
+    ]
+    invalid = [
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade='op.add_column("user", sa.Column("age", sa.Integer()))',
+                downgrade='"""Downgrade schema."""\npass',
+                expect={"def downgrade": "AL202"},
+            ),
+            title="a `pass` downgrade",
+        ),
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade='op.add_column("user", sa.Column("age", sa.Integer()))',
+                downgrade=None,
+                expect={"def upgrade": "AL202"},
+            ),
+            title="no downgrade at all",
+        ),
+    ]
+
+    def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
+        for migration in history:
+            upgrade = migration.function("upgrade")
+            if upgrade is None or upgrade.body is not Body.CODE:
+                continue
+            downgrade = migration.function("downgrade")
+            if downgrade is None:
+                yield self.diagnostic(
+                    migration, upgrade.ref, "`upgrade()` changes the schema but there is no `downgrade()`"
+                )
+            elif downgrade.body is Body.EMPTY:
+                yield self.diagnostic(
+                    migration,
+                    downgrade.ref,
+                    "`downgrade()` does nothing; write the reverse of `upgrade()` or "
+                    "`raise NotImplementedError` to declare it irreversible",
+                )

@@ -1,0 +1,81 @@
+"""AL005 revision-cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from alembic_lint.diagnostics import Diagnostic, Severity
+from alembic_lint.graph import RevisionGraph
+from alembic_lint.model import History, Migration
+from alembic_lint.rules import Rule, related
+from alembic_lint.rules._common import who
+from alembic_lint.rules.examples import history, m
+
+
+class RevisionCycle(Rule):
+    """
+    ## What it does
+    Flags revisions that are their own ancestors, through `down_revision`,
+    `depends_on`, or both, including a revision that names itself.
+
+    ## Why is this bad?
+    Alembic refuses the whole history ("Cycle is detected in revisions",
+    "Self-loop is detected in revisions", "Dependency cycle is detected").
+    Cycles usually come from hand re-parenting during a rebase.
+
+    ## Fix
+    Re-point one `down_revision` of the cycle at the revision that should really
+    come before it.
+    """
+
+    code = "AL005"
+    name = "revision-cycle"
+    summary = "Revisions form a cycle"
+    severity = Severity.ERROR
+    valid = [history(m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))]
+    invalid = [
+        history(
+            m("aaaaaaaaaaaa"),
+            m("bbbbbbbbbbbb", "cccccccccccc", expect={"down_revision": "AL005"}),
+            m("cccccccccccc", "bbbbbbbbbbbb", expect={"down_revision": "AL005"}),
+            title="two revisions naming each other",
+        ),
+        history(m("aaaaaaaaaaaa", "aaaaaaaaaaaa", expect={"down_revision": "AL005"}), title="a self-loop"),
+        history(
+            m("aaaaaaaaaaaa"),
+            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", depends="cccccccccccc", expect={"depends_on": "AL005"}),
+            m("cccccccccccc", "bbbbbbbbbbbb", expect={"down_revision": "AL005"}),
+            title="a cycle through depends_on",
+        ),
+    ]
+
+    def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
+        for cycle in graph.cycles():
+            members = set(cycle)
+            names = ", ".join(who(graph, n) for n in cycle)
+            for node in cycle:
+                migration = graph.migrations[node]
+                ref, attribute = _edge_ref(graph, migration, members)
+                if len(cycle) == 1:
+                    message = f"revision {graph.id_of(node)} names itself in {attribute}"
+                else:
+                    message = f"revision cycle through {attribute}: {names}"
+                others = [
+                    related(graph.migrations[o], graph.migrations[o].down_revision.ref, who(graph, o))
+                    for o in cycle
+                    if o != node
+                ]
+                yield self.diagnostic(migration, ref, message, related=others)
+
+
+def _edge_ref(graph: RevisionGraph, migration: Migration, members: set[int]) -> tuple[int, str]:
+    """The element of down_revision (else depends_on) that stays inside the cycle."""
+    for binding in (migration.down_revision, migration.depends_on):
+        for element in binding.elements:
+            value = element.value
+            if not isinstance(value, str):
+                continue
+            target = graph.by_id.get(value, graph.label_owner.get(value))
+            if target in members or (len(members) == 1 and value == migration.revision_id):
+                return element.ref, binding.name
+    return migration.down_revision.ref, "down_revision"

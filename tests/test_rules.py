@@ -1,0 +1,50 @@
+"""Every rule's own examples, run as tests: `# expect: CODE` markers are the assertions."""
+
+from __future__ import annotations
+
+import pytest
+
+from alembic_lint.rules import Rule, registry
+from alembic_lint.rules.examples import Example, expected
+
+from conftest import triples
+
+CASES = [
+    pytest.param(rule, example, kind, id=f"{rule.code}-{kind}-{index}")
+    for rule in registry()
+    for kind, examples in (("valid", rule.valid), ("invalid", rule.invalid))
+    for index, example in enumerate(examples)
+]
+
+
+@pytest.mark.parametrize(("rule", "example", "kind"), CASES)
+def test_rule_example(lint, rule: type[Rule], example: Example, kind: str) -> None:  # type: ignore[no-untyped-def]
+    found = triples(lint(example, [rule()]))
+    want = {t for t in expected(example) if t[2] == rule.code}
+    if kind == "invalid":
+        assert want, "an invalid example must mark at least one expected finding"
+    assert found == want
+
+
+@pytest.mark.parametrize(
+    ("rule", "example"),
+    [pytest.param(r, e, id=f"{r.code}-valid-{i}") for r in registry() for i, e in enumerate(r.valid)],
+)
+def test_valid_examples_are_clean_under_every_rule(lint, rule: type[Rule], example: Example) -> None:  # type: ignore[no-untyped-def]
+    """Valid examples are what the docs recommend: no rule may flag them."""
+    assert triples(lint(example, [r() for r in registry()])) == set()
+
+
+def test_every_rule_has_examples_and_docs() -> None:
+    for rule in registry():
+        assert rule.valid and rule.invalid, rule.code
+        doc = rule.documentation()
+        for heading in ("## What it does", "## Why is this bad?"):
+            assert heading in doc, (rule.code, heading)
+        assert rule.code.startswith("AL") and rule.name == rule.name.lower()
+
+
+def test_codes_and_names_are_unique() -> None:
+    rules = registry()
+    assert len({r.code for r in rules}) == len(rules)
+    assert len({r.name for r in rules}) == len(rules)
