@@ -23,7 +23,9 @@ class _DefaultGroup(click.Group):
     default_command = "check"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+        if not args or (
+            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
+        ):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
@@ -47,7 +49,9 @@ def _formats() -> list[str]:
 
 @cli.command()
 @click.argument("paths", nargs=-1)
-@click.option("-n", "--name", "section", metavar="SECTION", help="ini section to read (like alembic -n).")
+@click.option(
+    "-n", "--name", "section", metavar="SECTION", help="ini section to read (like alembic -n)."
+)
 @click.option(
     "--format",
     "output_format",

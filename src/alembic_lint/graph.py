@@ -78,9 +78,7 @@ class RevisionGraph:
     def down_graph(self) -> nx.DiGraph:
         graph = nx.DiGraph()
         graph.add_nodes_from(self.dag.nodes)
-        graph.add_edges_from(
-            (u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down"
-        )
+        graph.add_edges_from((u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down")
         return graph
 
     @cached_property
@@ -148,7 +146,9 @@ def build(history: History) -> RevisionGraph:
     seen: dict[str, list[int]] = defaultdict(list)
     for index, migration in enumerate(migrations):
         rid = migration.revision_id
-        if rid is None or (migration.revision.known and not isinstance(migration.revision.value, str)):
+        if rid is None or (
+            migration.revision.known and not isinstance(migration.revision.value, str)
+        ):
             graph.uncertain.append(index)
             continue
         if migration.down_revision.status is not Status.LITERAL:
@@ -179,7 +179,7 @@ def build(history: History) -> RevisionGraph:
             graph.dag.add_edge(target, child, kind="depends")
             real_heads.pop(target, None)
     # Losers of a duplicate id get no edges in Alembic, but their parents are still checked.
-    for rid, dupes in graph.duplicates.items():
+    for dupes in graph.duplicates.values():
         for loser in dupes[:-1]:
             for element in migrations[loser].down_revision.elements:
                 _resolve_down(graph, loser, element, record_only=True)

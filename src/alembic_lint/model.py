@@ -174,7 +174,7 @@ class Migration:
 
 def legacy_revision_id(filename: str) -> str | None:
     """Alembic's pre-0.2 rule: a file without ``revision`` named ``<hex>.py`` gets that id."""
-    stem, dot, ext = filename.partition(".")
+    stem, _, ext = filename.partition(".")
     if ext == "py" and stem and all(c in "0123456789abcdef" for c in stem):
         return stem
     return None

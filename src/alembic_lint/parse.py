@@ -343,7 +343,9 @@ class _Extractor:
             else:
                 # if/try/for/while/with/match: whatever they bind depends on running them.
                 for name in _bound_names(stmt):
-                    self._rebind(name, bindings, f"assigned inside a `{_keyword(stmt)}` block", stmt)
+                    self._rebind(
+                        name, bindings, f"assigned inside a `{_keyword(stmt)}` block", stmt
+                    )
                 if unconditional:
                     # A def under try/if is most likely the one that runs; keep it.
                     defs.update(_defined_functions(stmt))
@@ -370,7 +372,9 @@ class _Extractor:
         self, small: cst.BaseSmallStatement, bindings: dict[str, Binding], unconditional: bool
     ) -> None:
         if isinstance(small, cst.Assign):
-            if len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Tuple | cst.List):
+            if len(small.targets) == 1 and isinstance(
+                small.targets[0].target, cst.Tuple | cst.List
+            ):
                 self._unpack(small, small.targets[0].target, bindings)
                 return
             for target in small.targets:
@@ -407,10 +411,9 @@ class _Extractor:
                     self.op_modules.add("alembic")
                 bound = asname or (dotted or "").split(".")[0]
                 self._rebind(bound, bindings, "an import", small)
-        elif isinstance(small, cst.Expr):
-            if _mentions_globals(small.value):
-                for name in REVISION_VARS:
-                    self._rebind(name, bindings, "a `globals()` manipulation", small)
+        elif isinstance(small, cst.Expr) and _mentions_globals(small.value):
+            for name in REVISION_VARS:
+                self._rebind(name, bindings, "a `globals()` manipulation", small)
 
     def _import_from(self, small: cst.ImportFrom, bindings: dict[str, Binding]) -> None:
         module = _dotted(small.module) if small.module is not None else None
@@ -432,8 +435,10 @@ class _Extractor:
             el.value.value if isinstance(el.value, cst.Name) else None for el in target.elements
         ]
         value = small.value
-        if isinstance(value, cst.Tuple | cst.List) and len(value.elements) == len(names) and all(
-            not isinstance(el, cst.StarredElement) for el in value.elements
+        if (
+            isinstance(value, cst.Tuple | cst.List)
+            and len(value.elements) == len(names)
+            and all(not isinstance(el, cst.StarredElement) for el in value.elements)
         ):
             for name, el in zip(names, value.elements, strict=True):
                 if name in REVISION_VARS:
@@ -453,7 +458,8 @@ class _Extractor:
             elements = tuple(Element(v, self.ref(value)) for v in normalised)
         else:
             elements = tuple(
-                Element(v, self.ref(node)) for v, node in zip(normalised, element_nodes, strict=True)
+                Element(v, self.ref(node))
+                for v, node in zip(normalised, element_nodes, strict=True)
             )
         return Binding(name, Status.LITERAL, literal, elements, ref=ref)
 
@@ -469,7 +475,7 @@ class _Extractor:
         node = first.value
         try:
             doc = node.evaluated_value
-        except Exception:  # noqa: BLE001 - a malformed literal simply has no header
+        except Exception:
             return Header(), ""
         if not isinstance(doc, str):
             return Header(), ""
@@ -549,8 +555,10 @@ class _OpCollector(cst.CSTVisitor):
         self.calls: list[OpCall] = []
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and _dotted(node.module) == "alembic" and not isinstance(
-            node.names, cst.ImportStar
+        if (
+            node.module is not None
+            and _dotted(node.module) == "alembic"
+            and not isinstance(node.names, cst.ImportStar)
         ):
             for alias in node.names:
                 if _dotted(alias.name) == "op":
@@ -636,9 +644,7 @@ def _sql_text(call: cst.Call) -> str | None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _literal(
-    node: cst.BaseExpression, *, top: bool
-) -> tuple[object, list[cst.BaseExpression]]:
+def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.BaseExpression]]:
     """Evaluate a literal expression; returns the value and the nodes of its elements."""
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         value = node.evaluated_value
@@ -655,8 +661,8 @@ def _literal(
         for el in node.elements:
             if isinstance(el, cst.StarredElement):
                 raise _Unresolved("a starred expression")
-            value, _ = _literal(el.value, top=False)
-            items.append(value)
+            item, _ = _literal(el.value, top=False)
+            items.append(item)
             nodes.append(el.value)
         if isinstance(node, cst.Tuple):
             return tuple(items), nodes

@@ -51,11 +51,17 @@ class DuplicateBranchLabel(Rule):
             migration = graph.migrations[clash.node]
             other = graph.migrations[clash.other]
             if clash.with_id:
-                message = f"branch label '{clash.label}' is also the id of revision {who(graph, clash.other)}"
+                message = (
+                    f"branch label '{clash.label}' is also the id of revision "
+                    f"{who(graph, clash.other)}"
+                )
             elif clash.other == clash.node:
                 message = f"branch label '{clash.label}' is declared twice in this revision"
             else:
-                message = f"branch label '{clash.label}' is already declared by revision {who(graph, clash.other)}"
+                message = (
+                    f"branch label '{clash.label}' is already declared by revision "
+                    f"{who(graph, clash.other)}"
+                )
             yield self.diagnostic(
                 migration,
                 migration.branch_labels.ref,

@@ -36,8 +36,18 @@ class DuplicateRevision(Rule):
     invalid = [
         history(
             m("aaaaaaaaaaaa"),
-            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", filename="b1_add_users.py", expect={"revision": "AL004"}),
-            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", filename="b2_add_orders.py", expect={"revision": "AL004"}),
+            m(
+                "bbbbbbbbbbbb",
+                "aaaaaaaaaaaa",
+                filename="b1_add_users.py",
+                expect={"revision": "AL004"},
+            ),
+            m(
+                "bbbbbbbbbbbb",
+                "aaaaaaaaaaaa",
+                filename="b2_add_orders.py",
+                expect={"revision": "AL004"},
+            ),
             title="a file copied without changing its revision",
         )
     ]
@@ -53,7 +63,9 @@ class DuplicateRevision(Rule):
                     f"Alembic keeps only {winner} and counts every copy as a head"
                 )
                 others = [
-                    related(graph.migrations[o], graph.migrations[o].revision.ref, "also defined here")
+                    related(
+                        graph.migrations[o], graph.migrations[o].revision.ref, "also defined here"
+                    )
                     for o in nodes
                     if o != node
                 ]

@@ -57,7 +57,12 @@ def m(
     ``upgrade=None`` / ``downgrade=None`` leave the function out.
     """
     marks = expect or {}
-    down_ids = () if down is None else (down,) if isinstance(down, str) else tuple(down)  # type: ignore[call-overload]
+    if down is None:
+        down_ids: tuple[object, ...] = ()
+    elif isinstance(down, tuple | list):
+        down_ids = tuple(down)
+    else:
+        down_ids = (down,)
     lines = [
         f'"""{message}',
         "",
@@ -79,7 +84,9 @@ def m(
         if body is None:
             continue
         lines += ["", "", _mark(f"def {name}():", marks.get(f"def {name}"))]
-        lines += ["    " + line if line else "" for line in textwrap.dedent(body).strip("\n").split("\n")]
+        lines += [
+            "    " + line if line else "" for line in textwrap.dedent(body).strip("\n").split("\n")
+        ]
     return File(filename or f"{revision}_{message.replace(' ', '_')}.py", "\n".join(lines) + "\n")
 
 

@@ -78,14 +78,11 @@ class InvalidRevisionId(Rule):
 def problem(value: object) -> str | None:
     if not isinstance(value, str):
         return (
-            f"revision must be a string, not {type(value).__name__} "
-            "(Alembic fails with TypeError)"
+            f"revision must be a string, not {type(value).__name__} (Alembic fails with TypeError)"
         )
     bad = sorted(set(value) & set(ILLEGAL))
     if bad:
-        return (
-            f"Character(s) '{', '.join(bad)}' not allowed in revision identifier '{value}'"
-        )
+        return f"Character(s) '{', '.join(bad)}' not allowed in revision identifier '{value}'"
     if value in RESERVED:
         return f"revision id '{value}' is a reserved symbol in Alembic ({', '.join(RESERVED)})"
     if value == "":

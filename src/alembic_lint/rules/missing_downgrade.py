@@ -42,8 +42,12 @@ class MissingDowngrade(Rule):
                 upgrade='op.add_column("user", sa.Column("age", sa.Integer()))',
                 downgrade='op.drop_column("user", "age", if_exists=True)',
             ),
-            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade='op.drop_table("legacy", if_exists=True)',
-              downgrade='raise NotImplementedError("legacy data is gone")'),
+            m(
+                "bbbbbbbbbbbb",
+                "aaaaaaaaaaaa",
+                upgrade='op.drop_table("legacy", if_exists=True)',
+                downgrade='raise NotImplementedError("legacy data is gone")',
+            ),
             title="a real downgrade, and a declared irreversible one",
         )
     ]
@@ -76,7 +80,9 @@ class MissingDowngrade(Rule):
             downgrade = migration.function("downgrade")
             if downgrade is None:
                 yield self.diagnostic(
-                    migration, upgrade.ref, "`upgrade()` changes the schema but there is no `downgrade()`"
+                    migration,
+                    upgrade.ref,
+                    "`upgrade()` changes the schema but there is no `downgrade()`",
                 )
             elif downgrade.body is Body.EMPTY:
                 yield self.diagnostic(

@@ -83,8 +83,6 @@ def _certain(graph: RevisionGraph) -> bool:
     return all(graph.migrations[n].revision_id is not None for n in graph.uncertain)
 
 
-
-
 def suggest(missing: str, graph: RevisionGraph) -> str | None:
     """A likely intended id: one contained in the value (a pasted filename), or a typo away."""
     ids = [i for i in graph.by_id if i]

@@ -40,10 +40,18 @@ class RevisionCycle(Rule):
             m("cccccccccccc", "bbbbbbbbbbbb", expect={"down_revision": "AL005"}),
             title="two revisions naming each other",
         ),
-        history(m("aaaaaaaaaaaa", "aaaaaaaaaaaa", expect={"down_revision": "AL005"}), title="a self-loop"),
+        history(
+            m("aaaaaaaaaaaa", "aaaaaaaaaaaa", expect={"down_revision": "AL005"}),
+            title="a self-loop",
+        ),
         history(
             m("aaaaaaaaaaaa"),
-            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", depends="cccccccccccc", expect={"depends_on": "AL005"}),
+            m(
+                "bbbbbbbbbbbb",
+                "aaaaaaaaaaaa",
+                depends="cccccccccccc",
+                expect={"depends_on": "AL005"},
+            ),
             m("cccccccccccc", "bbbbbbbbbbbb", expect={"down_revision": "AL005"}),
             title="a cycle through depends_on",
         ),
@@ -61,7 +69,9 @@ class RevisionCycle(Rule):
                 else:
                     message = f"revision cycle through {attribute}: {names}"
                 others = [
-                    related(graph.migrations[o], graph.migrations[o].down_revision.ref, who(graph, o))
+                    related(
+                        graph.migrations[o], graph.migrations[o].down_revision.ref, who(graph, o)
+                    )
                     for o in cycle
                     if o != node
                 ]
