@@ -23,7 +23,9 @@ def write_example(example: Example, directory: Path) -> Path:
 def lint_dir(directory: Path, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
     files = sorted(p for p in directory.iterdir() if p.suffix == ".py")
     history = engine.load_history(str(directory), files)
-    return engine.check_history(history, list(rules) if rules is not None else engine.default_rules())
+    return engine.check_history(
+        history, list(rules) if rules is not None else engine.default_rules()
+    )
 
 
 def triples(diagnostics: Sequence[Diagnostic]) -> set[tuple[str, int, str]]:

@@ -6,7 +6,6 @@ import pytest
 
 from alembic_lint.rules import Rule, registry
 from alembic_lint.rules.examples import Example, expected
-
 from conftest import triples
 
 CASES = [
@@ -28,9 +27,15 @@ def test_rule_example(lint, rule: type[Rule], example: Example, kind: str) -> No
 
 @pytest.mark.parametrize(
     ("rule", "example"),
-    [pytest.param(r, e, id=f"{r.code}-valid-{i}") for r in registry() for i, e in enumerate(r.valid)],
+    [
+        pytest.param(r, e, id=f"{r.code}-valid-{i}")
+        for r in registry()
+        for i, e in enumerate(r.valid)
+    ],
 )
-def test_valid_examples_are_clean_under_every_rule(lint, rule: type[Rule], example: Example) -> None:  # type: ignore[no-untyped-def]
+def test_valid_examples_are_clean_under_every_rule(
+    lint, rule: type[Rule], example: Example
+) -> None:  # type: ignore[no-untyped-def]
     """Valid examples are what the docs recommend: no rule may flag them."""
     assert triples(lint(example, [r() for r in registry()])) == set()
 

@@ -62,7 +62,7 @@ def _unreadable(path: str, exc: OSError) -> Migration:
         down_revision=Binding("down_revision", Status.ABSENT),
         branch_labels=Binding("branch_labels", Status.ABSENT),
         depends_on=Binding("depends_on", Status.ABSENT),
-        syntax_error=SyntaxProblem(f"cannot read file: {reason}", -1),
+        syntax_error=SyntaxProblem(f"cannot read file: {reason}", -1, defines_nothing=False),
         spans=(),
     )
 

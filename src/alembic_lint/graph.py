@@ -68,6 +68,11 @@ class RevisionGraph:
         rid = self.migrations[node].revision_id
         return rid if rid is not None else "?"
 
+    @cached_property
+    def dangling(self) -> frozenset[int]:
+        """Revisions with a down_revision that names nothing: their place is unknown."""
+        return frozenset(b.node for b in self.bad_refs if b.attribute == "down_revision")
+
     def head_ids(self) -> list[str]:
         return [self.id_of(n) for n in self.heads]
 
@@ -146,10 +151,10 @@ def build(history: History) -> RevisionGraph:
     seen: dict[str, list[int]] = defaultdict(list)
     for index, migration in enumerate(migrations):
         rid = migration.revision_id
-        if rid is None or (
-            migration.revision.known and not isinstance(migration.revision.value, str)
-        ):
-            graph.uncertain.append(index)
+        if rid is None:
+            problem = migration.syntax_error
+            if problem is None or not problem.defines_nothing:
+                graph.uncertain.append(index)
             continue
         if migration.down_revision.status is not Status.LITERAL:
             graph.uncertain.append(index)

@@ -113,6 +113,8 @@ class Header:
 class SyntaxProblem:
     message: str
     ref: int
+    #: The text never mentions ``revision``: the file cannot be defining an id we missed.
+    defines_nothing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

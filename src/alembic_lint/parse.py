@@ -181,7 +181,7 @@ def _fallback(
         path=path,
         filename=filename,
         **{n: bindings.get(n, Binding(n, Status.ABSENT)) for n in REVISION_VARS},  # type: ignore[arg-type]
-        syntax_error=SyntaxProblem(message, 0),
+        syntax_error=SyntaxProblem(message, 0, defines_nothing="revision" not in text),
         spans=tuple(spans),
     )
 
@@ -385,6 +385,9 @@ class _Extractor:
                 elif isinstance(target.target, cst.Tuple | cst.List):
                     for name in _names_in(target.target):
                         self._rebind(name, bindings, "tuple unpacking", small)
+                elif _mentions_globals(target.target):
+                    for name in REVISION_VARS:
+                        self._rebind(name, bindings, "a `globals()` manipulation", small)
         elif isinstance(small, cst.AnnAssign):
             if (
                 small.value is not None

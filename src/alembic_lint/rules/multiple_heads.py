@@ -71,7 +71,14 @@ class MultipleHeads(Rule):
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         migrations = graph.migrations
-        heads = [h for h in graph.heads if graph.by_id.get(graph.id_of(h)) == h]
+        # Duplicates (AL004) and heads whose line has a dangling parent (AL002/AL003) are
+        # explained by those rules; counting them here would only repeat the noise.
+        heads = [
+            h
+            for h in graph.heads
+            if graph.by_id.get(graph.id_of(h)) == h
+            and not (graph.dangling & (graph.ancestors(h) | {h}))
+        ]
         if len(heads) < 2:
             return
         groups: dict[str, list[int]] = defaultdict(list)
