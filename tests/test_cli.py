@@ -1,0 +1,241 @@
+"""The command line as a user meets it: exit codes, output formats, bad input, no execution."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alembic_lint import engine
+from alembic_lint.cli import main
+from alembic_lint.rules.examples import m
+
+LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>AL\d{3}) (?P<msg>.+)$")
+
+
+def write(directory: Path, *files: object) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        (directory / file.filename).write_text(file.source, encoding="utf-8")  # type: ignore[attr-defined]
+    return directory
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return invoke
+
+
+def clean(tmp_path: Path) -> Path:
+    return write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))
+
+
+def test_clean_history_exits_0(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    clean(tmp_path)
+    assert run("versions") == (0, "All checks passed.\n", "")
+
+
+def test_findings_exit_1_with_concise_lines_and_summary(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        m("cccccccccccc", "aaaaaaaaaaaa", upgrade="op.drop_index('ix')"),
+    )
+    code, out, _ = run("versions")
+    assert code == 1
+    *lines, summary = out.splitlines()
+    parsed = [LINE.match(line) for line in lines]
+    assert all(parsed), lines
+    assert {(p["path"], p["code"]) for p in parsed if p} == {
+        ("versions/bbbbbbbbbbbb_example.py", "AL001"),
+        ("versions/cccccccccccc_example.py", "AL001"),
+        ("versions/cccccccccccc_example.py", "AL201"),
+        ("versions/cccccccccccc_example.py", "AL202"),
+    }
+    assert summary == "Found 4 problems in 2 migrations."
+    heads = [p for p in parsed if p and p["code"] == "AL001"]
+    assert all(p["line"] == "13" and p["col"] == "1" for p in heads)
+    assert "diverge at aaaaaaaaaaaa" in heads[0]["msg"]
+
+
+def test_paths_outside_cwd_stay_absolute(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    versions = write(tmp_path / "proj" / "versions", m("aaaaaaaaaaaa", "zzzzzzzzzzzz"))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, out, _ = run(str(versions))
+    assert code == 1
+    assert out.startswith(str(versions / "aaaaaaaaaaaa_example.py") + ":13:17: AL002")
+
+
+def test_json_format(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
+    code, out, _ = run("--format", "json", "versions")
+    assert code == 1
+    (item,) = json.loads(out)
+    assert set(item) >= {
+        "code",
+        "name",
+        "message",
+        "severity",
+        "filename",
+        "location",
+        "end_location",
+        "fix",
+        "url",
+    }
+    assert item["code"] == "AL002" and item["name"] == "missing-parent"
+    assert item["severity"] == "error"
+    assert item["filename"] == str(tmp_path / "versions" / "bbbbbbbbbbbb_example.py")
+    assert item["location"] == {"row": 13, "column": 17}
+    assert item["end_location"] == {"row": 13, "column": 31}
+    assert item["fix"] is None
+    assert "did you mean 'aaaaaaaaaaaa'" in item["message"]
+
+
+def test_json_clean_is_an_empty_array(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    clean(tmp_path)
+    assert run("--format", "json", "versions") == (0, "[]\n", "")
+
+
+def test_missing_path_exits_2_with_one_line(run) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run("no/such/dir")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "no/such/dir" in err
+
+
+def test_empty_directory_warns_and_passes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "versions").mkdir()
+    code, out, err = run("versions")
+    assert code == 0
+    assert "no migration files" in err and "versions" in err
+
+
+def test_no_argument_without_config_exits_2(run) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run()
+    assert code == 2 and "alembic.ini" in err and err.count("\n") == 1
+
+
+def test_no_argument_uses_alembic_ini(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "migrations" / "versions", m("aaaaaaaaaaaa", "zzzzzzzzzzzz"))
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    code, out, _ = run()
+    assert code == 1 and "AL002" in out
+
+
+def test_bad_config_exits_2(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "migrations" / "versions", m("aaaaaaaaaaaa"))
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\nversion_locations = a\npath_separator = comma\n"
+    )
+    code, _, err = run("alembic.ini")
+    assert code == 2 and "path_separator" in err and err.count("\n") == 1
+    code, _, err = run("-n", "nosuch", "alembic.ini")
+    assert code == 2 and "nosuch" in err
+
+
+def test_unknown_option_is_a_usage_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    clean(tmp_path)
+    code, _, err = run("--bogus", "versions")
+    assert code == 2 and "--bogus" in err
+
+
+def test_binary_and_undecodable_files_are_findings(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    versions = clean(tmp_path)
+    (versions / "blob.py").write_bytes(b"\x00\x01\x02\xff")
+    (versions / "latin.py").write_bytes(
+        b"revision = 'cccccccccccc'\ndown_revision = 'bbbbbbbbbbbb'\n# caf\xe9\n"
+    )
+    code, out, _ = run("versions")
+    assert code == 1
+    assert "versions/blob.py:1:1: AL100 file contains null bytes" in out
+    assert "versions/latin.py:3:1: AL100" in out and "UTF-8" in out
+    # The undecodable file's revision variables were recovered: no false heads or parents.
+    assert "AL001" not in out and "AL002" not in out
+
+
+def test_unreadable_file_is_a_finding(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    versions = clean(tmp_path)
+    (versions / "gone.py").symlink_to(versions / "target_that_was_deleted.py")
+    code, out, _ = run("versions")
+    assert code == 1
+    assert re.search(r"versions/gone\.py:1:1: AL100 cannot read file: .+", out), out
+
+
+def test_permission_denied_is_reported_not_raised(tmp_path: Path) -> None:
+    versions = clean(tmp_path)
+
+    def reader(path: str) -> bytes:
+        if path.endswith("bbbbbbbbbbbb_example.py"):
+            raise PermissionError(13, "Permission denied")
+        return Path(path).read_bytes()
+
+    files = sorted(versions.iterdir())
+    history = engine.load_history("versions", files, reader=reader)
+    found = engine.check_history(history, engine.default_rules(), reader=reader)
+    assert [(Path(d.location.path).name, d.code, d.message) for d in found] == [
+        ("bbbbbbbbbbbb_example.py", "AL100", "cannot read file: Permission denied")
+    ]
+
+
+def test_canary_module_body_never_runs(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A migration that would write a file and import a missing package when executed."""
+    witness = tmp_path / "EXECUTED"
+    versions = clean(tmp_path)
+    (versions / "cccccccccccc_canary.py").write_text(
+        f"import pathlib\n"
+        f"pathlib.Path({str(witness)!r}).write_text('the linter executed me')\n"
+        f"import this_package_does_not_exist_anywhere\n"
+        f"from alembic import op\n\n"
+        f"revision = 'cccccccccccc'\n"
+        f"down_revision = 'bbbbbbbbbbbb'\n\n"
+        f"def upgrade():\n"
+        f"    pathlib.Path({str(witness)!r}).write_text('upgrade ran')\n"
+        f"    op.drop_index('ix_canary')\n\n"
+        f"def downgrade():\n"
+        f"    raise NotImplementedError\n"
+    )
+    code, out, _ = run("versions")
+    assert not witness.exists()
+    assert "this_package_does_not_exist_anywhere" not in sys.modules
+    assert code == 1
+    assert "versions/cccccccccccc_canary.py:11:5: AL201" in out
+
+
+def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
+    clean(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic_lint", "versions"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (0, "All checks passed.\n")
+    script = Path(sys.executable).with_name("alembic-lint")
+    if script.exists():
+        result = subprocess.run(
+            [str(script), "nope"], cwd=tmp_path, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_version_and_help(run) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run("--version")
+    assert code == 0 and "alembic-lint" in out
+    code, out, _ = run("--help")
+    assert code == 0 and "check" in out

@@ -1,0 +1,28 @@
+"""The README stays true: its test command is what CI runs, its rule table is the registry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from alembic_lint.rules import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def shell_blocks() -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    test_commands = [b.strip() for b in shell_blocks() if "pytest" in b]
+    assert len(test_commands) == 1
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_commands[0] in ci.splitlines()
+
+
+def test_rule_table_matches_the_registry() -> None:
+    rows = re.findall(r"^\| (AL\d{3}) \| `([a-z-]+)` \| (.+?) \| (\w+) \|$", README, re.MULTILINE)
+    expected = [(r.code, r.name, r.summary, r.severity.value) for r in registry()]
+    assert rows == expected
