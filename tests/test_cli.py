@@ -118,7 +118,7 @@ def test_missing_path_exits_2_with_one_line(run) -> None:  # type: ignore[no-unt
 
 def test_empty_directory_warns_and_passes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "versions").mkdir()
-    code, out, err = run("versions")
+    code, _, err = run("versions")
     assert code == 0
     assert "no migration files" in err and "versions" in err
 

@@ -200,9 +200,7 @@ def test_function_bodies(body: str, kind: Body) -> None:
 
 
 def test_last_function_definition_wins() -> None:
-    migration = read(
-        "def downgrade():\n    op.drop_table('x')\n\ndef downgrade():\n    pass\n"
-    )
+    migration = read("def downgrade():\n    op.drop_table('x')\n\ndef downgrade():\n    pass\n")
     func = migration.function("downgrade")
     assert func is not None and func.body is Body.EMPTY
     assert migration.ops == ()
@@ -351,7 +349,10 @@ def test_coding_cookie_latin1() -> None:
 
 
 def test_bom_crlf_and_tabs_keep_positions() -> None:
-    source = "\ufeffrevision = 'a1'\r\ndown_revision = None\r\n\r\ndef upgrade():\r\n\top.drop_index('ix')\r\n"
+    source = (
+        "\ufeffrevision = 'a1'\r\ndown_revision = None\r\n\r\n"
+        "def upgrade():\r\n\top.drop_index('ix')\r\n"
+    )
     data = source.encode("utf-8")
     migration = resolve_spans(read_migration("/v/a.py", data), data)
     assert migration.syntax_error is None
