@@ -73,20 +73,51 @@ def check_history(
     *,
     reader: Reader = read_bytes,
     only: Iterable[str] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> list[Diagnostic]:
-    """Run ``rules`` over one history; returns sorted diagnostics with resolved positions."""
+    """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
+
+    ``only`` restricts the report to some files; a finding elsewhere that names one of them
+    as a related place (the other head, the first declaration) is reported on that file.
+    ``sources``, when given, receives the decoded text of every file with a finding.
+    """
     graph = graph_mod.build(history)
     found: list[Diagnostic] = []
     for rule in rules:
         found.extend(rule.check(history, graph))
     if only is not None:
-        keep = {os.path.abspath(p) for p in only}
-        found = [d for d in found if d.location.path in keep]
-    return sorted(resolve_locations(found, history, reader))
+        found = _only(found, {os.path.abspath(p) for p in only}, history)
+    return sorted(resolve_locations(found, history, reader, sources))
+
+
+def _only(found: list[Diagnostic], keep: set[str], history: History) -> list[Diagnostic]:
+    kept = [d for d in found if d.location.path in keep]
+    have = {(d.location.path, d.code) for d in kept}
+    names = {m.path: m.filename for m in history.migrations}
+    for diagnostic in found:
+        if diagnostic.location.path in keep:
+            continue
+        for related in diagnostic.related:
+            path = related.location.path
+            if path in keep and (path, diagnostic.code) not in have:
+                have.add((path, diagnostic.code))
+                where = names.get(diagnostic.location.path, diagnostic.location.path)
+                kept.append(
+                    replace(
+                        diagnostic,
+                        location=related.location,
+                        message=f"{where}: {diagnostic.message}",
+                        related=(Related(diagnostic.location, f"reported in {where}"),),
+                    )
+                )
+    return kept
 
 
 def resolve_locations(
-    diagnostics: Sequence[Diagnostic], history: History, reader: Reader
+    diagnostics: Sequence[Diagnostic],
+    history: History,
+    reader: Reader,
+    sources: dict[str, str] | None = None,
 ) -> list[Diagnostic]:
     """Fill in positions, parsing with position metadata only the files that need it."""
     by_path = {m.path: m for m in history.migrations}
@@ -94,22 +125,23 @@ def resolve_locations(
         loc.path
         for d in diagnostics
         for loc in (d.location, *(r.location for r in d.related))
-        if loc.ref >= 0
+        if loc.ref >= 0 or (sources is not None and loc is d.location)
     }
     resolved: dict[str, Migration] = {}
     for path in wanted:
         migration = by_path.get(path)
         if migration is None:
             continue
-        if migration.spans is not None:
-            resolved[path] = migration
-            continue
         from alembic_lint import parse
 
         try:
-            resolved[path] = parse.resolve_spans(migration, reader(path))
+            data = reader(path)
         except OSError:
-            resolved[path] = replace(migration, spans=())
+            resolved[path] = replace(migration, spans=migration.spans or ())
+            continue
+        if sources is not None:
+            sources[path] = parse.text_of(data)
+        resolved[path] = parse.resolve_spans(migration, data)
     return [_resolve(d, resolved) for d in diagnostics]
 
 

@@ -81,6 +81,14 @@ def decode(data: bytes) -> Decoded:
     return Decoded(text, encoding, bom)
 
 
+def text_of(data: bytes) -> str:
+    """The decoded text for display, even of a file that does not decode cleanly."""
+    try:
+        return decode(data).text
+    except DecodeProblem:
+        return data.decode("utf-8", errors="replace")
+
+
 def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migration:
     """Extract the facts of one migration file without importing or executing it.
 

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from alembic_lint.diagnostics import Diagnostic
+from alembic_lint.diagnostics import Diagnostic, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What an output format may say about a rule (plain data from the registry)."""
+
+    code: str
+    name: str
+    summary: str
+    documentation: str  # markdown
+    severity: Severity
+    url: str
+    default: bool = True
+    fixable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +28,19 @@ class Report:
     """What a reporter may use besides the findings."""
 
     cwd: str
+    root: str = ""  # repository root: formats for code hosts use paths relative to it
     checked: int = 0  # migration files checked
+    color: bool = False
+    version: str = ""
+    rules: Sequence[RuleInfo] = ()
+    #: Decoded text of the files that have findings (for formats that show source).
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def rule(self, code: str) -> RuleInfo | None:
+        for info in self.rules:
+            if info.code == code:
+                return info
+        return None
 
 
 Renderer = Callable[[Sequence[Diagnostic], Report], str]
@@ -29,7 +55,20 @@ def display_path(path: str, cwd: str) -> str:
     return path if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
-def renderers() -> dict[str, Renderer]:
-    from alembic_lint.reporters import concise, json_format
+def repo_path(path: str, report: Report) -> str:
+    """Relative to the repository root, with forward slashes (for code hosts)."""
+    rel = os.path.relpath(path, report.root or report.cwd)
+    return rel.replace(os.sep, "/")
 
-    return {"concise": concise.render, "json": json_format.render}
+
+def renderers() -> dict[str, Renderer]:
+    from alembic_lint.reporters import concise, full, github, gitlab, json_format, sarif
+
+    return {
+        "concise": concise.render,
+        "full": full.render,
+        "json": json_format.render,
+        "sarif": sarif.render,
+        "github": github.render,
+        "gitlab": gitlab.render,
+    }
