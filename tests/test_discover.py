@@ -674,3 +674,17 @@ def test_same_files_as_alembic(
 
     assert alembic_paths  # the layout is not trivially empty
     assert [path.resolve() for path in spec.files] == alembic_paths
+
+
+def test_script_directory_without_config_means_its_versions(tmp_path: Path) -> None:
+    """`alembic-lint migrations` must not lint env.py as a migration."""
+    script = tmp_path / "migrations"
+    (script / "versions").mkdir(parents=True)
+    (script / "env.py").write_text("from alembic import context\n")
+    (script / "versions" / "a1_init.py").write_text("revision = 'a1'\ndown_revision = None\n")
+    (spec,) = discover(["migrations"], cwd=tmp_path)
+    assert [f.name for f in spec.files] == ["a1_init.py"]
+    # A directory that holds nothing but versions/ works the same way.
+    (script / "env.py").unlink()
+    (spec,) = discover(["migrations"], cwd=tmp_path)
+    assert [f.name for f in spec.files] == ["a1_init.py"]

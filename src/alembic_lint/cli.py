@@ -176,7 +176,7 @@ def check(
         except OSError as exc:
             raise UserError(f"{output_file}: cannot write: {exc.strerror or exc}") from None
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=report.color or None)
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
 
 

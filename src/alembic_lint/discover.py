@@ -186,8 +186,25 @@ def _discover_path(raw: str, ctx: _Ctx) -> HistorySpec:
 def _discover_dir(directory: Path, raw: str, ctx: _Ctx) -> HistorySpec:
     spec = _config_in_dir(directory, ctx) or _owning_config(directory, ctx)
     if spec is None:
-        spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
+        if _is_script_directory(directory):
+            directory = directory / "versions"
+            spec = _owning_config(directory, ctx)
+        if spec is None:
+            spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
     return _with_files(spec, raw)
+
+
+def _is_script_directory(directory: Path) -> bool:
+    """A script_location without a config next to it: ``env.py`` (or nothing) beside ``versions/``.
+
+    Without this, ``alembic-lint migrations`` would lint ``env.py`` as a migration, and a
+    directory holding only ``versions/`` would silently check nothing.
+    """
+    if not (directory / "versions").is_dir():
+        return False
+    if (directory / "env.py").is_file() or (directory / "script.py.mako").is_file():
+        return True
+    return not any(p.suffix == ".py" for p in directory.iterdir() if p.is_file())
 
 
 def _config_in_dir(directory: Path, ctx: _Ctx) -> HistorySpec | None:

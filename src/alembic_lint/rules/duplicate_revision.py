@@ -64,7 +64,7 @@ class DuplicateRevision(Rule):
                 )
                 others = [
                     related(
-                        graph.migrations[o], graph.migrations[o].revision.ref, "also defined here"
+                        graph.migrations[o], _revision_ref(graph.migrations[o]), "also defined here"
                     )
                     for o in nodes
                     if o != node

@@ -96,11 +96,7 @@ class MultipleHeads(Rule):
             reported.add(key)
             where = f"on branch '{label}'" if label else "on one branch"
             names = ", ".join(who(graph, h) for h in members)
-            common = graph.nearest_common_ancestors(members)
-            if common:
-                tail = "they diverge at " + ", ".join(graph.id_of(c) for c in common)
-            else:
-                tail = "they share no ancestor"
+            tail = _divergence(graph, members)
             message = f"{len(members)} heads {where}: {names}; {tail}"
             for head in members:
                 mig = migrations[head]
@@ -110,3 +106,19 @@ class MultipleHeads(Rule):
                     if o != head
                 ]
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
+
+
+def _divergence(graph: RevisionGraph, heads: list[int]) -> str:
+    """Where the heads part ways, and which of them stand alone."""
+    rooted = [h for h in heads if graph.ancestors(h)]
+    alone = [graph.id_of(h) for h in heads if h not in rooted]
+    parts = []
+    common = graph.nearest_common_ancestors(rooted) if len(rooted) > 1 else []
+    if common:
+        parts.append("they diverge at " + ", ".join(graph.id_of(c) for c in common))
+    elif len(rooted) > 1:
+        parts.append("they share no ancestor")
+    if alone:
+        verb = "has" if len(alone) == 1 else "have"
+        parts.append(f"{', '.join(alone)} {verb} no parent in the history")
+    return "; ".join(parts)
