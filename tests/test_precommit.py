@@ -1,0 +1,322 @@
+"""The pre-commit hook (``.pre-commit-hooks.yaml``), run by the real ``pre-commit``.
+
+Each test works in a throwaway git repository holding an Alembic project, stages a change and
+runs pre-commit on the staged files, as ``git commit`` would.
+
+Two pre-commit behaviours shape this module:
+
+* ``try-repo`` on a local path uses the repository's HEAD plus its staged and modified
+  *tracked* files: untracked files (a new ``.pre-commit-hooks.yaml``, a new module) are left
+  out. So pre-commit is handed a snapshot of this repository's working tree (tracked files
+  plus untracked, not-ignored ones) committed to a temporary repository: what is tested is
+  what is on disk.
+* ``try-repo`` builds the hook's environment (a virtualenv with this project pip-installed,
+  about ten seconds) in a fresh temporary store every time, whatever ``PRE_COMMIT_HOME`` says.
+  So one test uses ``try-repo``; the others use ``pre-commit run`` with a
+  ``.pre-commit-config.yaml`` naming the same snapshot, as a user's config names a release, and
+  share one module-scoped ``PRE_COMMIT_HOME``: the environment is built once for all of them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOK_ID = "alembic-lint"
+#: git variables kept from the caller's environment; the rest (GIT_DIR, GIT_INDEX_FILE, ...,
+#: set when the tests run from inside a git hook) would point git at the wrong repository.
+GIT_KEEP = ("GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "GIT_SSL_")
+
+
+def _environ(pre_commit_home: Path | None = None) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not (key.startswith("GIT_") and not key.startswith(GIT_KEEP))
+        and not key.startswith("PRE_COMMIT")
+        and key not in ("SKIP", "FORCE_COLOR", "NO_COLOR", "PYTHONPATH")
+    }
+    # No system or global git config: no global hooks, templates, signing or aliases.
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    env["GIT_CONFIG_GLOBAL"] = os.devnull
+    if pre_commit_home is not None:
+        env["PRE_COMMIT_HOME"] = str(pre_commit_home)
+    return env
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env=_environ(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, f"git {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
+def git_init(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", "alembic-lint tests")
+    git(path, "config", "user.email", "tests@alembic-lint.invalid")
+    git(path, "config", "commit.gpgsign", "false")
+    return path
+
+
+def commit_all(path: Path, message: str) -> None:
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "--no-verify", "-m", message)
+
+
+def write(root: Path, files: Mapping[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def revision(rev: str, down: str | None) -> str:
+    return (
+        f"revision = {rev!r}\n"
+        f"down_revision = {down!r}\n"
+        "\n\n"
+        "def upgrade():\n"
+        "    pass\n"
+        "\n\n"
+        "def downgrade():\n"
+        "    pass\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def pre_commit_installed() -> None:
+    if importlib.util.find_spec("pre_commit") is None:
+        pytest.fail(
+            "pre-commit is not installed in this environment; these tests run the real "
+            "pre-commit. Install the test extra: pip install -e '.[test]' "
+            "(it must list pre-commit>=4).",
+            pytrace=False,
+        )
+    if shutil.which("git") is None:
+        pytest.fail("git is not on PATH; the pre-commit tests need it.", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def hook_repo(pre_commit_installed: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's working tree (tracked + untracked, not ignored), committed."""
+    listing = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    snapshot = tmp_path_factory.mktemp("hook-repo")
+    for name in sorted(set(filter(None, listing.split("\0")))):
+        source = ROOT / name
+        if not source.is_file():  # deleted but still in the index
+            continue
+        target = snapshot / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    assert (snapshot / ".pre-commit-hooks.yaml").is_file()
+    git_init(snapshot)
+    commit_all(snapshot, "snapshot of the alembic-lint working tree")
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+BASE = "migrations/versions/aaaaaaaaaaaa_base.py"
+USERS = "migrations/versions/bbbbbbbbbbbb_add_users.py"
+NEW = "migrations/versions/cccccccccccc_add_orders.py"
+
+
+def make_project(
+    root: Path,
+    hook_repo: Path,
+    hook: Mapping[str, Any] | None = None,
+    files: Mapping[str, str] | None = None,
+) -> Path:
+    """A git repository with an Alembic project, committed clean.
+
+    Its ``.pre-commit-config.yaml`` uses the hook from ``hook_repo`` (with ``hook``'s
+    overrides); ``files`` (path → text) replace the default alembic.ini + two-step history.
+    """
+    git_init(root)
+    config = {
+        "repos": [
+            {
+                "repo": str(hook_repo),
+                "rev": git(hook_repo, "rev-parse", "HEAD").strip(),
+                "hooks": [{"id": HOOK_ID, **(hook or {})}],
+            }
+        ]
+    }
+    write(
+        root,
+        files
+        or {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+            BASE: revision("aaaaaaaaaaaa", None),
+            USERS: revision("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        },
+    )
+    # JSON is YAML.
+    write(root, {".pre-commit-config.yaml": json.dumps(config, indent=2) + "\n"})
+    write(root, {"README.txt": "A project with migrations.\n"})
+    commit_all(root, "initial, clean history")
+    return root
+
+
+def pre_commit(project: Path, home: Path, *args: str) -> tuple[int, str]:
+    """``python -m pre_commit ARGS`` in ``project``; its exit code and output."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args, "--color=never"],
+        cwd=project,
+        env=_environ(home),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    output = proc.stdout + proc.stderr
+    # pre-commit reports its own failures (a broken manifest, a failed install) as
+    # "An error has occurred" with exit 1 or 3: never what a test here means by "failed".
+    assert "An error has occurred" not in output, output
+    return proc.returncode, output
+
+
+def run_hook(project: Path, home: Path) -> tuple[int, str]:
+    """``pre-commit run alembic-lint`` on the staged files, as ``git commit`` runs it."""
+    return pre_commit(project, home, "run", HOOK_ID)
+
+
+def status(output: str) -> str:
+    """The status pre-commit printed for the hook: Passed, Failed or Skipped."""
+    match = re.search(rf"^{re.escape(HOOK_ID)}\.+(?:\(.*\))?(Passed|Failed|Skipped)$", output, re.M)
+    assert match, output
+    return match[1]
+
+
+def assert_second_head_reported(code: int, output: str, new: str = NEW, old: str = USERS) -> None:
+    assert code == 1, output
+    assert status(output) == "Failed", output
+    assert "exit code: 1" in output, output
+    assert re.search(rf"^{re.escape(new)}:\d+:\d+: AL001 ", output, re.M), output
+    # The whole history was linted, not only the staged file: the other head is reported too.
+    assert re.search(rf"^{re.escape(old)}:\d+:\d+: AL001 ", output, re.M), output
+
+
+def test_try_repo_fails_on_a_staged_second_head(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    project = make_project(tmp_path / "project", hook_repo)
+    write(project, {NEW: revision("cccccccccccc", "aaaaaaaaaaaa")})  # same parent as USERS
+    git(project, "add", NEW)
+
+    code, output = pre_commit(project, pre_commit_home, "try-repo", str(hook_repo), HOOK_ID)
+
+    assert_second_head_reported(code, output)
+    assert "cccccccccccc_add_orders.py" in output
+
+
+def test_second_head_fails_and_the_fix_passes(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    project = make_project(tmp_path / "project", hook_repo)
+    write(project, {NEW: revision("cccccccccccc", "aaaaaaaaaaaa")})
+    git(project, "add", NEW)
+
+    assert_second_head_reported(*run_hook(project, pre_commit_home))
+
+    # Re-point the new migration at the other head and stage the fix.
+    write(project, {NEW: revision("cccccccccccc", "bbbbbbbbbbbb")})
+    git(project, "add", NEW)
+    code, output = run_hook(project, pre_commit_home)
+
+    assert code == 0, output
+    assert status(output) == "Passed", output
+    assert "AL0" not in output, output
+
+
+def test_non_migration_change_skips(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -> None:
+    project = make_project(tmp_path / "project", hook_repo)
+    # A second head already committed: were the hook to run, it would fail.
+    write(project, {NEW: revision("cccccccccccc", "aaaaaaaaaaaa")})
+    commit_all(project, "an existing second head")
+    write(project, {"README.txt": "A project with migrations, and a README change.\n"})
+    git(project, "add", "README.txt")
+
+    code, output = run_hook(project, pre_commit_home)
+
+    assert code == 0, output
+    assert status(output) == "Skipped", output
+    assert "(no files to check)" in output, output
+    assert "AL001" not in output, output
+
+
+def test_args_and_files_overrides(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -> None:
+    """The README's recipe for a config elsewhere and version_locations not named `versions`."""
+    project = make_project(
+        tmp_path / "project",
+        hook_repo,
+        hook={"args": ["db/alembic.ini"], "files": r"^db/revisions/.+\.py$"},
+        files={
+            "db/alembic.ini": (
+                "[alembic]\n"
+                "script_location = %(here)s/migrations\n"
+                "version_locations = %(here)s/revisions\n"
+            ),
+            "db/migrations/env.py": "# Alembic's environment script.\n",
+            "db/revisions/aaaaaaaaaaaa_base.py": revision("aaaaaaaaaaaa", None),
+            "db/revisions/bbbbbbbbbbbb_add_users.py": revision("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        },
+    )
+    new = "db/revisions/cccccccccccc_add_orders.py"
+    write(project, {new: revision("cccccccccccc", "aaaaaaaaaaaa")})
+    git(project, "add", new)
+
+    assert_second_head_reported(
+        *run_hook(project, pre_commit_home), new=new, old="db/revisions/bbbbbbbbbbbb_add_users.py"
+    )
+
+
+def test_manifest_is_valid_and_files_pattern_matches_versions(pre_commit_installed: None) -> None:
+    from pre_commit.clientlib import load_manifest
+
+    (hook,) = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    assert hook["id"] == HOOK_ID
+    assert hook["entry"] == "alembic-lint"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    assert hook["require_serial"] is True
+    assert hook["types"] == ["python"]
+    assert hook["description"]
+    files = re.compile(hook["files"])
+    for path in (
+        "versions/0001_init.py",
+        "migrations/versions/abc_add_users.py",
+        "app/db/alembic/versions/2024/abc.py",
+    ):
+        assert files.search(path), path
+    for path in (
+        "migrations/env.py",
+        "myversions/abc.py",
+        "versions.py",
+        "migrations/versions/script.py.mako",
+        "migrations/versions/README",
+    ):
+        assert not files.search(path), path
