@@ -1,0 +1,249 @@
+"""Where users meet the linter: the README's snippets, run for real, and editor-on-save."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alembic_lint.cli import main
+from alembic_lint.rules.examples import m
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+DEMO_VERSIONS = "fixtures/demo/migrations/versions"
+
+
+def snippet(name: str) -> str:
+    match = re.search(rf"<!-- snippet: {name} -->\n```\w*\n(.*?)```", README, re.DOTALL)
+    assert match, f"README has no snippet {name!r}"
+    return match.group(1)
+
+
+def env_with_scripts() -> dict[str, str]:
+    """The environment of a user who installed alembic-lint: its script is on PATH."""
+    scripts = os.path.dirname(sys.executable)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env["PATH"] = scripts + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a snippet's command line, with the example versions path pointed at the demo."""
+    command = command.replace("db/migrations/versions", DEMO_VERSIONS)
+    return subprocess.run(
+        shlex.split(command),
+        cwd=cwd,
+        env=env_with_scripts(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A checkout with the demo project, like the CI job's working directory."""
+    shutil.copytree(ROOT / "fixtures" / "demo", tmp_path / "fixtures" / "demo")
+    (tmp_path / ".git").mkdir()
+    return tmp_path
+
+
+def test_github_actions_snippet(workdir: Path) -> None:
+    workflow = yaml.safe_load(snippet("github-actions"))
+    steps = workflow["jobs"]["alembic-lint"]["steps"]
+    runs = [s for s in steps if "alembic-lint --" in s.get("run", "")]
+    assert len(runs) == 2
+    annotate = run_shell(runs[0]["run"], workdir)
+    assert annotate.returncode == 1  # the job fails on findings
+    assert re.search(
+        r"^::error file=fixtures/demo/migrations/versions/\w+\.py,line=\d+,col=\d+,"
+        r"endLine=\d+,endColumn=\d+,title=AL001 multiple-heads::",
+        annotate.stdout,
+        re.MULTILINE,
+    )
+    sarif = run_shell(runs[1]["run"], workdir)
+    assert sarif.returncode == 0 and runs[1]["if"] == "always()"
+    upload = next(
+        s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif")
+    )
+    log = json.loads((workdir / upload["with"]["sarif_file"]).read_text(encoding="utf-8"))
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+    }
+    assert uris and all(u.startswith(DEMO_VERSIONS + "/") for u in uris)
+
+
+def test_gitlab_snippet(workdir: Path) -> None:
+    job = yaml.safe_load(snippet("gitlab-ci"))["alembic-lint"]
+    (command,) = [c for c in job["script"] if c.startswith("alembic-lint")]
+    result = run_shell(command, workdir)
+    assert result.returncode == 1 and result.stdout == ""
+    report = json.loads((workdir / job["artifacts"]["reports"]["codequality"]).read_text())
+    assert job["artifacts"]["when"] == "always"
+    assert len({issue["fingerprint"] for issue in report}) == len(report) == 5
+    for issue in report:
+        assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
+        assert issue["location"]["path"].startswith(DEMO_VERSIONS + "/")
+        assert issue["location"]["lines"]["begin"] >= 1
+        assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
+
+
+def test_pre_commit_snippet_is_a_valid_config(tmp_path: Path) -> None:
+    from pre_commit.clientlib import load_config, load_manifest
+
+    config_file = tmp_path / ".pre-commit-config.yaml"
+    config_file.write_text(snippet("pre-commit"), encoding="utf-8")
+    config = load_config(str(config_file))
+    (hook,) = config["repos"][0]["hooks"]
+    manifest = {h["id"]: h for h in load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))}
+    assert hook["id"] in manifest
+    assert manifest[hook["id"]]["pass_filenames"] is False
+
+
+def test_vscode_problem_matcher_reads_the_output(workdir: Path) -> None:
+    task = json.loads(snippet("vscode"))["tasks"][0]
+    command = " ".join([task["command"], *task["args"]])
+    result = run_shell(command, workdir)
+    pattern = task["problemMatcher"]["pattern"]
+    regexp = re.compile(pattern["regexp"])
+    lines = result.stdout.splitlines()[:-1]  # the last line is the summary
+    assert len(lines) == 5
+    for line in lines:
+        match = regexp.match(line)
+        assert match, line
+        path = workdir / match.group(pattern["file"])
+        assert path.is_file()
+        source = path.read_text(encoding="utf-8").splitlines()
+        row, col = int(match.group(pattern["line"])), int(match.group(pattern["column"]))
+        assert 1 <= row <= len(source) and 1 <= col <= len(source[row - 1]) + 1
+        assert re.fullmatch(r"AL\d{3}", match.group(pattern["code"]))
+
+
+def test_vim_quickfix_on_save(workdir: Path) -> None:
+    vim = shutil.which("vim")
+    assert vim, "vim is needed for this test (CI installs it)"
+    rc = workdir / "snippet.vim"
+    rc.write_text(snippet("vim"), encoding="utf-8")
+    out = workdir / "quickfix.txt"
+    target = next((workdir / DEMO_VERSIONS).glob("6d3f5b7c9e14_*.py"))
+    dump = (
+        "call writefile(map(filter(getqflist(), 'v:val.valid'), "
+        '\'bufname(v:val.bufnr).":".v:val.lnum.":".v:val.col.":".v:val.text\'), '
+        f"'{out}')"
+    )
+    result = subprocess.run(
+        [
+            vim,
+            "-Es",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-N",
+            "-S",
+            str(rc),
+            "-c",
+            f"edit {target}",
+            "-c",
+            "doautocmd BufWritePost",
+            "-c",
+            dump,
+            "-c",
+            "qa!",
+        ],
+        cwd=workdir,
+        env=env_with_scripts(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    entries = out.read_text(encoding="utf-8").splitlines()
+    assert len(entries) == 5
+    heads = [e for e in entries if "AL001" in e]
+    assert any(
+        e.startswith(f"{DEMO_VERSIONS}/6d3f5b7c9e14_add_last_login_to_users.py:16:1:")
+        for e in heads
+    )
+
+
+# --------------------------------------------------------------------------- --stdin-filename
+
+
+@pytest.fixture
+def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for file in (
+        m("aaaaaaaaaaaa", labels="core"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_index('ix')"),
+    ):
+        (versions / file.filename).write_text(file.source, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return versions
+
+
+def lint_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], path: str, text: str
+) -> tuple[int, list[str]]:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code = main(["--stdin-filename", path, "-"])
+    out, err = capsys.readouterr()
+    assert err == ""
+    return code, out.splitlines()
+
+
+def test_stdin_new_file_reports_the_second_head_it_creates(
+    history: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = m("cccccccccccc", "aaaaaaaaaaaa")
+    code, lines = lint_stdin(monkeypatch, capsys, "versions/c_new.py", new.source)
+    assert not (history / "c_new.py").exists()
+    assert code == 1
+    assert lines[0].startswith("versions/c_new.py:13:1: AL001 2 heads on branch 'core'")
+    assert "bbbbbbbbbbbb (bbbbbbbbbbbb_example.py)" in lines[0]
+    assert lines[-1] == "Found 1 problem in 1 migration."  # b's own AL201/AL202 not shown
+
+
+def test_stdin_buffer_replaces_the_file_on_disk(
+    history: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_index('ix', if_exists=True)")
+    path = "versions/bbbbbbbbbbbb_example.py"
+    code, lines = lint_stdin(monkeypatch, capsys, path, edited.source)
+    assert code == 1
+    assert [line.split(": ")[1].split()[0] for line in lines[:-1]] == ["AL202"]
+
+
+def test_stdin_reports_findings_it_causes_in_other_files(
+    history: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A new base that declares the label `core` again: AL007 lands on the later file in
+    # load order (this one sorts first), so it is brought over and names the other file.
+    clash = m("000000000000", labels="core", filename="0_clash.py")
+    code, lines = lint_stdin(monkeypatch, capsys, "versions/0_clash.py", clash.source)
+    assert code == 1
+    assert any("AL007" in line and line.startswith("versions/0_clash.py:") for line in lines)
+
+
+def test_stdin_needs_dash_and_an_existing_directory(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--stdin-filename", "versions/x.py", "versions"]) == 2
+    assert main(["--stdin-filename", "nowhere/x.py", "-"]) == 2
+    assert main(["-"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 3 and "Traceback" not in err
