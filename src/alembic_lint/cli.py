@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -12,10 +14,15 @@ import click
 from alembic_lint import __version__
 
 if TYPE_CHECKING:
+    from alembic_lint.alembic_versions import Version
+    from alembic_lint.config import Settings
+    from alembic_lint.diagnostics import Diagnostic
     from alembic_lint.discover import HistorySpec
     from alembic_lint.engine import Reader
+    from alembic_lint.rules import Rule
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DEFAULT_BASELINE = ".alembic-lint-baseline.json"
 
 
 class UserError(Exception):
@@ -85,12 +92,7 @@ def repository_root(start: str) -> str:
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--output-file",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the report to FILE.",
-)
+@click.option("-o", "--output-file", metavar="FILE", help="Write the report to FILE.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option(
     "--stdin-filename",
@@ -98,6 +100,28 @@ def repository_root(start: str) -> str:
     help="Lint standard input as the file PATH (give `-` as the only PATH), in the context of "
     "its history on disk; report findings for that file only.",
 )
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    help="Settings file (default: the nearest pyproject.toml with [tool.alembic-lint]).",
+)
+@click.option("--select", metavar="CODES", help="Rules to run (codes, prefixes like AL2, names).")
+@click.option("--extend-select", metavar="CODES", help="Rules to run in addition.")
+@click.option("--ignore", metavar="CODES", help="Rules not to run.")
+@click.option(
+    "--baseline", "baseline_file", metavar="FILE", help="Hold back the findings recorded in FILE."
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline",
+    is_flag=False,
+    flag_value=DEFAULT_BASELINE,
+    default=None,
+    metavar="[FILE]",
+    help=f"Record every current finding in FILE (default {DEFAULT_BASELINE}).",
+)
+@click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
 def check(
     paths: tuple[str, ...],
     section: str | None,
@@ -105,11 +129,26 @@ def check(
     output_file: str | None,
     exit_zero: bool,
     stdin_filename: str | None,
+    config_file: str | None,
+    select: str | None,
+    extend_select: str | None,
+    ignore: str | None,
+    baseline_file: str | None,
+    write_baseline: str | None,
+    show_settings: bool,
 ) -> int:
     """Check the migration histories at PATHS."""
-    from alembic_lint import __version__, discover, engine
-    from alembic_lint.reporters import Report, RuleInfo, renderers
-    from alembic_lint.rules import registry
+    from alembic_lint import baseline, config, discover, engine
+
+    try:
+        settings = config.load(
+            Path(config_file).absolute() if config_file else config.find(Path.cwd())
+        )
+        chosen = config.select_rules(
+            [settings.file_layer, config.cli_layer(select, extend_select, ignore)]
+        )
+    except config.ConfigError as exc:
+        raise UserError(str(exc)) from None
 
     reader: Reader = engine.read_bytes
     specs: list[HistorySpec]
@@ -121,23 +160,28 @@ def check(
         else:
             if "-" in paths:
                 raise UserError("`-` (standard input) needs --stdin-filename PATH")
-            specs = discover.discover(list(paths), section=section)
+            targets = list(paths) or [str(settings.root / p) for p in settings.paths]
+            specs = discover.discover(targets, section=section)
     except discover.DiscoveryError as exc:
         raise UserError(str(exc)) from None
 
-    rules = engine.default_rules()
+    target, target_source = _target_version(settings, specs)
+    rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
+    if show_settings:
+        click.echo(_settings_text(settings, chosen, specs, target, target_source), nl=False)
+        return EXIT_OK
+
     diagnostics = []
     sources: dict[str, str] = {}
     checked = 0
     for spec in specs:
-        if not spec.files:
+        files = [f for f in spec.files if not config.is_excluded(settings, str(f))]
+        if not files:
             click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
             continue
-        history = engine.load_history(
-            spec.name, spec.files, locations=spec.locations, reader=reader
-        )
+        history = engine.load_history(spec.name, files, locations=spec.locations, reader=reader)
         only = [str(p) for p in spec.only] if spec.only is not None else None
-        checked += len(spec.files) if spec.only is None else len(spec.only)
+        checked += len(files) if spec.only is None else len(spec.only)
         diagnostics.extend(
             engine.check_history(
                 history,
@@ -145,8 +189,58 @@ def check(
                 reader=reader,
                 only=only,
                 sources=sources if output_format == "full" else None,
+                settings=settings,
             )
         )
+
+    root = str(settings.root)
+    never = {r.code for r in chosen if r.graph}
+    try:
+        if write_baseline is not None:
+            target_file = str(settings.root / write_baseline)
+            recorded = baseline.entries(diagnostics, root, never)
+            baseline.write(target_file, recorded)
+            click.echo(
+                f"alembic-lint: recorded {sum(e.count for e in recorded)} findings "
+                f"({len(recorded)} entries) in {target_file}",
+                err=True,
+            )
+            diagnostics, _, _ = baseline.apply(diagnostics, recorded, root, never)
+        elif baseline_file is not None or settings.baseline is not None:
+            source = (
+                baseline_file
+                if baseline_file is not None
+                else str(settings.root / str(settings.baseline))
+            )
+            diagnostics, _, stale = baseline.apply(diagnostics, baseline.read(source), root, never)
+            if stale:
+                click.echo(
+                    f"alembic-lint: {len(stale)} baseline entries in {source} no longer match "
+                    "(rewrite it with --write-baseline): "
+                    + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
+                    + (" ..." if len(stale) > 10 else ""),
+                    err=True,
+                )
+    except baseline.BaselineError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
+
+    return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
+
+
+def _report(
+    diagnostics: list[Diagnostic],
+    output_format: str,
+    output_file: str | None,
+    exit_zero: bool,
+    checked: int,
+    sources: dict[str, str],
+) -> int:
+    from alembic_lint import __version__
+    from alembic_lint.reporters import Report, RuleInfo, renderers
+    from alembic_lint.rules import registry
+
     report = Report(
         cwd=os.getcwd(),
         root=repository_root(os.getcwd()),
@@ -168,7 +262,7 @@ def check(
         ],
         sources=sources,
     )
-    text = renderers()[output_format](diagnostics, report)
+    text = renderers()[output_format](sorted(diagnostics), report)
     if output_file is not None:
         try:
             with open(output_file, "w", encoding="utf-8") as handle:
@@ -178,6 +272,49 @@ def check(
     else:
         click.echo(text, nl=False, color=report.color or None)
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
+
+
+def _target_version(settings: Settings, specs: list[HistorySpec]) -> tuple[Version | None, str]:
+    """The oldest Alembic the project may run: the setting, else the project's pins."""
+    from alembic_lint.alembic_versions import Version, detect_alembic_version
+
+    if settings.target_alembic_version is not None:
+        return Version.parse(settings.target_alembic_version), f"{settings.where()}"
+    places = [settings.root] if settings.path else []
+    places += [s.config.parent for s in specs if s.config is not None]
+    places.append(Path.cwd())
+    for place in dict.fromkeys(places):
+        pin = detect_alembic_version(place)
+        if pin is not None:
+            return pin.version, pin.source
+    return None, "no pin found: the newest Alembic is assumed"
+
+
+def _settings_text(
+    settings: Settings,
+    chosen: list[type[Rule]],
+    specs: list[HistorySpec],
+    target: Version | None,
+    target_source: str,
+) -> str:
+    lines = [
+        f"settings file: {settings.path or '(none: defaults)'}",
+        f"rules: {', '.join(r.code for r in chosen) or '(none)'}",
+        "per-file-ignores: "
+        + (", ".join(f"{g} = {list(c)}" for g, c in settings.per_file_ignores) or "(none)"),
+        f"exclude: {list(settings.exclude)}",
+        f"paths: {list(settings.paths)}",
+        f"target-alembic-version: {target if target is not None else 'newest'} ({target_source})",
+        f"baseline: {settings.baseline or '(none)'}",
+    ]
+    for rule in chosen:
+        for key, option in sorted(rule.options.items()):
+            value = settings.rule_options.get(rule.name, {}).get(key, option.default)
+            lines.append(f"rules.{rule.name}.{key} = {json.dumps(value)}")
+    for spec in specs:
+        where = ", ".join(str(loc) for loc in spec.locations)
+        lines.append(f"history {spec.name}: {len(spec.files)} files in {where}")
+    return "\n".join(lines) + "\n"
 
 
 def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec], Reader]:

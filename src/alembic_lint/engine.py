@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic_lint import graph as graph_mod
 from alembic_lint.diagnostics import Diagnostic, Location, Related
-from alembic_lint.model import Binding, History, Migration, Status, SyntaxProblem
+from alembic_lint.model import Binding, History, Migration, Status, Suppression, SyntaxProblem
 from alembic_lint.rules import Rule, registry
+
+if TYPE_CHECKING:
+    from alembic_lint.config import Settings
 
 Reader = Callable[[str], bytes]
 
@@ -74,6 +79,7 @@ def check_history(
     reader: Reader = read_bytes,
     only: Iterable[str] | None = None,
     sources: dict[str, str] | None = None,
+    settings: Settings | None = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
 
@@ -81,13 +87,75 @@ def check_history(
     as a related place (the other head, the first declaration) is reported on that file.
     ``sources``, when given, receives the decoded text of every file with a finding.
     """
+    rules = list(rules)
     graph = graph_mod.build(history)
     found: list[Diagnostic] = []
     for rule in rules:
         found.extend(rule.check(history, graph))
-    if only is not None:
-        found = _only(found, {os.path.abspath(p) for p in only}, history)
-    return sorted(resolve_locations(found, history, reader, sources))
+    keep = {os.path.abspath(p) for p in only} if only is not None else None
+    if keep is not None:
+        found = _only(found, keep, history)
+    found = resolve_locations(found, history, reader, sources)
+    return sorted(suppress(found, history, rules, settings, keep))
+
+
+def suppress(
+    diagnostics: Sequence[Diagnostic],
+    history: History,
+    rules: Sequence[Rule],
+    settings: Settings | None,
+    only: set[str] | None = None,
+) -> list[Diagnostic]:
+    """Drop findings silenced by per-file-ignores, file-ignore comments and ``# noqa``;
+    report the suppression comments that silenced nothing (AL900) when that rule is on."""
+    from alembic_lint.config import ignored_codes
+    from alembic_lint.rules.unused_noqa import UnusedNoqa
+
+    by_path = {m.path: m for m in history.migrations}
+    used: dict[tuple[str, Suppression], set[str]] = defaultdict(set)
+    kept: list[Diagnostic] = []
+    for diagnostic in diagnostics:
+        path, code = diagnostic.location.path, diagnostic.code
+        if settings is not None and code in ignored_codes(settings, path):
+            continue
+        migration = by_path.get(path)
+        if migration is not None:
+            comment = next(
+                (c for c in migration.file_ignores if c.codes is None or code in c.codes), None
+            ) or next(
+                (
+                    c
+                    for c in migration.noqa
+                    if c.line == diagnostic.location.line and (c.codes is None or code in c.codes)
+                ),
+                None,
+            )
+            if comment is not None:
+                used[(path, comment)].add(code)
+                continue
+        kept.append(diagnostic)
+    checker = next((r for r in rules if isinstance(r, UnusedNoqa)), None)
+    if checker is None:
+        return kept
+    selected = {r.code for r in rules}
+    known = {r.code for r in registry()}
+    for migration in history.migrations:
+        if only is not None and migration.path not in only:
+            continue
+        if settings is not None and checker.code in ignored_codes(settings, migration.path):
+            continue
+        for comment in (*migration.file_ignores, *migration.noqa):
+            hits = used.get((migration.path, comment), set())
+            if comment.codes is None:
+                if not hits:
+                    kept.append(checker.unused(migration, comment, [], [], []))
+                continue
+            unmatched = [c for c in comment.codes if c in selected and c not in hits]
+            disabled = [c for c in comment.codes if c in known and c not in selected]
+            unknown = [c for c in comment.codes if c not in known]
+            if unmatched or disabled or unknown:
+                kept.append(checker.unused(migration, comment, unmatched, disabled, unknown))
+    return kept
 
 
 def _only(found: list[Diagnostic], keep: set[str], history: History) -> list[Diagnostic]:

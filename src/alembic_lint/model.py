@@ -118,6 +118,16 @@ class SyntaxProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """A ``# noqa[: CODES]`` comment, or a file-level ``# alembic-lint: file-ignore[CODES]``."""
+
+    line: int
+    column: int
+    end_column: int
+    codes: tuple[str, ...] | None  # None: every code
+
+
+@dataclass(frozen=True, slots=True)
 class Migration:
     """Everything the rules need to know about one file, without a CST."""
 
@@ -132,6 +142,8 @@ class Migration:
     ops: tuple[OpCall, ...] = ()
     syntax_error: SyntaxProblem | None = None
     message: str = ""  # first line of the docstring
+    noqa: tuple[Suppression, ...] = ()
+    file_ignores: tuple[Suppression, ...] = ()
     #: Positions of every ``ref`` (index = ref); None until resolved (see parse.resolve_spans).
     spans: tuple[Span, ...] | None = field(default=None, compare=False)
 

@@ -25,6 +25,7 @@ from alembic_lint.model import (
     OpCall,
     Span,
     Status,
+    Suppression,
     SyntaxProblem,
 )
 
@@ -107,7 +108,49 @@ def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migrat
         return _fallback(path, filename, decoded.text, message, line, column)
     except RecursionError:
         return _fallback(path, filename, decoded.text, "file is too deeply nested to parse", 1, 1)
-    return _Extractor(module, positions).migration(path, filename)
+    migration = _Extractor(module, positions).migration(path, filename)
+    if _MAY_SUPPRESS.search(data):
+        noqa, file_ignores = suppressions(decoded.text)
+        migration = replace(migration, noqa=noqa, file_ignores=file_ignores)
+    return migration
+
+
+# --------------------------------------------------------------------------- suppressions
+
+_MAY_SUPPRESS = re.compile(rb"noqa|alembic-lint:", re.IGNORECASE)
+_NOQA = re.compile(
+    r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
+_FILE_IGNORE = re.compile(r"#\s*alembic-lint:\s*file-ignore(?:\[(?P<codes>[^\]]*)\])?")
+
+
+def suppressions(text: str) -> tuple[tuple[Suppression, ...], tuple[Suppression, ...]]:
+    """``# noqa`` and ``# alembic-lint: file-ignore[...]`` comments (real comments only)."""
+    comments: list[tuple[int, int, str]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                comments.append((token.start[0], token.start[1], token.string))
+    except (tokenize.TokenError, SyntaxError):
+        # An unparsable file: fall back to the text after each '#'.
+        comments = [
+            (number, line.index("#"), line[line.index("#") :])
+            for number, line in enumerate(text.splitlines(), start=1)
+            if "#" in line
+        ]
+    noqa: list[Suppression] = []
+    file_ignores: list[Suppression] = []
+    for line, column, comment in comments:
+        for regex, found in ((_FILE_IGNORE, file_ignores), (_NOQA, noqa)):
+            match = regex.search(comment)
+            if match is None:
+                continue
+            raw = match.group("codes")
+            codes = tuple(c for c in re.split(r"[\s,]+", raw.strip()) if c) if raw else None
+            start = column + match.start()
+            found.append(Suppression(line, start + 1, column + match.end() + 1, codes))
+            break
+    return tuple(noqa), tuple(file_ignores)
 
 
 def resolve_spans(migration: Migration, data: bytes) -> Migration:
@@ -185,11 +228,14 @@ def _fallback(
             continue
         elements = tuple(Element(v, ref) for v in _normalise(name, value))
         bindings[name] = Binding(name, Status.LITERAL, value, elements, ref=ref)
+    noqa, file_ignores = suppressions(text) if "#" in text else ((), ())
     return Migration(
         path=path,
         filename=filename,
         **{n: bindings.get(n, Binding(n, Status.ABSENT)) for n in REVISION_VARS},  # type: ignore[arg-type]
         syntax_error=SyntaxProblem(message, 0, defines_nothing="revision" not in text),
+        noqa=noqa,
+        file_ignores=file_ignores,
         spans=tuple(spans),
     )
 

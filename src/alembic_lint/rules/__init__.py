@@ -5,16 +5,37 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from alembic_lint.diagnostics import Diagnostic, Fix, Location, Related, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History, Migration
 from alembic_lint.rules.examples import Example
 
+if TYPE_CHECKING:
+    from alembic_lint.alembic_versions import Version
+
 DOCS_URL = "https://github.com/alembic-lint/alembic-lint/blob/main/docs/rules/{name}.md"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A per-rule setting under ``[tool.alembic-lint.rules.<name>]``."""
+
+    default: bool | int | str
+    help: str
+    minimum: int | None = None
+
+    def problem(self, value: object) -> str | None:
+        kind = type(self.default)
+        if type(value) is not kind:
+            return f"expected {kind.__name__}, got {type(value).__name__} {value!r}"
+        if self.minimum is not None and isinstance(value, int) and value < self.minimum:
+            return f"must be at least {self.minimum}"
+        return None
 
 
 class Rule:
@@ -32,6 +53,19 @@ class Rule:
     alembic_versions: ClassVar[str] = ""
     valid: ClassVar[Sequence[Example]] = ()
     invalid: ClassVar[Sequence[Example]] = ()
+    #: Settings this rule reads (``[tool.alembic-lint.rules.<name>]``).
+    options: ClassVar[Mapping[str, Option]] = {}
+    #: A graph rule's findings break `alembic upgrade` for everyone: never baselined.
+    graph: ClassVar[bool] = False
+
+    def __init__(
+        self, options: Mapping[str, object] | None = None, alembic: Version | None = None
+    ) -> None:
+        self.settings = dict(options or {})
+        self.alembic = alembic  # the oldest Alembic the project may run; None = the newest
+
+    def option(self, key: str) -> object:
+        return self.settings.get(key, self.options[key].default)
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         raise NotImplementedError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
@@ -20,6 +21,9 @@ OP_DROPS = {
 }
 #: Inside ``batch_alter_table`` (``batch_op.drop_constraint`` has no ``if_exists``).
 BATCH_DROPS = {"drop_index": "1.11.2", "drop_column": "1.16.0"}
+
+if TYPE_CHECKING:
+    from alembic_lint.alembic_versions import Version
 
 _OBJECT = (
     r"(?:MATERIALIZED\s+VIEW|FOREIGN\s+TABLE|TABLE|VIEW|INDEX|SEQUENCE|TYPE|SCHEMA|FUNCTION"
@@ -104,6 +108,10 @@ class DropWithoutIfExists(Rule):
                 if message:
                     yield self.diagnostic(migration, call.ref, message)
 
+    def supported(self, since: str) -> bool:
+        """Whether the project's oldest admitted Alembic accepts ``if_exists`` here."""
+        return self.alembic is None or self.alembic >= _version(since)
+
     def problem(self, call: OpCall) -> str | None:
         if call.name == "execute":
             what = unguarded_sql_drop(call.sql or "")
@@ -111,8 +119,16 @@ class DropWithoutIfExists(Rule):
         drops = BATCH_DROPS if call.batch else OP_DROPS
         if call.name not in drops or call.star_kwargs or call.has_keyword("if_exists"):
             return None
+        if not self.supported(drops[call.name]):
+            return None  # the project's Alembic has no `if_exists` here: nothing to demand
         owner = "batch_op" if call.batch else "op"
         return f"`{owner}.{call.name}()` without `if_exists=True`"
+
+
+def _version(text: str) -> Version:
+    from alembic_lint.alembic_versions import Version
+
+    return Version.parse(text)
 
 
 def unguarded_sql_drop(sql: str) -> str | None:

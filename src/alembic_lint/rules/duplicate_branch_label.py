@@ -32,6 +32,7 @@ class DuplicateBranchLabel(Rule):
     name = "duplicate-branch-label"
     summary = "A branch label is declared twice or equals a revision id"
     severity = Severity.ERROR
+    graph = True
     valid = [history(m("aaaaaaaaaaaa", labels="core"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))]
     invalid = [
         history(

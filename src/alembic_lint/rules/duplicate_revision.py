@@ -32,6 +32,7 @@ class DuplicateRevision(Rule):
     name = "duplicate-revision"
     summary = "Several files define the same revision id"
     severity = Severity.ERROR
+    graph = True
     valid = [history(m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))]
     invalid = [
         history(

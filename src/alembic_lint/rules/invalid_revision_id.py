@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History, Migration, Status
-from alembic_lint.rules import Rule
+from alembic_lint.rules import Option, Rule
 from alembic_lint.rules.examples import history, m
 
 #: Characters ``Revision.verify_rev_id`` rejects.
@@ -43,6 +43,13 @@ class InvalidRevisionId(Rule):
     name = "invalid-revision-id"
     summary = "A revision id Alembic rejects or cannot store"
     severity = Severity.ERROR
+    options = {
+        "max-length": Option(
+            MAX_LENGTH,
+            "The width of your `alembic_version.version_num` column, if you made it wider.",
+            minimum=1,
+        )
+    }
     valid = [history(m("aaaaaaaaaaaa"), m("0002_add_users", "aaaaaaaaaaaa"))]
     invalid = [
         history(m("aaaa-1111", expect=_E), title="a hyphen"),
@@ -57,7 +64,9 @@ class InvalidRevisionId(Rule):
         for migration in history:
             rev = migration.revision
             if rev.status is Status.LITERAL:
-                message = problem(rev.value)
+                limit = self.option("max-length")
+                assert isinstance(limit, int)
+                message = problem(rev.value, limit)
                 if message:
                     ref = rev.elements[0].ref if rev.elements else rev.ref
                     yield self.diagnostic(migration, ref, message)
@@ -75,7 +84,7 @@ class InvalidRevisionId(Rule):
                     )
 
 
-def problem(value: object) -> str | None:
+def problem(value: object, max_length: int = MAX_LENGTH) -> str | None:
     if not isinstance(value, str):
         return (
             f"revision must be a string, not {type(value).__name__} (Alembic fails with TypeError)"
@@ -87,9 +96,9 @@ def problem(value: object) -> str | None:
         return f"revision id '{value}' is a reserved symbol in Alembic ({', '.join(RESERVED)})"
     if value == "":
         return "revision id is empty"
-    if len(value) > MAX_LENGTH:
+    if len(value) > max_length:
         return (
             f"revision id is {len(value)} characters; alembic_version.version_num holds "
-            f"{MAX_LENGTH}, so the upgrade fails on PostgreSQL"
+            f"{max_length}, so the upgrade fails on PostgreSQL"
         )
     return None

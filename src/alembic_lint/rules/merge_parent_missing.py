@@ -33,6 +33,7 @@ class MergeParentMissing(Rule):
     name = "merge-parent-missing"
     summary = "A merge migration names a parent that does not exist"
     severity = Severity.ERROR
+    graph = True
     valid = [
         history(
             m("aaaaaaaaaaaa"),

@@ -31,6 +31,7 @@ class MissingDependency(Rule):
     name = "missing-dependency"
     summary = "`depends_on` names a revision or label that does not exist"
     severity = Severity.ERROR
+    graph = True
     valid = [
         history(
             m("aaaaaaaaaaaa", labels="core"),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import Body, History
-from alembic_lint.rules import Rule
+from alembic_lint.rules import Option, Rule
 from alembic_lint.rules.examples import history, m
 
 
@@ -35,6 +35,13 @@ class MissingDowngrade(Rule):
     name = "missing-downgrade"
     summary = "`upgrade()` changes the schema but `downgrade()` does nothing"
     severity = Severity.WARNING
+    options = {
+        "allow-irreversible": Option(
+            True,
+            "Accept a `downgrade()` that raises (`raise NotImplementedError`) as a declared "
+            "irreversible migration; set to false to require a real downgrade everywhere.",
+        )
+    }
     valid = [
         history(
             m(
@@ -83,6 +90,12 @@ class MissingDowngrade(Rule):
                     migration,
                     upgrade.ref,
                     "`upgrade()` changes the schema but there is no `downgrade()`",
+                )
+            elif downgrade.body is Body.NOT_IMPLEMENTED and not self.option("allow-irreversible"):
+                yield self.diagnostic(
+                    migration,
+                    downgrade.ref,
+                    "`downgrade()` only raises; this project requires reversible migrations",
                 )
             elif downgrade.body is Body.EMPTY:
                 yield self.diagnostic(

@@ -36,6 +36,7 @@ class MissingParent(Rule):
     name = "missing-parent"
     summary = "`down_revision` names a revision that does not exist"
     severity = Severity.ERROR
+    graph = True
     alembic_versions = '`down_revision = ""` fails since 1.13'
     valid = [history(m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))]
     invalid = [

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History
-from alembic_lint.rules import Rule, related
+from alembic_lint.rules import Option, Rule, related
 from alembic_lint.rules._common import down_ref, who
 from alembic_lint.rules.examples import history, m
 
@@ -37,7 +37,16 @@ class MultipleHeads(Rule):
     name = "multiple-heads"
     summary = "More than one head on one branch"
     severity = Severity.ERROR
+    graph = True
     alembic_versions = "all: `upgrade head` refuses several heads"
+    options = {
+        "expected-heads": Option(
+            1,
+            "How many heads one branch may have before it is reported (for histories "
+            "that keep several unlabelled heads on purpose and run `upgrade heads`).",
+            minimum=1,
+        )
+    }
     valid = [
         history(m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"), title="a linear history"),
         history(
@@ -86,12 +95,14 @@ class MultipleHeads(Rule):
             labels = graph.labels(head)
             for label in labels or {""}:
                 groups[label].append(head)
+        expected = self.option("expected-heads")
+        assert isinstance(expected, int)
         # Each file whose parent is unknown could absorb one head.
         slack = len(graph.uncertain)
         reported: set[tuple[int, ...]] = set()
         for label, members in sorted(groups.items()):
             key = tuple(members)
-            if len(members) - slack < 2 or key in reported:
+            if len(members) - slack <= expected or key in reported:
                 continue
             reported.add(key)
             where = f"on branch '{label}'" if label else "on one branch"

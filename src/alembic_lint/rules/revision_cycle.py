@@ -32,6 +32,7 @@ class RevisionCycle(Rule):
     name = "revision-cycle"
     summary = "Revisions form a cycle"
     severity = Severity.ERROR
+    graph = True
     valid = [history(m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))]
     invalid = [
         history(

@@ -25,6 +25,12 @@ class SyntaxError_(Rule):
     The linter still recovers the file's `revision`, `down_revision`,
     `branch_labels` and `depends_on` when they are plain literals, so the rest of
     the history is checked without false missing parents or extra heads.
+
+    ## Fix
+    Make the file compile under the Python that runs Alembic
+    (`python -m py_compile FILE` shows the error), save it as UTF-8 or declare
+    its encoding in a `# -*- coding: ... -*-` line, and move anything that is not
+    a migration out of the versions directory.
     """
 
     code = "AL100"
