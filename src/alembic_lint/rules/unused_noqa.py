@@ -44,8 +44,7 @@ class UnusedNoqa(Rule):
             m(
                 "aaaaaaaaaaaa",
                 upgrade=(
-                    'op.drop_index("ix_user_email", if_exists=True)'
-                    "  # noqa: AL201  # expect: AL900"
+                    'op.drop_index("ix_user_email", if_exists=True)  # noqa: AL201  # expect: AL900'
                 ),
                 downgrade='raise NotImplementedError("the index was redundant")',
             ),
