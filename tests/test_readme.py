@@ -26,3 +26,16 @@ def test_rule_table_matches_the_registry() -> None:
     rows = re.findall(r"^\| (AL\d{3}) \| `([a-z-]+)` \| (.+?) \| (\w+) \|$", README, re.MULTILINE)
     expected = [(r.code, r.name, r.summary, r.severity.value) for r in registry()]
     assert rows == expected
+
+
+def test_configuration_example_is_valid(tmp_path: Path) -> None:
+    from alembic_lint import config
+
+    (block,) = re.findall(r"```toml\n(\[tool\.alembic-lint\].*?)```", README, re.DOTALL)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(block, encoding="utf-8")
+    settings = config.load(pyproject)
+    assert settings.target_alembic_version == "1.12"
+    assert settings.rule_options["multiple-heads"] == {"expected-heads": 1}
+    chosen = {r.code for r in config.select_rules([settings.file_layer])}
+    assert "AL202" not in chosen and "AL001" in chosen

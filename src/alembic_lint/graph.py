@@ -59,6 +59,8 @@ class RevisionGraph:
     real_bases: tuple[int, ...] = ()
     #: Revision ids or parents that only executing a file would tell (graph verdicts are partial).
     uncertain: list[int] = field(default_factory=list)
+    #: Bases with ``depends_on = ""``: never "real" bases, so Alembic reports a dependency cycle.
+    empty_depends_bases: tuple[int, ...] = ()
 
     @property
     def migrations(self) -> tuple[Migration, ...]:
@@ -119,12 +121,12 @@ class RevisionGraph:
         for component in nx.strongly_connected_components(simple):
             if len(component) > 1:
                 result.append(sorted(component))
+        loops = {u for u, v in simple.edges if u == v}
         for n, m in enumerate(self.migrations):
             rid = m.revision_id
-            if rid is None:
-                continue
-            if rid in m.down_ids or rid in m.depends_ids:
-                result.append([n])
+            if rid is not None and (rid in m.down_ids or rid in m.depends_ids):
+                loops.add(n)
+        result.extend([n] for n in loops)
         return sorted(result)
 
     def nearest_common_ancestors(self, nodes: Iterable[int]) -> list[int]:
@@ -168,7 +170,10 @@ def build(history: History) -> RevisionGraph:
 
     heads = dict.fromkeys(nodes)
     real_heads = dict.fromkeys(nodes)
-    for child in graph.by_id.values():
+    # Alembic builds edges from every value of its map: the winner of each id, and the
+    # revision that declared each branch label (which may be a duplicate's loser).
+    sources = list(dict.fromkeys([*graph.by_id.values(), *graph.label_owner.values()]))
+    for child in sources:
         migration = migrations[child]
         for element in migration.down_revision.elements:
             target = _resolve_down(graph, child, element)
@@ -183,11 +188,15 @@ def build(history: History) -> RevisionGraph:
                 continue
             graph.dag.add_edge(target, child, kind="depends")
             real_heads.pop(target, None)
-    # Losers of a duplicate id get no edges in Alembic, but their parents are still checked.
-    for dupes in graph.duplicates.values():
-        for loser in dupes[:-1]:
-            for element in migrations[loser].down_revision.elements:
-                _resolve_down(graph, loser, element, record_only=True)
+    # Other losers of a duplicate id get no edges, but Alembic resolves every file's
+    # depends_on, and their parents are broken all the same once the duplicate is fixed.
+    for index in nodes:
+        if index in sources:
+            continue
+        for element in migrations[index].down_revision.elements:
+            _resolve_down(graph, index, element, record_only=True)
+        for element in _effective_depends(migrations[index]):
+            _resolve_depends(graph, index, element)
 
     graph.heads = tuple(heads)
     graph.real_heads = tuple(real_heads)
@@ -195,6 +204,11 @@ def build(history: History) -> RevisionGraph:
         n for n in nodes if migrations[n].down_revision.known and not migrations[n].down_ids
     )
     graph.real_bases = tuple(n for n in graph.bases if not migrations[n].depends_ids)
+    graph.empty_depends_bases = tuple(
+        n
+        for n in graph.bases
+        if migrations[n].depends_on.known and migrations[n].depends_ids == ("",)
+    )
     return graph
 
 
@@ -224,7 +238,9 @@ def _resolve_down(
     elif value in graph.by_id:
         target = graph.by_id[value]
     elif value in graph.label_owner:
+        # Alembic resolves it through its map while building edges (then fails later).
         kind = RefKind.LABEL
+        target = graph.label_owner[value]
     elif value == "":
         kind = RefKind.EMPTY
     else:
@@ -248,7 +264,8 @@ def _resolve_depends(graph: RevisionGraph, child: int, element: Element) -> int 
         if value in graph.by_id:
             return graph.by_id[value]
         if value in graph.label_owner:
-            return graph.label_owner[value]
+            # A label resolves to the declaring revision's id, hence to that id's winner.
+            return graph.by_id[graph.id_of(graph.label_owner[value])]
     kind = RefKind.NOT_STR if not isinstance(value, str) else RefKind.MISSING
     graph.bad_refs.append(BadRef(child, "depends_on", element, kind))
     return None

@@ -77,6 +77,15 @@ class RevisionCycle(Rule):
                     if o != node
                 ]
                 yield self.diagnostic(migration, ref, message, related=others)
+        for node in graph.empty_depends_bases:
+            migration = graph.migrations[node]
+            element = migration.depends_on.elements[0]
+            yield self.diagnostic(
+                migration,
+                element.ref,
+                'depends_on = "" on a base revision: Alembic no longer counts it as a base and '
+                "stops with 'Dependency cycle is detected'; use None",
+            )
 
 
 def _edge_ref(graph: RevisionGraph, migration: Migration, members: set[int]) -> tuple[int, str]:
