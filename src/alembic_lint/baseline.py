@@ -82,6 +82,8 @@ def read(path: str) -> list[Entry]:
         raise BaselineError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"{path}: not a baseline file: {exc}") from None
+    except RecursionError:
+        raise BaselineError(f"{path}: not a baseline file: nested too deeply") from None
     try:
         if document["version"] != FORMAT_VERSION:
             raise BaselineError(f"{path}: unsupported baseline version {document['version']!r}")
@@ -89,7 +91,7 @@ def read(path: str) -> list[Entry]:
             Entry(str(f["revision"]), str(f["code"]), int(f["count"]), str(f.get("file", "")))
             for f in document["findings"]
         ]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BaselineError(f"{path}: malformed baseline entry ({exc})") from None
 
 

@@ -116,10 +116,11 @@ def repository_root(start: str) -> str:
     "--write-baseline",
     "write_baseline",
     is_flag=False,
-    flag_value=DEFAULT_BASELINE,
+    flag_value="",
     default=None,
     metavar="[FILE]",
-    help=f"Record every current finding in FILE (default {DEFAULT_BASELINE}).",
+    help="Record every current finding in FILE (default: the `baseline` setting, else "
+    f"{DEFAULT_BASELINE} next to the settings file).",
 )
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
 def check(
@@ -139,6 +140,10 @@ def check(
 ) -> int:
     """Check the migration histories at PATHS."""
     from alembic_lint import baseline, config, discover, engine
+
+    if write_baseline and os.path.isdir(write_baseline):
+        # `--write-baseline versions`: the optional FILE swallowed a PATH.
+        paths, write_baseline = (*paths, write_baseline), ""
 
     try:
         settings = config.load(
@@ -175,13 +180,14 @@ def check(
     sources: dict[str, str] = {}
     checked = 0
     for spec in specs:
-        files = [f for f in spec.files if not config.is_excluded(settings, str(f))]
-        if not files:
+        files = list(spec.files)
+        excluded = [str(f) for f in files if config.is_excluded(settings, str(f))]
+        if len(excluded) == len(files):
             click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
             continue
         history = engine.load_history(spec.name, files, locations=spec.locations, reader=reader)
         only = [str(p) for p in spec.only] if spec.only is not None else None
-        checked += len(files) if spec.only is None else len(spec.only)
+        checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
         diagnostics.extend(
             engine.check_history(
                 history,
@@ -190,6 +196,7 @@ def check(
                 only=only,
                 sources=sources if output_format == "full" else None,
                 settings=settings,
+                exclude=excluded,
             )
         )
 
@@ -197,7 +204,9 @@ def check(
     never = {r.code for r in chosen if r.graph}
     try:
         if write_baseline is not None:
-            target_file = str(settings.root / write_baseline)
+            target_file = os.path.abspath(
+                write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
+            )
             recorded = baseline.entries(diagnostics, root, never)
             baseline.write(target_file, recorded)
             click.echo(

@@ -66,8 +66,14 @@ def find(start: Path) -> Path | None:
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            try:
+                data = tomllib.loads(text)
+            except (tomllib.TOMLDecodeError, RecursionError):
+                if "alembic-lint" in text:
+                    return candidate  # ours, but broken: load() says what is wrong
                 continue
             if isinstance(data.get("tool"), dict) and "alembic-lint" in data["tool"]:
                 return candidate
@@ -86,11 +92,15 @@ def load(path: Path | None) -> Settings:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
+    tool = data.get("tool")
     if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
         table = tool.get("alembic-lint", {}) if isinstance(tool, dict) else {}
+    elif isinstance(tool, dict) and "alembic-lint" in tool:
+        table = tool["alembic-lint"]
     else:
-        table = data.get("tool", {}).get("alembic-lint", data) if "tool" in data else data
+        table = data
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{SECTION}] must be a table")
     return _parse(table, path)
@@ -250,11 +260,12 @@ def relative(settings: Settings, path: str) -> str:
 
 
 def glob_match(pattern: str, rel_path: str) -> bool:
-    """Match like ruff: against the relative path, or the file name for a bare pattern."""
+    """Match like ruff: against the relative path; a pattern without ``/`` matches any
+    file or directory name in it (``archive`` excludes ``versions/archive/x.py``)."""
     if fnmatch.fnmatchcase(rel_path, pattern):
         return True
     if "/" not in pattern:
-        return fnmatch.fnmatchcase(rel_path.rsplit("/", 1)[-1], pattern)
+        return any(fnmatch.fnmatchcase(part, pattern) for part in rel_path.split("/"))
     return fnmatch.fnmatchcase(rel_path, pattern.rstrip("/") + "/*") or rel_path.startswith(
         pattern.rstrip("/") + "/"
     )

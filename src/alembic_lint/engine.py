@@ -80,18 +80,31 @@ def check_history(
     only: Iterable[str] | None = None,
     sources: dict[str, str] | None = None,
     settings: Settings | None = None,
+    exclude: Iterable[str] = (),
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
 
     ``only`` restricts the report to some files; a finding elsewhere that names one of them
     as a related place (the other head, the first declaration) is reported on that file.
     ``sources``, when given, receives the decoded text of every file with a finding.
+    Files in ``exclude`` are never reported on; they still place their revision in the
+    graph, unless they define none (a helper module), in which case they are dropped.
     """
     rules = list(rules)
+    excluded = {os.path.abspath(p) for p in exclude}
+    if excluded:
+        history = replace(
+            history,
+            migrations=tuple(
+                m for m in history.migrations if m.path not in excluded or m.revision_id
+            ),
+        )
     graph = graph_mod.build(history)
     found: list[Diagnostic] = []
     for rule in rules:
         found.extend(rule.check(history, graph))
+    if excluded:
+        found = [d for d in found if d.location.path not in excluded]
     keep = {os.path.abspath(p) for p in only} if only is not None else None
     if keep is not None:
         found = _only(found, keep, history)
@@ -139,14 +152,17 @@ def suppress(
         return kept
     selected = {r.code for r in rules}
     known = {r.code for r in registry()}
+    reported = {d.location.path for d in diagnostics} | {p for (p, _) in used}
     for migration in history.migrations:
         if only is not None and migration.path not in only:
+            continue
+        if migration.path not in reported and migration.noqa + migration.file_ignores == ():
             continue
         if settings is not None and checker.code in ignored_codes(settings, migration.path):
             continue
         for comment in (*migration.file_ignores, *migration.noqa):
             hits = used.get((migration.path, comment), set())
-            if comment.codes is None:
+            if not comment.codes:  # bare (None) or an empty list ()
                 if not hits:
                     kept.append(checker.unused(migration, comment, [], [], []))
                 continue

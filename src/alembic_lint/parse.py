@@ -146,7 +146,11 @@ def suppressions(text: str) -> tuple[tuple[Suppression, ...], tuple[Suppression,
             if match is None:
                 continue
             raw = match.group("codes")
-            codes = tuple(c for c in re.split(r"[\s,]+", raw.strip()) if c) if raw else None
+            codes = (
+                None
+                if raw is None
+                else tuple(c.upper() for c in re.split(r"[\s,]+", raw.strip()) if c)
+            )
             start = column + match.start()
             found.append(Suppression(line, start + 1, column + match.end() + 1, codes))
             break
