@@ -52,7 +52,11 @@ def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A checkout with the demo project, like the CI job's working directory."""
-    shutil.copytree(ROOT / "fixtures" / "demo", tmp_path / "fixtures" / "demo")
+    shutil.copytree(
+        ROOT / "fixtures" / "demo",
+        tmp_path / "fixtures" / "demo",
+        ignore=shutil.ignore_patterns(".alembic-lint-cache"),
+    )
     (tmp_path / ".git").mkdir()
     return tmp_path
 

@@ -123,6 +123,21 @@ def repository_root(start: str) -> str:
     f"{DEFAULT_BASELINE} next to the settings file).",
 )
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option(
+    "--cache-dir",
+    metavar="DIR",
+    envvar="ALEMBIC_LINT_CACHE_DIR",
+    help="Cache directory (default: .alembic-lint-cache next to the project's config; "
+    "also ALEMBIC_LINT_CACHE_DIR).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for parsing a cold history (default: the available CPUs; 1: in-process).",
+)
 def check(
     paths: tuple[str, ...],
     section: str | None,
@@ -137,6 +152,9 @@ def check(
     baseline_file: str | None,
     write_baseline: str | None,
     show_settings: bool,
+    no_cache: bool,
+    cache_dir: str | None,
+    jobs: int | None,
 ) -> int:
     """Check the migration histories at PATHS."""
     from alembic_lint import baseline, config, discover, engine
@@ -185,18 +203,24 @@ def check(
         if len(excluded) == len(files):
             click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
             continue
-        history = engine.load_history(spec.name, files, locations=spec.locations, reader=reader)
         only = [str(p) for p in spec.only] if spec.only is not None else None
         checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
+        options = engine.Options(
+            rules=rules,
+            settings=settings,
+            reader=reader,
+            cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+            jobs=jobs or engine.available_cpus(),
+        )
         diagnostics.extend(
-            engine.check_history(
-                history,
-                rules,
-                reader=reader,
+            engine.lint(
+                spec.name,
+                files,
+                options,
+                locations=spec.locations,
                 only=only,
-                sources=sources if output_format == "full" else None,
-                settings=settings,
                 exclude=excluded,
+                sources=sources if output_format == "full" else None,
             )
         )
 
@@ -281,6 +305,19 @@ def _report(
     else:
         click.echo(text, nl=False, color=report.color or None)
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
+
+
+def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str:
+    """``--cache-dir``, else ``.alembic-lint-cache`` next to the project's config."""
+    from alembic_lint.cache import DIRNAME
+
+    if given:
+        return os.path.abspath(given)
+    if settings.path is not None:
+        return str(settings.root / DIRNAME)
+    if spec.config is not None:
+        return str(spec.config.parent / DIRNAME)
+    return os.path.abspath(DIRNAME)
 
 
 def _target_version(settings: Settings, specs: list[HistorySpec]) -> tuple[Version | None, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from alembic_lint import graph as graph_mod
 from alembic_lint.diagnostics import Diagnostic, Location, Related
 from alembic_lint.model import Binding, History, Migration, Status, Suppression, SyntaxProblem
 from alembic_lint.rules import Rule, registry
+from alembic_lint.source import text_of
 
 if TYPE_CHECKING:
     from alembic_lint.config import Settings
@@ -20,11 +21,26 @@ if TYPE_CHECKING:
 Reader = Callable[[str], bytes]
 
 
+#: Below this many files to parse, a process pool costs more than it saves.
+POOL_MIN_FILES = 64
+
+
 @dataclass
-class Result:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    histories: list[History] = field(default_factory=list)
-    files: int = 0
+class Options:
+    """How to lint: which rules, with what settings, reading and caching how."""
+
+    rules: Sequence[Rule]
+    settings: Settings | None = None
+    reader: Reader | None = None
+    cache_dir: str | None = None  # None: no cache
+    jobs: int = 1
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def default_rules() -> list[Rule]:
@@ -58,6 +74,149 @@ def load_history(
     return History(name, tuple(migrations), tuple(str(loc) for loc in locations))
 
 
+def lint(
+    name: str,
+    files: Sequence[Path | str],
+    options: Options,
+    *,
+    locations: Sequence[Path | str] = (),
+    only: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    sources: dict[str, str] | None = None,
+) -> list[Diagnostic]:
+    """Lint one history, using the cache: the whole answer when nothing changed, else the
+    facts of every unchanged file; only changed files are parsed (in parallel if many)."""
+    from alembic_lint import cache as cache_mod
+
+    reader = options.reader or read_bytes
+    paths = [os.path.abspath(f) for f in files]
+    data: dict[str, bytes | OSError] = {}
+    digests: dict[str, str] = {}
+    for path in paths:
+        try:
+            raw = reader(path)
+        except OSError as exc:
+            data[path] = exc
+            continue
+        data[path] = raw
+        digests[path] = cache_mod.digest(raw)
+
+    def memory(path: str) -> bytes:
+        content = data.get(path)
+        if isinstance(content, bytes):
+            return content
+        if isinstance(content, OSError):
+            raise content
+        return reader(path)
+
+    only_set = sorted(os.path.abspath(p) for p in only) if only is not None else None
+    excluded = sorted(os.path.abspath(p) for p in exclude)
+    store = None
+    result_key = ""
+    if options.cache_dir is not None:
+        history_key = cache_mod.fingerprint(sorted(str(loc) for loc in locations) or [name])
+        store = cache_mod.Cache(options.cache_dir, history_key)
+        result_key = cache_mod.fingerprint(
+            cache_mod.STAMP,
+            settings_key(options),
+            [(p, digests.get(p)) for p in paths],
+            only_set,
+            excluded,
+        )
+        hit = store.diagnostics(result_key)
+        if hit is not None:
+            _fill_sources(sources, hit, data)
+            return hit
+
+    migrations: dict[str, Migration] = {}
+    to_parse: list[str] = []
+    for path in paths:
+        entry = data[path]
+        if isinstance(entry, OSError):
+            migrations[path] = _unreadable(path, entry)
+            continue
+        cached = store.migration(digests[path], path) if store is not None else None
+        if cached is None:
+            to_parse.append(path)
+        else:
+            migrations[path] = cached
+    for path, migration in zip(to_parse, _parse_all(to_parse, data, options.jobs), strict=True):
+        migrations[path] = migration
+        if store is not None:
+            store.put_migration(digests[path], migration)
+
+    history = History(name, tuple(migrations[p] for p in paths), tuple(str(x) for x in locations))
+    resolved: dict[str, Migration] = {}
+    found = check_history(
+        history,
+        options.rules,
+        reader=memory,
+        only=only,
+        settings=options.settings,
+        exclude=exclude,
+        resolved=resolved,
+    )
+    _fill_sources(sources, found, data)
+    if store is not None:
+        for path, migration in resolved.items():
+            if path in digests and migration.spans:
+                store.put_migration(digests[path], migration)
+        if all(d.fix is None for d in found):
+            store.put_diagnostics(result_key, found)
+        store.save(digests.values())
+    return found
+
+
+def _fill_sources(
+    sources: dict[str, str] | None,
+    diagnostics: Sequence[Diagnostic],
+    data: Mapping[str, bytes | OSError],
+) -> None:
+    if sources is None:
+        return
+    for path in {d.location.path for d in diagnostics}:
+        content = data.get(path)
+        if isinstance(content, bytes):
+            sources[path] = text_of(content)
+
+
+def _parse_all(paths: list[str], data: Mapping[str, bytes | OSError], jobs: int) -> list[Migration]:
+    from alembic_lint import parse
+
+    items = [(p, d) for p in paths if isinstance(d := data[p], bytes)]
+    if jobs > 1 and len(items) >= POOL_MIN_FILES:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        workers = min(jobs, len(items) // (POOL_MIN_FILES // 2) or 1)
+        chunk = max(1, len(items) // (workers * 4))
+        with context.Pool(workers) as pool:
+            return pool.map(_parse_item, items, chunksize=chunk)
+    return [parse.read_migration(p, d) for p, d in items]
+
+
+def _parse_item(item: tuple[str, bytes]) -> Migration:
+    from alembic_lint import parse
+
+    return parse.read_migration(*item)
+
+
+def settings_key(options: Options) -> object:
+    """Everything about the rules and settings that can change the findings."""
+    rules = [
+        (r.code, sorted((k, repr(v)) for k, v in r.settings.items()), str(r.alembic))
+        for r in options.rules
+    ]
+    settings = options.settings
+    extra = (
+        None
+        if settings is None
+        else (str(settings.root), settings.per_file_ignores, settings.exclude)
+    )
+    return [rules, extra]
+
+
 def _unreadable(path: str, exc: OSError) -> Migration:
     reason = exc.strerror or str(exc)
     return Migration(
@@ -81,6 +240,7 @@ def check_history(
     sources: dict[str, str] | None = None,
     settings: Settings | None = None,
     exclude: Iterable[str] = (),
+    resolved: dict[str, Migration] | None = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
 
@@ -108,7 +268,7 @@ def check_history(
     keep = {os.path.abspath(p) for p in only} if only is not None else None
     if keep is not None:
         found = _only(found, keep, history)
-    found = resolve_locations(found, history, reader, sources)
+    found = resolve_locations(found, history, reader, sources, resolved)
     return sorted(suppress(found, history, rules, settings, keep))
 
 
@@ -202,8 +362,11 @@ def resolve_locations(
     history: History,
     reader: Reader,
     sources: dict[str, str] | None = None,
+    resolved: dict[str, Migration] | None = None,
 ) -> list[Diagnostic]:
-    """Fill in positions, parsing with position metadata only the files that need it."""
+    """Fill in positions, parsing with position metadata only the files that need it.
+
+    ``resolved``, when given, receives the migrations whose spans were computed."""
     by_path = {m.path: m for m in history.migrations}
     wanted = {
         loc.path
@@ -211,22 +374,30 @@ def resolve_locations(
         for loc in (d.location, *(r.location for r in d.related))
         if loc.ref >= 0 or (sources is not None and loc is d.location)
     }
-    resolved: dict[str, Migration] = {}
+    done: dict[str, Migration] = {}
     for path in wanted:
         migration = by_path.get(path)
         if migration is None:
             continue
-        from alembic_lint import parse
-
+        if migration.spans is not None and sources is None:
+            done[path] = migration
+            continue
         try:
             data = reader(path)
         except OSError:
-            resolved[path] = replace(migration, spans=migration.spans or ())
+            done[path] = replace(migration, spans=migration.spans or ())
             continue
         if sources is not None:
-            sources[path] = parse.text_of(data)
-        resolved[path] = parse.resolve_spans(migration, data)
-    return [_resolve(d, resolved) for d in diagnostics]
+            sources[path] = text_of(data)
+        if migration.spans is not None:
+            done[path] = migration
+            continue
+        from alembic_lint import parse  # LibCST: only for files whose positions are unknown
+
+        done[path] = parse.resolve_spans(migration, data)
+        if resolved is not None:
+            resolved[path] = done[path]
+    return [_resolve(d, done) for d in diagnostics]
 
 
 def _resolve(diagnostic: Diagnostic, resolved: Mapping[str, Migration]) -> Diagnostic:

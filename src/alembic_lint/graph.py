@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from alembic_lint.model import Element, History, Migration, Status
 
@@ -47,7 +49,7 @@ class LabelClash:
 class RevisionGraph:
     history: History
     #: parent -> child edges between migration indices; attribute ``kind`` is "down" or "depends".
-    dag: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    dag: Any = None  # nx.MultiDiGraph, made by build() (networkx is imported only then)
     by_id: dict[str, int] = field(default_factory=dict)  # id -> winning (last-loaded) index
     label_owner: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, list[int]] = field(default_factory=dict)
@@ -83,6 +85,8 @@ class RevisionGraph:
 
     @cached_property
     def down_graph(self) -> nx.DiGraph:
+        import networkx as nx
+
         graph = nx.DiGraph()
         graph.add_nodes_from(self.dag.nodes)
         graph.add_edges_from((u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down")
@@ -102,6 +106,8 @@ class RevisionGraph:
 
     def ancestors(self, node: int) -> set[int]:
         """Down-revision ancestors (depends_on not followed)."""
+        import networkx as nx
+
         return set(nx.ancestors(self.down_graph, node))
 
     def labels(self, node: int) -> frozenset[str]:
@@ -116,6 +122,8 @@ class RevisionGraph:
 
     def cycles(self) -> list[list[int]]:
         """Strongly connected groups through down_revision and depends_on, self-loops included."""
+        import networkx as nx
+
         simple = nx.DiGraph(self.dag)
         result: list[list[int]] = []
         for component in nx.strongly_connected_components(simple):
@@ -137,7 +145,9 @@ class RevisionGraph:
             common = line if common is None else common & line
         if not common:
             return []
-        return sorted(c for c in common if not any(c in self.ancestors(o) for o in common - {c}))
+        # The lowest ones: no child of theirs is itself a common ancestor (linear, not cubic).
+        down = self.down_graph
+        return sorted(c for c in common if not any(s in common for s in down.successors(c)))
 
 
 def _own_labels(node: int, migration: Migration) -> set[str]:
@@ -148,7 +158,9 @@ def _own_labels(node: int, migration: Migration) -> set[str]:
 
 
 def build(history: History) -> RevisionGraph:
-    graph = RevisionGraph(history)
+    import networkx as nx
+
+    graph = RevisionGraph(history, dag=nx.MultiDiGraph())
     migrations = history.migrations
     seen: dict[str, list[int]] = defaultdict(list)
     for index, migration in enumerate(migrations):

@@ -1,0 +1,320 @@
+"""A persistent cache of per-file facts (by content hash) and of whole-run results.
+
+JSON, never pickle: the cache lives in the project directory, and loading it must not be
+able to run code. Anything unexpected in it is a miss; writes are atomic replaces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from alembic_lint import __version__
+from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
+from alembic_lint.model import (
+    Binding,
+    Body,
+    Element,
+    Function,
+    Header,
+    Migration,
+    OpCall,
+    Span,
+    Status,
+    Suppression,
+    SyntaxProblem,
+)
+
+#: Bump when extraction or the stored shape changes: old entries then simply miss.
+SCHEMA = 1
+STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
+DIRNAME = ".alembic-lint-cache"
+ENV = "ALEMBIC_LINT_CACHE_DIR"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def fingerprint(*parts: object) -> str:
+    """A stable key for anything JSON can express (settings, file lists...)."""
+    text = json.dumps(parts, sort_keys=True, default=repr)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class Cache:
+    """One history's cache file: ``{stamp, facts: {digest: ...}, result: {key, diagnostics}}``."""
+
+    def __init__(self, directory: str, history_key: str) -> None:
+        self.directory = directory
+        self.path = os.path.join(directory, f"history-{history_key}.json")
+        self.facts: dict[str, Any] = {}
+        self.result: dict[str, Any] = {}
+        self.dirty = False
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError, RecursionError):
+            return  # missing, truncated or not JSON: start empty, rewrite on save
+        if not isinstance(document, dict) or document.get("stamp") != STAMP:
+            return  # another version's (or a foreign) file
+        facts, result = document.get("facts"), document.get("result")
+        self.facts = facts if isinstance(facts, dict) else {}
+        self.result = result if isinstance(result, dict) else {}
+
+    # -- facts
+
+    def migration(self, key: str, path: str) -> Migration | None:
+        entry = self.facts.get(key)
+        if entry is None:
+            return None
+        try:
+            return migration_from_json(entry, path)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            del self.facts[key]
+            self.dirty = True
+            return None
+
+    def put_migration(self, key: str, migration: Migration) -> None:
+        self.facts[key] = migration_to_json(migration)
+        self.dirty = True
+
+    # -- whole-run result
+
+    def diagnostics(self, key: str) -> list[Diagnostic] | None:
+        if self.result.get("key") != key:
+            return None
+        try:
+            return [diagnostic_from_json(d) for d in self.result["diagnostics"]]
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            self.result = {}
+            return None
+
+    def put_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
+        self.result = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
+        self.dirty = True
+
+    def save(self, keep: Iterable[str]) -> None:
+        """Write atomically, keeping only the facts of files that still exist."""
+        wanted = set(keep)
+        if not self.dirty and set(self.facts) <= wanted:
+            return
+        document = {
+            "stamp": STAMP,
+            "facts": {k: v for k, v in self.facts.items() if k in wanted},
+            "result": self.result,
+        }
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            ignore = os.path.join(self.directory, ".gitignore")
+            if not os.path.exists(ignore):
+                _atomic_write(ignore, "# Created by alembic-lint.\n*\n")
+            _atomic_write(self.path, json.dumps(document, separators=(",", ":")))
+        except OSError:
+            pass  # a read-only checkout still lints; it just does not get faster
+
+
+def _atomic_write(path: str, text: str) -> None:
+    directory = os.path.dirname(path)
+    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _value_to_json(value: object) -> Any:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return {"int": str(value)}
+    if isinstance(value, float):
+        return {"float": repr(value)}
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    if isinstance(value, tuple):
+        return {"tuple": [_value_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return {"list": [_value_to_json(v) for v in value]}
+    if isinstance(value, frozenset):
+        return {"set": [_value_to_json(v) for v in value]}
+    if value is ...:
+        return {"ellipsis": True}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _value_from_json(data: Any) -> object:
+    if data is None or isinstance(data, bool | str):
+        return data
+    (kind, payload), *rest = data.items()
+    if rest:
+        raise ValueError("bad value")
+    if kind == "int":
+        return int(payload)
+    if kind == "float":
+        return float(payload)
+    if kind == "bytes":
+        return bytes.fromhex(payload)
+    if kind == "tuple":
+        return tuple(_value_from_json(v) for v in payload)
+    if kind == "list":
+        return [_value_from_json(v) for v in payload]
+    if kind == "set":
+        return frozenset(_value_from_json(v) for v in payload)
+    if kind == "ellipsis":
+        return ...
+    raise ValueError(f"bad value kind {kind!r}")
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _binding_to_json(b: Binding) -> list[Any]:
+    return [
+        b.name,
+        b.status.value,
+        _value_to_json(b.value),
+        [[_value_to_json(e.value), e.ref] for e in b.elements],
+        b.reason,
+        b.ref,
+    ]
+
+
+def _binding_from_json(d: list[Any]) -> Binding:
+    name, status, value, elements, reason, ref = d
+    return Binding(
+        str(name),
+        Status(status),
+        _value_from_json(value),
+        tuple(Element(_value_from_json(v), int(r)) for v, r in elements),
+        str(reason),
+        int(ref),
+    )
+
+
+def _suppression(d: list[Any]) -> Suppression:
+    line, column, end, codes = d
+    return Suppression(int(line), int(column), int(end), None if codes is None else tuple(codes))
+
+
+def migration_to_json(m: Migration) -> dict[str, Any]:
+    h = m.header
+    return {
+        "vars": [
+            _binding_to_json(m.var(n))
+            for n in ("revision", "down_revision", "branch_labels", "depends_on")
+        ],
+        "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
+        "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
+        "ops": [
+            [
+                o.name,
+                o.function,
+                o.batch,
+                [[k, _value_to_json(v)] for k, v in o.keywords],
+                o.star_kwargs,
+                o.sql,
+                o.ref,
+            ]
+            for o in m.ops
+        ],
+        "syntax": None
+        if m.syntax_error is None
+        else [m.syntax_error.message, m.syntax_error.ref, m.syntax_error.defines_nothing],
+        "message": m.message,
+        "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
+        "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
+        "spans": None
+        if m.spans is None
+        else [[s.line, s.column, s.end_line, s.end_column] for s in m.spans],
+    }
+
+
+def migration_from_json(d: Mapping[str, Any], path: str) -> Migration:
+    revision, down, labels, depends = (_binding_from_json(b) for b in d["vars"])
+    syntax = d["syntax"]
+    spans = d["spans"]
+    return Migration(
+        path=path,
+        filename=os.path.basename(path),
+        revision=revision,
+        down_revision=down,
+        branch_labels=labels,
+        depends_on=depends,
+        header=Header(*d["header"]),
+        functions=tuple(
+            Function(str(n), Body(b), tuple(p), int(r)) for n, b, p, r in d["functions"]
+        ),
+        ops=tuple(
+            OpCall(
+                name=str(n),
+                function=str(f),
+                batch=bool(b),
+                keywords=tuple((str(k), _value_from_json(v)) for k, v in kw),
+                star_kwargs=bool(star),
+                sql=sql,
+                ref=int(ref),
+            )
+            for n, f, b, kw, star, sql, ref in d["ops"]
+        ),
+        syntax_error=None
+        if syntax is None
+        else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
+        message=str(d["message"]),
+        noqa=tuple(_suppression(s) for s in d["noqa"]),
+        file_ignores=tuple(_suppression(s) for s in d["file_ignores"]),
+        spans=None if spans is None else tuple(Span(*map(int, s)) for s in spans),
+    )
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def _location_to_json(loc: Location) -> list[Any]:
+    return [loc.path, loc.line, loc.column, loc.end_line, loc.end_column]
+
+
+def _location_from_json(d: list[Any]) -> Location:
+    path, line, column, end_line, end_column = d
+    return Location(str(path), int(line), int(column), int(end_line), int(end_column))
+
+
+def diagnostic_to_json(d: Diagnostic) -> dict[str, Any]:
+    if d.fix is not None:
+        raise TypeError("findings with fixes are not cached")
+    return {
+        "location": _location_to_json(d.location),
+        "code": d.code,
+        "name": d.name,
+        "message": d.message,
+        "severity": d.severity.value,
+        "related": [[_location_to_json(r.location), r.message] for r in d.related],
+        "revision": d.revision,
+    }
+
+
+def diagnostic_from_json(d: Mapping[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        location=_location_from_json(d["location"]),
+        code=str(d["code"]),
+        name=str(d["name"]),
+        message=str(d["message"]),
+        severity=Severity(d["severity"]),
+        related=tuple(Related(_location_from_json(loc), str(msg)) for loc, msg in d["related"]),
+        revision=d["revision"],
+    )

@@ -1,0 +1,238 @@
+"""The cache: never a wrong answer, never a crash, and a warm run that skips LibCST."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alembic_lint.cli import main
+from alembic_lint.rules.examples import m
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_CACHE = shutil.ignore_patterns(".alembic-lint-cache")
+FIXTURES = [
+    "fixtures/all_rules/versions",
+    "fixtures/demo",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fixtures" / "seeds").glob("*/versions")),
+]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALEMBIC_LINT_CACHE_DIR", raising=False)
+
+    def invoke(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out
+
+    return invoke
+
+
+def cache_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("history-*.json"))
+
+
+def write(directory: Path, *files: object) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        (directory / file.filename).write_text(file.source, encoding="utf-8")  # type: ignore[attr-defined]
+    return directory
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_results_identical_with_and_without_cache(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixture: str
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(ROOT)
+    cache = tmp_path / "cache"
+    code, plain = run("--format", "json", "--no-cache", fixture)
+    cold = run("--format", "json", "--cache-dir", str(cache), fixture)
+    warm = run("--format", "json", "--cache-dir", str(cache), fixture)
+    assert cold == warm == (code, plain)
+    full_plain = run("--format", "full", "--no-cache", fixture)
+    assert run("--format", "full", "--cache-dir", str(cache), fixture) == full_plain
+
+
+def test_cache_dir_default_gitignore_and_no_cache(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa"))
+    run("--no-cache", "versions")
+    assert not (tmp_path / ".alembic-lint-cache").exists()
+    run("versions")
+    cache = tmp_path / ".alembic-lint-cache"
+    assert len(cache_files(cache)) == 1
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_cache_dir_from_environment(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa"))
+    monkeypatch.setenv("ALEMBIC_LINT_CACHE_DIR", str(tmp_path / "elsewhere"))
+    run("versions")
+    assert cache_files(tmp_path / "elsewhere")
+    assert not (tmp_path / ".alembic-lint-cache").exists()
+
+
+def test_cache_next_to_the_project_config(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "migrations" / "versions", m("aaaaaaaaaaaa"))
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    run("..")
+    assert cache_files(tmp_path / ".alembic-lint-cache")
+
+
+def test_changed_file_is_reread(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    versions = write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))
+    assert run("versions")[0] == 0
+    write(versions, m("bbbbbbbbbbbb", "aaaaaaaaaaab"))  # same name and size, new parent
+    code, out = run("versions")
+    assert code == 1 and "AL002 down_revision 'aaaaaaaaaaab'" in out
+    write(versions, m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))  # and back: cached facts again
+    assert run("versions") == (0, "All checks passed.\n")
+
+
+def test_renamed_file_keeps_no_stale_identity(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    legacy = "down_revision = None\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n"
+    (versions / "abcdef12.py").write_text(legacy)  # id from the file name (Alembic's legacy rule)
+    (versions / "b_child.py").write_text(
+        "revision = 'b1'\ndown_revision = 'abcdef12'\n\ndef upgrade():\n    pass\n"
+    )
+    assert run("versions")[0] == 0
+    (versions / "abcdef12.py").rename(versions / "abcdef99.py")  # same content, new identity
+    code, out = run("versions")
+    assert code == 1
+    assert "versions/b_child.py:2:17: AL002 down_revision 'abcdef12'" in out
+    assert "did you mean 'abcdef99'" in out
+
+
+def test_settings_changes_invalidate(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa", upgrade="op.drop_table('t')"))
+    code, out = run("versions")
+    assert code == 1 and "AL201" in out and "AL202" in out
+    (tmp_path / "pyproject.toml").write_text('[tool.alembic-lint]\nignore = ["AL202"]\n')
+    code, out = run("versions")
+    assert "AL201" in out and "AL202" not in out
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.alembic-lint]\ntarget-alembic-version = "1.12"\n'
+    )
+    code, out = run("versions")
+    assert "AL201" not in out  # drop_table has no if_exists before 1.13.3
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.alembic-lint.rules.missing-downgrade]\nallow-irreversible = false\n"
+    )
+    assert "AL201" in run("versions")[1]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"{",
+        b"\x00\xff garbage",
+        b"[]",
+        b'{"stamp": "someone else", "facts": {}}',
+        b"[" * 100_000,
+    ],
+    ids=["empty", "truncated", "binary", "wrong-shape", "foreign", "deeply-nested"],
+)
+def test_corrupt_cache_is_survived_and_rewritten(run, tmp_path: Path, damage: bytes) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
+    expected = run("versions")
+    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    cache.write_bytes(damage)
+    assert run("versions") == expected
+    assert json.loads(cache.read_text())["stamp"].startswith("alembic-lint ")
+
+
+def test_damaged_entries_inside_a_valid_cache_are_misses(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
+    expected = run("versions")
+    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    document = json.loads(cache.read_text())
+    for key in document["facts"]:
+        document["facts"][key] = {"vars": "nonsense"}
+    document["result"] = {"key": document["result"]["key"], "diagnostics": [{"code": 1}]}
+    cache.write_text(json.dumps(document))
+    assert run("versions") == expected
+
+
+def test_read_only_cache_directory_still_lints(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa"))
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    assert run("--cache-dir", str(blocker), "versions") == (0, "All checks passed.\n")
+
+
+def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_warm_run_imports_neither_libcst_nor_networkx(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "fixtures" / "demo", tmp_path / "demo", ignore=NO_CACHE)
+    probe = (
+        "import sys\n"
+        "from alembic_lint.cli import main\n"
+        "code = main(['demo'])\n"
+        "print(code, 'libcst' in sys.modules, 'networkx' in sys.modules)\n"
+    )
+    cold = _python(probe, tmp_path)
+    assert cold.stdout.splitlines()[-1] == "1 True True", cold.stderr
+    warm = _python(probe, tmp_path)
+    assert warm.stdout.splitlines()[-1] == "1 False False", warm.stderr
+    assert warm.stdout.splitlines()[:-1] == cold.stdout.splitlines()[:-1]
+
+
+def test_one_edit_reuses_the_facts_of_the_others(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "fixtures" / "demo", tmp_path / "demo", ignore=NO_CACHE)
+    assert _python("from alembic_lint.cli import main; main(['demo'])", tmp_path).returncode == 0
+    target = next((tmp_path / "demo" / "migrations" / "versions").glob("3e7b*.py"))
+    target.write_text(target.read_text() + "# edited\n")
+    probe = (
+        "import sys\n"
+        "from alembic_lint import parse\n"
+        "calls = []\n"
+        "real = parse.read_migration\n"
+        "parse.read_migration = lambda p, d, **k: calls.append(p) or real(p, d, **k)\n"
+        "from alembic_lint.cli import main\n"
+        "main(['demo'])\n"
+        "print(sorted(set(c.rsplit('/', 1)[-1] for c in calls)))\n"
+    )
+    result = _python(probe, tmp_path)
+    assert result.stdout.splitlines()[-1] == f"[{target.name!r}]", result.stdout + result.stderr
+
+
+def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "fixtures" / "demo", tmp_path / "demo", ignore=NO_CACHE)
+    command = [sys.executable, "-m", "alembic_lint", "--format", "json", "demo"]
+    processes = [
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    outputs = {p.communicate()[0] for p in processes}
+    assert len(outputs) == 1 and all(p.returncode == 1 for p in processes)
+    (cache,) = cache_files(tmp_path / "demo" / ".alembic-lint-cache")
+    json.loads(cache.read_text())
+    leftovers = [p for p in cache.parent.iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers == []
+
+
+def test_parallel_parse_gives_the_same_answer(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = [m(f"{i:012x}", f"{i - 1:012x}" if i else None) for i in range(150)]
+    files[40] = m(f"{40:012x}", "missing", filename=files[40].filename)
+    write(tmp_path / "versions", *files)
+    serial = run("--no-cache", "--jobs", "1", "--format", "json", "versions")
+    parallel = run("--no-cache", "--jobs", "2", "--format", "json", "versions")
+    assert serial == parallel and serial[0] == 1
+    assert os.cpu_count()  # the pool path ran on a machine that has CPUs to spare
