@@ -29,16 +29,13 @@ from alembic_lint.model import (
     Suppression,
     SyntaxProblem,
 )
+from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 1
+SCHEMA = 2
 STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
 ENV = "ALEMBIC_LINT_CACHE_DIR"
-
-
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def fingerprint(*parts: object) -> str:
@@ -77,7 +74,7 @@ class Cache:
         if entry is None:
             return None
         try:
-            return migration_from_json(entry, path)
+            return migration_from_json(entry, path, key)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             del self.facts[key]
             self.dirty = True
@@ -242,10 +239,11 @@ def migration_to_json(m: Migration) -> dict[str, Any]:
         "spans": None
         if m.spans is None
         else [[s.line, s.column, s.end_line, s.end_column] for s in m.spans],
+        "locators": [list(loc) for loc in m.locators],
     }
 
 
-def migration_from_json(d: Mapping[str, Any], path: str) -> Migration:
+def migration_from_json(d: Mapping[str, Any], path: str, key: str = "") -> Migration:
     revision, down, labels, depends = (_binding_from_json(b) for b in d["vars"])
     syntax = d["syntax"]
     spans = d["spans"]
@@ -279,7 +277,15 @@ def migration_from_json(d: Mapping[str, Any], path: str) -> Migration:
         noqa=tuple(_suppression(s) for s in d["noqa"]),
         file_ignores=tuple(_suppression(s) for s in d["file_ignores"]),
         spans=None if spans is None else tuple(Span(*map(int, s)) for s in spans),
+        locators=tuple(tuple(_step(x) for x in loc) for loc in d["locators"]),
+        digest=key,
     )
+
+
+def _step(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("bad locator step")
+    return value
 
 
 # --------------------------------------------------------------------------- diagnostics

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alembic_lint import graph as graph_mod
+from alembic_lint import positions
 from alembic_lint.diagnostics import Diagnostic, Location, Related
 from alembic_lint.model import Binding, History, Migration, Status, Suppression, SyntaxProblem
 from alembic_lint.rules import Rule, registry
@@ -392,9 +393,12 @@ def resolve_locations(
         if migration.spans is not None:
             done[path] = migration
             continue
-        from alembic_lint import parse  # LibCST: only for files whose positions are unknown
+        fast = positions.with_spans(migration, data)
+        if fast is None:
+            from alembic_lint import parse  # LibCST, only when the ast shortcut fails
 
-        done[path] = parse.resolve_spans(migration, data)
+            fast = parse.resolve_spans(migration, data)
+        done[path] = fast
         if resolved is not None:
             resolved[path] = done[path]
     return [_resolve(d, done) for d in diagnostics]

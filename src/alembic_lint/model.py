@@ -146,6 +146,10 @@ class Migration:
     file_ignores: tuple[Suppression, ...] = ()
     #: Positions of every ``ref`` (index = ref); None until resolved (see parse.resolve_spans).
     spans: tuple[Span, ...] | None = field(default=None, compare=False)
+    #: Where each ``ref`` is in CPython's ast (see positions.py): resolves spans cheaply.
+    locators: tuple[tuple[object, ...], ...] = field(default=(), compare=False)
+    #: Hash of the bytes the facts were read from (see source.digest).
+    digest: str = field(default="", compare=False)
 
     def var(self, name: str) -> Binding:
         binding: Binding = getattr(self, name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import re
 import tokenize
@@ -11,8 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst._nodes.internal import CodegenState
 
+from alembic_lint import positions
 from alembic_lint.model import (
     REVISION_VARS,
     Binding,
@@ -27,7 +29,8 @@ from alembic_lint.model import (
     Suppression,
     SyntaxProblem,
 )
-from alembic_lint.source import DecodeProblem, decode
+from alembic_lint.positions import Locator
+from alembic_lint.source import DecodeProblem, decode, digest
 
 #: A keyword argument whose value is not a literal.
 NOT_LITERAL = ...
@@ -56,7 +59,9 @@ def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migrat
         return _fallback(path, filename, decoded.text, message, line, column)
     except RecursionError:
         return _fallback(path, filename, decoded.text, "file is too deeply nested to parse", 1, 1)
-    migration = _Extractor(module, positions).migration(path, filename)
+    migration = replace(
+        _Extractor(module, positions).migration(path, filename), digest=digest(data)
+    )
     if _MAY_SUPPRESS.search(data):
         noqa, file_ignores = suppressions(decoded.text)
         migration = replace(migration, noqa=noqa, file_ignores=file_ignores)
@@ -109,11 +114,19 @@ def resolve_spans(migration: Migration, data: bytes) -> Migration:
     """Return ``migration`` with the spans of all its facts, re-reading ``data`` with positions."""
     if migration.spans is not None:
         return migration
+    fast = spans_from_locators(migration, data)
+    if fast is not None:
+        return fast
     resolved = read_migration(migration.path, data, positions=True)
     if resolved.spans is None or _facts(resolved) != _facts(migration):
         # The content changed between the two reads; keep the facts we linted.
         return replace(migration, spans=())
     return replace(migration, spans=resolved.spans)
+
+
+def spans_from_locators(migration: Migration, data: bytes) -> Migration | None:
+    """Spans from CPython's ast and the recorded locators; None when that does not work."""
+    return positions.with_spans(migration, data)
 
 
 def _facts(m: Migration) -> tuple[object, ...]:
@@ -254,39 +267,121 @@ def _describe(node: cst.BaseExpression) -> str:
     return f"a {type(node).__name__} expression"
 
 
+#: 1-based (line, column) of a node's start and end, from :class:`_Positions`.
+Place = tuple[int, int, int, int]
+PlaceOf = Callable[[cst.CSTNode], Place]
+
+
+class _Positions(CodegenState):
+    """Regenerates the module's code once, tracking line and column, and records where the
+    wanted nodes start and end: a fraction of the cost of LibCST's PositionProvider, which
+    builds a position object for every node of the tree."""
+
+    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode]) -> None:
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        self.wanted = wanted
+        self.line = 1
+        self.column = 0
+        self.stack: list[tuple[int, int]] = []
+        self.found: dict[cst.CSTNode, Place] = {}
+        module._codegen(self)
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    def add_token(self, value: str) -> None:
+        if "\n" in value or "\r" in value:
+            parts = _NEWLINES.split(value)
+            self.line += len(parts) - 1
+            self.column = len(parts[-1])
+        else:
+            self.column += len(value)
+
+    def pop_trailing_newline(self) -> None:
+        pass  # positions are all known by the end of the file
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if node in self.wanted:
+            self.stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if node in self.wanted:
+            line, column = self.stack.pop()
+            self.found[node] = (line, column + 1, self.line, self.column + 1)
+
+
+_NEWLINES = re.compile(r"\r\n?|\n")
+
+
+def _anchor(node: cst.CSTNode) -> cst.CSTNode:
+    """A node that starts where a compound statement's keyword line does (code generation
+    of a statement starts with the blank lines and comments above it)."""
+    if isinstance(node, cst.If | cst.While):
+        return node.test
+    if isinstance(node, cst.For):
+        return node.target
+    if isinstance(node, cst.With) and node.items:
+        return node.items[0].item
+    if isinstance(node, cst.FunctionDef | cst.ClassDef):
+        return node.name
+    if isinstance(node, cst.Try | cst.TryStar | cst.Match):
+        return node.body
+    return node
+
+
 class _Extractor:
     """One pass over a module; allocates a ref for every fact it records."""
 
     def __init__(self, module: cst.Module, positions: bool) -> None:
         self.module = module
-        self.pos: Callable[[cst.CSTNode], CodeRange] | None = None
-        if positions:
-            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-            table = wrapper.resolve(PositionProvider)
-            self.pos = table.__getitem__
-        self.spans: list[Span] = []
+        self.positions = positions
+        self.wanted: set[cst.CSTNode] = set()
+        self.pending: list[Callable[[PlaceOf], Span]] = []
+        self.locators: list[Locator] = []
+        self.statements: dict[cst.CSTNode, Locator] = {}
+        _statement_locators(module.body, ("body",), self.statements)
         self.op_names: set[str] = {"op"}
         self.op_modules: set[str] = set()  # names bound to the alembic package
         self._count = 0
 
     # -- refs
 
-    def ref(self, node: cst.CSTNode) -> int:
-        if self.pos is not None:
-            rng = self.pos(node)
-            self.spans.append(
-                Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
-            )
+    def ref(self, node: cst.CSTNode, locator: Locator) -> int:
+        self.locators.append(locator)
+        if self.positions:
+            node = _anchor(node)
+            self.wanted.add(node)
+            self.pending.append(lambda place: Span(*place(node)))
         return self._next()
 
-    def ref_span(self, compute: Callable[[], Span]) -> int:
-        if self.pos is not None:
-            self.spans.append(compute())
+    def ref_span(
+        self, compute: Callable[[PlaceOf], Span], locator: Locator, *nodes: cst.CSTNode
+    ) -> int:
+        self.locators.append(locator)
+        if self.positions:
+            self.wanted.update(nodes)
+            self.pending.append(compute)
         return self._next()
+
+    def where(self, statement: cst.CSTNode) -> Locator:
+        """The ast path of a module-level (possibly nested) statement."""
+        return self.statements.get(statement, ("unknown",))
 
     def _next(self) -> int:
         self._count += 1
         return self._count - 1
+
+    def _spans(self) -> tuple[Span, ...] | None:
+        if not self.positions:
+            return None
+        try:
+            return positions.resolve(self.module.code, self.locators)
+        except positions.NoMatch:
+            found = _Positions(self.module, self.wanted).found
+            return tuple(compute(found.__getitem__) for compute in self.pending)
 
     # -- module
 
@@ -319,7 +414,8 @@ class _Extractor:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
-            spans=tuple(self.spans) if self.pos is not None else None,
+            spans=self._spans(),
+            locators=tuple(self.locators),
         )
 
     def _walk_module(
@@ -372,7 +468,8 @@ class _Extractor:
         self, name: str, bindings: dict[str, Binding], reason: str, node: cst.CSTNode
     ) -> None:
         if name in REVISION_VARS:
-            bindings[name] = Binding(name, Status.UNRESOLVED, reason=reason, ref=self.ref(node))
+            ref = self.ref(node, (*self.where(node), "stmt"))
+            bindings[name] = Binding(name, Status.UNRESOLVED, reason=reason, ref=ref)
 
     def _small(
         self, small: cst.BaseSmallStatement, bindings: dict[str, Binding], unconditional: bool
@@ -386,7 +483,7 @@ class _Extractor:
             for target in small.targets:
                 if isinstance(target.target, cst.Name) and target.target.value in REVISION_VARS:
                     bindings[target.target.value] = self._binding(
-                        target.target.value, small.value, small
+                        target.target.value, small.value, small, ("value",)
                     )
                 elif isinstance(target.target, cst.Tuple | cst.List):
                     for name in _names_in(target.target):
@@ -400,7 +497,9 @@ class _Extractor:
                 and isinstance(small.target, cst.Name)
                 and small.target.value in REVISION_VARS
             ):
-                bindings[small.target.value] = self._binding(small.target.value, small.value, small)
+                bindings[small.target.value] = self._binding(
+                    small.target.value, small.value, small, ("value",)
+                )
         elif isinstance(small, cst.AugAssign):
             if isinstance(small.target, cst.Name):
                 self._rebind(small.target.value, bindings, "an augmented assignment", small)
@@ -449,26 +548,33 @@ class _Extractor:
             and len(value.elements) == len(names)
             and all(not isinstance(el, cst.StarredElement) for el in value.elements)
         ):
-            for name, el in zip(names, value.elements, strict=True):
+            for index, (name, el) in enumerate(zip(names, value.elements, strict=True)):
                 if name in REVISION_VARS:
-                    bindings[name] = self._binding(name, el.value, small)
+                    bindings[name] = self._binding(name, el.value, small, ("value", "elts", index))
             return
         for name in _names_in(target):
             self._rebind(name, bindings, "tuple unpacking", small)
 
-    def _binding(self, name: str, value: cst.BaseExpression, stmt: cst.CSTNode) -> Binding:
-        ref = self.ref(stmt)
+    def _binding(
+        self, name: str, value: cst.BaseExpression, stmt: cst.CSTNode, path: Locator
+    ) -> Binding:
+        where = (*self.where(stmt), *path)
+        ref = self.ref(stmt, (*self.where(stmt), "stmt"))
         try:
             literal, element_nodes = _literal(value, top=True)
         except _Unresolved as exc:
             return Binding(name, Status.UNRESOLVED, reason=exc.reason, ref=ref)
         normalised = _normalise(name, literal)
         if name == "revision" or len(element_nodes) != len(normalised):
-            elements = tuple(Element(v, self.ref(value)) for v in normalised)
+            elements = tuple(Element(v, self.ref(value, (*where, "expr"))) for v in normalised)
         else:
+            container = isinstance(value, cst.Tuple | cst.List | cst.Set)
             elements = tuple(
-                Element(v, self.ref(node))
-                for v, node in zip(normalised, element_nodes, strict=True)
+                Element(
+                    v,
+                    self.ref(node, (*where, "elts", i, "expr") if container else (*where, "expr")),
+                )
+                for i, (v, node) in enumerate(zip(normalised, element_nodes, strict=True))
             )
         return Binding(name, Status.LITERAL, literal, elements, ref=ref)
 
@@ -500,14 +606,17 @@ class _Extractor:
                 if index == len(raw_lines) - 1:
                     value = value.rstrip("'\"").strip()
 
-                def span(index: int = index, col: int = col, raw: str = raw) -> Span:
-                    assert self.pos is not None
-                    start = self.pos(node).start
-                    line = start.line + index
-                    column = (start.column if index == 0 else 0) + col + 1
+                def span(
+                    place: PlaceOf, index: int = index, col: int = col, raw: str = raw
+                ) -> Span:
+                    start_line, start_column, _, _ = place(node)
+                    line = start_line + index
+                    column = (start_column if index == 0 else 1) + col
                     return Span(line, column, line, column + len(raw.rstrip()) - col)
 
-                found[key] = (value, self.ref_span(span))
+                tag = f"doc:{index}:{col}:{len(raw.rstrip()) - col}"
+                locator = (*self.where(first), "value", tag)
+                found[key] = (value, self.ref_span(span, locator, node))
         rid = found.get("Revision ID:")
         revises = found.get("Revises:")
         return (
@@ -526,21 +635,70 @@ class _Extractor:
         params = tuple(p.name.value for p in func.params.params) + tuple(
             p.name.value for p in func.params.kwonly_params
         )
-        ref = self.ref_span(lambda: self._def_span(func))
+        ref = self.ref_span(
+            lambda place: _def_span(func, place), (*self.where(func), "def"), func.name
+        )
         return Function(name, _body_kind(func), params, ref)
-
-    def _def_span(self, func: cst.FunctionDef) -> Span:
-        assert self.pos is not None
-        start = self.pos(func).start
-        name = self.pos(func.name).end
-        return Span(start.line, start.column + 1, name.line, name.column + 1)
 
     def _ops(self, role: str, func: cst.FunctionDef) -> list[OpCall]:
         names = set(self.op_names)
         names.update(p.name.value for p in func.params.params if p.name.value == "op")
-        collector = _OpCollector(self, role, names)
-        func.body.visit(collector)
+        collector = _OpCollector(self, role, names, self.where(func))
+        collector.walk(func.body)
         return collector.calls
+
+
+def _statement_locators(
+    body: Sequence[cst.BaseStatement], prefix: Locator, out: dict[cst.CSTNode, Locator]
+) -> None:
+    """Map every statement (and small statement) to its path in CPython's ``ast``: one
+    LibCST line ``a = 1; b = 2`` is two ast statements."""
+    index = 0
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                out[small] = (*prefix, index)
+                index += 1
+            continue
+        here = (*prefix, index)
+        out[stmt] = here
+        index += 1
+        blocks: list[tuple[cst.BaseSuite, Locator]] = []
+        if isinstance(stmt, cst.If):
+            blocks.append((stmt.body, (*here, "body")))
+            if isinstance(stmt.orelse, cst.Else):
+                blocks.append((stmt.orelse.body, (*here, "orelse")))
+            elif isinstance(stmt.orelse, cst.If):
+                _statement_locators([stmt.orelse], (*here, "orelse"), out)
+        elif isinstance(stmt, cst.For | cst.While):
+            blocks.append((stmt.body, (*here, "body")))
+            if stmt.orelse is not None:
+                blocks.append((stmt.orelse.body, (*here, "orelse")))
+        elif isinstance(stmt, cst.With):
+            blocks.append((stmt.body, (*here, "body")))
+        elif isinstance(stmt, cst.Try | cst.TryStar):
+            blocks.append((stmt.body, (*here, "body")))
+            for number, handler in enumerate(stmt.handlers):
+                blocks.append((handler.body, (*here, "handlers", number, "body")))  # type: ignore[attr-defined]
+            if stmt.orelse is not None:
+                blocks.append((stmt.orelse.body, (*here, "orelse")))
+            if stmt.finalbody is not None:
+                blocks.append((stmt.finalbody.body, (*here, "finalbody")))
+        for suite, where in blocks:
+            if isinstance(suite, cst.SimpleStatementSuite):
+                for number, small in enumerate(suite.body):
+                    out[small] = (*where, number)
+            elif isinstance(suite, cst.IndentedBlock):
+                _statement_locators(suite.body, where, out)
+
+
+def _def_span(func: cst.FunctionDef, place: PlaceOf) -> Span:
+    """From the ``def`` (or ``async``) keyword to the end of the function's name."""
+    line, column, end_line, end_column = place(func.name)
+    before = 3 + len(getattr(func.whitespace_after_def, "value", " "))
+    if func.asynchronous is not None:
+        before += 5 + len(getattr(func.asynchronous.whitespace_after, "value", " "))
+    return Span(line, max(column - before, 1), end_line, end_column)
 
 
 def _def_order(name: str) -> tuple[int, str]:
@@ -554,16 +712,36 @@ def _role(name: str) -> str | None:
     return None
 
 
-class _OpCollector(cst.CSTVisitor):
-    def __init__(self, extractor: _Extractor, role: str, op_names: set[str]) -> None:
-        super().__init__()
+class _OpCollector:
+    """Finds operation calls in a function body (pre-order, as written)."""
+
+    def __init__(
+        self, extractor: _Extractor, role: str, op_names: set[str], function: Locator
+    ) -> None:
         self.extractor = extractor
         self.role = role
         self.op_names = op_names
+        self.function = function
         self.batch: list[set[str]] = []
         self.calls: list[OpCall] = []
+        self.seen_calls = 0  # every call, in the order positions.py counts them
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+    def walk(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Call):
+            self.call(node)
+            self.seen_calls += 1
+        elif isinstance(node, cst.ImportFrom):
+            self.import_from(node)
+        elif isinstance(node, cst.With):
+            self.batch.append(self.batch_targets(node))
+            for child in children(node):
+                self.walk(child)
+            self.batch.pop()
+            return
+        for child in children(node):
+            self.walk(child)
+
+    def import_from(self, node: cst.ImportFrom) -> None:
         if (
             node.module is not None
             and _dotted(node.module) == "alembic"
@@ -573,7 +751,7 @@ class _OpCollector(cst.CSTVisitor):
                 if _dotted(alias.name) == "op":
                     self.op_names.add(_alias_name(alias) or "op")
 
-    def visit_With(self, node: cst.With) -> None:
+    def batch_targets(self, node: cst.With) -> set[str]:
         targets: set[str] = set()
         for item in node.items:
             call = item.item
@@ -584,10 +762,7 @@ class _OpCollector(cst.CSTVisitor):
                 and isinstance(item.asname.name, cst.Name)
             ):
                 targets.add(item.asname.name.value)
-        self.batch.append(targets)
-
-    def leave_With(self, original_node: cst.With) -> None:
-        self.batch.pop()
+        return targets
 
     def _op_call_name(self, call: cst.Call) -> str | None:
         func = call.func
@@ -600,7 +775,7 @@ class _OpCollector(cst.CSTVisitor):
             return func.attr.value
         return None
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute):
             return
@@ -629,7 +804,9 @@ class _OpCollector(cst.CSTVisitor):
                 keywords=tuple(keywords),
                 star_kwargs=star,
                 sql=sql,
-                ref=self.extractor.ref(node),
+                ref=self.extractor.ref(
+                    node, (*self.function, "call", self.seen_calls, f"call:{name}")
+                ),
             )
         )
 
@@ -706,38 +883,32 @@ def _names_in(node: cst.CSTNode) -> Iterable[str]:
         yield from _names_in(node.value)
 
 
-class _Binder(cst.CSTVisitor):
-    """Collects names a compound statement may bind at module level."""
+def _scan(stmt: cst.CSTNode) -> tuple[set[str], dict[str, cst.FunctionDef]]:
+    """Names a compound statement may bind at module level, and the functions it defines.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-        self.functions: dict[str, cst.FunctionDef] = {}
-
-    def visit_Name(self, node: cst.Name) -> None:
-        # Over-approximates (reads count too), which only ever makes a value "unresolved".
-        self.names.add(node.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.names.add(node.name.value)
-        self.functions[node.name.value] = node
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.names.add(node.name.value)
-        return False
+    Every Name counts (reads too), which only ever makes a value "unresolved"."""
+    names: set[str] = set()
+    functions: dict[str, cst.FunctionDef] = {}
+    stack: list[cst.CSTNode] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+            names.add(node.name.value)
+            if isinstance(node, cst.FunctionDef):
+                functions[node.name.value] = node
+            continue
+        stack.extend(children(node))
+    return names, functions
 
 
 def _bound_names(stmt: cst.CSTNode) -> set[str]:
-    binder = _Binder()
-    stmt.visit(binder)
-    return binder.names & set(REVISION_VARS)
+    return _scan(stmt)[0] & set(REVISION_VARS)
 
 
 def _defined_functions(stmt: cst.CSTNode) -> dict[str, cst.FunctionDef]:
-    binder = _Binder()
-    stmt.visit(binder)
-    return binder.functions
+    return _scan(stmt)[1]
 
 
 def _keyword(stmt: cst.CSTNode) -> str:
@@ -753,16 +924,69 @@ def _keyword(stmt: cst.CSTNode) -> str:
 
 
 def _mentions_globals(node: cst.CSTNode) -> bool:
-    class Finder(cst.CSTVisitor):
-        found = False
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call) and _dotted(current.func) in (
+            "globals",
+            "setattr",
+            "vars",
+        ):
+            return True
+        stack.extend(children(current))
+    return False
 
-        def visit_Call(self, call: cst.Call) -> None:
-            if _dotted(call.func) in ("globals", "setattr", "vars"):
-                self.found = True
 
-    finder = Finder()
-    node.visit(finder)
-    return finder.found
+#: Fields that hold only whitespace and punctuation: never worth descending into.
+_SYNTAX_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "comma",
+        "semicolon",
+        "colon",
+        "equal",
+        "operator",
+        "dot",
+        "newline",
+        "trailing_whitespace",
+        "asynchronous",
+        "star",
+        "indent",
+        "default_indent",
+        "default_newline",
+        "encoding",
+        "has_trailing_newline",
+        "whitespace",
+    }
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The child nodes of ``node`` in source order, without rebuilding anything (LibCST's
+    visitors reconstruct every node they pass, which costs as much as parsing)."""
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(node)
+            if f.name not in _SYNTAX_FIELDS and not f.name.startswith("whitespace")
+        )
+        _FIELDS[kind] = names
+    found: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            found.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return found
 
 
 def _body_kind(func: cst.FunctionDef) -> Body:

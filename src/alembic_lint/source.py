@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import tokenize
 from dataclasses import dataclass
@@ -58,3 +59,8 @@ def text_of(data: bytes) -> str:
         return decode(data).text
     except DecodeProblem:
         return data.decode("utf-8", errors="replace")
+
+
+def digest(data: bytes) -> str:
+    """The content hash that keys cached facts and guards position shortcuts."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
