@@ -38,7 +38,12 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp
 
 
 def cache_files(directory: Path) -> list[Path]:
+    """The facts file of each history (its result file sits beside it)."""
     return sorted(directory.glob("history-*.json"))
+
+
+def result_file(facts: Path) -> Path:
+    return facts.with_name(facts.name.replace("history-", "result-"))
 
 
 def write(directory: Path, *files: object) -> Path:
@@ -149,9 +154,12 @@ def test_corrupt_cache_is_survived_and_rewritten(run, tmp_path: Path, damage: by
     write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
     expected = run("versions")
     (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
-    cache.write_bytes(damage)
+    for file in (cache, result_file(cache)):
+        file.write_bytes(damage)
     assert run("versions") == expected
-    assert json.loads(cache.read_text())["stamp"].startswith("alembic-lint ")
+    for file in (cache, result_file(cache)):
+        assert json.loads(file.read_text())["stamp"].startswith("alembic-lint ")
+    assert run("versions") == expected
 
 
 def test_damaged_entries_inside_a_valid_cache_are_misses(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -161,8 +169,10 @@ def test_damaged_entries_inside_a_valid_cache_are_misses(run, tmp_path: Path) ->
     document = json.loads(cache.read_text())
     for key in document["facts"]:
         document["facts"][key] = {"vars": "nonsense"}
-    document["result"] = {"key": document["result"]["key"], "diagnostics": [{"code": 1}]}
     cache.write_text(json.dumps(document))
+    result = json.loads(result_file(cache).read_text())
+    result["diagnostics"] = [{"code": 1}]
+    result_file(cache).write_text(json.dumps(result))
     assert run("versions") == expected
 
 

@@ -45,27 +45,36 @@ def fingerprint(*parts: object) -> str:
 
 
 class Cache:
-    """One history's cache file: ``{stamp, facts: {digest: ...}, result: {key, diagnostics}}``."""
+    """One history's cache: a facts file ``{stamp, facts: {digest: ...}}`` and a small result
+    file ``{stamp, key, diagnostics}``, so that a run where nothing changed reads only the
+    latter."""
 
     def __init__(self, directory: str, history_key: str) -> None:
         self.directory = directory
-        self.path = os.path.join(directory, f"history-{history_key}.json")
-        self.facts: dict[str, Any] = {}
+        self.facts_path = os.path.join(directory, f"history-{history_key}.json")
+        self.result_path = os.path.join(directory, f"result-{history_key}.json")
+        self._facts: dict[str, Any] | None = None
         self.result: dict[str, Any] = {}
-        self.dirty = False
-        self._load()
+        self.facts_dirty = False
+        self.result_dirty = False
 
-    def _load(self) -> None:
+    @staticmethod
+    def _read(path: str) -> dict[str, Any]:
         try:
-            with open(self.path, encoding="utf-8") as handle:
+            with open(path, encoding="utf-8") as handle:
                 document = json.load(handle)
         except (OSError, ValueError, RecursionError):
-            return  # missing, truncated or not JSON: start empty, rewrite on save
+            return {}  # missing, truncated or not JSON: start empty, rewrite on save
         if not isinstance(document, dict) or document.get("stamp") != STAMP:
-            return  # another version's (or a foreign) file
-        facts, result = document.get("facts"), document.get("result")
-        self.facts = facts if isinstance(facts, dict) else {}
-        self.result = result if isinstance(result, dict) else {}
+            return {}  # another version's (or a foreign) file
+        return document
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        if self._facts is None:
+            facts = self._read(self.facts_path).get("facts")
+            self._facts = facts if isinstance(facts, dict) else {}
+        return self._facts
 
     # -- facts
 
@@ -77,44 +86,45 @@ class Cache:
             return migration_from_json(entry, path, key)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             del self.facts[key]
-            self.dirty = True
+            self.facts_dirty = True
             return None
 
     def put_migration(self, key: str, migration: Migration) -> None:
         self.facts[key] = migration_to_json(migration)
-        self.dirty = True
+        self.facts_dirty = True
 
     # -- whole-run result
 
     def diagnostics(self, key: str) -> list[Diagnostic] | None:
-        if self.result.get("key") != key:
+        document = self._read(self.result_path)
+        if document.get("key") != key:
             return None
         try:
-            return [diagnostic_from_json(d) for d in self.result["diagnostics"]]
+            return [diagnostic_from_json(d) for d in document["diagnostics"]]
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            self.result = {}
             return None
 
     def put_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
         self.result = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
-        self.dirty = True
+        self.result_dirty = True
 
     def save(self, keep: Iterable[str]) -> None:
         """Write atomically, keeping only the facts of files that still exist."""
         wanted = set(keep)
-        if not self.dirty and set(self.facts) <= wanted:
-            return
-        document = {
-            "stamp": STAMP,
-            "facts": {k: v for k, v in self.facts.items() if k in wanted},
-            "result": self.result,
-        }
+        facts = self.facts if self._facts is not None else {}
+        prune = self._facts is not None and not set(facts) <= wanted
         try:
             os.makedirs(self.directory, exist_ok=True)
             ignore = os.path.join(self.directory, ".gitignore")
             if not os.path.exists(ignore):
                 _atomic_write(ignore, "# Created by alembic-lint.\n*\n")
-            _atomic_write(self.path, json.dumps(document, separators=(",", ":")))
+            if self.facts_dirty or prune:
+                kept = {k: v for k, v in facts.items() if k in wanted}
+                document = {"stamp": STAMP, "facts": kept}
+                _atomic_write(self.facts_path, json.dumps(document, separators=(",", ":")))
+            if self.result_dirty:
+                document = {"stamp": STAMP, **self.result}
+                _atomic_write(self.result_path, json.dumps(document, separators=(",", ":")))
         except OSError:
             pass  # a read-only checkout still lints; it just does not get faster
 

@@ -59,8 +59,15 @@ def list_version_files(
         location = Path(location).absolute()
         if not location.exists():
             continue
+        real_dirs: dict[Path, Path] = {}
         for path in _list_py_dir(location, recursive=recursive, sourceless=sourceless):
-            real = path.resolve()
+            # Resolving is a syscall per path component: do it once per directory, and per
+            # file only for symlinks (the result is the same, at a fraction of the cost).
+            parent = path.parent
+            real_parent = real_dirs.get(parent)
+            if real_parent is None:
+                real_parent = real_dirs[parent] = parent.resolve()
+            real = path.resolve() if path.is_symlink() else real_parent / path.name
             if real in seen:
                 continue
             seen.add(real)

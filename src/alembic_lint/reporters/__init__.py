@@ -48,6 +48,9 @@ Renderer = Callable[[Sequence[Diagnostic], Report], str]
 
 def display_path(path: str, cwd: str) -> str:
     """Relative to ``cwd`` when below it, else as given (absolute)."""
+    prefix = cwd.rstrip(os.sep) + os.sep
+    if path.startswith(prefix) and ".." not in path:
+        return path[len(prefix) :]
     try:
         rel = os.path.relpath(path, cwd)
     except ValueError:
@@ -57,7 +60,9 @@ def display_path(path: str, cwd: str) -> str:
 
 def repo_path(path: str, report: Report) -> str:
     """Relative to the repository root, with forward slashes (for code hosts)."""
-    rel = os.path.relpath(path, report.root or report.cwd)
+    base = report.root or report.cwd
+    prefix = base.rstrip(os.sep) + os.sep
+    rel = path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, base)
     return rel.replace(os.sep, "/")
 
 
