@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -60,6 +59,8 @@ def write(path: str, items: Sequence[Entry]) -> None:
     }
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     directory = os.path.dirname(os.path.abspath(path))
+    import tempfile  # only when writing: it is slow to import
+
     handle, temp = tempfile.mkstemp(prefix=".baseline-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -131,6 +130,8 @@ class Cache:
 
 def _atomic_write(path: str, text: str) -> None:
     directory = os.path.dirname(path)
+    import tempfile  # only when writing: it is slow to import
+
     handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
