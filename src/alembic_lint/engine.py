@@ -198,9 +198,12 @@ def _parse_all(paths: list[str], data: Mapping[str, bytes | OSError], jobs: int)
 
 
 def _parse_item(item: tuple[str, bytes]) -> Migration:
+    """In a pool worker: the facts, with their positions when CPython's ast can tell them
+    cheaply (resolving them later would happen serially in the parent)."""
     from alembic_lint import parse
 
-    return parse.read_migration(*item)
+    migration = parse.read_migration(*item)
+    return positions.with_spans(migration, item[1]) or migration
 
 
 def settings_key(options: Options) -> object:

@@ -727,12 +727,16 @@ class _OpCollector:
         self.seen_calls = 0  # every call, in the order positions.py counts them
 
     def walk(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Call):
-            self.call(node)
+        # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose
+        # isinstance is slow, and this runs for every node of every function body.
+        kind = type(node)
+        if kind is cst.Call:
+            self.call(node)  # type: ignore[arg-type]
             self.seen_calls += 1
-        elif isinstance(node, cst.ImportFrom):
-            self.import_from(node)
-        elif isinstance(node, cst.With):
+        elif kind is cst.ImportFrom:
+            self.import_from(node)  # type: ignore[arg-type]
+        elif kind is cst.With:
+            assert isinstance(node, cst.With)
             self.batch.append(self.batch_targets(node))
             for child in children(node):
                 self.walk(child)
@@ -982,11 +986,22 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            found.extend(v for v in value if _is_node(type(v)))
+        elif _is_node(kind):
             found.append(value)
-        elif isinstance(value, list | tuple):
-            found.extend(v for v in value if isinstance(v, cst.CSTNode))
     return found
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 def _body_kind(func: cst.FunctionDef) -> Body:

@@ -120,7 +120,9 @@ class _Resolver:
                 index = next(steps)
                 if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                     raise NoMatch("calls of a non-function")
-                calls = self.calls.setdefault(id(node), list(_calls(node.body)))
+                calls = self.calls.get(id(node))
+                if calls is None:
+                    calls = self.calls[id(node)] = list(_calls(node.body))
                 if not isinstance(index, int) or not 0 <= index < len(calls):
                     raise NoMatch("call index out of range")
                 node = calls[index]

@@ -1,0 +1,647 @@
+"""Benchmark alembic-lint against `alembic heads` and bare parser loops, side by side.
+
+    python bench/run.py [--files 1000] [--runs 5] [--scale-files 10000] [--quick] [--json FILE]
+
+One invocation generates a synthetic history (bench/generate.py) under a temporary
+directory and measures, on that same directory, each case in a fresh subprocess:
+
+- ``alembic heads`` (what users would otherwise run), and bare ``ast.parse`` and
+  ``libcst.parse_module`` loops over the files (floors);
+- alembic-lint cold (``--no-cache``) with ``--jobs 1`` and with the default jobs;
+- alembic-lint warm (``--cache-dir``) with nothing changed (an identical untimed run right
+  before each timed one: the edited and ``--stdin-filename`` runs of the other cases change
+  what is cached), with one file edited before each run (a comment line appended), and
+  with ``--stdin-filename`` on that file's content plus an unsaved edit;
+- peak memory (max RSS) of the cold ``--jobs 1`` run, and its time and peak memory at
+  ``--scale-files`` files for the scaling check.
+
+Runs are interleaved (one round of every case, then the next round) so that a noisy,
+shared machine disturbs every case alike; medians are reported. Each measurement is a
+small wrapper process that times ``subprocess.run`` with ``time.perf_counter`` and reads
+``getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the peak RSS of the measured process and its
+descendants, e.g. pool workers, the largest single one).
+
+Options that this alembic-lint does not have (``--no-cache``, ``--cache-dir``, ``--jobs``,
+read from ``alembic-lint check --help``) make their cases "not available" rows. Where the
+tool has no cache options at all, it has no cache, so a plain run is cold and is measured
+in the cold, memory, scaling and ``--stdin-filename`` rows (marked as such).
+
+Exit status: 0 when the benchmark ran (whatever the targets say), 2 when a measured
+command failed (alembic-lint exit status other than 0 or 1, which mean no findings and
+findings) or the arguments are wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+#: Runs one command, passes standard input through, prints a JSON line of measurements.
+WRAPPER = r"""
+import json, resource, subprocess, sys, time
+cmd, cwd, timeout = json.loads(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+start = time.perf_counter()
+try:
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout)
+    rc, out, err = proc.returncode, proc.stdout, proc.stderr
+except subprocess.TimeoutExpired as exc:
+    rc, out, err = -999, exc.stdout or b"", (exc.stderr or b"") + b"\n(timed out)"
+seconds = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+lines = out.decode("utf-8", "replace").splitlines()
+json.dump({"rc": rc, "seconds": seconds, "max_rss_kb": rss, "stdout_lines": len(lines),
+           "stdout_head": lines[:3], "stdout_tail": lines[-3:],
+           "stderr": err.decode("utf-8", "replace")[-4000:]}, sys.stdout)
+"""
+
+AST_LOOP = r"""
+import ast, os, sys
+for name in sorted(os.listdir(sys.argv[1])):
+    if name.endswith(".py"):
+        with open(os.path.join(sys.argv[1], name), "rb") as f:
+            ast.parse(f.read())
+"""
+
+LIBCST_LOOP = r"""
+import os, sys
+import libcst
+for name in sorted(os.listdir(sys.argv[1])):
+    if name.endswith(".py"):
+        with open(os.path.join(sys.argv[1], name), "rb") as f:
+            libcst.parse_module(f.read())
+"""
+
+# Row labels (the smoke test looks for each of them in the output).
+HEADS = "alembic heads"
+AST = "ast.parse loop (floor)"
+LIBCST = "libcst.parse_module loop (floor)"
+COLD_1 = "cold, --jobs 1"
+COLD_N = "cold, default jobs"
+WARM = "warm, nothing changed"
+WARM_EDIT = "warm, one file edited"
+STDIN = "--stdin-filename one file, warm"
+MEMORY = "peak memory cold"
+SCALING = "scaling"
+CASE_NAMES = (HEADS, AST, LIBCST, COLD_1, COLD_N, WARM, WARM_EDIT, STDIN, MEMORY, SCALING)
+
+
+#: Environment of the measured commands: no cache directory or colours from the caller.
+CHILD_ENV = {
+    k: v for k, v in os.environ.items() if k not in ("ALEMBIC_LINT_CACHE_DIR", "FORCE_COLOR")
+}
+
+
+class BenchError(Exception):
+    """A measured command failed: the benchmark cannot go on."""
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "alembic_lint_bench_generate", HERE / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def script(name: str, module: str) -> list[str]:
+    """The console script next to this interpreter, else ``python -m module``."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return [str(candidate)]
+    return [sys.executable, "-m", module]
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    max_rss_kb: int
+    rc: int
+    stdout_lines: int
+    stdout_tail: list[str]
+
+
+@dataclass
+class Case:
+    label: str
+    argv: list[str] | None  # None: not available
+    cwd: Path
+    note: str = ""
+    ok_codes: tuple[int, ...] = (0,)
+    before: Callable[[int], None] | None = None  # called before each run with a counter
+    stdin: Callable[[int], bytes] | None = None
+    results: list[Measurement] = field(default_factory=list)
+    counter: int = 0
+    #: Run the command once, untimed, right before each timed run (so that "nothing
+    #: changed" means nothing changed since the previous run, whatever ran in between).
+    prime: bool = False
+
+    @property
+    def available(self) -> bool:
+        return self.argv is not None
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(m.seconds for m in self.results) if self.results else None
+
+    @property
+    def peak_mb(self) -> float | None:
+        return max(m.max_rss_kb for m in self.results) / 1024 if self.results else None
+
+
+def measure(case: Case, timeout: float, record: bool = True) -> Measurement:
+    if case.prime and record:
+        measure(case, timeout, record=False)
+    assert case.argv is not None
+    case.counter += 1
+    if case.before is not None:
+        case.before(case.counter)
+    data = case.stdin(case.counter) if case.stdin is not None else None
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, json.dumps(case.argv), str(case.cwd), str(timeout)],
+        input=data,
+        stdin=None if data is not None else subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+        env=CHILD_ENV,
+    )
+    if proc.returncode != 0:
+        raise BenchError(f"{case.label}: the measuring wrapper failed:\n{proc.stderr.decode()}")
+    raw = json.loads(proc.stdout)
+    if raw["rc"] not in case.ok_codes:
+        raise BenchError(
+            f"{case.label}: exit status {raw['rc']} from {' '.join(case.argv)}\n"
+            f"stderr:\n{raw['stderr']}"
+        )
+    result = Measurement(
+        raw["seconds"], raw["max_rss_kb"], raw["rc"], raw["stdout_lines"], raw["stdout_tail"]
+    )
+    if record:
+        case.results.append(result)
+    return result
+
+
+def lint_options(lint: list[str]) -> set[str]:
+    """The long options ``alembic-lint check`` accepts (from its --help)."""
+    proc = subprocess.run(
+        [*lint, "check", "--help"], capture_output=True, text=True, check=False, env=CHILD_ENV
+    )
+    if proc.returncode != 0:
+        raise BenchError(f"`alembic-lint check --help` failed ({proc.returncode}):\n{proc.stderr}")
+    return {word.rstrip(",=") for word in proc.stdout.split() if word.startswith("--")}
+
+
+def machine() -> dict[str, Any]:
+    def version(dist: str) -> str:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return {
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "alembic": version("alembic"),
+        "sqlalchemy": version("sqlalchemy"),
+        "libcst": version("libcst"),
+        "alembic-lint": version("alembic-lint"),
+    }
+
+
+def source_state() -> dict[str, Any]:
+    """Where alembic-lint's code is, its git commit, and its files' mtimes (to detect edits)."""
+    spec = importlib.util.find_spec("alembic_lint")
+    if spec is None or not spec.submodule_search_locations:
+        return {"package": None, "commit": None, "mtimes": {}}
+    package = Path(next(iter(spec.submodule_search_locations)))
+    mtimes = {str(p): p.stat().st_mtime_ns for p in sorted(package.rglob("*.py"))}
+    proc = subprocess.run(
+        ["git", "-C", str(package), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    commit = proc.stdout.strip() if proc.returncode == 0 else None
+    return {"package": str(package), "commit": commit, "mtimes": mtimes}
+
+
+def history_stats(versions: Path) -> dict[str, int]:
+    files = sorted(versions.glob("*.py"))
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    return {
+        "files": len(files),
+        "lines": sum(t.count("\n") for t in texts),
+        "bytes": sum(len(t.encode()) for t in texts),
+        "merges": sum("down_revision: Union[str, Sequence[str], None] = (" in t for t in texts),
+    }
+
+
+@dataclass
+class Row:
+    label: str
+    value: str
+    x_heads: str = ""
+    x_libcst: str = ""
+    peak: str = ""
+    target: str = ""
+    result: str = ""
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def verdict(value: float | None, limit: float) -> str:
+    if value is None:
+        return "n/a"
+    return "PASS" if value <= limit else "FAIL"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return f"{value:.2f}x" if value is not None else ""
+
+
+def print_table(rows: list[Row]) -> None:
+    header = Row("case", "median", "x heads", "x libcst", "peak RSS", "target", "result")
+    table = [header, *rows]
+    names = ("label", "value", "x_heads", "x_libcst", "peak", "target", "result")
+    widths = [max(len(getattr(r, n)) for r in table) for n in names]
+    right = {"value", "x_heads", "x_libcst", "peak"}
+
+    def line(row: Row) -> str:
+        cells = []
+        for name, width in zip(names, widths, strict=True):
+            text = getattr(row, name)
+            cells.append(text.rjust(width) if name in right else text.ljust(width))
+        return "| " + " | ".join(cells) + " |"
+
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Benchmark alembic-lint against `alembic heads` on a synthetic history."
+    )
+    parser.add_argument(
+        "--files", type=int, help="revisions in the history (default 1000; 200 with --quick)"
+    )
+    parser.add_argument(
+        "--runs", type=int, help="measured runs per case (default 5; 1 with --quick)"
+    )
+    parser.add_argument(
+        "--scale-files",
+        type=int,
+        help="revisions for the scaling and memory check (default 10000; 2000 with --quick)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: fewer runs, smaller sizes, no warm-up round",
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
+    parser.add_argument(
+        "--timeout", type=float, default=1800.0, help="seconds before one command counts as failed"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    # Pretend alembic-lint lacks an option (e.g. --cache-dir), to check the fallbacks.
+    parser.add_argument("--without", action="append", default=[], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    files = args.files if args.files is not None else (200 if args.quick else 1000)
+    runs = args.runs if args.runs is not None else (1 if args.quick else 5)
+    scale = args.scale_files if args.scale_files is not None else (2000 if args.quick else 10000)
+    if files < 2 or runs < 1 or scale < 2:
+        parser.error("--files and --scale-files must be at least 2, --runs at least 1")
+
+    tmp = Path(tempfile.mkdtemp(prefix="alembic-lint-bench-"))
+    try:
+        return run(args, files, runs, scale, tmp)
+    except BenchError as exc:
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if args.keep:
+            print(f"bench: kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) -> int:
+    generator = load_generator()
+    project = tmp / "project"
+    versions = generator.generate(project, files, args.seed)
+    stats = history_stats(versions)
+    info = machine()
+    source = source_state()
+    info["alembic_lint_source"] = {"package": source["package"], "commit": source["commit"]}
+    print(
+        f"machine: {info['cpu_count']} CPUs ({info['usable_cpus']} usable), {info['platform']}, "
+        f"Python {info['python']} ({info['python_implementation']}); alembic {info['alembic']}, "
+        f"libcst {info['libcst']}, alembic-lint {info['alembic-lint']} "
+        f"({source['commit'] or source['package']}); load average at start "
+        + (
+            " ".join(f"{x:.2f}" for x in info["loadavg_at_start"])
+            if info["loadavg_at_start"]
+            else "?"
+        )
+    )
+    print(
+        f"history: {stats['files']} revisions ({stats['merges']} merges), {stats['lines']} lines, "
+        f"{stats['bytes'] / 1e6:.1f} MB; seed {args.seed}; {runs} runs per case"
+        + ("" if args.quick else " after one warm-up round")
+        + f"; scaling at {scale} revisions"
+    )
+    sys.stdout.flush()
+
+    lint = script("alembic-lint", "alembic_lint")
+    options = lint_options(lint) - set(args.without)
+    has_jobs, has_no_cache, has_cache_dir = (
+        "--jobs" in options,
+        "--no-cache" in options,
+        "--cache-dir" in options,
+    )
+    no_cache_at_all = not has_no_cache and not has_cache_dir
+    cache_dir = tmp / "cache"
+    target_file = sorted(versions.glob("*.py"))[files // 2]
+    lint_ok = (0, 1)
+
+    def cold(jobs_one: bool) -> tuple[list[str] | None, str]:
+        notes = []
+        flags: list[str] = []
+        if has_no_cache:
+            flags.append("--no-cache")
+        elif has_cache_dir:
+            return None, "not available: no --no-cache"
+        else:
+            notes.append("this alembic-lint has no cache options (no cache): a plain run")
+        if jobs_one:
+            if has_jobs:
+                flags += ["--jobs", "1"]
+            else:
+                notes.append("no --jobs option: single process")
+        elif not has_jobs:
+            return None, "not available: no --jobs option (default = the --jobs 1 row)"
+        return [*lint, *flags, str(project)], "; ".join(notes)
+
+    def edit(counter: int) -> None:
+        with open(target_file, "a", encoding="utf-8") as handle:
+            handle.write(f"# bench edit {counter}\n")
+
+    def unsaved(counter: int) -> bytes:
+        return target_file.read_bytes() + f"# unsaved edit {counter}\n".encode()
+
+    cold_1_argv, cold_1_note = cold(jobs_one=True)
+    cold_n_argv, cold_n_note = cold(jobs_one=False)
+    warm_argv = [*lint, "--cache-dir", str(cache_dir), str(project)] if has_cache_dir else None
+    stdin_note = ""
+    if has_cache_dir:
+        stdin_argv: list[str] | None = [
+            *lint,
+            "--cache-dir",
+            str(cache_dir),
+            "--stdin-filename",
+            str(target_file),
+            "-",
+        ]
+    elif no_cache_at_all:
+        stdin_argv = [*lint, "--stdin-filename", str(target_file), "-"]
+        stdin_note = "this alembic-lint has no cache: measured cold"
+    else:
+        stdin_argv, stdin_note = None, "not available: no --cache-dir"
+    unavailable_cache = "not available: no --cache-dir option"
+
+    cases = {
+        "heads": Case(
+            HEADS,
+            [*script("alembic", "alembic"), "-c", str(project / "alembic.ini"), "heads"],
+            project,
+        ),
+        "ast": Case(AST, [sys.executable, "-c", AST_LOOP, str(versions)], project),
+        "libcst": Case(LIBCST, [sys.executable, "-c", LIBCST_LOOP, str(versions)], project),
+        "cold_jobs1": Case(COLD_1, cold_1_argv, project, cold_1_note, lint_ok),
+        "cold_default_jobs": Case(COLD_N, cold_n_argv, project, cold_n_note, lint_ok),
+        "warm_unchanged": Case(
+            WARM, warm_argv, project, "" if warm_argv else unavailable_cache, lint_ok, prime=True
+        ),
+        "warm_one_edited": Case(
+            WARM_EDIT,
+            warm_argv,
+            project,
+            "" if warm_argv else unavailable_cache,
+            lint_ok,
+            before=edit,
+        ),
+        "stdin_warm": Case(STDIN, stdin_argv, project, stdin_note, lint_ok, stdin=unsaved),
+    }
+    active = [c for c in cases.values() if c.available]
+
+    if warm_argv is not None:  # fill the cache
+        measure(cases["warm_unchanged"], args.timeout, record=False)
+    if not args.quick:
+        for case in active:
+            measure(case, args.timeout, record=False)
+    for round_no in range(runs):
+        for case in active:
+            measure(case, args.timeout)
+        print(f"bench: round {round_no + 1}/{runs} done", file=sys.stderr, flush=True)
+
+    heads_out = cases["heads"].results[0]
+    heads_found = sum("(head)" in line for line in heads_out.stdout_tail)
+    if heads_out.stdout_lines != 1 or heads_found != 1:
+        print(f"bench: warning: `alembic heads` printed {heads_out.stdout_tail}", file=sys.stderr)
+
+    # Scaling and memory: the cold single-process run at --scale-files revisions.
+    scale_case: Case | None = None
+    if cold_1_argv is not None:
+        scale_project = tmp / "scale"
+        generator.generate(scale_project, scale, args.seed)
+        scale_case = Case(
+            f"{COLD_1} at {scale} files",
+            [*cold_1_argv[:-1], str(scale_project)],
+            scale_project,
+            cold_1_note,
+            lint_ok,
+        )
+        for _ in range(runs):
+            measure(scale_case, args.timeout)
+        print("bench: scaling runs done", file=sys.stderr, flush=True)
+
+    changed = source_state()["mtimes"] != source["mtimes"]
+    info["alembic_lint_source_changed_during_run"] = changed
+    heads = cases["heads"].median
+    floor = cases["libcst"].median
+    rows: list[Row] = []
+    targets = {
+        "warm_unchanged": ("heads", 0.10),
+        "warm_one_edited": ("heads", 0.30),
+        "stdin_warm": ("heads", 0.30),
+        "cold_jobs1": ("libcst", 1.3),
+        "cold_default_jobs": ("libcst", 0.75),
+    }
+    verdicts: dict[str, dict[str, Any]] = {}
+    for key, case in cases.items():
+        label = case.label + (" *" if case.note else "")
+        if not case.available:
+            rows.append(Row(label, "not available", result="n/a"))
+            verdicts[key] = {"result": "n/a", "note": case.note}
+            continue
+        row = Row(
+            label,
+            f"{case.median:.3f} s",
+            fmt_ratio(ratio(case.median, heads)) if key != "heads" else "1.00x",
+            fmt_ratio(ratio(case.median, floor)),
+            f"{case.peak_mb:.0f} MB",
+        )
+        if key in targets:
+            base, limit = targets[key]
+            value = ratio(case.median, heads if base == "heads" else floor)
+            row.target = f"<= {limit:.2f}x {'alembic heads' if base == 'heads' else 'libcst loop'}"
+            row.result = verdict(value, limit)
+            verdicts[key] = {"target": row.target, "ratio": value, "result": row.result}
+        rows.append(row)
+
+    cold1 = cases["cold_jobs1"]
+    mem_small = cold1.peak_mb
+    mem_scale = scale_case.peak_mb if scale_case is not None else None
+    time_scale = scale_case.median if scale_case is not None else None
+    mem_note = "" if cold1.available else cold1.note
+    mem_label = f"{MEMORY}, {files} files" + (" *" if cold1.note else "")
+    if mem_small is None:
+        rows.append(Row(mem_label, "not available", result="n/a"))
+    else:
+        rows.append(
+            Row(
+                mem_label, f"{mem_small:.1f} MB", target="<= 150 MB", result=verdict(mem_small, 150)
+            )
+        )
+    scale_mem_ratio = ratio(mem_scale, mem_small)
+    scale_mem_label = f"{MEMORY}, {scale} files" + (" *" if cold1.note else "")
+    if mem_scale is None:
+        rows.append(Row(scale_mem_label, "not available", result="n/a"))
+    else:
+        rows.append(
+            Row(
+                scale_mem_label,
+                f"{mem_scale:.1f} MB",
+                target=f"<= 2 x {files}-file peak (now {fmt_ratio(scale_mem_ratio)})",
+                result=verdict(scale_mem_ratio, 2.0),
+            )
+        )
+    time_ratio = ratio(time_scale, cold1.median)
+    scale_label = f"{SCALING}: cold --jobs 1 at {scale} files" + (" *" if cold1.note else "")
+    if time_scale is None:
+        rows.append(Row(scale_label, "not available", result="n/a"))
+    else:
+        limit = 11 * scale / files / 10  # 11x for 10x the files
+        rows.append(
+            Row(
+                scale_label,
+                f"{time_scale:.3f} s",
+                target=f"<= {limit:.1f} x {files}-file cold (now {fmt_ratio(time_ratio)})",
+                result=verdict(time_ratio, limit),
+            )
+        )
+    verdicts["memory"] = {"peak_mb": mem_small, "result": rows[-3].result, "note": mem_note}
+    verdicts["memory_scale"] = {
+        "peak_mb": mem_scale,
+        "ratio": scale_mem_ratio,
+        "result": rows[-2].result,
+    }
+    verdicts["scaling"] = {"seconds": time_scale, "ratio": time_ratio, "result": rows[-1].result}
+
+    print()
+    print_table(rows)
+    notes = [(c.label, c.note) for c in cases.values() if c.note]
+    if notes:
+        print()
+        for label, note in notes:
+            print(f"* {label}: {note}")
+        if cold1.note and cold1.available:
+            print(f"* {MEMORY}, {SCALING}: as {COLD_1}")
+    if changed:
+        print(
+            f"\nWARNING: alembic-lint's source ({source['package']}) changed during the run: "
+            "the numbers mix versions; run again."
+        )
+    lint_case = next((c for c in (cold1, cases["cold_default_jobs"]) if c.results), None)
+    if lint_case is not None:
+        print(f"\nalembic-lint on the history: {lint_case.results[0].stdout_tail[-1:]}")
+    print(
+        "\nMedians of wall time (perf_counter around subprocess.run, fresh process each run); "
+        "peak RSS = max ru_maxrss over the runs. Targets are ratios, so they hold on any "
+        "machine; numbers on a busy machine are noisy."
+    )
+
+    if args.json:
+        raw = {
+            "machine": info,
+            "config": {
+                "files": files,
+                "runs": runs,
+                "scale_files": scale,
+                "seed": args.seed,
+                "quick": args.quick,
+                "history": stats,
+                "alembic_lint_options": {
+                    "--jobs": has_jobs,
+                    "--no-cache": has_no_cache,
+                    "--cache-dir": has_cache_dir,
+                },
+            },
+            "cases": {
+                key: {
+                    "label": case.label,
+                    "available": case.available,
+                    "note": case.note,
+                    "argv": case.argv,
+                    "seconds": [m.seconds for m in case.results],
+                    "max_rss_kb": [m.max_rss_kb for m in case.results],
+                    "exit_codes": [m.rc for m in case.results],
+                    "median_seconds": case.median,
+                }
+                for key, case in [
+                    *cases.items(),
+                    *([("cold_jobs1_scale", scale_case)] if scale_case else []),
+                ]
+            },
+            "targets": verdicts,
+        }
+        Path(args.json).write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+        print(f"raw numbers written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The benchmark's generator and runner (bench/): correctness only, never timings."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        f"alembic_lint_bench_{name}", BENCH / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generate() -> ModuleType:
+    return _load("generate")
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_generator_is_deterministic_for_a_seed(generate: ModuleType, tmp_path: Path) -> None:
+    first = generate.generate(tmp_path / "a", 40, seed=7)
+    generate.generate(tmp_path / "b", 40, seed=7)
+    generate.generate(tmp_path / "c", 40, seed=8)
+    assert first == tmp_path / "a" / "migrations" / "versions"
+    a, b, c = (_snapshot(tmp_path / n) for n in "abc")
+    assert a == b
+    assert a != c
+    names = [Path(n).name for n in a if n.startswith(os.path.join("migrations", "versions"))]
+    assert len(names) == 40
+    for name in names:
+        rev, _, slug = name.partition("_")
+        assert len(rev) == 12 and all(ch in "0123456789abcdef" for ch in rev), name
+        assert slug.endswith(".py") and len(slug) > 3
+
+
+def test_generator_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "project"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "generate.py"), str(out), "--files", "5", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "script_location = %(here)s/migrations" in (out / "alembic.ini").read_text()
+    assert (out / "migrations" / "env.py").is_file()
+    assert len(list((out / "migrations" / "versions").glob("*.py"))) == 5
+
+
+def test_generated_history_is_valid_for_alembic_and_alembic_lint(
+    generate: ModuleType, tmp_path: Path
+) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    project = tmp_path / "project"
+    versions = generate.generate(project, 60, seed=0)
+    sources = [p.read_text(encoding="utf-8") for p in versions.glob("*.py")]
+    lines = sum(s.count("\n") for s in sources) / len(sources)
+    assert 35 <= lines <= 55, f"{lines:.1f} lines per file on average"
+    for op in ("op.add_column(", "op.create_index(", "op.create_table(", "sa.Column(", "op.drop_"):
+        assert any(op in s for s in sources), op
+    assert any("with op.batch_alter_table(" in s for s in sources)
+    assert any("if_exists=True" in s for s in sources)
+
+    # Alembic itself loads it: one head, every revision reachable, at least one merge.
+    script = ScriptDirectory.from_config(Config(str(project / "alembic.ini")))
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    assert len(revisions) == 60
+    assert any(r.is_merge_point for r in revisions)
+    assert any(r.is_branch_point for r in revisions)
+
+    # And alembic-lint reads it cleanly: only the style findings a real history has.
+    proc = subprocess.run(
+        [sys.executable, "-m", "alembic_lint", "--format", "json", str(project)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    codes = {finding["code"] for finding in json.loads(proc.stdout)}
+    assert not codes & {"AL100", "AL101", "AL001", "AL002"}, codes
+    assert "AL201" in codes
+
+
+def test_run_py_quick_smoke(tmp_path: Path) -> None:
+    """SLOW-ISH SMOKE TEST (about 10-30 s): the whole runner on a tiny history, one run each.
+
+    Checks that it completes and prints every row; the numbers are not looked at.
+    """
+    raw = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "run.py"),
+            "--quick",
+            "--files",
+            "30",
+            "--scale-files",
+            "60",
+            "--runs",
+            "1",
+            "--json",
+            str(raw),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=170,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = _load("run")
+    for name in run.CASE_NAMES:
+        assert name in proc.stdout, name
+    assert "cpu" in proc.stdout.lower() and "Python" in proc.stdout
+    data = json.loads(raw.read_text())
+    assert data["config"]["files"] == 30
+    assert data["cases"]["heads"]["seconds"]
