@@ -12,14 +12,13 @@ same files. The invariants live in ``differential_support`` (``check_*``):
   -> AL102, a reused branch name -> AL007, a missing revision/down_revision -> AL101).
 
 Disagreements found this way were fixed in the linter and stay below as regression cases
-(``FIXED_BUGS``). Open ones are pinned as strict xfails (``KNOWN_BUGS``), and the random
-test skips the histories that match them (``known_bug``) so that it keeps looking for
-new ones.
+(``FIXED_BUGS``). An open one would be pinned as a strict xfail, and the random test would
+skip the histories that match it (``known_bug``) so that it keeps looking for new ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -371,21 +370,8 @@ def histories(draw: st.DrawFn) -> tuple[Rev, ...]:
 # --------------------------------------------------------------------------- open linter bugs
 
 
-def _base_depends_on_empty_string_with_duplicate(revs: Sequence[Rev]) -> bool:
-    """BUG 8: a base with ``depends_on = ""`` whose id another file defines too."""
-    ids = [r.revision for r in revs]
-    return any(
-        r.down is not ABSENT
-        and not to_tuple(r.down)
-        and to_tuple(r.depends) == ("",)
-        and ids.count(r.revision) > 1
-        for r in revs
-    )
-
-
-KNOWN_BUG_PATTERNS = (
-    ('a duplicated base has depends_on = ""', _base_depends_on_empty_string_with_duplicate),
-)
+#: Patterns of open linter bugs the random test should skip (none at the moment).
+KNOWN_BUG_PATTERNS: tuple[tuple[str, Callable[[Sequence[Rev]], bool]], ...] = ()
 
 
 def known_bug(revs: Sequence[Rev]) -> str | None:
@@ -542,6 +528,14 @@ FIXED_BUGS = [
         "Alembic resolves depends_on of every loaded file, losers included (KeyError: "
         "'zzzz9999'); the linter resolves the winners' only and reports just AL004",
     ),
+    (
+        "bug8-duplicated-base-depends-on-empty-string",
+        [r(A, depends=""), r(A)],
+        "loaded",
+        'AL005 said Alembic stops with "Dependency cycle is detected" because a base has '
+        'depends_on = "", but the other file with the same id is a real base, which keeps '
+        "the id reachable: Alembic only warns about the duplicate and loads",
+    ),
 ]
 
 
@@ -561,40 +555,3 @@ def test_fixed_disagreement(revs: list[Rev], outcome: str) -> None:
     alembic, linter = run_both(revs)
     assert (alembic.error_name or "loaded") == outcome, alembic.describe()
     check(revs, alembic, linter)
-
-
-#: Open linter bugs: (id, history, Alembic's outcome, what the linter gets wrong).
-KNOWN_BUGS = [
-    (
-        "bug8-duplicated-base-depends-on-empty-string",
-        [r(A, depends=""), r(A)],
-        "loaded",
-        'AL005 says Alembic stops with "Dependency cycle is detected" because a base has '
-        'depends_on = "", but the other file with the same id is a real base, which keeps '
-        "the id reachable: Alembic only warns about the duplicate and loads",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("revs", "outcome"),
-    [
-        pytest.param(revs, out, id=name, marks=pytest.mark.xfail(strict=True, reason=why))
-        for name, revs, out, why in KNOWN_BUGS
-    ],
-)
-def test_open_linter_bug(revs: list[Rev], outcome: str) -> None:
-    alembic, linter = run_both(revs)
-    assert (alembic.error_name or "loaded") == outcome, alembic.describe()
-    check(revs, alembic, linter)
-
-
-@pytest.mark.parametrize(
-    ("revs", "outcome"), [pytest.param(revs, out, id=name) for name, revs, out, _ in KNOWN_BUGS]
-)
-def test_open_bug_cases_are_what_they_claim(revs: list[Rev], outcome: str) -> None:
-    """Each xfail above fails on the linter's side: Alembic does what the case says, and
-    the random test recognises (and skips) the pattern."""
-    alembic, _ = run_both(revs)
-    assert (alembic.error_name or "loaded") == outcome, alembic.describe()
-    assert known_bug(revs) is not None

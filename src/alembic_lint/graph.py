@@ -216,10 +216,16 @@ def build(history: History) -> RevisionGraph:
         n for n in nodes if migrations[n].down_revision.known and not migrations[n].down_ids
     )
     graph.real_bases = tuple(n for n in graph.bases if not migrations[n].depends_ids)
+    # Alembic then finds the id unreachable from every real base, unless another file with
+    # the same id is a real base.
     graph.empty_depends_bases = tuple(
         n
         for n in graph.bases
-        if migrations[n].depends_on.known and migrations[n].depends_ids == ("",)
+        if migrations[n].depends_on.known
+        and migrations[n].depends_ids == ("",)
+        and not any(
+            other in graph.real_bases for other in graph.duplicates.get(graph.id_of(n), [n])
+        )
     )
     return graph
 

@@ -95,7 +95,13 @@ def _edge_ref(graph: RevisionGraph, migration: Migration, members: set[int]) -> 
             value = element.value
             if not isinstance(value, str):
                 continue
-            target = graph.by_id.get(value, graph.label_owner.get(value))
+            target = graph.by_id.get(value)
+            if target is None and value in graph.label_owner:
+                owner = graph.label_owner[value]
+                # down_revision goes to the labelled file; depends_on to its id's winner
+                target = (
+                    owner if binding.name == "down_revision" else graph.by_id[graph.id_of(owner)]
+                )
             if target in members or (len(members) == 1 and value == migration.revision_id):
                 return element.ref, binding.name
     return migration.down_revision.ref, "down_revision"
