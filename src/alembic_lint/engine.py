@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,24 +91,15 @@ def lint(
 
     reader = options.reader or read_bytes
     paths = [os.path.abspath(f) for f in files]
-    data: dict[str, bytes | OSError] = {}
+    # Bytes are hashed and dropped: holding every file would cost memory in proportion to
+    # the history. The few files that need parsing or positions are read again.
+    errors: dict[str, OSError] = {}
     digests: dict[str, str] = {}
     for path in paths:
         try:
-            raw = reader(path)
+            digests[path] = cache_mod.digest(reader(path))
         except OSError as exc:
-            data[path] = exc
-            continue
-        data[path] = raw
-        digests[path] = cache_mod.digest(raw)
-
-    def memory(path: str) -> bytes:
-        content = data.get(path)
-        if isinstance(content, bytes):
-            return content
-        if isinstance(content, OSError):
-            raise content
-        return reader(path)
+            errors[path] = exc
 
     only_set = sorted(os.path.abspath(p) for p in only) if only is not None else None
     excluded = sorted(os.path.abspath(p) for p in exclude)
@@ -126,75 +117,93 @@ def lint(
         )
         hit = store.diagnostics(result_key)
         if hit is not None:
-            _fill_sources(sources, hit, data)
+            _fill_sources(sources, hit, reader)
             return hit
 
     migrations: dict[str, Migration] = {}
     to_parse: list[str] = []
     for path in paths:
-        entry = data[path]
-        if isinstance(entry, OSError):
-            migrations[path] = _unreadable(path, entry)
+        if path in errors:
+            migrations[path] = _unreadable(path, errors[path])
             continue
         cached = store.migration(digests[path], path) if store is not None else None
         if cached is None:
             to_parse.append(path)
         else:
             migrations[path] = cached
-    for path, migration in zip(to_parse, _parse_all(to_parse, data, options.jobs), strict=True):
+    for migration in _parse_all(to_parse, reader, options.jobs):
+        path = migration.path
         migrations[path] = migration
-        if store is not None:
-            store.put_migration(digests[path], migration)
+        if migration.digest:
+            digests[path] = migration.digest  # the bytes that were parsed, if they changed
+        if store is not None and migration.digest:
+            store.put_migration(migration.digest, migration)
+    for path in to_parse:
+        if path not in migrations:  # vanished between the two reads
+            migrations[path] = _unreadable(path, FileNotFoundError(2, "No such file or directory"))
 
     history = History(name, tuple(migrations[p] for p in paths), tuple(str(x) for x in locations))
     resolved: dict[str, Migration] = {}
     found = check_history(
         history,
         options.rules,
-        reader=memory,
+        reader=reader,
         only=only,
         settings=options.settings,
         exclude=exclude,
         resolved=resolved,
     )
-    _fill_sources(sources, found, data)
+    _fill_sources(sources, found, reader)
     if store is not None:
-        for path, migration in resolved.items():
-            if path in digests and migration.spans:
-                store.put_migration(digests[path], migration)
-        if all(d.fix is None for d in found):
+        for migration in resolved.values():
+            if migration.digest and migration.spans:
+                store.put_migration(migration.digest, migration)
+        # A run that reports on some files only (--stdin-filename, a file PATH) must not
+        # evict the answer for the whole history.
+        if only is None and all(d.fix is None for d in found):
             store.put_diagnostics(result_key, found)
         store.save(digests.values())
     return found
 
 
 def _fill_sources(
-    sources: dict[str, str] | None,
-    diagnostics: Sequence[Diagnostic],
-    data: Mapping[str, bytes | OSError],
+    sources: dict[str, str] | None, diagnostics: Sequence[Diagnostic], reader: Reader
 ) -> None:
     if sources is None:
         return
     for path in {d.location.path for d in diagnostics}:
-        content = data.get(path)
-        if isinstance(content, bytes):
-            sources[path] = text_of(content)
+        try:
+            sources[path] = text_of(reader(path))
+        except OSError:
+            continue
 
 
-def _parse_all(paths: list[str], data: Mapping[str, bytes | OSError], jobs: int) -> list[Migration]:
+def _parse_all(paths: list[str], reader: Reader, jobs: int) -> Iterator[Migration]:
+    """Facts of ``paths``: in a process pool when there are enough, else one at a time
+    (each file's bytes are dropped as soon as it is parsed)."""
     from alembic_lint import parse
 
-    items = [(p, d) for p in paths if isinstance(d := data[p], bytes)]
-    if jobs > 1 and len(items) >= POOL_MIN_FILES:
+    def read(path: str) -> bytes | None:
+        try:
+            return reader(path)
+        except OSError:
+            return None
+
+    if jobs > 1 and len(paths) >= POOL_MIN_FILES:
         import multiprocessing
 
+        items = [(p, d) for p in paths if (d := read(p)) is not None]
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         workers = min(jobs, len(items) // (POOL_MIN_FILES // 2) or 1)
         chunk = max(1, len(items) // (workers * 4))
         with context.Pool(workers) as pool:
-            return pool.map(_parse_item, items, chunksize=chunk)
-    return [parse.read_migration(p, d) for p, d in items]
+            yield from pool.imap(_parse_item, items, chunksize=chunk)
+        return
+    for path in paths:
+        data = read(path)
+        if data is not None:
+            yield parse.read_migration(path, data)
 
 
 def _parse_item(item: tuple[str, bytes]) -> Migration:

@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import io
 import re
+import sys
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -798,11 +799,11 @@ class _OpCollector:
                     value, _ = _literal(arg.value, top=False)
                 except _Unresolved:
                     value = NOT_LITERAL
-                keywords.append((arg.keyword.value, value))
+                keywords.append((sys.intern(arg.keyword.value), value))
         sql = _sql_text(node) if name == "execute" else None
         self.calls.append(
             OpCall(
-                name=name,
+                name=sys.intern(name),
                 function=self.role,
                 batch=batch,
                 keywords=tuple(keywords),
