@@ -56,9 +56,12 @@ def both(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     extractor.migration("/v/x.py", "x.py")
     found = parse._Positions(module, extractor.wanted).found
     slow = [compute(found.__getitem__) for compute in extractor.pending]
-    fast = positions.resolve(decode(text.encode()).text, migration.locators)
+    fast = positions.resolve(
+        decode(text.encode()).text, positions.decode_locators(migration.locators)
+    )
     compound = [
-        locator[-1] == "stmt" and _is_compound(text, locator) for locator in migration.locators
+        locator[-1] == "stmt" and _is_compound(text, locator)
+        for locator in positions.decode_locators(migration.locators)
     ]
     return (
         [(s.line, 0 if c else s.column) for s, c in zip(fast, compound, strict=True)],

@@ -23,7 +23,6 @@ from alembic_lint.model import (
     Header,
     Migration,
     OpCall,
-    Span,
     Status,
     Suppression,
     SyntaxProblem,
@@ -31,7 +30,7 @@ from alembic_lint.model import (
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 2
+SCHEMA = 3
 STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
 ENV = "ALEMBIC_LINT_CACHE_DIR"
@@ -247,10 +246,8 @@ def migration_to_json(m: Migration) -> dict[str, Any]:
         "message": m.message,
         "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
         "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
-        "spans": None
-        if m.spans is None
-        else [[s.line, s.column, s.end_line, s.end_column] for s in m.spans],
-        "locators": [list(loc) for loc in m.locators],
+        "spans": None if m.spans is None else list(m.spans),
+        "locators": m.locators,
     }
 
 
@@ -287,10 +284,10 @@ def migration_from_json(d: Mapping[str, Any], path: str, key: str = "") -> Migra
         message=str(d["message"]),
         noqa=tuple(_suppression(s) for s in d["noqa"]),
         file_ignores=tuple(_suppression(s) for s in d["file_ignores"]),
-        spans=None if spans is None else tuple(Span(*map(int, s)) for s in spans),
+        spans=None if spans is None else tuple(int(n) for n in spans),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
-        locators=tuple(map(tuple, d["locators"])),
+        locators=str(d["locators"]),
         digest=key,
     )
 

@@ -49,7 +49,9 @@ class LabelClash:
 class RevisionGraph:
     history: History
     #: parent -> child edges between migration indices; attribute ``kind`` is "down" or "depends".
-    dag: Any = None  # nx.MultiDiGraph, made by build() (networkx is imported only then)
+    #: nx.DiGraph, made by build() (networkx is imported only then). An edge carries
+    #: ``down=True`` and/or ``depends=True``: one graph, no copies per edge kind.
+    dag: Any = None
     by_id: dict[str, int] = field(default_factory=dict)  # id -> winning (last-loaded) index
     label_owner: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, list[int]] = field(default_factory=dict)
@@ -85,12 +87,11 @@ class RevisionGraph:
 
     @cached_property
     def down_graph(self) -> nx.DiGraph:
+        """The down_revision edges only: a view of ``dag``, not a copy."""
         import networkx as nx
 
-        graph = nx.DiGraph()
-        graph.add_nodes_from(self.dag.nodes)
-        graph.add_edges_from((u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down")
-        return graph
+        dag = self.dag
+        return nx.subgraph_view(dag, filter_edge=lambda u, v: dag[u][v].get("down", False))
 
     @cached_property
     def branch_points(self) -> tuple[int, ...]:
@@ -124,12 +125,11 @@ class RevisionGraph:
         """Strongly connected groups through down_revision and depends_on, self-loops included."""
         import networkx as nx
 
-        simple = nx.DiGraph(self.dag)
         result: list[list[int]] = []
-        for component in nx.strongly_connected_components(simple):
+        for component in nx.strongly_connected_components(self.dag):
             if len(component) > 1:
                 result.append(sorted(component))
-        loops = {u for u, v in simple.edges if u == v}
+        loops = {u for u, _ in nx.selfloop_edges(self.dag)}
         for n, m in enumerate(self.migrations):
             rid = m.revision_id
             if rid is not None and (rid in m.down_ids or rid in m.depends_ids):
@@ -160,7 +160,7 @@ def _own_labels(node: int, migration: Migration) -> set[str]:
 def build(history: History) -> RevisionGraph:
     import networkx as nx
 
-    graph = RevisionGraph(history, dag=nx.MultiDiGraph())
+    graph = RevisionGraph(history, dag=nx.DiGraph())
     migrations = history.migrations
     seen: dict[str, list[int]] = defaultdict(list)
     for index, migration in enumerate(migrations):
@@ -191,14 +191,14 @@ def build(history: History) -> RevisionGraph:
             target = _resolve_down(graph, child, element)
             if target is None:
                 continue
-            graph.dag.add_edge(target, child, kind="down")
+            _link(graph.dag, target, child, "down")
             heads.pop(target, None)
             real_heads.pop(target, None)
         for element in _effective_depends(migration):
             target = _resolve_depends(graph, child, element)
             if target is None:
                 continue
-            graph.dag.add_edge(target, child, kind="depends")
+            _link(graph.dag, target, child, "depends")
             real_heads.pop(target, None)
     # Other losers of a duplicate id get no edges, but Alembic resolves every file's
     # depends_on, and their parents are broken all the same once the duplicate is fixed.
@@ -228,6 +228,13 @@ def build(history: History) -> RevisionGraph:
         )
     )
     return graph
+
+
+def _link(dag: Any, parent: int, child: int, kind: str) -> None:
+    if dag.has_edge(parent, child):
+        dag[parent][child][kind] = True
+    else:
+        dag.add_edge(parent, child, **{kind: True})
 
 
 def _map_labels(graph: RevisionGraph) -> None:

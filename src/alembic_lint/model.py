@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -144,10 +144,11 @@ class Migration:
     message: str = ""  # first line of the docstring
     noqa: tuple[Suppression, ...] = ()
     file_ignores: tuple[Suppression, ...] = ()
-    #: Positions of every ``ref`` (index = ref); None until resolved (see parse.resolve_spans).
-    spans: tuple[Span, ...] | None = field(default=None, compare=False)
-    #: Where each ``ref`` is in CPython's ast (see positions.py): resolves spans cheaply.
-    locators: tuple[tuple[object, ...], ...] = field(default=(), compare=False)
+    #: Positions of every ``ref``, four ints each (see pack_spans); None until resolved.
+    #: Flat ints rather than Span objects: thousands of files' worth stay small.
+    spans: tuple[int, ...] | None = field(default=None, compare=False)
+    #: Where each ``ref`` is in CPython's ast, one line per ref (see positions.py).
+    locators: str = field(default="", compare=False)
     #: Hash of the bytes the facts were read from (see source.digest).
     digest: str = field(default="", compare=False)
 
@@ -162,9 +163,11 @@ class Migration:
         return None
 
     def span(self, ref: int) -> Span:
-        if self.spans is None or not 0 <= ref < len(self.spans):
+        start = 4 * ref
+        if self.spans is None or not 0 <= start < len(self.spans) - 3:
             return NOWHERE
-        return self.spans[ref]
+        line, column, end_line, end_column = self.spans[start : start + 4]
+        return Span(line, column, end_line, end_column)
 
     @property
     def revision_id(self) -> str | None:
@@ -188,6 +191,10 @@ class Migration:
     @property
     def label_ids(self) -> tuple[object, ...]:
         return tuple(e.value for e in self.branch_labels.elements)
+
+
+def pack_spans(spans: Iterable[Span]) -> tuple[int, ...]:
+    return tuple(n for s in spans for n in (s.line, s.column, s.end_line, s.end_column))
 
 
 def legacy_revision_id(filename: str) -> str | None:

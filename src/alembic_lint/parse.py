@@ -29,6 +29,7 @@ from alembic_lint.model import (
     Status,
     Suppression,
     SyntaxProblem,
+    pack_spans,
 )
 from alembic_lint.positions import Locator
 from alembic_lint.source import DecodeProblem, decode, digest
@@ -202,7 +203,7 @@ def _fallback(
         syntax_error=SyntaxProblem(message, 0, defines_nothing="revision" not in text),
         noqa=noqa,
         file_ignores=file_ignores,
-        spans=tuple(spans),
+        spans=pack_spans(spans),
     )
 
 
@@ -375,14 +376,14 @@ class _Extractor:
         self._count += 1
         return self._count - 1
 
-    def _spans(self) -> tuple[Span, ...] | None:
+    def _spans(self) -> tuple[int, ...] | None:
         if not self.positions:
             return None
         try:
-            return positions.resolve(self.module.code, self.locators)
+            return pack_spans(positions.resolve(self.module.code, self.locators))
         except positions.NoMatch:
             found = _Positions(self.module, self.wanted).found
-            return tuple(compute(found.__getitem__) for compute in self.pending)
+            return pack_spans(compute(found.__getitem__) for compute in self.pending)
 
     # -- module
 
@@ -416,7 +417,7 @@ class _Extractor:
             ops=tuple(ops),
             message=message,
             spans=self._spans(),
-            locators=tuple(self.locators),
+            locators=positions.encode_locators(self.locators),
         )
 
     def _walk_module(

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from alembic_lint.model import Migration, Span
+from alembic_lint.model import Migration, Span, pack_spans
 from alembic_lint.source import DecodeProblem, decode, digest
 
 Locator = tuple[object, ...]
@@ -169,7 +169,21 @@ def with_spans(migration: Migration, data: bytes) -> Migration | None:
         return None  # other bytes than the facts came from: LibCST re-reads them
     try:
         text = decode(data).text
-        spans = resolve(text, migration.locators)
+        spans = resolve(text, decode_locators(migration.locators))
     except (NoMatch, DecodeProblem):
         return None
-    return replace(migration, spans=spans)
+    return replace(migration, spans=pack_spans(spans))
+
+
+def encode_locators(locators: Sequence[Locator]) -> str:
+    """One line per locator, steps separated by ``/`` (names never contain either)."""
+    return "\n".join("/".join(str(step) for step in locator) for locator in locators)
+
+
+def decode_locators(text: str) -> list[Locator]:
+    if not text:
+        return []
+    return [
+        tuple(int(step) if step.isdigit() else step for step in line.split("/"))
+        for line in text.split("\n")
+    ]
