@@ -55,7 +55,9 @@ def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migrat
     except DecodeProblem as problem:
         return _fallback(path, filename, data.decode("latin-1"), problem.message, problem.line, 1)
     try:
-        module = cst.parse_module(decoded.text)
+        # LibCST reads the same cookie and BOM; handing it the bytes saves it re-encoding
+        # the text (its parser works on bytes).
+        module = cst.parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
     except cst.ParserSyntaxError as exc:
         message, line, column = _syntax_error_details(decoded.text, exc)
         return _fallback(path, filename, decoded.text, message, line, column)
