@@ -648,7 +648,7 @@ class _Extractor:
         names = set(self.op_names)
         names.update(p.name.value for p in func.params.params if p.name.value == "op")
         collector = _OpCollector(self, role, names, self.where(func))
-        collector.walk(func.body)
+        collector.walk_body(func)
         return collector.calls
 
 
@@ -716,6 +716,9 @@ def _role(name: str) -> str | None:
     return None
 
 
+_OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Match)
+
+
 class _OpCollector:
     """Finds operation calls in a function body (pre-order, as written)."""
 
@@ -728,15 +731,42 @@ class _OpCollector:
         self.function = function
         self.batch: list[set[str]] = []
         self.calls: list[OpCall] = []
-        self.seen_calls = 0  # every call, in the order positions.py counts them
+        self.seen_calls = 0  # every call of the function, in the order positions.py counts
+        # The statement being walked (its ast path) and the calls seen in it so far: lets
+        # positions.py look at one statement instead of the whole function.
+        self.statements: dict[cst.CSTNode, Locator] = {}
+        self.statement: Locator | None = None
+        self.own_calls = 0
+
+    def walk_body(self, func: cst.FunctionDef) -> None:
+        body = func.body
+        if isinstance(body, cst.IndentedBlock):
+            _statement_locators(body.body, (*self.function, "body"), self.statements)
+        else:
+            for number, small in enumerate(body.body):
+                self.statements[small] = (*self.function, "body", number)
+        self.walk(body)
 
     def walk(self, node: cst.CSTNode) -> None:
         # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose
         # isinstance is slow, and this runs for every node of every function body.
         kind = type(node)
+        path = self.statements.get(node)
+        if path is not None or kind in _OPAQUE:
+            # A nested def/class/match: its inner statements have no path of their own,
+            # so calls there keep the function-wide count only.
+            outer = (self.statement, self.own_calls)
+            self.statement, self.own_calls = (None if kind in _OPAQUE else path), 0
+            self._walk(node, kind)
+            self.statement, self.own_calls = outer
+            return
+        self._walk(node, kind)
+
+    def _walk(self, node: cst.CSTNode, kind: type) -> None:
         if kind is cst.Call:
             self.call(node)  # type: ignore[arg-type]
             self.seen_calls += 1
+            self.own_calls += 1
         elif kind is cst.ImportFrom:
             self.import_from(node)  # type: ignore[arg-type]
         elif kind is cst.With:
@@ -813,7 +843,10 @@ class _OpCollector:
                 star_kwargs=star,
                 sql=sql,
                 ref=self.extractor.ref(
-                    node, (*self.function, "call", self.seen_calls, f"call:{name}")
+                    node,
+                    (*self.function, "call", self.seen_calls, f"call:{name}")
+                    if self.statement is None
+                    else (*self.statement, "own", self.own_calls, f"call:{name}"),
                 ),
             )
         )

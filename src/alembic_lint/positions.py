@@ -11,6 +11,7 @@ falls back to LibCST.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -116,6 +117,15 @@ class _Resolver:
                 if not isinstance(node, list) or not 0 <= step < len(node):
                     raise NoMatch("index out of range")
                 node = node[step]
+            elif step == "own":
+                index = next(steps)
+                if not isinstance(node, ast.stmt) or not isinstance(index, int) or index < 0:
+                    raise NoMatch("own calls of a non-statement")
+                # Lazily: the operation is nearly always the statement's first call.
+                found = next(itertools.islice(_own_calls(node), index, None), None)
+                if found is None:
+                    raise NoMatch("call index out of range")
+                node = found
             elif step == "call":
                 index = next(steps)
                 if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -148,6 +158,18 @@ def _compound(node: ast.stmt) -> bool:
         | ast.TryStar
         | ast.Match,
     )
+
+
+def _own_calls(statement: ast.stmt) -> Iterator[ast.Call]:
+    """A statement's calls in pre-order, not descending into the statements it contains."""
+    stack: list[ast.AST] = list(reversed(list(ast.iter_child_nodes(statement))))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            continue
+        if isinstance(node, ast.Call):
+            yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
