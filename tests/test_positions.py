@@ -40,6 +40,8 @@ TRICKY = {
         "    with op.batch_alter_table('t') as b, other() as o:\n"
         "        b.drop_index('ix') if cond() else b.drop_column('c')\n"
         "    op.execute(sa.text('DROP TABLE x'))\n"
+        "    op.create_table('t', sa.Column('a', server_default=op.inline_literal('x')),\n"
+        "                    op.inline_literal('y'), sqlalchemy.Column(f(op.drop_index('i'))))\n"
         "@decorate(call())\n"
         "def downgrade(): op.drop_table(name=lambda: q())\n"
     ),

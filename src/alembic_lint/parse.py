@@ -764,9 +764,12 @@ class _OpCollector:
 
     def _walk(self, node: cst.CSTNode, kind: type) -> None:
         if kind is cst.Call:
-            self.call(node)  # type: ignore[arg-type]
+            assert isinstance(node, cst.Call)
+            self.call(node)
             self.seen_calls += 1
             self.own_calls += 1
+            if positions.is_sqlalchemy(_dotted(node.func)):
+                return  # sa.Column(...) and friends hold no operations (positions.py agrees)
         elif kind is cst.ImportFrom:
             self.import_from(node)  # type: ignore[arg-type]
         elif kind is cst.With:

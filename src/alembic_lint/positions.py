@@ -160,6 +160,26 @@ def _compound(node: ast.stmt) -> bool:
     )
 
 
+#: Calls on these modules build schema objects (``sa.Column(...)``), never operations: the
+#: LibCST walker does not look inside them, so neither does the call count here.
+SQLALCHEMY_ROOTS = ("sa", "sqlalchemy")
+
+
+def is_sqlalchemy(dotted: str | None) -> bool:
+    return dotted is not None and dotted.split(".", 1)[0] in SQLALCHEMY_ROOTS and "." in dotted
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
 def _own_calls(statement: ast.stmt) -> Iterator[ast.Call]:
     """A statement's calls in pre-order, not descending into the statements it contains."""
     stack: list[ast.AST] = list(reversed(list(ast.iter_child_nodes(statement))))
@@ -169,6 +189,8 @@ def _own_calls(statement: ast.stmt) -> Iterator[ast.Call]:
             continue
         if isinstance(node, ast.Call):
             yield node
+            if is_sqlalchemy(_dotted(node.func)):
+                continue
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
@@ -179,6 +201,8 @@ def _calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
         node = stack.pop()
         if isinstance(node, ast.Call):
             yield node
+            if is_sqlalchemy(_dotted(node.func)):
+                continue
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
