@@ -39,3 +39,14 @@ def test_configuration_example_is_valid(tmp_path: Path) -> None:
     assert settings.rule_options["multiple-heads"] == {"expected-heads": 1}
     chosen = {r.code for r in config.select_rules([settings.file_layer])}
     assert "AL202" not in chosen and "AL001" in chosen
+
+
+def test_usage_example_lines_are_real_output(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from alembic_lint.cli import main
+
+    block = README.split("Output is one finding per line", 1)[1].split("```", 2)[1]
+    shown = [line for line in block.strip().splitlines() if line not in ("", "...")]
+    monkeypatch.chdir(ROOT)
+    main(["--no-cache", "fixtures/demo"])
+    real = capsys.readouterr().out.splitlines()
+    assert shown and all(line in real for line in shown)
