@@ -1,0 +1,294 @@
+"""Write new revision files (``merge``) the way Alembic would, without Mako or Alembic."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic_lint.discover import HistorySpec
+from alembic_lint.graph import RevisionGraph
+
+__all__ = [
+    "DEFAULT_FILE_TEMPLATE",
+    "DEFAULT_MERGE_MESSAGE",
+    "GENERIC_TEMPLATE",
+    "ScaffoldError",
+    "TemplateValues",
+    "choose_heads",
+    "file_name",
+    "heads_problem",
+    "is_plain",
+    "new_rev_id",
+    "render",
+    "slugify",
+    "target_directory",
+    "write_new",
+]
+
+DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"  # alembic/script/base.py
+DEFAULT_TRUNCATE_SLUG_LENGTH = 40
+DEFAULT_MERGE_MESSAGE = "merge heads"
+_SLUG = re.compile(r"\w+")
+_EXPRESSION = re.compile(r"\$\{(.*?)\}", re.DOTALL)
+# A Mako control line (`% if`, not `%%`) or a `##` comment; `\`-newline joins lines.
+_MAKO_LINE = re.compile(r"^[ \t]*(?:%(?!%)|##)", re.MULTILINE)
+
+#: Alembic's ``generic`` script.py.mako (1.16.2 and later), used when the project's is missing
+#: or needs Mako to render.
+GENERIC_TEMPLATE = '''"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${down_revision | comma,n}
+Create Date: ${create_date}
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+${imports if imports else ""}
+
+# revision identifiers, used by Alembic.
+revision: str = ${repr(up_revision)}
+down_revision: Union[str, Sequence[str], None] = ${repr(down_revision)}
+branch_labels: Union[str, Sequence[str], None] = ${repr(branch_labels)}
+depends_on: Union[str, Sequence[str], None] = ${repr(depends_on)}
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    ${downgrades if downgrades else "pass"}
+'''
+
+
+class ScaffoldError(Exception):
+    """A one-line reason why no file was written (the CLI prints it and exits 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateValues:
+    """What ``ScriptDirectory.generate_revision`` passes to ``script.py.mako`` for a merge."""
+
+    message: str
+    up_revision: str
+    down_revision: tuple[str, ...]
+    create_date: datetime.datetime
+
+    def expressions(self) -> dict[str, str]:
+        """Each plain ``${...}`` expression (whitespace collapsed) -> its rendered text."""
+        down: str | tuple[str, ...] | None  # revision.tuple_rev_as_scalar
+        if not self.down_revision:
+            down = None
+        elif len(self.down_revision) == 1:
+            down = self.down_revision[0]
+        else:
+            down = self.down_revision
+        comma = down if isinstance(down, str) else ", ".join(down or ())
+        return {
+            "message": self.message,
+            "up_revision": self.up_revision,
+            "down_revision | comma,n": comma,
+            "down_revision|comma,n": comma,
+            "create_date": str(self.create_date),
+            "repr(up_revision)": repr(self.up_revision),
+            "repr(down_revision)": repr(down),
+            "repr(branch_labels)": repr(None),
+            "repr(depends_on)": repr(None),
+            'imports if imports else ""': "",
+            "imports if imports else ''": "",
+            'upgrades if upgrades else "pass"': "pass",
+            "upgrades if upgrades else 'pass'": "pass",
+            'downgrades if downgrades else "pass"': "pass",
+            "downgrades if downgrades else 'pass'": "pass",
+        }
+
+
+def _normalise(expression: str) -> str:
+    return " ".join(expression.split())
+
+
+_PLAIN = frozenset(TemplateValues("", "", (), datetime.datetime(2000, 1, 1)).expressions())
+
+
+def is_plain(template: str) -> bool:
+    """Whether ``template`` renders the same by substitution as by Mako."""
+    if "<%" in template or "%>" in template or _MAKO_LINE.search(template):
+        return False
+    if re.search(r"\\\r?\n", template):
+        return False
+    return all(_normalise(m.group(1)) in _PLAIN for m in _EXPRESSION.finditer(template))
+
+
+def render(template: str, values: TemplateValues) -> str:
+    """Substitute a plain template (see ``is_plain``) as Mako would."""
+    table = values.expressions()
+    text = template.replace("\r\n", "\n")  # Mako's lexer normalises newlines
+    return _EXPRESSION.sub(lambda m: table[_normalise(m.group(1))], text)
+
+
+def new_rev_id() -> str:
+    return uuid.uuid4().hex[-12:]  # alembic.util.rev_id
+
+
+def slugify(message: str, truncate: int | None = None) -> str:
+    """The file-name slug of ``message`` (``ScriptDirectory._rev_path``)."""
+    length = DEFAULT_TRUNCATE_SLUG_LENGTH if truncate is None else truncate
+    slug = "_".join(_SLUG.findall(message)).lower()
+    if len(slug) > length:
+        slug = slug[:length].rsplit("_", 1)[0] + "_"
+    return slug
+
+
+def file_name(
+    template: str | None,
+    rev: str,
+    message: str,
+    create_date: datetime.datetime,
+    truncate: int | None = None,
+) -> str:
+    """The new file's path relative to its version location (may hold ``/``)."""
+    tokens = {
+        "rev": rev,
+        "slug": slugify(message, truncate),
+        "epoch": int(create_date.timestamp()),
+        "year": create_date.year,
+        "month": create_date.month,
+        "day": create_date.day,
+        "hour": create_date.hour,
+        "minute": create_date.minute,
+        "second": create_date.second,
+    }
+    try:
+        return f"{(template or DEFAULT_FILE_TEMPLATE) % tokens}.py"
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ScaffoldError(f"file_template {template!r} cannot be rendered: {exc!r}") from None
+
+
+def heads_problem(graph: RevisionGraph) -> str | None:
+    """Why the heads of ``graph`` cannot be trusted, if they cannot."""
+    migrations = graph.migrations
+    if graph.uncertain:
+        names = ", ".join(migrations[n].filename for n in graph.uncertain[:3])
+        return f"the revision ids or parents of {names} are not literals (fix or lint first)"
+    if graph.bad_refs:
+        ref = graph.bad_refs[0]
+        return (
+            f"{migrations[ref.node].filename}: {ref.attribute} names no revision "
+            f"({ref.kind.value}); run `alembic-lint` and fix the history first"
+        )
+    cycles = graph.cycles()
+    if cycles:
+        ids = ", ".join(graph.id_of(n) for n in cycles[0])
+        return f"the history has a cycle through {ids}; fix it first"
+    if graph.duplicates:
+        rid = next(iter(graph.duplicates))
+        return f"revision {rid} is defined by more than one file; fix it first"
+    return None
+
+
+def choose_heads(graph: RevisionGraph, wanted: Sequence[str]) -> list[str]:
+    """The heads to merge: all of them, or ``wanted`` resolved like Alembic's partial ids."""
+    problem = heads_problem(graph)
+    if problem is not None:
+        raise ScaffoldError(f"cannot tell the heads: {problem}")
+    heads = list(dict.fromkeys(graph.head_ids()))
+    if not wanted or list(wanted) == ["heads"]:
+        if len(heads) < 2:
+            only = heads[0] if heads else "none"
+            raise ScaffoldError(f"only one head ({only}): nothing to merge")
+        return heads
+    chosen = [_resolve(graph, given) for given in wanted]
+    if len(set(chosen)) != len(chosen):
+        raise ScaffoldError("Duplicate head revisions specified")
+    for rid in chosen:
+        if rid not in heads:
+            raise ScaffoldError(f"Revision {rid} is not a head revision")
+    if len(chosen) < 2:
+        raise ScaffoldError("give at least two heads to merge")
+    return [h for h in heads if h in chosen]  # Alembic's order, not the argument order
+
+
+def _resolve(graph: RevisionGraph, given: str) -> str:
+    if given in graph.by_id:
+        return given
+    if len(given) < 4:
+        raise ScaffoldError(
+            f"No such revision {given!r}; give at least four characters of a partial id"
+        )
+    matches = sorted(rid for rid in graph.by_id if rid.startswith(given))
+    if not matches:
+        raise ScaffoldError(f"No such revision {given!r}")
+    if len(matches) > 1:
+        raise ScaffoldError(f"Multiple revisions start with {given!r}: {', '.join(matches)}")
+    return matches[0]
+
+
+def target_directory(spec: HistorySpec, graph: RevisionGraph, heads: Sequence[str]) -> Path:
+    """Where Alembic writes the merge: the only version location, else the first head's."""
+    if len(spec.locations) == 1:
+        return spec.locations[0]
+    first = Path(graph.migrations[graph.by_id[heads[0]]].path).parent
+    return first if first in spec.locations else spec.locations[0]
+
+
+def script_template(spec: HistorySpec) -> str:
+    """The project's ``script.py.mako`` if plain, else Alembic's generic one."""
+    for location in spec.locations:
+        candidate = location.parent / "script.py.mako"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return GENERIC_TEMPLATE
+            return text if is_plain(text) else GENERIC_TEMPLATE
+    return GENERIC_TEMPLATE
+
+
+def write_new(path: Path, text: str) -> None:
+    """Write ``text`` to a new file ``path`` atomically; never replace an existing one."""
+    if path.exists():
+        raise ScaffoldError(f"{path} already exists")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".alembic-lint-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+        if path.exists():  # created while we wrote
+            raise ScaffoldError(f"{path} already exists")
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def merge(
+    spec: HistorySpec,
+    graph: RevisionGraph,
+    wanted: Sequence[str],
+    message: str | None = None,
+    *,
+    rev_id: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Path:
+    """Write a merge revision of the heads (or ``wanted``) of one history; return its path."""
+    heads = choose_heads(graph, wanted)
+    message = DEFAULT_MERGE_MESSAGE if message is None else message
+    rev = rev_id or new_rev_id()
+    create_date = now or datetime.datetime.now()
+    name = file_name(spec.file_template, rev, message, create_date, spec.truncate_slug_length)
+    path = target_directory(spec, graph, heads) / name
+    values = TemplateValues(message, rev, tuple(heads), create_date)
+    write_new(path, render(script_template(spec), values))
+    return path
