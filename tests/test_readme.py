@@ -50,3 +50,15 @@ def test_usage_example_lines_are_real_output(monkeypatch, capsys) -> None:  # ty
     main(["--no-cache", "fixtures/demo"])
     real = capsys.readouterr().out.splitlines()
     assert shown and all(line in real for line in shown)
+
+
+def test_graph_example_is_real_output(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from alembic_lint.cli import main
+
+    section = README.split("## The history as a picture", 1)[1]
+    command = re.search(r"```sh\n(alembic-lint graph .+)\n```", section)
+    shown = re.search(r"```\n(\*.*?)```", section, re.DOTALL)
+    assert command and shown
+    monkeypatch.chdir(ROOT)
+    main(command.group(1).split()[1:])
+    assert capsys.readouterr().out == shown.group(1)
