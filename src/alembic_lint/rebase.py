@@ -1,0 +1,142 @@
+"""Linearize two branches (``rebase``): re-point a branch's bottom revision at another head.
+
+The edit is made by ``parse.repoint_edit`` (LibCST, byte-preserving); nothing is imported
+or executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic_lint import parse
+from alembic_lint.graph import RevisionGraph
+from alembic_lint.scaffold import heads_problem
+from alembic_lint.source import text_of
+
+__all__ = ["RebaseError", "RebasePlan", "diff", "plan", "write"]
+
+
+class RebaseError(Exception):
+    """A one-line reason why nothing was written (the CLI prints it and exits 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RebasePlan:
+    path: Path  # the bottom revision's file
+    revision: str  # the bottom revision's id
+    old_parent: str
+    new_parent: str  # the --onto head
+    before: bytes
+    after: bytes
+
+
+def _resolve(graph: RevisionGraph, given: str) -> str:
+    """An exact id, or a unique prefix of four or more characters (like Alembic)."""
+    if given in graph.by_id:
+        return given
+    if len(given) < 4:
+        raise RebaseError(
+            f"No such revision {given!r}; give at least four characters of a partial id"
+        )
+    matches = sorted(rid for rid in graph.by_id if rid.startswith(given))
+    if not matches:
+        raise RebaseError(f"No such revision {given!r}")
+    if len(matches) > 1:
+        raise RebaseError(f"Multiple revisions start with {given!r}: {', '.join(matches)}")
+    return matches[0]
+
+
+def plan(graph: RevisionGraph, onto: str, revision: str | None = None) -> RebasePlan:
+    """What re-pointing the branch holding ``revision`` at head ``onto`` changes."""
+    problem = heads_problem(graph)
+    if problem is not None:
+        raise RebaseError(f"cannot tell the heads: {problem}")
+    heads = list(dict.fromkeys(graph.head_ids()))
+    onto_id = _resolve(graph, onto)
+    if onto_id not in heads:
+        raise RebaseError(f"--onto {onto_id} is not a head revision")
+    onto_node = graph.by_id[onto_id]
+    onto_line = graph.ancestors(onto_node) | {onto_node}
+    if revision is None:
+        others = [h for h in heads if h != onto_id]
+        if len(heads) != 2 or len(others) != 1:
+            raise RebaseError(f"there are {len(heads)} heads; name the REVISION to rebase")
+        rev_id = others[0]
+    else:
+        rev_id = _resolve(graph, revision)
+    rev_node = graph.by_id[rev_id]
+    if rev_node in onto_line:
+        raise RebaseError(
+            f"{rev_id} is an ancestor of {onto_id} (or is it): rebasing would create a cycle"
+        )
+    branch = (graph.ancestors(rev_node) | {rev_node}) - onto_line
+    migrations = graph.migrations
+    for node in sorted(branch):
+        if len(migrations[node].down_ids) > 1:
+            raise RebaseError(
+                f"the branch of {rev_id} contains the merge {graph.id_of(node)}; "
+                "rebase works on a linear branch"
+            )
+    bottoms = [n for n in branch if not (set(_parents(graph, n)) & branch)]
+    if len(bottoms) != 1:
+        raise RebaseError(f"cannot find one bottom revision on the branch of {rev_id}")
+    bottom = bottoms[0]
+    bottom_id = graph.id_of(bottom)
+    if bottom in graph.ancestors(onto_node) or bottom == onto_node:
+        raise RebaseError(f"{onto_id} descends from {bottom_id}: rebasing would create a cycle")
+    migration = migrations[bottom]
+    parents = migration.down_ids
+    if len(parents) != 1 or not isinstance(parents[0], str):
+        raise RebaseError(
+            f"{migration.filename}: down_revision of {bottom_id} is not a single revision id"
+        )
+    old_parent = parents[0]
+    path = Path(migration.path)
+    try:
+        before = path.read_bytes()
+    except OSError as exc:
+        raise RebaseError(f"cannot read {path}: {exc.strerror or exc}") from None
+    after = parse.repoint_edit(before, onto_id, old_parent)
+    if after is None:
+        raise RebaseError(
+            f"{migration.filename}: down_revision is not a plain string literal; edit it by hand"
+        )
+    return RebasePlan(path, bottom_id, old_parent, onto_id, before, after)
+
+
+def _parents(graph: RevisionGraph, node: int) -> list[int]:
+    return [graph.by_id[p] for p in graph.migrations[node].down_ids if p in graph.by_id]
+
+
+def diff(change: RebasePlan, shown: str) -> str:
+    """A unified diff of the edit, with ``shown`` as both file names."""
+    lines = difflib.unified_diff(
+        text_of(change.before).splitlines(keepends=True),
+        text_of(change.after).splitlines(keepends=True),
+        fromfile=f"a/{shown}",
+        tofile=f"b/{shown}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def write(change: RebasePlan) -> None:
+    """Replace the file atomically (same directory, same mode) if it has not changed."""
+    target = Path(os.path.realpath(change.path))
+    if target.read_bytes() != change.before:
+        raise RebaseError(f"{change.path} changed while rebasing; nothing written")
+    mode = stat.S_IMODE(target.stat().st_mode)
+    handle, temporary = tempfile.mkstemp(prefix=".alembic-lint-", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(change.after)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
