@@ -139,6 +139,9 @@ def repository_root(start: str) -> str:
     default=None,
     help="Processes for parsing a cold history (default: the available CPUs; 1: in-process).",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff, apply unsafe fixes too.")
 def check(
     paths: tuple[str, ...],
     section: str | None,
@@ -156,6 +159,9 @@ def check(
     no_cache: bool,
     cache_dir: str | None,
     jobs: int | None,
+    fix: bool,
+    diff: bool,
+    unsafe_fixes: bool,
 ) -> int:
     """Check the migration histories at PATHS."""
     from alembic_lint import baseline, config, discover, engine
@@ -174,6 +180,8 @@ def check(
     except config.ConfigError as exc:
         raise UserError(str(exc)) from None
 
+    if fix and stdin_filename is not None:
+        raise UserError("--fix cannot write standard input; use --diff")
     reader: Reader = engine.read_bytes
     specs: list[HistorySpec]
     try:
@@ -195,35 +203,48 @@ def check(
         click.echo(_settings_text(settings, chosen, specs, target, target_source), nl=False)
         return EXIT_OK
 
-    diagnostics = []
     sources: dict[str, str] = {}
-    checked = 0
-    for spec in specs:
-        files = list(spec.files)
-        excluded = [str(f) for f in files if config.is_excluded(settings, str(f))]
-        if len(excluded) == len(files):
-            click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
-            continue
-        only = [str(p) for p in spec.only] if spec.only is not None else None
-        checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
-        options = engine.Options(
-            rules=rules,
-            settings=settings,
-            reader=reader,
-            cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
-            jobs=jobs or engine.available_cpus(),
-        )
-        diagnostics.extend(
-            engine.lint(
-                spec.name,
-                files,
-                options,
-                locations=spec.locations,
-                only=only,
-                exclude=excluded,
-                sources=sources if output_format == "full" else None,
+
+    def run(with_fixes: bool) -> tuple[list[Diagnostic], int]:
+        found: list[Diagnostic] = []
+        checked = 0
+        for spec in specs:
+            files = list(spec.files)
+            excluded = [str(f) for f in files if config.is_excluded(settings, str(f))]
+            if len(excluded) == len(files):
+                click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
+                continue
+            only = [str(p) for p in spec.only] if spec.only is not None else None
+            checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
+            options = engine.Options(
+                rules=rules,
+                settings=settings,
+                reader=reader,
+                cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+                jobs=jobs or engine.available_cpus(),
             )
-        )
+            found.extend(
+                engine.lint(
+                    spec.name,
+                    files,
+                    options,
+                    locations=spec.locations,
+                    only=only,
+                    exclude=excluded,
+                    sources=sources if output_format == "full" else None,
+                    fixes=with_fixes,
+                )
+            )
+        return found, checked
+
+    if fix or diff:
+        diagnostics, checked = run(True)
+        changed = _apply_fixes(diagnostics, reader, write=fix and not diff, unsafe=unsafe_fixes)
+        if diff:
+            return EXIT_FINDINGS if changed else EXIT_OK
+        diagnostics, checked = run(output_format == "json")
+    else:
+        diagnostics, checked = run(output_format == "json")
 
     root = str(settings.root)
     never = {r.code for r in chosen if r.graph}
@@ -261,6 +282,37 @@ def check(
         raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
 
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
+
+
+def _apply_fixes(
+    diagnostics: Sequence[Diagnostic], reader: Reader, *, write: bool, unsafe: bool
+) -> int:
+    """Write (or, without ``write``, print as a diff) the selected fixes; returns how many
+    files change."""
+    from alembic_lint import fixes
+    from alembic_lint.reporters import display_path
+
+    changed = 0
+    applied = 0
+    for path, found in sorted(fixes.selected(diagnostics, unsafe).items()):
+        try:
+            original = reader(path)
+            planned = fixes.plan(path, original, found)
+            if planned.after == planned.before:
+                continue
+            changed += 1
+            applied += planned.count
+            if write:
+                fixes.write(planned, original)
+            else:
+                click.echo(fixes.unified_diff(planned, display_path(path, os.getcwd())), nl=False)
+        except (OSError, fixes.FixError) as exc:
+            click.echo(f"alembic-lint: warning: {exc}", err=True)
+    if write and applied:
+        problems = "problem" if applied == 1 else "problems"
+        files = "file" if changed == 1 else "files"
+        click.echo(f"alembic-lint: fixed {applied} {problems} in {changed} {files}", err=True)
+    return changed
 
 
 def _report(

@@ -85,9 +85,11 @@ def lint(
     only: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
     sources: dict[str, str] | None = None,
+    fixes: bool = False,
 ) -> list[Diagnostic]:
     """Lint one history, using the cache: the whole answer when nothing changed, else the
-    facts of every unchanged file; only changed files are parsed (in parallel if many)."""
+    facts of every unchanged file; only changed files are parsed (in parallel if many).
+    With ``fixes``, findings carry their fixes (the whole-run cache is then not used)."""
     from alembic_lint import cache as cache_mod
 
     reader = options.reader or read_bytes
@@ -116,7 +118,7 @@ def lint(
             only_set,
             excluded,
         )
-        hit = store.diagnostics(result_key)
+        hit = None if fixes else store.diagnostics(result_key)
         if hit is not None:
             _fill_sources(sources, hit, reader)
             return hit
@@ -154,6 +156,8 @@ def lint(
         exclude=exclude,
         resolved=resolved,
     )
+    if fixes:
+        found = attach_fixes(found, history, options.rules, reader)
     _fill_sources(sources, found, reader)
     if store is not None:
         for migration in resolved.values():
@@ -165,6 +169,32 @@ def lint(
             store.put_diagnostics(result_key, found)
         store.save(digests.values())
     return found
+
+
+def attach_fixes(
+    diagnostics: Sequence[Diagnostic], history: History, rules: Sequence[Rule], reader: Reader
+) -> list[Diagnostic]:
+    """Ask the fixable rules for the fix of each of their findings (needs the file text)."""
+    by_code = {r.code: r for r in rules if r.fixable}
+    by_path = {m.path: m for m in history.migrations}
+    texts: dict[str, str | None] = {}
+    result: list[Diagnostic] = []
+    for diagnostic in diagnostics:
+        rule = by_code.get(diagnostic.code)
+        migration = by_path.get(diagnostic.location.path)
+        if rule is None or migration is None or diagnostic.fix is not None:
+            result.append(diagnostic)
+            continue
+        path = migration.path
+        if path not in texts:
+            try:
+                texts[path] = text_of(reader(path))
+            except OSError:
+                texts[path] = None
+        text = texts[path]
+        fix = rule.fix(diagnostic, migration, text) if text is not None else None
+        result.append(replace(diagnostic, fix=fix) if fix is not None else diagnostic)
+    return result
 
 
 def _fill_sources(
@@ -430,7 +460,9 @@ def _resolve(diagnostic: Diagnostic, resolved: Mapping[str, Migration]) -> Diagn
         if loc.ref < 0 or loc.path not in resolved:
             return loc
         span = resolved[loc.path].span(loc.ref)
-        return Location(loc.path, span.line, span.column, span.end_line, span.end_column)
+        return Location(
+            loc.path, span.line, span.column, span.end_line, span.end_column, ref=loc.ref
+        )
 
     if diagnostic.location.ref < 0 and all(r.location.ref < 0 for r in diagnostic.related):
         return diagnostic

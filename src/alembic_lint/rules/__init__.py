@@ -69,6 +69,10 @@ class Rule:
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         raise NotImplementedError
 
+    def fix(self, diagnostic: Diagnostic, migration: Migration, text: str) -> Fix | None:
+        """The fix for one of this rule's findings, given the file's text (fixable rules)."""
+        return None
+
     def diagnostic(
         self,
         migration: Migration,
@@ -117,7 +121,9 @@ def place(migration: Migration, ref: int) -> Location:
         return Location(migration.path, 1, 1, 1, 1)
     if migration.spans is not None:
         span = migration.span(ref)
-        return Location(migration.path, span.line, span.column, span.end_line, span.end_column)
+        return Location(
+            migration.path, span.line, span.column, span.end_line, span.end_column, ref=ref
+        )
     return Location(migration.path, 0, 0, 0, 0, ref=ref)
 
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from alembic_lint.diagnostics import Diagnostic, Severity
+from alembic_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, Severity
 from alembic_lint.graph import RevisionGraph
-from alembic_lint.model import History, OpCall
+from alembic_lint.model import History, Migration, OpCall
 from alembic_lint.rules import Rule
 from alembic_lint.rules.examples import history, m
 
@@ -65,6 +65,7 @@ class DropWithoutIfExists(Rule):
     name = "drop-without-if-exists"
     summary = "Drop without `if_exists=True`"
     severity = Severity.WARNING
+    fixable = True
     alembic_versions = (
         "`if_exists` exists since 1.11.2 for drop_index, 1.13.3 for drop_table, "
         "1.16.0 for drop_column and drop_constraint"
@@ -108,6 +109,21 @@ class DropWithoutIfExists(Rule):
                 if message:
                     yield self.diagnostic(migration, call.ref, message)
 
+    def fix(self, diagnostic: Diagnostic, migration: Migration, text: str) -> Fix | None:
+        call = next((c for c in migration.ops if c.ref == diagnostic.location.ref), None)
+        if call is None or call.name == "execute":
+            return None  # SQL in a string literal is left to a human
+        edit = add_keyword(text, diagnostic.location, "if_exists=True")
+        if edit is None:
+            return None
+        return Fix(
+            "Add `if_exists=True`",
+            (edit,),
+            # Inside batch_alter_table Alembic honours it only when the table is not
+            # recreated (so not on SQLite): the fix may not do what it says.
+            Applicability.UNSAFE if call.batch else Applicability.SAFE,
+        )
+
     def supported(self, since: str) -> bool:
         """Whether the project's oldest admitted Alembic accepts ``if_exists`` here."""
         return self.alembic is None or self.alembic >= _version(since)
@@ -138,3 +154,44 @@ def unguarded_sql_drop(sql: str) -> str | None:
         if not match.group("guard"):
             return " ".join(match.group("what").upper().split())
     return None
+
+
+def add_keyword(text: str, call: Location, keyword: str) -> Edit | None:
+    """An insertion of ``keyword`` as the last argument of the call at ``call`` (whose end
+    is just after its closing parenthesis), following the call's own layout; None when
+    the result would not parse (a comment in the way, an unusual layout)."""
+    import ast
+
+    from alembic_lint.fixes import lines_of, offset, position
+
+    lines = lines_of(text)
+    start = offset(lines, call.line, call.column)
+    close = offset(lines, call.end_line, call.end_column) - 1
+    if not 0 <= start < close < len(text) or text[close] != ")":
+        return None
+    inner = text[start:close]
+    body = inner.rstrip()
+    gap = inner[len(body) :]
+    if not body or "#" in body.splitlines()[-1]:
+        return None
+    at = start + len(body)
+    if body.endswith("("):
+        content = keyword
+    elif body.endswith(","):
+        if "\n" in gap:  # one argument per line, ")" on its own line
+            last = body.splitlines()[-1]
+            indent = last[: len(last) - len(last.lstrip())]
+            ending = "\r\n" if "\r\n" in gap else "\n"
+            content = f"{ending}{indent}{keyword},"
+        else:
+            content = f" {keyword}"
+    else:
+        content = f", {keyword}"
+    fixed = text[:at] + content + text[at:]
+    try:
+        ast.parse(fixed)
+    except SyntaxError:
+        return None
+    line, column = position(lines, at)
+    where = Location(call.path, line, column, line, column)
+    return Edit(content, where, where)
