@@ -56,3 +56,32 @@ def test_codes_and_names_are_unique() -> None:
     rules = registry()
     assert len({r.code for r in rules}) == len(rules)
     assert len({r.name for r in rules}) == len(rules)
+
+
+@pytest.mark.parametrize(
+    ("rule", "example"),
+    [
+        pytest.param(r, e, id=f"{r.code}-fix-{i}")
+        for r in registry()
+        for i, e in enumerate(r.invalid)
+        if e.fixed
+    ],
+)
+def test_fix_gives_the_expected_source(tmp_path, rule: type[Rule], example: Example) -> None:  # type: ignore[no-untyped-def]
+    """The example's `fixed` files are what `--fix --unsafe-fixes` writes, and the rule has
+    nothing left to fix there."""
+    from alembic_lint.cli import main
+    from conftest import lint_dir, write_example
+
+    versions = write_example(example, tmp_path / "versions")
+    main(["--no-cache", "--fix", "--unsafe-fixes", "--select", rule.code, str(versions)])
+    for file in example.fixed:
+        assert (versions / file.filename).read_text(encoding="utf-8") == file.source
+    left = [d for d in lint_dir(versions, [rule()]) if d.code == rule.code]
+    assert all(d.fix is None for d in left)
+
+
+def test_fixable_rules_show_a_fix() -> None:
+    for rule in registry():
+        if rule.fixable:
+            assert any(e.fixed for e in rule.invalid), rule.code

@@ -99,6 +99,19 @@ class DropWithoutIfExists(Rule):
                 downgrade=f'op.drop_table("user"){_W}',
             ),
             title="drops in upgrade and downgrade",
+            fixed=(
+                m(
+                    "aaaaaaaaaaaa",
+                    upgrade=f"""
+                    op.drop_index("idx_face_suggestions_pending", if_exists=True){_W}
+                    op.drop_column("user", "nickname", if_exists=True){_W}
+                    with op.batch_alter_table("user") as batch_op:
+                        batch_op.drop_column("legacy_id", if_exists=True){_W}
+                    op.execute("DROP TABLE audit_log"){_W}
+                    """,
+                    downgrade=f'op.drop_table("user", if_exists=True){_W}',
+                ),
+            ),
         )
     ]
 

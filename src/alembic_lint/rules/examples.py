@@ -19,14 +19,19 @@ class File:
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """A whole versions directory: files in any order (the test writes them all)."""
+    """A whole versions directory: files in any order (the test writes them all).
+
+    ``fixed`` holds, for a fixable rule, what each changed file must read after ``--fix``
+    (``# expect:`` markers included, as they are part of the file).
+    """
 
     files: tuple[File, ...]
     title: str = ""
+    fixed: tuple[File, ...] = ()
 
 
-def history(*files: File, title: str = "") -> Example:
-    return Example(tuple(files), title)
+def history(*files: File, title: str = "", fixed: tuple[File, ...] = ()) -> Example:
+    return Example(tuple(files), title, fixed)
 
 
 def raw(filename: str, source: str) -> File:

@@ -57,6 +57,24 @@ class HeaderMismatch(Rule):
                 ''',
             ),
             title="re-parented by hand, header left behind",
+            fixed=(
+                raw(
+                    "bbbbbbbbbbbb_add_users.py",
+                    '''
+                    """add users
+
+                    Revision ID: bbbbbbbbbbbb
+                    Revises: cccccccccccc
+                    """
+                    revision = "bbbbbbbbbbbb"
+                    down_revision = "cccccccccccc"
+
+
+                    def upgrade():
+                        pass
+                    ''',
+                ),
+            ),
         )
     ]
 
