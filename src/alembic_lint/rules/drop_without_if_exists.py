@@ -94,7 +94,6 @@ class DropWithoutIfExists(Rule):
                 op.drop_column("user", "nickname"){_W}
                 with op.batch_alter_table("user") as batch_op:
                     batch_op.drop_column("legacy_id"){_W}
-                op.execute("DROP TABLE audit_log"){_W}
                 """,
                 downgrade=f'op.drop_table("user"){_W}',
             ),
@@ -107,12 +106,19 @@ class DropWithoutIfExists(Rule):
                     op.drop_column("user", "nickname", if_exists=True){_W}
                     with op.batch_alter_table("user") as batch_op:
                         batch_op.drop_column("legacy_id", if_exists=True){_W}
-                    op.execute("DROP TABLE audit_log"){_W}
                     """,
                     downgrade=f'op.drop_table("user", if_exists=True){_W}',
                 ),
             ),
-        )
+        ),
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade=f'op.execute("DROP TABLE audit_log"){_W}',
+                downgrade='raise NotImplementedError("the audit log is gone")',
+            ),
+            title="raw SQL (no automatic fix: the literal is left to a human)",
+        ),
     ]
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
