@@ -251,3 +251,38 @@ def test_stdin_needs_dash_and_an_existing_directory(
     assert main(["-"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 3 and "Traceback" not in err
+
+
+def test_workflow_snippet_on_a_copy_of_the_demo(tmp_path: Path) -> None:
+    """Every line of the README's workflow, run on a copy of the demo; Alembic then loads
+    the history with one head."""
+    shutil.copytree(
+        ROOT / "fixtures" / "demo",
+        tmp_path / "fixtures" / "demo",
+        ignore=shutil.ignore_patterns(".alembic-lint-cache"),
+    )
+    commands = [
+        line.split("#", 1)[0].strip()
+        for line in snippet("workflow").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    codes = []
+    for command in commands:
+        result = subprocess.run(
+            command,
+            shell=True,
+            cwd=tmp_path,
+            env=env_with_scripts(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert "Traceback" not in result.stderr
+        codes.append((command.split()[1], result.returncode, result.stdout))
+    assert [c[1] for c in codes] == [1, 1, 0, 0, 0, 1]  # check, fix, sed, graph, rebase, check
+    assert "Found 1 problem in 1 migration." in codes[-1][2] and "AL202" in codes[-1][2]
+    from alembic.script import ScriptDirectory
+
+    versions = tmp_path / "fixtures" / "demo" / "migrations" / "versions"
+    script = ScriptDirectory(str(versions.parent), version_locations=[str(versions)])
+    assert len(script.get_heads()) == 1
