@@ -188,3 +188,20 @@ def test_no_config_in_cwd(
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys)
     assert code == 2 and "alembic.ini" in err
+
+
+def test_heads_follow_the_project_settings(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`expected-heads = 2` in [tool.alembic-lint] makes two heads acceptable here too."""
+    import shutil
+
+    from alembic_lint.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "fixtures/seeds/two_heads_same_parent/versions", tmp_path / "versions")
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "--heads", "versions"]) == 1
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.alembic-lint.rules.multiple-heads]\nexpected-heads = 2\n"
+    )
+    assert main(["graph", "--heads", "versions"]) == 0
+    capsys.readouterr()

@@ -495,12 +495,19 @@ def graph_command(
 
     With --heads or --bases, exit 1 when one branch has several heads.
     """
-    from alembic_lint import discover, engine, graph, picture
+    from alembic_lint import config, discover, engine, graph, picture
     from alembic_lint.rules import registry
 
     try:
-        specs = discover.discover([path] if path is not None else [], section=section)
-    except discover.DiscoveryError as exc:
+        settings = config.load(config.find(Path.cwd()))
+        rules = [
+            cls(settings.rule_options.get(cls.name))
+            for cls in config.select_rules([settings.file_layer])
+            if cls.graph
+        ]
+        targets = [path] if path is not None else [str(settings.root / p) for p in settings.paths]
+        specs = discover.discover(targets, section=section)
+    except (config.ConfigError, discover.DiscoveryError) as exc:
         raise UserError(str(exc)) from None
     marked = {r.code for r in registry() if r.graph}
     status = EXIT_OK
@@ -508,7 +515,7 @@ def graph_command(
         history = engine.load_history(spec.name, spec.files, locations=spec.locations)
         revisions = graph.build(history)
         findings = [
-            d for d in engine.check_history(history, engine.default_rules()) if d.code in marked
+            d for d in engine.check_history(history, rules, settings=settings) if d.code in marked
         ]
         if show_heads or show_bases:
             ids = (revisions.head_ids() if show_heads else []) + (
