@@ -239,3 +239,11 @@ def test_version_and_help(run) -> None:  # type: ignore[no-untyped-def]
     assert code == 0 and "alembic-lint" in out
     code, out, _ = run("--help")
     assert code == 0 and "check" in out
+
+
+def test_public_api_lint_paths(tmp_path: Path) -> None:
+    from alembic_lint import lint_paths
+
+    write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
+    (finding,) = lint_paths([str(tmp_path / "versions")])
+    assert (finding.code, finding.location.line) == ("AL002", 13)

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alembic_lint.diagnostics import Diagnostic
 
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "lint_paths"]
 
 
-def lint_paths(paths: Sequence[str], *, section: str | None = None) -> list[object]:
-    """Lint the histories found at ``paths`` with the default rules; returns the diagnostics.
+def lint_paths(paths: Sequence[str], *, section: str | None = None) -> list[Diagnostic]:
+    """Lint the histories found at ``paths`` with the default rules; returns the findings.
 
-    Raises ``alembic_lint.discover.DiscoveryError`` for a path or configuration problem.
+    ``paths`` are what the command line takes (versions directories, directories holding
+    alembic.ini, config files). Raises ``alembic_lint.discover.DiscoveryError`` for a path
+    or configuration problem. Nothing is imported or executed from the migrations.
     """
     from alembic_lint import discover, engine
 
-    found: list[object] = []
+    found: list[Diagnostic] = []
     rules = engine.default_rules()
     for spec in discover.discover(paths, section=section):
         history = engine.load_history(spec.name, spec.files, locations=spec.locations)
