@@ -1,16 +1,11 @@
-"""The only module that imports libcst: migration source bytes -> Migration facts."""
+"""The LibCST walk: a parsed module -> the facts of one migration, with locators."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import io
 import re
 import sys
-import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
-from pathlib import Path
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -27,12 +22,10 @@ from alembic_lint.model import (
     OpCall,
     Span,
     Status,
-    Suppression,
-    SyntaxProblem,
     pack_spans,
 )
+from alembic_lint.parse.fallback import _normalise
 from alembic_lint.positions import Locator
-from alembic_lint.source import DecodeProblem, decode, digest
 
 #: A keyword argument whose value is not a literal.
 NOT_LITERAL = ...
@@ -41,203 +34,6 @@ _FALSY_TESTS = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "None"}
 _TRUTHY_TESTS = {"True", "1"}
 _SQL_TEXT_FUNCS = {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
 _UPDOWN = ("upgrade", "downgrade")
-
-
-def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migration:
-    """Extract the facts of one migration file without importing or executing it.
-
-    With ``positions=False`` (the fast path) facts carry reference numbers but no
-    spans; :func:`resolve_spans` computes them later for the files that need them.
-    """
-    filename = Path(path).name
-    try:
-        decoded = decode(data)
-    except DecodeProblem as problem:
-        return _fallback(path, filename, data.decode("latin-1"), problem.message, problem.line, 1)
-    try:
-        # LibCST reads the same cookie and BOM; handing it the bytes saves it re-encoding
-        # the text (its parser works on bytes).
-        module = cst.parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
-    except cst.ParserSyntaxError as exc:
-        message, line, column = _syntax_error_details(decoded.text, exc)
-        return _fallback(path, filename, decoded.text, message, line, column)
-    except RecursionError:
-        return _fallback(path, filename, decoded.text, "file is too deeply nested to parse", 1, 1)
-    migration = replace(
-        _Extractor(module, positions).migration(path, filename), digest=digest(data)
-    )
-    if _MAY_SUPPRESS.search(data):
-        noqa, file_ignores = suppressions(decoded.text)
-        migration = replace(migration, noqa=noqa, file_ignores=file_ignores)
-    return migration
-
-
-# --------------------------------------------------------------------------- suppressions
-
-_MAY_SUPPRESS = re.compile(rb"noqa|alembic-lint:", re.IGNORECASE)
-_NOQA = re.compile(
-    r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
-)
-_FILE_IGNORE = re.compile(r"#\s*alembic-lint:\s*file-ignore(?:\[(?P<codes>[^\]]*)\])?")
-
-
-def suppressions(text: str) -> tuple[tuple[Suppression, ...], tuple[Suppression, ...]]:
-    """``# noqa`` and ``# alembic-lint: file-ignore[...]`` comments (real comments only)."""
-    comments: list[tuple[int, int, str]] = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT:
-                comments.append((token.start[0], token.start[1], token.string))
-    except (tokenize.TokenError, SyntaxError):
-        # An unparsable file: fall back to the text after each '#'.
-        comments = [
-            (number, line.index("#"), line[line.index("#") :])
-            for number, line in enumerate(text.splitlines(), start=1)
-            if "#" in line
-        ]
-    noqa: list[Suppression] = []
-    file_ignores: list[Suppression] = []
-    for line, column, comment in comments:
-        for regex, found in ((_FILE_IGNORE, file_ignores), (_NOQA, noqa)):
-            match = regex.search(comment)
-            if match is None:
-                continue
-            raw = match.group("codes")
-            codes = (
-                None
-                if raw is None
-                else tuple(c.upper() for c in re.split(r"[\s,]+", raw.strip()) if c)
-            )
-            start = column + match.start()
-            found.append(Suppression(line, start + 1, column + match.end() + 1, codes))
-            break
-    return tuple(noqa), tuple(file_ignores)
-
-
-def resolve_spans(migration: Migration, data: bytes) -> Migration:
-    """Return ``migration`` with the spans of all its facts, re-reading ``data`` with positions."""
-    if migration.spans is not None:
-        return migration
-    fast = spans_from_locators(migration, data)
-    if fast is not None:
-        return fast
-    resolved = read_migration(migration.path, data, positions=True)
-    if resolved.spans is None or _facts(resolved) != _facts(migration):
-        # The content changed between the two reads; keep the facts we linted.
-        return replace(migration, spans=())
-    return replace(migration, spans=resolved.spans)
-
-
-def spans_from_locators(migration: Migration, data: bytes) -> Migration | None:
-    """Spans from CPython's ast and the recorded locators; None when that does not work."""
-    return positions.with_spans(migration, data)
-
-
-def _facts(m: Migration) -> tuple[object, ...]:
-    return (m.revision, m.down_revision, m.branch_labels, m.depends_on, m.ops, m.functions)
-
-
-# --------------------------------------------------------------------------- syntax errors
-
-
-_LIBCST_POS = re.compile(r"error at (\d+):(\d+)")
-
-
-def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
-    # ast gives better messages (e.g. Python 2 print) and positions; it does not execute code.
-    try:
-        ast.parse(text)
-    except SyntaxError as err:
-        return (err.msg, err.lineno or 1, max(err.offset or 1, 1))
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    match = _LIBCST_POS.search(exc.message)
-    if match:
-        return ("LibCST cannot parse this file", int(match.group(1)), int(match.group(2)) + 1)
-    return ("LibCST cannot parse this file", exc.raw_line, exc.raw_column + 1)
-
-
-# --------------------------------------------------------------------------- fallback
-
-_FALLBACK_ASSIGN = re.compile(
-    r"^(revision|down_revision|branch_labels|depends_on)\s*(?::[^=]*)?=(?!=)\s*(.*)$"
-)
-
-
-def _fallback(
-    path: str, filename: str, text: str, message: str, line: int, column: int
-) -> Migration:
-    """Recover the four revision variables line by line when the file cannot be parsed.
-
-    Only plain literals at column 0 are taken (``ast.literal_eval`` evaluates literals
-    and nothing else), so one Python 2 file does not turn into false missing parents.
-    """
-    spans: list[Span] = [Span(line, column, line, column + 1)]
-    bindings: dict[str, Binding] = {}
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        match = _FALLBACK_ASSIGN.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        name, rhs = match.group(1), match.group(2)
-        start = i
-        value_text = _strip_comment(rhs)
-        while _unbalanced(value_text) and i + 1 < len(lines):
-            i += 1
-            value_text += "\n" + _strip_comment(lines[i])
-        i += 1
-        ref = len(spans)
-        spans.append(Span(start + 1, 1, i, len(lines[i - 1]) + 1))
-        try:
-            value = ast.literal_eval(value_text.strip())
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            bindings[name] = Binding(name, Status.UNRESOLVED, reason="not a plain literal", ref=ref)
-            continue
-        elements = tuple(Element(v, ref) for v in _normalise(name, value))
-        bindings[name] = Binding(name, Status.LITERAL, value, elements, ref=ref)
-    noqa, file_ignores = suppressions(text) if "#" in text else ((), ())
-    return Migration(
-        path=path,
-        filename=filename,
-        **{n: bindings.get(n, Binding(n, Status.ABSENT)) for n in REVISION_VARS},  # type: ignore[arg-type]
-        syntax_error=SyntaxProblem(message, 0, defines_nothing="revision" not in text),
-        noqa=noqa,
-        file_ignores=file_ignores,
-        spans=pack_spans(spans),
-    )
-
-
-def _strip_comment(line: str) -> str:
-    # Good enough for literal revision values: ids never contain '#'.
-    quote = None
-    for index, char in enumerate(line):
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char == "#":
-            return line[:index]
-    return line
-
-
-def _unbalanced(text: str) -> bool:
-    return sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}")
-
-
-def _normalise(name: str, value: object) -> tuple[object, ...]:
-    """The ids in a value after Alembic's ``util.to_tuple`` (``revision`` is taken as is)."""
-    if name == "revision":
-        return (value,)
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, tuple | list | frozenset | set | bytes):
-        return tuple(value)
-    return (value,)
 
 
 # --------------------------------------------------------------------------- extraction
@@ -1069,71 +865,3 @@ def _is_trivial(stmt: cst.CSTNode) -> bool:
     if isinstance(stmt, cst.Expr):
         return isinstance(stmt.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis)
     return False
-
-
-def repoint_edit(data: bytes, new_parent: str, old_parent: str) -> bytes | None:
-    """``data`` with its ``down_revision`` string ``old_parent`` (and the docstring's
-    ``Revises:`` line) changed to ``new_parent``, every other byte kept; ``None`` when the
-    module-level ``down_revision`` is not one plain string literal equal to either id.
-
-    Idempotent: a file already naming ``new_parent`` comes back unchanged.
-    """
-    if any(c in new_parent for c in "'\"\\\r\n") or not new_parent:
-        return None
-    try:
-        module = cst.parse_module(data)
-    except (cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError, LookupError):
-        return None
-    found: list[tuple[int, int, cst.SimpleString]] = []
-    for index, stmt in enumerate(module.body):
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for position, small in enumerate(stmt.body):
-            target: cst.BaseExpression | None = None
-            value: cst.BaseExpression | None = None
-            if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target, value = small.targets[0].target, small.value
-            elif isinstance(small, cst.AnnAssign):
-                target, value = small.target, small.value
-            if not (isinstance(target, cst.Name) and target.value == "down_revision"):
-                continue
-            if not isinstance(value, cst.SimpleString):
-                return None
-            found.append((index, position, value))
-    if len(found) != 1:
-        return None
-    index, position, literal = found[0]
-    prefix = literal.prefix.lower()
-    current = literal.evaluated_value
-    if "b" in prefix or "f" in prefix or not isinstance(current, str):
-        return None
-    if current not in (old_parent, new_parent):
-        return None
-    quote = literal.quote
-    new_literal = literal.with_changes(value=f"{literal.prefix}{quote}{new_parent}{quote}")
-    body = list(module.body)
-    line = body[index]
-    assert isinstance(line, cst.SimpleStatementLine)
-    small = line.body[position]
-    assert isinstance(small, cst.Assign | cst.AnnAssign)
-    smalls = list(line.body)
-    smalls[position] = small.with_changes(value=new_literal)
-    body[index] = line.with_changes(body=smalls)
-    first = body[0] if body else None
-    if (
-        index != 0
-        and isinstance(first, cst.SimpleStatementLine)
-        and first.body
-        and isinstance(first.body[0], cst.Expr)
-        and isinstance(first.body[0].value, cst.SimpleString)
-    ):
-        doc = first.body[0].value
-        revises = re.compile(
-            r"^([ \t]*Revises:[ \t]*)" + re.escape(old_parent) + r"(?=[ \t]*(?:\r|\n|\Z))",
-            re.MULTILINE,
-        )
-        text = revises.sub(lambda m: m.group(1) + new_parent, doc.value, count=1)
-        if text != doc.value:
-            expr = first.body[0].with_changes(value=doc.with_changes(value=text))
-            body[0] = first.with_changes(body=[expr, *first.body[1:]])
-    return module.with_changes(body=body).bytes
