@@ -234,7 +234,7 @@ def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path: Path) -> None:
     assert len(outputs) == 1 and all(p.returncode == 1 for p in processes)
     (cache,) = cache_files(tmp_path / "demo" / ".alembic-lint-cache")
     json.loads(cache.read_text())
-    leftovers = [p for p in cache.parent.iterdir() if p.name.startswith(".tmp-")]
+    leftovers = [p for p in cache.parent.iterdir() if p.name.startswith(".alembic-lint-")]
     assert leftovers == []
 
 

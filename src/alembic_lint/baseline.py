@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from alembic_lint.atomic import write_atomic
 from alembic_lint.diagnostics import Diagnostic
 
 FORMAT_VERSION = 1
@@ -58,17 +59,7 @@ def write(path: str, items: Sequence[Entry]) -> None:
         ],
     }
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    directory = os.path.dirname(os.path.abspath(path))
-    import tempfile  # only when writing: it is slow to import
-
-    handle, temp = tempfile.mkstemp(prefix=".baseline-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 def read(path: str) -> list[Entry]:

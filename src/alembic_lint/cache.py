@@ -6,7 +6,6 @@ able to run code. Anything unexpected in it is a miss; writes are atomic replace
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -14,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from alembic_lint import __version__
+from alembic_lint.atomic import write_atomic
 from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
 from alembic_lint.model import (
     Binding,
@@ -128,18 +128,7 @@ class Cache:
 
 
 def _atomic_write(path: str, text: str) -> None:
-    directory = os.path.dirname(path)
-    import tempfile  # only when writing: it is slow to import
-
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- values

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from alembic_lint.atomic import write_atomic
 from alembic_lint.diagnostics import Applicability, Diagnostic, Edit
 from alembic_lint.source import DecodeProblem, decode, digest
 
@@ -103,20 +104,7 @@ def write(planned: Planned, original: bytes) -> None:
     data = planned.after.encode(encoding)
     if decoded.bom:
         data = b"\xef\xbb\xbf" + data
-    import tempfile  # only when writing
-
-    mode = os.stat(path).st_mode & 0o7777
-    directory = os.path.dirname(os.path.abspath(path))
-    handle_fd, temp = tempfile.mkstemp(prefix=".alembic-lint-fix-", dir=directory)
-    try:
-        with os.fdopen(handle_fd, "wb") as out:
-            out.write(data)
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    write_atomic(path, data, mode=os.stat(path).st_mode & 0o7777)
 
 
 def unified_diff(planned: Planned, display: str) -> str:

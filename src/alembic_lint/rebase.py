@@ -9,11 +9,11 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic_lint import parse
+from alembic_lint.atomic import write_atomic
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.scaffold import heads_problem
 from alembic_lint.source import text_of
@@ -129,14 +129,4 @@ def write(change: RebasePlan) -> None:
     target = Path(os.path.realpath(change.path))
     if target.read_bytes() != change.before:
         raise RebaseError(f"{change.path} changed while rebasing; nothing written")
-    mode = stat.S_IMODE(target.stat().st_mode)
-    handle, temporary = tempfile.mkstemp(prefix=".alembic-lint-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(change.after)
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomic(target, change.after, mode=stat.S_IMODE(target.stat().st_mode))

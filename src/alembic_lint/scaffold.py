@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import os
 import re
-import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic_lint.atomic import write_atomic
 from alembic_lint.discover import HistorySpec
 from alembic_lint.graph import RevisionGraph
 
@@ -260,17 +259,10 @@ def write_new(path: Path, text: str) -> None:
     if path.exists():
         raise ScaffoldError(f"{path} already exists")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".alembic-lint-", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(text.encode("utf-8"))
-        if path.exists():  # created while we wrote
-            raise ScaffoldError(f"{path} already exists")
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        write_atomic(path, text.encode("utf-8"), exclusive=True)
+    except FileExistsError:  # created while we wrote
+        raise ScaffoldError(f"{path} already exists") from None
 
 
 def merge(
