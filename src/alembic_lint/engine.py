@@ -282,7 +282,6 @@ def check_history(
     *,
     reader: Reader = read_bytes,
     only: Iterable[str] | None = None,
-    sources: dict[str, str] | None = None,
     settings: Settings | None = None,
     exclude: Iterable[str] = (),
     resolved: dict[str, Migration] | None = None,
@@ -291,7 +290,6 @@ def check_history(
 
     ``only`` restricts the report to some files; a finding elsewhere that names one of them
     as a related place (the other head, the first declaration) is reported on that file.
-    ``sources``, when given, receives the decoded text of every file with a finding.
     Files in ``exclude`` are never reported on; they still place their revision in the
     graph, unless they define none (a helper module), in which case they are dropped.
     """
@@ -313,7 +311,7 @@ def check_history(
     keep = {os.path.abspath(p) for p in only} if only is not None else None
     if keep is not None:
         found = _only(found, keep, history)
-    found = resolve_locations(found, history, reader, sources, resolved)
+    found = resolve_locations(found, history, reader, resolved)
     return sorted(suppress(found, history, rules, settings, keep))
 
 
@@ -406,7 +404,6 @@ def resolve_locations(
     diagnostics: Sequence[Diagnostic],
     history: History,
     reader: Reader,
-    sources: dict[str, str] | None = None,
     resolved: dict[str, Migration] | None = None,
 ) -> list[Diagnostic]:
     """Fill in positions, parsing with position metadata only the files that need it.
@@ -417,25 +414,20 @@ def resolve_locations(
         loc.path
         for d in diagnostics
         for loc in (d.location, *(r.location for r in d.related))
-        if loc.ref >= 0 or (sources is not None and loc is d.location)
+        if loc.ref >= 0
     }
     done: dict[str, Migration] = {}
     for path in wanted:
         migration = by_path.get(path)
         if migration is None:
             continue
-        if migration.spans is not None and sources is None:
+        if migration.spans is not None:
             done[path] = migration
             continue
         try:
             data = reader(path)
         except OSError:
-            done[path] = replace(migration, spans=migration.spans or ())
-            continue
-        if sources is not None:
-            sources[path] = text_of(data)
-        if migration.spans is not None:
-            done[path] = migration
+            done[path] = replace(migration, spans=())
             continue
         fast = positions.with_spans(migration, data)
         if fast is None:

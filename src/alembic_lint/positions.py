@@ -122,7 +122,8 @@ class _Resolver:
                 if not isinstance(node, ast.stmt) or not isinstance(index, int) or index < 0:
                     raise NoMatch("own calls of a non-statement")
                 # Lazily: the operation is nearly always the statement's first call.
-                found = next(itertools.islice(_own_calls(node), index, None), None)
+                own = _calls(list(ast.iter_child_nodes(node)), nested_statements=False)
+                found = next(itertools.islice(own, index, None), None)
                 if found is None:
                     raise NoMatch("call index out of range")
                 node = found
@@ -132,7 +133,7 @@ class _Resolver:
                     raise NoMatch("calls of a non-function")
                 calls = self.calls.get(id(node))
                 if calls is None:
-                    calls = self.calls[id(node)] = list(_calls(node.body))
+                    calls = self.calls[id(node)] = list(_calls(node.body, nested_statements=True))
                 if not isinstance(index, int) or not 0 <= index < len(calls):
                     raise NoMatch("call index out of range")
                 node = calls[index]
@@ -180,25 +181,16 @@ def _dotted(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _own_calls(statement: ast.stmt) -> Iterator[ast.Call]:
-    """A statement's calls in pre-order, not descending into the statements it contains."""
-    stack: list[ast.AST] = list(reversed(list(ast.iter_child_nodes(statement))))
+def _calls(roots: Sequence[ast.AST], *, nested_statements: bool) -> Iterator[ast.Call]:
+    """Calls in pre-order, children in field order: the order the LibCST walker counts.
+
+    Without ``nested_statements``, statements below the roots are not entered (the calls
+    of one statement, not of the blocks it holds)."""
+    stack: list[ast.AST] = list(reversed(roots))
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.stmt):
+        if not nested_statements and isinstance(node, ast.stmt):
             continue
-        if isinstance(node, ast.Call):
-            yield node
-            if is_sqlalchemy(_dotted(node.func)):
-                continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def _calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
-    """Calls in pre-order, children in field order: the order the LibCST walker counts."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
         if isinstance(node, ast.Call):
             yield node
             if is_sqlalchemy(_dotted(node.func)):
