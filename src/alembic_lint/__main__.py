@@ -1,6 +1,6 @@
 """``python -m alembic_lint``."""
 
-from alembic_lint.cli import main
+from alembic_lint.entry import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

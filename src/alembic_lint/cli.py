@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from alembic_lint import __version__
+from alembic_lint.entry import main as main
 
 if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
@@ -281,6 +282,12 @@ def check(
     except OSError as exc:
         raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
 
+    reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
+    if reports_only and specs and stdin_filename is None and write_baseline is None:
+        from alembic_lint import replay
+
+        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
+        replay.allow(dirs[0], dirs)
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
 
 
@@ -603,8 +610,8 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
     return [replace(spec, files=tuple(files), only=frozenset([target]))], reader
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+def run(args: list[str]) -> int:
+    """The CLI proper (``alembic_lint.entry.main`` first tries to replay a report)."""
     try:
         result = cli.main(args=args, prog_name="alembic-lint", standalone_mode=False)
     except UserError as exc:

@@ -1,0 +1,33 @@
+"""The ``alembic-lint`` command: replay an unchanged report, else run the CLI (traced)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+EXIT_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run alembic-lint with ``argv`` (default: the process's arguments); the exit status.
+
+    Imports only what a replay needs until it is clear that there is nothing to replay:
+    click, the rules and the parsers cost most of a warm run's time."""
+    from alembic_lint import replay
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    status = replay.try_replay(args)
+    if status is not None:
+        return status
+    trace = replay.Trace(args) if replay.may_record(args) else None
+    if trace is not None:
+        trace.start()
+    status = EXIT_ERROR
+    try:
+        from alembic_lint.cli import run
+
+        status = run(args)
+    finally:
+        if trace is not None:
+            trace.finish(status)
+    return status
