@@ -246,3 +246,126 @@ def test_parallel_parse_gives_the_same_answer(run, tmp_path: Path) -> None:  # t
     parallel = run("--no-cache", "--jobs", "2", "--format", "json", "versions")
     assert serial == parallel and serial[0] == 1
     assert os.cpu_count()  # the pool path ran on a machine that has CPUs to spare
+
+
+# --------------------------------------------------------------------------- graph findings
+
+
+def _histories() -> list[tuple[str, object]]:
+    from alembic_lint import discover, engine
+
+    found = []
+    for fixture in FIXTURES:
+        for spec in discover.discover([str(ROOT / fixture)]):
+            found.append((fixture, engine.load_history(spec.name, spec.files)))
+    return found
+
+
+def test_file_rules_see_one_file_at_a_time() -> None:
+    """The contract behind caching graph findings apart: a file rule's findings on a file
+    depend on that file only."""
+    from dataclasses import replace
+
+    from alembic_lint import engine
+    from alembic_lint.rules import registry
+
+    file_rules = [rule() for rule in registry() if not rule.graph]
+    for fixture, history in _histories():
+        whole = engine.check_history(history, file_rules)  # type: ignore[arg-type]
+        alone = [
+            d
+            for m in history  # type: ignore[attr-defined]
+            for d in engine.check_history(replace(history, migrations=(m,)), file_rules)  # type: ignore[arg-type]
+        ]
+        assert sorted(whole) == sorted(alone), fixture
+
+
+def test_graph_rules_read_only_the_graph_view() -> None:
+    """Graph rules give the same findings when everything outside cache.graph_view (the
+    cache key of their findings) is blanked out."""
+    from dataclasses import replace
+
+    from alembic_lint import engine
+    from alembic_lint.model import Header
+    from alembic_lint.rules import registry
+
+    graph_rules = [rule() for rule in registry() if rule.graph]
+    for fixture, history in _histories():
+        blank = replace(
+            history,  # type: ignore[type-var]
+            migrations=tuple(
+                replace(m, header=Header(), functions=(), ops=(), message="", noqa=())
+                for m in history  # type: ignore[attr-defined]
+            ),
+        )
+        assert engine.check_history(history, graph_rules) == engine.check_history(  # type: ignore[arg-type]
+            blank, graph_rules
+        ), fixture
+
+
+def _demo(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "fixtures" / "demo", tmp_path / "demo", ignore=NO_CACHE)
+    return tmp_path / "demo" / "migrations" / "versions"
+
+
+PROBE = (
+    "import sys\n"
+    "from alembic_lint.cli import main\n"
+    "code = main(['--format', 'json', 'demo'])\n"
+    "print(code, 'networkx' in sys.modules)\n"
+)
+
+
+def _json_run(tmp_path: Path, *extra: str) -> tuple[list[str], str]:
+    result = _python(
+        PROBE.replace("'demo'", ", ".join(repr(a) for a in (*extra, "demo"))), tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    *report, status = result.stdout.splitlines()
+    return report, status
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        (
+            "4f0a",
+            "op.drop_index('ix_users_email', table_name='users')",
+            "op.drop_index('ix', table_name='users', if_exists=True)",
+        ),
+        (
+            "5b1d",
+            "# revision identifiers",
+            "\n\n# this moves every position below\n# revision identifiers",
+        ),
+    ],
+)
+def test_a_body_edit_reuses_the_graph_findings(tmp_path: Path, edit: tuple[str, str, str]) -> None:
+    versions = _demo(tmp_path)
+    assert _json_run(tmp_path)[1] == "1 True"
+    prefix, old, new = edit
+    target = next(versions.glob(f"{prefix}*.py"))
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new, 1))
+    warm, status = _json_run(tmp_path)
+    assert status == "1 False", "networkx was imported: the graph findings were not reused"
+    cold, _ = _json_run(tmp_path, "--no-cache")
+    assert warm == cold
+
+
+def test_a_changed_parent_rebuilds_the_graph(tmp_path: Path) -> None:
+    versions = _demo(tmp_path)
+    before, _ = _json_run(tmp_path)
+    target = next(versions.glob("6d3f*.py"))
+    text = target.read_text()
+    assert "down_revision" in text
+    # Put the second head on top of the first: the AL001 finding must go.
+    target.write_text(
+        text.replace("'4f0a2c4e6b79'", "'5b1d3f5a7c92'").replace('"4f0a2c4e6b79"', '"5b1d3f5a7c92"')
+    )
+    warm, status = _json_run(tmp_path)
+    assert status == "1 True"
+    cold, _ = _json_run(tmp_path, "--no-cache")
+    assert warm == cold and warm != before
+    assert "AL001" not in "\n".join(warm)

@@ -16,6 +16,7 @@ from alembic_lint import __version__
 from alembic_lint.atomic import write_atomic
 from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
 from alembic_lint.model import (
+    REVISION_VARS,
     Binding,
     Body,
     Element,
@@ -30,7 +31,7 @@ from alembic_lint.model import (
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 3
+SCHEMA = 4
 STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
 ENV = "ALEMBIC_LINT_CACHE_DIR"
@@ -51,6 +52,9 @@ class Cache:
         self.directory = directory
         self.facts_path = os.path.join(directory, f"history-{history_key}.json")
         self.result_path = os.path.join(directory, f"result-{history_key}.json")
+        self.graph_path = os.path.join(directory, f"graph-{history_key}.json")
+        self.graph: dict[str, Any] = {}
+        self.graph_dirty = False
         self._facts: dict[str, Any] | None = None
         self.result: dict[str, Any] = {}
         self.facts_dirty = False
@@ -106,6 +110,21 @@ class Cache:
         self.result = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
         self.result_dirty = True
 
+    # -- the graph rules' findings (see engine.graph_key)
+
+    def graph_diagnostics(self, key: str) -> list[Diagnostic] | None:
+        document = self._read(self.graph_path)
+        if document.get("key") != key:
+            return None
+        try:
+            return [diagnostic_from_json(d) for d in document["diagnostics"]]
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            return None
+
+    def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
+        self.graph = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
+        self.graph_dirty = True
+
     def save(self, keep: Iterable[str]) -> None:
         """Write atomically, keeping only the facts of files that still exist."""
         wanted = set(keep)
@@ -123,6 +142,9 @@ class Cache:
             if self.result_dirty:
                 document = {"stamp": STAMP, **self.result}
                 _atomic_write(self.result_path, json.dumps(document, separators=(",", ":")))
+            if self.graph_dirty:
+                document = {"stamp": STAMP, **self.graph}
+                _atomic_write(self.graph_path, json.dumps(document, separators=(",", ":")))
         except OSError:
             pass  # a read-only checkout still lints; it just does not get faster
 
@@ -281,16 +303,27 @@ def migration_from_json(d: Mapping[str, Any], path: str, key: str = "") -> Migra
     )
 
 
+def graph_view(m: Migration) -> list[Any]:
+    """The part of a file's facts that the graph rules read (see engine.graph_key)."""
+    syntax = m.syntax_error
+    return [
+        m.path,
+        m.filename,
+        [_binding_to_json(m.var(n)) for n in REVISION_VARS],
+        None if syntax is None else [syntax.message, syntax.ref, syntax.defines_nothing],
+    ]
+
+
 # --------------------------------------------------------------------------- diagnostics
 
 
 def _location_to_json(loc: Location) -> list[Any]:
-    return [loc.path, loc.line, loc.column, loc.end_line, loc.end_column]
+    return [loc.path, loc.line, loc.column, loc.end_line, loc.end_column, loc.ref]
 
 
 def _location_from_json(d: list[Any]) -> Location:
-    path, line, column, end_line, end_column = d
-    return Location(str(path), int(line), int(column), int(end_line), int(end_column))
+    path, line, column, end_line, end_column, ref = d
+    return Location(str(path), int(line), int(column), int(end_line), int(end_column), int(ref))
 
 
 def diagnostic_to_json(d: Diagnostic) -> dict[str, Any]:

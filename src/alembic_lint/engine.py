@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from alembic_lint import graph as graph_mod
 from alembic_lint import positions
@@ -154,6 +154,7 @@ def lint(
         settings=options.settings,
         exclude=exclude,
         resolved=resolved,
+        graph_cache=store,
     )
     if fixes:
         found = attach_fixes(found, history, options.rules, reader)
@@ -285,6 +286,7 @@ def check_history(
     settings: Settings | None = None,
     exclude: Iterable[str] = (),
     resolved: dict[str, Migration] | None = None,
+    graph_cache: GraphCache | None = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
 
@@ -302,10 +304,13 @@ def check_history(
                 m for m in history.migrations if m.path not in excluded or m.revision_id
             ),
         )
-    graph = graph_mod.build(history)
-    found: list[Diagnostic] = []
+    found = _graph_findings(history, [r for r in rules if r.graph], graph_cache)
+    # File rules see one migration at a time (the contract that lets the graph's findings
+    # be cached apart from theirs): an unbuilt graph, so networkx is not even imported.
+    unbuilt = graph_mod.RevisionGraph(history)
     for rule in rules:
-        found.extend(rule.check(history, graph))
+        if not rule.graph:
+            found.extend(rule.check(history, unbuilt))
     if excluded:
         found = [d for d in found if d.location.path not in excluded]
     keep = {os.path.abspath(p) for p in only} if only is not None else None
@@ -313,6 +318,49 @@ def check_history(
         found = _only(found, keep, history)
     found = resolve_locations(found, history, reader, resolved)
     return sorted(suppress(found, history, rules, settings, keep))
+
+
+class GraphCache(Protocol):
+    """Where the graph rules' findings are kept between runs, by :func:`graph_key`."""
+
+    def graph_diagnostics(self, key: str) -> list[Diagnostic] | None: ...
+
+    def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None: ...
+
+
+def graph_key(history: History, rules: Sequence[Rule]) -> str:
+    """What the graph rules read: each file's name and revision variables (with their
+    refs), its syntax problem, and the rules' settings; not its operations or text."""
+    from alembic_lint import cache as cache_mod
+
+    return cache_mod.fingerprint(
+        cache_mod.STAMP,
+        [
+            (r.code, sorted((k, repr(v)) for k, v in r.settings.items()), str(r.alembic))
+            for r in rules
+        ],
+        [cache_mod.graph_view(m) for m in history.migrations],
+    )
+
+
+def _graph_findings(
+    history: History, rules: Sequence[Rule], graph_cache: GraphCache | None
+) -> list[Diagnostic]:
+    """The graph rules' findings (positions unresolved): from the cache when no file's
+    revision variables changed (editing a migration's body is the common case), which
+    spares building the graph and importing networkx."""
+    if not rules:
+        return []
+    key = graph_key(history, rules) if graph_cache is not None else ""
+    if graph_cache is not None:
+        hit = graph_cache.graph_diagnostics(key)
+        if hit is not None:
+            return hit
+    graph = graph_mod.build(history)
+    found = [d for rule in rules for d in rule.check(history, graph)]
+    if graph_cache is not None:
+        graph_cache.put_graph_diagnostics(key, found)
+    return found
 
 
 def suppress(
