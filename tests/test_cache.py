@@ -211,16 +211,18 @@ def test_one_edit_reuses_the_facts_of_the_others(tmp_path: Path) -> None:
     target.write_text(target.read_text() + "# edited\n")
     probe = (
         "import sys\n"
-        "from alembic_lint import parse\n"
+        "from alembic_lint import astread\n"
         "calls = []\n"
-        "real = parse.read_migration\n"
-        "parse.read_migration = lambda p, d, **k: calls.append(p) or real(p, d, **k)\n"
+        "real = astread.read_migration_fast\n"
+        "astread.read_migration_fast = lambda p, d: calls.append(p) or real(p, d)\n"
         "from alembic_lint.cli import main\n"
         "main(['demo'])\n"
-        "print(sorted(set(c.rsplit('/', 1)[-1] for c in calls)))\n"
+        "print(sorted(set(c.rsplit('/', 1)[-1] for c in calls)), 'libcst' in sys.modules)\n"
     )
     result = _python(probe, tmp_path)
-    assert result.stdout.splitlines()[-1] == f"[{target.name!r}]", result.stdout + result.stderr
+    # Only the edited file is read again, with CPython's ast: LibCST is not even imported.
+    expected = f"[{target.name!r}] False"
+    assert result.stdout.splitlines()[-1] == expected, result.stdout + result.stderr
 
 
 def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path: Path) -> None:

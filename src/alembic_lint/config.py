@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -252,8 +253,17 @@ def cli_layer(select: str | None, extend_select: str | None, ignore: str | None)
 
 def relative(settings: Settings, path: str) -> str:
     """``path`` relative to the settings' root, with forward slashes (for glob matching)."""
+    root = str(settings.root)
+    if os.path.isabs(path) and os.path.isabs(root):
+        return _relative(path, root)
+    return _relative.__wrapped__(path, root)  # relative paths depend on the cwd
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative(path: str, root: str) -> str:
+    # Asked once per finding and per file: os.path.relpath is slow enough to show.
     try:
-        rel = os.path.relpath(path, settings.root)
+        rel = os.path.relpath(path, root)
     except ValueError:
         rel = path
     return rel.replace(os.sep, "/")

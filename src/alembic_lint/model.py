@@ -197,6 +197,19 @@ def pack_spans(spans: Iterable[Span]) -> tuple[int, ...]:
     return tuple(n for s in spans for n in (s.line, s.column, s.end_line, s.end_column))
 
 
+def normalise(name: str, value: object) -> tuple[object, ...]:
+    """The ids in a value after Alembic's ``util.to_tuple`` (``revision`` is taken as is)."""
+    if name == "revision":
+        return (value,)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple | list | frozenset | set | bytes):
+        return tuple(value)
+    return (value,)
+
+
 def legacy_revision_id(filename: str) -> str | None:
     """Alembic's pre-0.2 rule: a file without ``revision`` named ``<hex>.py`` gets that id."""
     stem, _, ext = filename.partition(".")

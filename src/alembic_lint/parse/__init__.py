@@ -16,9 +16,9 @@ from alembic_lint.parse.extract import _Extractor as _Extractor
 from alembic_lint.parse.extract import _Positions as _Positions
 from alembic_lint.parse.extract import children as children
 from alembic_lint.parse.fallback import _fallback
-from alembic_lint.parse.suppressions import _MAY_SUPPRESS
-from alembic_lint.parse.suppressions import suppressions as suppressions
 from alembic_lint.source import DecodeProblem, decode, digest
+from alembic_lint.suppressions import _MAY_SUPPRESS
+from alembic_lint.suppressions import suppressions as suppressions
 
 __all__ = ["read_migration", "repoint_edit", "resolve_spans", "spans_from_locators", "suppressions"]
 

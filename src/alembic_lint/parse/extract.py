@@ -22,9 +22,9 @@ from alembic_lint.model import (
     OpCall,
     Span,
     Status,
+    normalise,
     pack_spans,
 )
-from alembic_lint.parse.fallback import _normalise
 from alembic_lint.positions import Locator
 
 #: A keyword argument whose value is not a literal.
@@ -364,7 +364,7 @@ class _Extractor:
             literal, element_nodes = _literal(value, top=True)
         except _Unresolved as exc:
             return Binding(name, Status.UNRESOLVED, reason=exc.reason, ref=ref)
-        normalised = _normalise(name, literal)
+        normalised = normalise(name, literal)
         if name == "revision" or len(element_nodes) != len(normalised):
             elements = tuple(Element(v, self.ref(value, (*where, "expr"))) for v in normalised)
         else:

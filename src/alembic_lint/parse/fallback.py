@@ -13,9 +13,10 @@ from alembic_lint.model import (
     Span,
     Status,
     SyntaxProblem,
+    normalise,
     pack_spans,
 )
-from alembic_lint.parse.suppressions import suppressions
+from alembic_lint.suppressions import suppressions
 
 # --------------------------------------------------------------------------- fallback
 
@@ -55,7 +56,7 @@ def _fallback(
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             bindings[name] = Binding(name, Status.UNRESOLVED, reason="not a plain literal", ref=ref)
             continue
-        elements = tuple(Element(v, ref) for v in _normalise(name, value))
+        elements = tuple(Element(v, ref) for v in normalise(name, value))
         bindings[name] = Binding(name, Status.LITERAL, value, elements, ref=ref)
     noqa, file_ignores = suppressions(text) if "#" in text else ((), ())
     return Migration(
@@ -85,16 +86,3 @@ def _strip_comment(line: str) -> str:
 
 def _unbalanced(text: str) -> bool:
     return sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}")
-
-
-def _normalise(name: str, value: object) -> tuple[object, ...]:
-    """The ids in a value after Alembic's ``util.to_tuple`` (``revision`` is taken as is)."""
-    if name == "revision":
-        return (value,)
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, tuple | list | frozenset | set | bytes):
-        return tuple(value)
-    return (value,)

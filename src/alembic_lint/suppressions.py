@@ -1,4 +1,4 @@
-"""``# noqa`` and ``# alembic-lint: file-ignore[...]`` comments of a migration file."""
+"""``# noqa`` and ``# alembic-lint: file-ignore[...]`` comments of a migration file (no LibCST)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import io
 import re
 import tokenize
 
-from alembic_lint.model import (
-    Suppression,
-)
+from alembic_lint.model import Suppression
 
 # --------------------------------------------------------------------------- suppressions
 

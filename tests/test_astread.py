@@ -1,0 +1,794 @@
+"""The ast reader (astread) against the LibCST reader: the same facts, locators and spans."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import glob
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alembic_lint import parse, positions
+from alembic_lint.astread import read_migration_fast
+from alembic_lint.model import Migration
+from alembic_lint.rules import registry
+from alembic_lint.source import DecodeProblem, decode, digest
+from test_positions import TRICKY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reference(path: str, data: bytes) -> Migration:
+    """What the LibCST reader and the engine's span resolution make of ``data``."""
+    migration = parse.read_migration(path, data)
+    return positions.with_spans(migration, data) or parse.resolve_spans(migration, data)
+
+
+def assert_same(data: bytes | str, path: str = "/versions/aaaaaaaaaaaa_x.py") -> Migration | None:
+    """Every field of both readers' Migration is equal, ``spans``, ``locators`` and ``digest``
+    included; their reprs too (so ``True`` is not ``1``, nor ``1.0``)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fast = read_migration_fast(path, data)
+    try:
+        ast.parse(decode(data).text)
+    except (DecodeProblem, SyntaxError, ValueError):
+        assert fast is None
+        return None
+    assert fast is not None
+    if fast.spans is None:
+        # Locators that CPython's ast cannot follow: the LibCST reader's facts have the
+        # same problem, and the engine resolves both the same way (a LibCST re-read).
+        assert fast.locators
+        assert positions.with_spans(parse.read_migration(path, data), data) is None
+        fast = parse.resolve_spans(fast, data)
+    ref = reference(path, data)
+    assert ref.syntax_error is None, ref.syntax_error  # ast accepts what LibCST accepts
+    for field in dataclasses.fields(Migration):
+        assert getattr(fast, field.name) == getattr(ref, field.name), field.name
+    assert repr(fast) == repr(ref)
+    assert fast.digest == digest(data)
+    return fast
+
+
+# --------------------------------------------------------------------------- corpora
+
+
+FIXTURES = sorted(glob.glob(str(ROOT / "fixtures" / "**" / "*.py"), recursive=True))
+
+
+def test_the_fixtures_are_all_there() -> None:
+    assert len(FIXTURES) >= 117
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(Path(p).relative_to(ROOT)))
+def test_fixture_files(path: str) -> None:
+    assert_same(Path(path).read_bytes(), path)
+
+
+EXAMPLE_SOURCES = {
+    f"{rule.code}-{kind}-{index}-{file.filename}-{which}": file.source
+    for rule in registry()
+    for kind, examples in (("valid", rule.valid), ("invalid", rule.invalid))
+    for index, example in enumerate(examples)
+    for which, files in (("files", example.files), ("fixed", example.fixed))
+    for file in files
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_SOURCES))
+def test_rule_example_files(name: str) -> None:
+    assert_same(EXAMPLE_SOURCES[name])
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_positions_tricky_sources(name: str) -> None:
+    assert_same(TRICKY[name])
+
+
+def test_benchmark_corpus(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "astread_bench_generate", ROOT / "bench" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = generate  # dataclasses look their module up
+    spec.loader.exec_module(generate)
+    versions = generate.generate(tmp_path, 150, seed=3)
+    files = sorted(versions.glob("*.py"))
+    assert len(files) == 150
+    ops = 0
+    for file in files:
+        migration = assert_same(file.read_bytes(), str(file))
+        assert migration is not None and migration.revision.known
+        ops += len(migration.ops)
+    assert ops > 300
+
+
+# --------------------------------------------------------------------------- edge cases
+
+H = '"""Add things\n\nRevision ID: aaaaaaaaaaaa\nRevises: bbbbbbbbbbbb\n"""\n'
+IMPORTS = "from alembic import op\nimport sqlalchemy as sa\n"
+
+EDGES = {
+    # Revision variables: literals, containers, unresolved values and their wording.
+    "literals": IMPORTS + "revision = 'a'\ndown_revision = ('b', \"c\")\nbranch_labels = ['x']\n"
+    "depends_on = {'d', 'e'}\n",
+    "numbers-and-singletons": "revision = 1\ndown_revision = True\nbranch_labels = 1.5\n"
+    "depends_on = None\n",
+    "bytes-and-concatenation": "revision = b'ab'\ndown_revision = 'a' 'b'\n"
+    "branch_labels = ('a' 'b', b'c')\ndepends_on = u'x'\n",
+    "duplicates-in-a-set": "down_revision = {'a', 'a', 'b'}\ndepends_on = ('a', 'a')\n",
+    "unresolved-wording": "revision = -1\ndown_revision = PARENT\nbranch_labels = f'{x}'\n"
+    "depends_on = x[0]\n",
+    "unresolved-wording-2": "revision = a.b.c\ndown_revision = f()\nbranch_labels = 'a' + 'b'\n"
+    "depends_on = {'a': 1}\n",
+    "unresolved-wording-3": "revision = not x\ndown_revision = a or b\nbranch_labels = a < b\n"
+    "depends_on = a if b else c\n",
+    "unresolved-wording-4": "revision = lambda: 1\ndown_revision = [i for i in x]\n"
+    "branch_labels = (x := 1)\ndepends_on = ...\n",
+    "unresolved-wording-5": "revision = 1j\ndown_revision = ('a', *rest)\n"
+    "branch_labels = {[1]}\ndepends_on = 'a' f'b'\n",
+    "unresolved-wording-6": "revision = f().x\ndown_revision = {i for i in x}\n"
+    "branch_labels = (i for i in x)\ndepends_on = {k: v for k, v in x}\n",
+    "parenthesised": "revision = ('a')\ndown_revision = (('b'),)\nbranch_labels = ()\n"
+    "depends_on = (None)\n",
+    # Assignment forms.
+    "annotated": "revision: str = 'a'\ndown_revision: str\nbranch_labels: tuple = ()\n"
+    "depends_on = 'x'\n",
+    "tuple-unpacking": "revision, down_revision = 'a', ('b', 'c')\n"
+    "[branch_labels, depends_on] = [None, 'x']\n",
+    "tuple-unpacking-unresolved": "revision, down_revision = f()\nbranch_labels, x = 1, 2, 3\n"
+    "(depends_on, y), z = (1, 2), 3\n",
+    "starred-unpacking": "revision, *down_revision = 'a', 'b'\nx, *branch_labels = 'c', *d\n",
+    "chained": "revision = down_revision = 'a'\nbranch_labels = x, depends_on = (1, 2)\n"
+    "revision = revision\n",
+    "augmented-and-del": "revision = 'a'\nrevision += 'b'\ndown_revision = 'x'\ndel down_revision\n"
+    "branch_labels = 'y'\ndel (branch_labels, x)\ndepends_on = 'z'\nx.depends_on += 1\n",
+    "semicolons": "revision = 'a'; down_revision = None; branch_labels = ()  # trailing\n",
+    "globals": "revision = 'a'\nglobals()['revision'] = 'b'\n",
+    "setattr-and-vars": "revision = 'a'\nsetattr(sys.modules[__name__], 'revision', 'b')\n"
+    "down_revision = 'c'\nvars().update(down_revision='d')\nx[globals()] = 1\n",
+    "getattr-module": "revision = 'a'\ndef __getattr__(name):\n    return 'x'\n",
+    "async-getattr": "async def __getattr__(name): pass\n",
+    "defs-and-classes-rebind": "revision = 'a'\ndef revision(): pass\nclass down_revision: pass\n"
+    "down_revision = 'b'\n",
+    # Imports: the op names, the alembic package, stars, relative imports.
+    "imports": "import revision\nimport a.down_revision\nimport x as branch_labels\n"
+    "from . import depends_on\n",
+    "imports-2": "revision = 'a'\nfrom .. import x as revision\nfrom .m import down_revision\n"
+    "from a.b import branch_labels as y, depends_on\n",
+    "star-import": "revision = 'a'\nfrom m import *\ndown_revision = 'b'\nfrom . import *\n",
+    "op-alias": "from alembic import op as o\ndef upgrade():\n    o.drop_table('t')\n"
+    "    op.drop_table('u')\n    x.drop_table('v')\n",
+    "import-alembic-op-as": "import alembic.op as aop\ndef upgrade():\n    aop.drop_table('t')\n",
+    "import-alembic": "import alembic\ndef upgrade():\n    alembic.op.drop_table('t')\n"
+    "    alembic.drop_table('u')\n",
+    "import-alembic-as": "import alembic as al\ndef upgrade():\n    al.op.drop_table('t')\n",
+    "relative-alembic": "from .alembic import op as o\ndef upgrade():\n    o.drop_table('t')\n",
+    "op-parameter": "from x import op as y\ndef upgrade(op):\n    op.drop_table('t')\n"
+    "def downgrade(*, op):\n    op.drop_table('t')\ndef upgrade_data(op, /):\n    op.x()\n",
+    "op-imported-inside": "def upgrade():\n    o.drop_table('a')\n    from alembic import op as o\n"
+    "    o.drop_table('b')\ndef downgrade():\n    o.drop_table('c')\n",
+    "op-imported-late": "def upgrade():\n    o.drop_table('a')\nfrom alembic import op as o\n",
+    "op-imported-in-try": "try:\n    from alembic import op as o\nexcept ImportError:\n    pass\n"
+    "def upgrade():\n    o.drop_table('a')\n",
+    # Conditionals at module level.
+    "type-checking": "import typing\nif typing.TYPE_CHECKING:\n    revision = 'x'\n"
+    "else:\n    revision = 'y'\nif TYPE_CHECKING:\n    from alembic import op as o\n",
+    "if-false-and-true": "if False:\n    revision = 'a'\nelif x:\n    revision = 'b'\n"
+    "if True:\n    down_revision = 'c'\nelse:\n    down_revision = 'd'\n",
+    "if-integers": "if 0:\n    revision = 'a'\nif 0x0:\n    down_revision = 'b'\nif 1:\n"
+    "    branch_labels = 'c'\nif (0):\n    pass\nelse:\n    depends_on = 'd'\nif 00:\n    x = 1\n",
+    "if-none-and-truthy-else": "if None:\n    pass\nelse: revision = 'a'\n"
+    "if True: down_revision = 'b'\nif 1: branch_labels = 'c'; depends_on = 'd'\n",
+    "one-line-blocks": "if True: revision = 'a'\nif False: pass\nelse: del revision\n"
+    "if True: \\\n    down_revision = 'b'\n",
+    "elif-chains": "if 0:\n    pass\nelif False:\n    pass\nelif True:\n    revision = 'a'\n"
+    "else:\n    revision = 'b'\nif 0:\n    pass\nelse:\n    if True:\n"
+    "        down_revision = 'c'\n",
+    "compound-blocks": "try:\n    revision = 'a'\nexcept E as down_revision:\n    pass\n"
+    "for branch_labels in []: pass\nwhile x:\n    depends_on = 1\n",
+    "compound-few-names": "if x:\n    revision = 'a'\n    down_revision = 'b'\n"
+    "with a as branch_labels, b as depends_on: pass\n",
+    "compound-name-kinds": "if x:\n    y.revision = f(down_revision=1)\n"
+    "    g(lambda branch_labels: 1)\n    global depends_on\n",
+    "match-block": "match x:\n    case {'a': revision, **down_revision}:\n        pass\n"
+    "    case C(branch_labels=depends_on) | [*_, None]:\n        pass\n",
+    "def-under-match": "match x:\n    case _:\n        def upgrade():\n"
+    "            op.drop_table('t')\n",
+    "try-star": "try:\n    revision = 'a'\nexcept* ValueError:\n    pass\n",
+    "defs-under-blocks": "try:\n    def upgrade():\n        op.drop_table('a')\nexcept E:\n"
+    "    def upgrade():\n        op.drop_table('b')\n    def downgrade(): pass\n"
+    "with ctx():\n    def upgrade_extra(): op.drop_index('i')\n",
+    "def-in-class-ignored": "class C:\n    def upgrade(self):\n        op.drop_table('a')\n",
+    "async-defs": "async def upgrade():\n    await op.drop_table('a')\n"
+    "async def downgrade(): pass\n",
+    "redefined": "def upgrade():\n    op.drop_table('a')\ndef upgrade():\n    op.drop_table('b')\n",
+    # Function bodies.
+    "bodies": "def upgrade():\n    '''doc'''\n    ...\n    pass\n    # comment\n"
+    "def downgrade():\n    raise NotImplementedError()\n",
+    "bodies-2": "def upgrade():\n    'a' f'{b}'\ndef downgrade():\n    f'{b}'\n"
+    "def upgrade_x(): b'x'; raise ValueError\ndef downgrade_y():\n    1\n",
+    "bodies-3": "def upgrade():\n    None\ndef downgrade():\n    x = 1\n    raise Exception\n",
+    "params": "def upgrade(a, b=1, *args, c, d=2, **kw): pass\ndef downgrade(x, /, y): pass\n",
+    # Operation calls.
+    "keywords": IMPORTS
+    + "def upgrade():\n    op.drop_table('t', if_exists=True, schema=None, x=f(),\n"
+    "        y=-1, z=[1, ('a', b)], w={1, 2}, v=1.5, u=b'x', t='a' 'b', s=f'{x}', **kw)\n",
+    "execute-sql": IMPORTS
+    + "from sqlalchemy import text\ndef upgrade():\n    op.execute('DROP a')\n"
+    "    op.execute(text('DROP b'))\n    op.execute(sa.text('DROP' ' c'))\n"
+    "    op.execute(b'DROP d')\n    op.execute(sqltext='DROP e')\n    op.execute(f'DROP {x}')\n"
+    "    op.execute(sqlalchemy.sql.text(text='DROP f'))\n    op.execute(*args)\n"
+    "    op.execute(x, 'DROP g')\n    op.execute(sql.text(*parts))\n    op.execute()\n",
+    "batch": IMPORTS + "def upgrade():\n    with op.batch_alter_table('t') as b, other() as c:\n"
+    "        b.drop_column('x')\n        c.drop_column('y')\n"
+    "        with op.batch_alter_table('u', schema='s') as d:\n            d.drop_index('i')\n"
+    "            b.alter_column('z', nullable=True)\n    b.drop_column('after')\n"
+    "    with op.batch_alter_table('v'):\n        pass\n"
+    "    with (op.batch_alter_table('w') as (e)):\n        e.drop_constraint('k')\n",
+    "nested-calls": IMPORTS
+    + "def upgrade():\n    op.create_table('t', sa.Column('a', sa.Integer(),\n"
+    "        server_default=op.inline_literal('x')), op.inline_literal('y'),\n"
+    "        sqlalchemy.Column(f(op.drop_index('i'))))\n"
+    "    op.bulk_insert(t, [dict(a=h(), b=op.inline_literal('x'))])\n"
+    "    x = [op.drop_index(i) for i in g()] or {k: op.f(k) for k in y}\n",
+    "star-after-keyword": IMPORTS + "def upgrade():\n    op.drop_table(k=op.f('a'), *op.g('b'))\n"
+    "    op.execute(x=1, *op.h())\n",
+    "nested-defs-and-match": IMPORTS + "def upgrade():\n    op.drop_table('a')\n"
+    "    def helper(x=op.f()):\n        op.drop_table('b')\n    @dec(op.g())\n"
+    "    class K(Base, op.h(), metaclass=op.i()):\n        op.drop_table('c')\n"
+    "    match op.j():\n        case 1 if op.k():\n            op.drop_table('d')\n"
+    "    op.drop_table('e')\n",
+    "blocks-in-functions": IMPORTS + "def upgrade():\n    if op.f():\n        op.drop_table('a')\n"
+    "    elif x: op.drop_table('b')\n    else:\n        op.drop_table('c')\n"
+    "    for i in op.g(): op.drop_table(i)\n    else:\n        op.h()\n"
+    "    while op.w(): break\n    try:\n        op.drop_table('d')\n"
+    "    except op.Error(e) as err:\n        op.drop_table('e')\n    else:\n        op.x()\n"
+    "    finally:\n        op.y()\n    lambda: op.z()\n"
+    "    op.drop_table('f'); op.drop_table('g')\n",
+    "except-handler-order": IMPORTS + "def upgrade():\n    def inner():\n        try: pass\n"
+    "        except op.a(): op.b()\n        except op.c(): op.d()\n",
+    "dict-order": IMPORTS
+    + "def upgrade():\n    def i():\n        x = {op.a(): op.b(), **op.c(), op.d(): 1}\n",
+    "lambda-defaults": IMPORTS
+    + "def upgrade():\n    def i(a=op.a(), /, b=op.b(), *c, d=op.d(), **e): pass\n"
+    "    f = lambda p=op.p(), *, q=op.q(): op.r()\n",
+    "decorated-nested": IMPORTS
+    + "def upgrade():\n    @op.dec()\n    def i(x: op.ann() = op.dft()) -> op.ret():\n"
+    "        op.body()\n",
+    "one-line-function": IMPORTS + "def upgrade(): op.drop_table('a'); op.drop_table('b')\n"
+    "def downgrade(): pass\n",
+    "sqlalchemy-skip": IMPORTS
+    + "def upgrade():\n    sa.Table('t', m, sa.Column('c', default=op.f()))\n"
+    "    op.drop_table('x')\n    sqlalchemy.schema.Column(op.g())\n    sa(op.h())\n",
+    # Docstring header.
+    "header-plain": H + IMPORTS + "revision = 'aaaaaaaaaaaa'\n",
+    "header-variants": "r'''Café ☕ migration\n  Revision ID:  abc  \n\tRevises: d, e'''\n",
+    "header-one-line": '"Revision ID: abc"\n',
+    "header-revises-last": '"""Msg\nRevises: abc"""\nrevision = "x"\n',
+    "header-prefix-only": '  \nu"""Revision ID: a\nRevision ID: b\nx Revises: c\n  Revises:"""\n',
+    "header-concatenated": '"""Revision ID: a\n""" "more"\n',
+    "header-parenthesised": '("""Msg\nRevision ID: a\n""")\n',
+    "header-bytes": 'b"""Revision ID: a"""\n',
+    "header-fstring": 'f"""Revision ID: {a}"""\n',
+    "header-after-semicolon": '"""Revision ID: a"""; x = 1\n',
+    "header-not-first": 'x = 1\n"""Revision ID: a"""\n',
+    "header-escapes": '"""Quote \\"\\"\\" inside\nRevision ID: a\\tb\n"""\n',
+    "header-empty": '""\nrevision = "a"\n',
+    "header-empty-module": "",
+    "header-comment-only": "# just a comment\n",
+    # Line endings, non-ASCII columns, suppressions.
+    "crlf": (
+        H + IMPORTS + "revision = 'aaaaaaaaaaaa'\ndef upgrade():\n    op.drop_table('t')\n"
+    ).replace("\n", "\r\n"),
+    "crlf-docstring-last-line": '"""Msg\r\nRevises: a"""\r\nrevision = "é"\r\n',
+    "non-ascii": '"""Ünïcødé — 迁移\n\nRevision ID: é1\n"""\n'
+    "revision = 'é1'; down_revision = ('ü', 'ß')  # 注释\n"
+    "def upgrade():\n    x = 'ä'; op.drop_table('ïx', schema='ß')\n",
+    "noqa": IMPORTS + "revision = 'a'  # noqa: AL100\n# alembic-lint: file-ignore[AL201]\n"
+    "def upgrade():\n    op.drop_table('t')  # NOQA\n    s = '# noqa'\n",
+    "form-feed-and-tabs": "\x0crevision = 'a'\nif True:\n\tdown_revision = 'b'\n",
+    "continuation": "revision = \\\n    'a'\ndef \\\n  upgrade():\n    op.drop_table('t')\n",
+    "def-name-elsewhere": "def upgrade(\n):\n    op.drop_table('t')\n",
+    # More shapes: old Mac and mixed line breaks, exotic calls, blocks in functions.
+    "truthy-defs": "if True:\n    def upgrade():\n        op.drop_table('a')\nif 1:\n"
+    "    revision = 'x'\n"
+    "else:\n    revision = 'y'\n",
+    "old-mac": "'''Msg\rRevision ID: a\rRevises: b\r'''\rrevision = 'a'\rdown_revision = None\r"
+    "def upgrade():\r    op.drop_table('t')\r",
+    "old-mac-2": "revision = 'a'\rif True: down_revision = 'b'\r",
+    "mixed-newlines": "revision = 'a'\r\ndown_revision = ('b',\n 'c')\rdef upgrade():\r\n"
+    "    op.drop_table('t')\n",
+    "continuation-string": "revision = 'a' \\\n    'b'\ndown_revision = \\\n None\n",
+    "decorated": "@dec\ndef upgrade():\n    op.drop_table('a')\n@dec(x)\n"
+    "async def downgrade(): pass\n",
+    "module-for-else": "for i in x:\n    pass\nelse:\n    revision = 'a'\nwhile 0:\n    pass\n"
+    "else: down_revision = 'b'\n",
+    "walrus-expr": "(revision := 'a')\nrevision\nglobal down_revision\n",
+    "keyword-values": "def upgrade():\n"
+    "    op.f(a=(), b=[], c={}, d=set(), e=(1,), f=-0.0, g=0.0, h=1e400, i=None, j=..., k=op)\n",
+    "fstring-calls": 'def upgrade():\n    op.execute(f"{op.f()} {x:{op.g()}}")\n'
+    "    op.h()[op.i()].j(op.k())\n",
+    "unicode-ids": "révision = 'a'\nrevision = 'ü'\ndef upgrade():\n    op.drop_tablé('ä')\n"
+    "    opé.x()\n",
+    "tabs-gap": "if True:\t# c\n\trevision = 'a'\nif True:\t\\\n\tdown_revision = 'b'\n",
+    "comment-lines": "if True:  # c\n    # c2\n\n    revision = 'a'\n",
+    "paren-test": "if (True):\n    revision = 'a'\nif (\n    False\n):\n    pass\nelse:\n"
+    "    down_revision = 'b'\nif not False:\n    branch_labels = 'c'\n",
+    "backslash-test": "if \\\n True:\n    revision = 'a'\n",
+    "doc-call": "'''Revision ID: a'''.strip()\n",
+    "doc-after-comments": "# coding: utf-8\n\n# hi\n'''Msg\n   'Revision ID: abc\nRevises: \n'''\n",
+    "doc-single-quotes": "'Revision ID: abc'\n",
+    "doc-raw-escapes": "r'''Revision ID: a\\'''\nb'''\n",
+    "doc-empty-lines": '"""\n\n\n   \nRevision ID: x"""\n',
+    "bom-cookie": "\ufeff# -*- coding: utf-8 -*-\nrevision = 'é'\n",
+    "nested-with-batch": "def upgrade():\n    with op.batch_alter_table('a') as b:\n"
+    "        with b.x() as c, op.batch_alter_table('d') as e:\n"
+    "            e.f(); c.g(); b.h()\n",
+    "batch-from-alias": "from alembic import op as o\ndef upgrade(op):\n"
+    "    with o.batch_alter_table('a') as b:\n        b.drop_column('x')\n"
+    "    with op.batch_alter_table('a') as (c, d):\n        c.x()\n",
+    "op-modules": "import alembic.op\nimport alembic.op as z\ndef upgrade():\n"
+    "    alembic.op.drop_table('a')\n    z.drop_table('b')\n",
+    "sa-nested": "def upgrade():\n"
+    "    op.create_table('t', sa.Column('a', op.f()), sa.PrimaryKeyConstraint(op.g()), "
+    "sa(op.h()), sa.x.y(op.i()))\n",
+    "sql-variants": "def upgrade():\n    op.execute(('a'))\n    op.execute('a' 'b')\n"
+    "    op.execute(u'x')\n"
+    "    op.execute(r'\\d')\n    op.execute(text(sqltext='x'))\n"
+    "    op.execute(sa.text(f'{x}'))\n    op.execute(sql.text(**k))\n"
+    "    op.execute(x.text('a'))\n",
+    "execute-batch": "def upgrade():\n    with op.batch_alter_table('t') as b:\n"
+    "        b.execute('DROP x')\n",
+    "exotic-op": "def upgrade():\n    op.drop_table\n    op()\n    op.a.b()\n    (op).c()\n"
+    "    (op.d)()\n",
+    "comprehension-scopes": "if x:\n    [revision for revision in y]\n",
+    "lambda-scan": "if x:\n    f = lambda revision=None, *down_revision, branch_labels, "
+    "**depends_on: 0\n",
+    "global-in-block": "if x:\n    global revision, down_revision\n",
+    "try-else-finally": "try:\n    pass\nexcept (A, B) as e:\n    pass\nelse:\n"
+    "    revision = 'a'\nfinally:\n"
+    "    down_revision = 'b'\n",
+    "class-kw": "if x:\n    class C(revision=1): pass\n    def down_revision(): pass\n",
+    "deeper": "if x:\n    if y:\n        def upgrade():\n            op.drop_table('a')\n"
+    "    else:\n"
+    "        def downgrade(): raise NotImplementedError\n",
+    "getattr-in-block": "if x:\n    def __getattr__(n): pass\nrevision = 'a'\n",
+    "upgrade-var": "upgrade = 1\ndef downgrade(): pass\n",
+    "only-docstring": '"""Just a message"""',
+    "empty": "",
+    "whitespace-only": "\n\n   \n",
+    "no-trailing-newline": "revision = 'a'",
+    "import-star-inside": "def upgrade():\n    from alembic import *\n    op.x()\n",
+    "async-with": "async def upgrade():\n    async with op.batch_alter_table('a') as b:\n"
+    "        b.x()\n"
+    "    async for i in op.y(): op.z()\n",
+    "match-func": "def upgrade():\n    match op.a():\n        case {'k': 1, "
+    "**r} if op.b(): op.c()\n"
+    "        case C(1, k=op.d) | [1, *_]: pass\n    op.e()\n",
+    "try-star-func": "def upgrade():\n    try:\n        op.a()\n    except* E as e:\n"
+    "        op.b()\n",
+    "annotation-order": "def upgrade():\n    x: op.a() = op.b()\n    y: int\n",
+    "class-body-calls": "def upgrade():\n    class A(op.base()):\n        x = op.f()\n    op.g()\n",
+    "starred-call": "def upgrade():\n    op.f(*op.a(), **op.b())\n"
+    "    op.g(op.c(), *op.d(), k=op.e(), *op.f2(), **op.h())\n",
+    "multiline-call": "def upgrade():\n    op.f(\n        k=op.a(),\n        *op.b(),\n    )\n",
+}
+
+
+def test_there_are_enough_edge_cases() -> None:
+    assert len(EDGES) >= 25
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+def test_edge_cases(name: str) -> None:
+    assert_same(EDGES[name])
+
+
+@pytest.mark.parametrize("name", ["crlf", "non-ascii", "noqa", "batch", "keywords"])
+def test_edge_cases_as_other_encodings(name: str) -> None:
+    text = EDGES[name]
+    assert_same(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    latin = "# -*- coding: latin-1 -*-\n" + text
+    if all(ord(c) < 256 for c in latin):
+        assert_same(latin.encode("latin-1"))
+
+
+def test_facts_read_as_the_linter_needs_them() -> None:
+    """A spot check that agreement is not agreement on nothing."""
+    fast = assert_same(EDGES["batch"])
+    assert fast is not None
+    assert [(c.name, c.batch) for c in fast.ops] == [
+        ("batch_alter_table", False),
+        ("drop_column", True),
+        ("batch_alter_table", False),
+        ("drop_index", True),
+        ("alter_column", True),
+        ("batch_alter_table", False),
+        ("batch_alter_table", False),
+        ("drop_constraint", True),
+    ]
+    fast = assert_same(EDGES["execute-sql"])
+    assert fast is not None
+    assert [c.sql for c in fast.ops] == [
+        *("DROP a", "DROP b", "DROP c", None, "DROP e", None, "DROP f", None, None, None, None),
+    ]
+    assert fast.spans is not None and fast.span(fast.ops[0].ref).line == 5
+    # Names are interned as the LibCST reader's are: thousands of files share them.
+    fast = assert_same(EDGES["keywords"])
+    assert fast is not None and fast.ops
+    call = fast.ops[0]
+    assert call.name is sys.intern("drop_table")
+    assert all(key is sys.intern(key) for key, _ in call.keywords)
+    assert call.keyword("x") is ... and call.keyword("y") is ... and call.star_kwargs
+
+
+def test_locators_ast_cannot_follow_leave_spans_for_later() -> None:
+    fast = read_migration_fast("/v/x.py", EDGES["def-under-match"].encode())
+    assert fast is not None and fast.spans is None
+    assert fast.function("upgrade") is not None
+
+
+def test_a_file_only_ast_accepts_gives_facts() -> None:
+    """LibCST 1.x rejects a parenthesised annotated target (valid Python)."""
+    data = b"revision = 'a'\n(x): int = 1\n"
+    assert parse.read_migration("/v/x.py", data).syntax_error is not None
+    fast = read_migration_fast("/v/x.py", data)
+    assert (
+        fast is not None
+        and fast.revision.value == "a"
+        and fast.spans == (1, 1, 1, 15, 1, 12, 1, 15)
+    )
+
+
+UNPARSABLE = {
+    "python2-print": "revision = 'a'\nprint 'x'\n",
+    "unclosed": "revision = ('a',\n",
+    "bad-indent": "def upgrade():\nop.drop_table('t')\n",
+    "null-byte": "revision = 'a'\x00\n",
+    "bad-cookie": "# coding: nonsense\nrevision = 'a'\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNPARSABLE))
+def test_files_ast_cannot_parse_give_none(name: str) -> None:
+    assert read_migration_fast("/v/x.py", UNPARSABLE[name].encode()) is None
+    assert parse.read_migration("/v/x.py", UNPARSABLE[name].encode()).syntax_error is not None
+
+
+def test_bytes_that_do_not_decode_give_none() -> None:
+    assert read_migration_fast("/v/x.py", b"revision = '\xff'\n") is None
+
+
+def test_deep_nesting_gives_none_or_the_same_facts() -> None:
+    assert_same("revision = " + "(" * 150 + "'a'" + ")" * 150 + "\n")
+    assert read_migration_fast("/v/x.py", b"x = " + b"-" * 100_000 + b"1\n") is None
+
+
+def test_reading_never_imports_libcst() -> None:
+    code = (
+        "import sys\n"
+        "from alembic_lint.astread import read_migration_fast\n"
+        f"data = {EDGES['batch']!r}.encode()\n"
+        "m = read_migration_fast('/v/x.py', data)\n"
+        "assert m is not None and m.spans and m.ops\n"
+        "m = read_migration_fast('/v/y.py', b'print \"py2\"\\n')\n"
+        "assert m is None\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] == 'libcst'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+SET_ORDER_PROBE = """
+import itertools
+from alembic_lint import parse, positions
+from alembic_lint.astread import read_migration_fast
+names = ["revision", "down_revision", "branch_labels", "depends_on"]
+sources = []
+for a, b in itertools.permutations(names, 2):
+    sources += [
+        f"if x:\\n    {a} = 1\\n    {b} = 2\\n",
+        f"if x: {a} = {b}\\n",
+        f"for {a} in {b}: pass\\n",
+        f"try:\\n    {a}.{b}\\nexcept: pass\\n",
+        f"with {a} as {b}: pass\\n",
+    ]
+for a, b, c in itertools.permutations(names, 3):
+    sources.append(f"if {a}: {b}, {c} = 1, 2\\n")
+differ = 0
+for source in sources:
+    data = source.encode()
+    ref = positions.with_spans(parse.read_migration("/v/x.py", data), data)
+    differ += repr(read_migration_fast("/v/x.py", data)) != repr(ref)
+print(len(sources), differ)
+"""
+
+
+@pytest.mark.parametrize("seed", ["1", "2", "3", "4"])
+def test_set_order_of_rebound_names_under_other_hash_seeds(seed: str) -> None:
+    """A block rebinding two revision variables allocates their refs in the iteration order
+    of a set of str: it changes with the hash seed, and the ast reader must follow it."""
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    proc = subprocess.run(
+        [sys.executable, "-c", SET_ORDER_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["84", "0"]
+
+
+# --------------------------------------------------------------------------- generated
+
+VAR = st.sampled_from(["revision", "down_revision", "branch_labels", "depends_on"])
+NAME = VAR | st.sampled_from(["x", "op", "o", "sa"])
+ID = st.text(alphabet="abcdef0123456789é_", max_size=6)
+STRING = st.one_of(
+    ID.map(repr),
+    ID.map(lambda s: f'"{s}"'),
+    ID.map(lambda s: f"r'{s}'"),
+    ID.map(lambda s: f"u'{s}'"),
+    ID.map(lambda s: f"b'{s.replace('é', 'e')}'"),
+    st.tuples(ID, ID).map(lambda p: f"'{p[0]}' \"{p[1]}\""),
+    ID.map(lambda s: f"'''{s}'''"),
+)
+SCALAR = STRING | st.sampled_from(["None", "True", "False", "0", "12", "1.5", "0x1f", "-1", "1j"])
+NONLITERAL = st.sampled_from(
+    [
+        *("PARENT", "a.b", "f()", "x + 'y'", "f'{x}'", "x[0]", "{'a': 1}", "(y := 1)", "..."),
+        *("lambda: 1", "a if b else c", "not x", "[i for i in y]", "a or b", "a < b", "f().g"),
+    ]
+)
+
+
+@st.composite
+def containers(draw: st.DrawFn) -> str:
+    items = draw(st.lists(SCALAR | NONLITERAL.filter(lambda s: s == "PARENT"), max_size=3))
+    if draw(st.booleans()) and items:
+        items[-1] = "*" + draw(st.sampled_from(["x", "(1, 2)"]))
+    body = ", ".join(items)
+    opening, closing = draw(st.sampled_from(["()", "[]", "{}"]))
+    if opening == "{" and not items:
+        return "set()"
+    single = len(items) == 1 and opening == "("
+    comma = "," if single or (items and draw(st.booleans())) else ""
+    return f"{opening}{body}{comma}{closing}"
+
+
+VALUE = SCALAR | NONLITERAL | containers()
+
+
+@st.composite
+def module_statement(draw: st.DrawFn) -> list[str]:
+    var, other, value = draw(VAR), draw(NAME), draw(VALUE)
+    kind = draw(st.integers(0, 19))
+    if kind < 6:
+        return [f"{var} = {value}"]
+    if kind == 6:
+        return [f"{var}: str = {value}" if draw(st.booleans()) else f"{var}: str"]
+    if kind == 7:
+        star = "*" if draw(st.booleans()) else ""
+        return [f"{var}, {star}{other} = {value}, {draw(VALUE)}"]
+    if kind == 8:
+        return [f"[{var}, {other}] = {value}"]
+    if kind == 9:
+        return [f"{var} = {other} = {value}"]
+    if kind == 10:
+        return [draw(st.sampled_from([f"{var} += 'x'", f"del {var}", f"del {var}, {other}"]))]
+    if kind == 11:
+        return [
+            draw(
+                st.sampled_from(
+                    [
+                        f"globals()['{var}'] = {value}",
+                        "setattr(sys.modules[__name__], 'x', 1)",
+                        "vars().update(a=1)",
+                        "globals().update(revision='x')",
+                    ]
+                )
+            )
+        ]
+    if kind == 12:
+        return [
+            draw(
+                st.sampled_from(
+                    [
+                        "from alembic import op",
+                        "from alembic import op as o",
+                        "import alembic.op as o",
+                        "import alembic",
+                        "import alembic.op",
+                        f"from m import {var}",
+                        f"import {other}",
+                        f"from . import {other} as {var}",
+                        "from m import *",
+                    ]
+                )
+            )
+        ]
+    if kind in (13, 14):
+        test = draw(
+            st.sampled_from(
+                [
+                    *("TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "0x0", "None"),
+                    *("True", "1", "x", "(0)", "f()", "''"),
+                ]
+            )
+        )
+        inner = f"{var} = {value}"
+        if draw(st.booleans()):
+            lines = [f"if {test}: {inner}"]
+        else:
+            lines = [f"if {test}:", f"    {inner}", f"    {other} = {draw(VALUE)}"]
+        choice = draw(st.integers(0, 3))
+        if choice == 1:
+            lines += [f"else: {draw(VAR)} = {draw(VALUE)}"]
+        elif choice == 2:
+            lines += ["else:", f"    {draw(VAR)} = {draw(VALUE)}"]
+        elif choice == 3:
+            lines += [f"elif {draw(st.sampled_from(['True', 'x', '0']))}:", f"    {other} = 1"]
+        return lines
+    if kind == 15:
+        return ["try:", f"    {var} = {value}", "except ImportError:", f"    {other} = None"]
+    if kind == 16:
+        return [draw(st.sampled_from([f"for {var} in []: pass", f"with x as {var}: pass"]))]
+    if kind == 17:
+        return [f"def {draw(st.sampled_from(['__getattr__', var, 'helper']))}(name): pass"]
+    if kind == 18:
+        return [f"class {draw(NAME)}: pass"]
+    return [f"x = {value}  # noqa" + draw(st.sampled_from(["", ": AL100", ", AL201"]))]
+
+
+OWNER = st.sampled_from(["op", "op", "o", "alembic.op", "b", "sa", "other"])
+OP = st.sampled_from(["drop_table", "execute", "add_column", "create_index", "drop_column"])
+
+
+@st.composite
+def call(draw: st.DrawFn, depth: int = 0) -> str:
+    args = []
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.integers(0, 6))
+        key = draw(st.sampled_from(["if_exists", "schema", "nullable", "sqltext", "x"]))
+        if kind == 0:
+            args.append(draw(SCALAR))
+        elif kind == 1:
+            args.append(f"{key}={draw(VALUE)}")
+        elif kind == 2:
+            args.append(f"{key}={draw(SCALAR)}")
+        elif kind == 3 and depth < 2:
+            args.append(draw(call(depth + 1)))
+        elif kind == 4:
+            args.append("**kw")
+        elif kind == 5 and depth < 2:
+            inner = draw(call(depth + 1))
+            args.append(f"sa.Column('c', sa.Integer(), server_default={inner})")
+        else:
+            args.append(f"{draw(st.sampled_from(['text', 'sa.text']))}({draw(STRING)})")
+    if draw(st.booleans()):
+        # Keywords before positionals are a syntax error; keep them last, but for `*a`.
+        args.sort(key=lambda a: "=" in a.split("(")[0] or a.startswith("**"))
+    else:
+        args = [a for a in args if "=" not in a.split("(")[0] and not a.startswith("**")]
+        args.append(f"k={draw(SCALAR)}")
+        args.append("*rest")
+    return f"{draw(OWNER)}.{draw(OP)}({', '.join(args)})"
+
+
+@st.composite
+def function_statements(draw: st.DrawFn, depth: int = 0) -> list[str]:
+    kind = draw(st.integers(0, 12 if depth < 2 else 5))
+    if kind < 3:
+        return [draw(call())]
+    if kind == 3:
+        return [
+            draw(st.sampled_from(["pass", "...", "'''doc'''", "'a' f'{b}'", "f'{b}'", "x = 1"]))
+        ]
+    if kind == 4:
+        return [draw(st.sampled_from(["raise NotImplementedError()", "return", "# noqa: AL201"]))]
+    if kind == 5:
+        return [f"x = [{draw(call())} for i in y]"]
+    inner = [
+        "    " + line
+        for _ in range(draw(st.integers(1, 3)))
+        for line in draw(function_statements(depth + 1))
+    ]
+    if kind == 6:
+        target = draw(st.sampled_from(["b", "c"]))
+        return [
+            f"with op.batch_alter_table('t') as {target}:",
+            *inner,
+            f"    {target}.drop_column('y')",
+        ]
+    if kind == 7:
+        return ["if x:", *inner, "else:", *inner]
+    if kind == 8:
+        return ["for i in y:", *inner]
+    if kind == 9:
+        return ["try:", *inner, "except E:", *inner]
+    if kind == 10:
+        return ["def inner():", *inner]
+    if kind == 11:
+        return ["match x:", "    case 1:", *["    " + line for line in inner]]
+    return ["from alembic import op as o", *[line[4:] for line in inner]]
+
+
+@st.composite
+def functions(draw: st.DrawFn) -> list[str]:
+    name = draw(st.sampled_from(["upgrade", "downgrade", "upgrade_data", "downgrade_x", "helper"]))
+    params = draw(st.sampled_from(["", "", "op", "*, op", "op, /", "x=f()"]))
+    prefix = "async def" if draw(st.integers(0, 9)) == 0 else "def"
+    body = [line for _ in range(draw(st.integers(0, 4))) for line in draw(function_statements())]
+    if draw(st.integers(0, 5)) == 0 and len(body) == 1 and not body[0].endswith(":"):
+        return [f"{prefix} {name}({params}): {body[0]}"]
+    return [f"{prefix} {name}({params}):", *(["    " + line for line in body] or ["    pass"])]
+
+
+@st.composite
+def docstrings(draw: st.DrawFn) -> list[str]:
+    message = draw(st.sampled_from(["Add a table", "Café ☕ migration", "", "  leading"]))
+    rid, revises = draw(ID), draw(st.sampled_from(["", "a1", "a1, b2", "é"]))
+    quote = draw(st.sampled_from(['"""', "'''", 'r"""', 'u"""']))
+    lines = [f"{quote}{message}", "", f"Revision ID: {rid}", f"Revises: {revises}"]
+    if draw(st.booleans()):
+        return [*lines[:-1], lines[-1] + quote[-3:]]
+    return [*lines, "Create Date: 2024-01-01", quote[-3:]]
+
+
+@st.composite
+def modules(draw: st.DrawFn) -> str:
+    lines = draw(docstrings()) if draw(st.integers(0, 4)) else []
+    lines += ["from alembic import op", "import sqlalchemy as sa"]
+    parts = draw(st.lists(module_statement() | functions(), min_size=1, max_size=8))
+    lines += [line for part in parts for line in part]
+    text = "\n".join(lines) + "\n"
+    if draw(st.booleans()):
+        text = text.replace("    ", "\t")
+    if draw(st.integers(0, 3)) == 0:
+        text = text.replace("\n", "\r\n")
+    return text
+
+
+@pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(modules())
+def test_generated_modules(source: str) -> None:
+    assert_same(source)
+
+
+DOC_ATOMS = ["Revision ID:", "Revises:", " ", "\t", "\n", "\r\n", "'", '"', "\\n", "\\", "é"]
+DOC_ATOMS += ["☕", "abc", "r", "u", "b", "x ", ":", "#", "{x}", "\\\n", "\\\r\n", '"""', "'''"]
+
+
+@st.composite
+def docstring_modules(draw: st.DrawFn) -> str:
+    """The first statement of a module: a string with raw text of the header's interest
+    (prefixes, quotes, escapes, line breaks), sometimes not alone or not a string at all."""
+    body = "".join(draw(st.lists(st.sampled_from(DOC_ATOMS), max_size=12)))
+    prefix = draw(st.sampled_from(["", "r", "u", "R", "b", "f", "rb", "Br"]))
+    quote = draw(st.sampled_from(['"""', "'''", '"', "'"]))
+    lead = draw(st.sampled_from(["", "# c\n", "\n\n", "(", " ", "\ufeff"]))
+    tail = ")" if lead == "(" else ""
+    after = draw(st.sampled_from(["", "\n", " 'more'\n", ".strip()\n", "; x = 1\n"]))
+    return f"{lead}{prefix}{quote}{body}{quote}{tail}{after}\nrevision = 'a'\n"
+
+
+@pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
+@settings(max_examples=300, deadline=None)
+@given(docstring_modules())
+def test_generated_docstrings(source: str) -> None:
+    assert_same(source)
