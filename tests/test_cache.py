@@ -371,3 +371,71 @@ def test_a_changed_parent_rebuilds_the_graph(tmp_path: Path) -> None:
     cold, _ = _json_run(tmp_path, "--no-cache")
     assert warm == cold and warm != before
     assert "AL001" not in "\n".join(warm)
+
+
+# --------------------------------------------------------------------------- file findings
+
+
+def test_a_body_edit_reads_no_other_files_operations(tmp_path: Path) -> None:
+    """Unchanged files keep their file rules' findings; the ops file is not even read."""
+    versions = _demo(tmp_path)
+    assert _json_run(tmp_path)[1] == "1 True"
+    target = next(versions.glob("4f0a*.py"))
+    target.write_text(target.read_text() + "# edited\n")
+    probe = (
+        "from alembic_lint import cache\n"
+        "calls = []\n"
+        "real = cache.Cache.migration\n"
+        "cache.Cache.migration = lambda self, *a: calls.append(a) or real(self, *a)\n"
+        "from alembic_lint.cli import main\n"
+        "main(['demo'])\n"
+        "print(len(calls))\n"
+    )
+    result = _python(probe, tmp_path)
+    *report, count = result.stdout.splitlines()
+    # (The JSON format carries fixes, which need every file's operations: concise here.)
+    assert count == "0", result.stderr
+    cold = _python("from alembic_lint.cli import main; main(['--no-cache', 'demo'])", tmp_path)
+    assert report == cold.stdout.splitlines()
+
+
+def test_settings_changed_after_edits_give_fresh_findings(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Edited files' operations are not written to the ops file by a quick run; a later run
+    that needs them (the rules' settings changed) reads those files again."""
+    versions = write(
+        tmp_path / "versions",
+        m(
+            "aaaaaaaaaaaa",
+            upgrade="op.drop_table('a')",
+            downgrade="raise NotImplementedError",
+            filename="a.py",
+        ),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
+    )
+    run("versions")
+    first = versions / "a.py"
+    first.write_text(first.read_text().replace("op.drop_table('a')", "op.drop_index('a')"))
+    edited = run("--format", "json", "versions")
+    assert edited == run("--format", "json", "--no-cache", "versions")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.alembic-lint.rules.missing-downgrade]\nallow-irreversible = false\n"
+    )
+    after = run("--format", "json", "versions")
+    assert after == run("--format", "json", "--no-cache", "versions")
+    assert "AL202" in after[1] and "drop_index" in after[1]
+
+
+def test_fix_after_a_quick_run_sees_every_operation(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    versions = write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
+    )
+    run("versions")
+    first = versions / "a.py"
+    first.write_text(first.read_text() + "# edited\n")
+    run("versions")
+    run("--fix", "versions")
+    assert "AL201" not in run("--no-cache", "versions")[1]
+    for name in ("a.py", "b.py"):
+        assert "if_exists=True" in (versions / name).read_text()

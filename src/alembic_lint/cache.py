@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from alembic_lint import __version__
@@ -31,9 +32,11 @@ from alembic_lint.model import (
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 4
+SCHEMA = 5
 STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
+#: More new files than this in one run: their operations are worth rewriting the ops file.
+BULK = 8
 ENV = "ALEMBIC_LINT_CACHE_DIR"
 
 
@@ -44,20 +47,31 @@ def fingerprint(*parts: object) -> str:
 
 
 class Cache:
-    """One history's cache: a facts file ``{stamp, facts: {digest: ...}}`` and a small result
-    file ``{stamp, key, diagnostics}``, so that a run where nothing changed reads only the
-    latter."""
+    """One history's cache, in files that a run reads only as far as it needs:
+
+    - ``history-*.json``: per file digest, what every run needs (revision variables,
+      syntax problem, suppressions, positions) and the file rules' findings on the file;
+    - ``ops-*.json``: per file digest, operations, functions and the docstring header,
+      read only when a file rule must run on a file whose findings are not cached;
+    - ``graph-*.json``: the graph rules' findings (see engine.graph_key);
+    - ``result-*.json``: the whole run's findings, for a run where nothing changed.
+    """
 
     def __init__(self, directory: str, history_key: str) -> None:
         self.directory = directory
         self.facts_path = os.path.join(directory, f"history-{history_key}.json")
+        self.ops_path = os.path.join(directory, f"ops-{history_key}.json")
         self.result_path = os.path.join(directory, f"result-{history_key}.json")
         self.graph_path = os.path.join(directory, f"graph-{history_key}.json")
         self.graph: dict[str, Any] = {}
         self.graph_dirty = False
         self._facts: dict[str, Any] | None = None
+        self._ops: dict[str, Any] | None = None
+        #: Operations of files read in this run, kept until the ops file is rewritten.
+        self._new_ops: dict[str, Any] = {}
         self.result: dict[str, Any] = {}
         self.facts_dirty = False
+        self.ops_dirty = False
         self.result_dirty = False
 
     @staticmethod
@@ -78,22 +92,78 @@ class Cache:
             self._facts = facts if isinstance(facts, dict) else {}
         return self._facts
 
+    @property
+    def ops(self) -> dict[str, Any]:
+        if self._ops is None:
+            ops = self._read(self.ops_path).get("ops")
+            self._ops = ops if isinstance(ops, dict) else {}
+            self._ops.update(self._new_ops)
+        return self._ops
+
     # -- facts
 
+    def known(self, key: str) -> bool:
+        """Whether facts of these bytes are cached (without reading the ops file)."""
+        return key in self.facts
+
     def migration(self, key: str, path: str) -> Migration | None:
+        """The whole facts of a file (reads the ops file)."""
+        entry = self.facts.get(key)
+        ops = self.ops.get(key)
+        if entry is None or ops is None:
+            return None
+        try:
+            return migration_from_json(entry, path, key, ops)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            self._forget(key)
+            return None
+
+    def findings(
+        self, key: str, path: str, rules_key: str
+    ) -> tuple[Migration, list[Diagnostic]] | None:
+        """For an unchanged file: its facts without operations, and the file rules'
+        findings on it, when they were recorded under the same rules and settings."""
         entry = self.facts.get(key)
         if entry is None:
             return None
+        local = entry.get("local")
+        if not isinstance(local, list) or len(local) != 2 or local[0] != rules_key:
+            return None
         try:
-            return migration_from_json(entry, path, key)
+            found = [diagnostic_from_json(d, path) for d in local[1]]
+            return migration_from_json(entry, path, key, None), found
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            del self.facts[key]
-            self.facts_dirty = True
+            self._forget(key)
             return None
 
     def put_migration(self, key: str, migration: Migration) -> None:
-        self.facts[key] = migration_to_json(migration)
+        entry, ops = migration_to_json(migration)
+        self.facts[key] = entry
         self.facts_dirty = True
+        self._new_ops[key] = ops
+        if self._ops is not None:
+            self._ops[key] = ops
+        self.ops_dirty = True
+
+    def put_spans(self, key: str, spans: tuple[int, ...]) -> None:
+        entry = self.facts.get(key)
+        if entry is not None and entry.get("spans") != list(spans):
+            entry["spans"] = list(spans)
+            self.facts_dirty = True
+
+    def put_findings(self, key: str, rules_key: str, found: Sequence[Diagnostic]) -> None:
+        entry = self.facts.get(key)
+        if entry is None or any(d.fix is not None for d in found):
+            return
+        entry["local"] = [rules_key, [diagnostic_to_json(d, path=False) for d in found]]
+        self.facts_dirty = True
+
+    def _forget(self, key: str) -> None:
+        self.facts.pop(key, None)
+        self.facts_dirty = True
+        if self._ops is not None:
+            self._ops.pop(key, None)
+            self.ops_dirty = True
 
     # -- whole-run result
 
@@ -126,7 +196,11 @@ class Cache:
         self.graph_dirty = True
 
     def save(self, keep: Iterable[str]) -> None:
-        """Write atomically, keeping only the facts of files that still exist."""
+        """Write atomically, keeping only the facts of files that still exist.
+
+        The ops file is rewritten only when this run read it anyway (changed settings) or
+        read many files itself (a cold run): a run that re-read a few edited files leaves
+        it alone, and those files are parsed again in the rare run that needs them."""
         wanted = set(keep)
         facts = self.facts if self._facts is not None else {}
         prune = self._facts is not None and not set(facts) <= wanted
@@ -139,6 +213,16 @@ class Cache:
                 kept = {k: v for k, v in facts.items() if k in wanted}
                 document = {"stamp": STAMP, "facts": kept}
                 _atomic_write(self.facts_path, json.dumps(document, separators=(",", ":")))
+            if (
+                self._ops is None
+                and self._new_ops
+                and (len(self._new_ops) > BULK or not os.path.exists(self.ops_path))
+            ):
+                self.ops  # noqa: B018 (loads the file, merging this run's new entries)
+            if self._ops is not None and (self.ops_dirty or not set(self._ops) <= wanted):
+                kept = {k: v for k, v in self._ops.items() if k in wanted}
+                document = {"stamp": STAMP, "ops": kept}
+                _atomic_write(self.ops_path, json.dumps(document, separators=(",", ":")))
             if self.result_dirty:
                 document = {"stamp": STAMP, **self.result}
                 _atomic_write(self.result_path, json.dumps(document, separators=(",", ":")))
@@ -230,13 +314,20 @@ def _suppression(d: list[Any]) -> Suppression:
     return Suppression(int(line), int(column), int(end), None if codes is None else tuple(codes))
 
 
-def migration_to_json(m: Migration) -> dict[str, Any]:
+def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The facts every run needs, and the operations (see :class:`Cache`)."""
     h = m.header
-    return {
-        "vars": [
-            _binding_to_json(m.var(n))
-            for n in ("revision", "down_revision", "branch_labels", "depends_on")
-        ],
+    entry = {
+        "vars": [_binding_to_json(m.var(n)) for n in REVISION_VARS],
+        "syntax": None
+        if m.syntax_error is None
+        else [m.syntax_error.message, m.syntax_error.ref, m.syntax_error.defines_nothing],
+        "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
+        "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
+        "spans": None if m.spans is None else list(m.spans),
+        "locators": m.locators,
+    }
+    ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
         "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
         "ops": [
@@ -251,31 +342,44 @@ def migration_to_json(m: Migration) -> dict[str, Any]:
             ]
             for o in m.ops
         ],
-        "syntax": None
-        if m.syntax_error is None
-        else [m.syntax_error.message, m.syntax_error.ref, m.syntax_error.defines_nothing],
         "message": m.message,
-        "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
-        "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
-        "spans": None if m.spans is None else list(m.spans),
-        "locators": m.locators,
     }
+    return entry, ops
 
 
-def migration_from_json(d: Mapping[str, Any], path: str, key: str = "") -> Migration:
+def migration_from_json(
+    d: Mapping[str, Any], path: str, key: str = "", ops: Mapping[str, Any] | None = None
+) -> Migration:
+    """Facts from their JSON; without ``ops``, a file's operations, functions and header
+    are left empty (only the file rules read them, and their findings are cached)."""
     revision, down, labels, depends = (_binding_from_json(b) for b in d["vars"])
     syntax = d["syntax"]
     spans = d["spans"]
-    return Migration(
+    migration = Migration(
         path=path,
         filename=os.path.basename(path),
         revision=revision,
         down_revision=down,
         branch_labels=labels,
         depends_on=depends,
-        header=Header(*d["header"]),
+        syntax_error=None
+        if syntax is None
+        else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
+        noqa=tuple(_suppression(s) for s in d["noqa"]),
+        file_ignores=tuple(_suppression(s) for s in d["file_ignores"]),
+        spans=None if spans is None else tuple(int(n) for n in spans),
+        # Steps are not checked here: a bad one fails in positions.resolve, which then
+        # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
+        locators=str(d["locators"]),
+        digest=key,
+    )
+    if ops is None:
+        return migration
+    return replace(
+        migration,
+        header=Header(*ops["header"]),
         functions=tuple(
-            Function(str(n), Body(b), tuple(p), int(r)) for n, b, p, r in d["functions"]
+            Function(str(n), Body(b), tuple(p), int(r)) for n, b, p, r in ops["functions"]
         ),
         ops=tuple(
             OpCall(
@@ -287,19 +391,9 @@ def migration_from_json(d: Mapping[str, Any], path: str, key: str = "") -> Migra
                 sql=sql,
                 ref=int(ref),
             )
-            for n, f, b, kw, star, sql, ref in d["ops"]
+            for n, f, b, kw, star, sql, ref in ops["ops"]
         ),
-        syntax_error=None
-        if syntax is None
-        else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
-        message=str(d["message"]),
-        noqa=tuple(_suppression(s) for s in d["noqa"]),
-        file_ignores=tuple(_suppression(s) for s in d["file_ignores"]),
-        spans=None if spans is None else tuple(int(n) for n in spans),
-        # Steps are not checked here: a bad one fails in positions.resolve, which then
-        # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
-        locators=str(d["locators"]),
-        digest=key,
+        message=str(ops["message"]),
     )
 
 
@@ -326,11 +420,13 @@ def _location_from_json(d: list[Any]) -> Location:
     return Location(str(path), int(line), int(column), int(end_line), int(end_column), int(ref))
 
 
-def diagnostic_to_json(d: Diagnostic) -> dict[str, Any]:
+def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> dict[str, Any]:
+    """``path=False`` leaves out the path of the main location (stored under the file)."""
     if d.fix is not None:
         raise TypeError("findings with fixes are not cached")
+    location = _location_to_json(d.location)
     return {
-        "location": _location_to_json(d.location),
+        "location": location if path else location[1:],
         "code": d.code,
         "name": d.name,
         "message": d.message,
@@ -340,9 +436,10 @@ def diagnostic_to_json(d: Diagnostic) -> dict[str, Any]:
     }
 
 
-def diagnostic_from_json(d: Mapping[str, Any]) -> Diagnostic:
+def diagnostic_from_json(d: Mapping[str, Any], path: str | None = None) -> Diagnostic:
+    location = d["location"]
     return Diagnostic(
-        location=_location_from_json(d["location"]),
+        location=_location_from_json(location if path is None else [path, *location]),
         code=str(d["code"]),
         name=str(d["name"]),
         message=str(d["message"]),

@@ -128,11 +128,21 @@ def lint(
 
     migrations: dict[str, Migration] = {}
     to_parse: list[str] = []
+    # The file rules' findings on unchanged files, by path (see check_history's ``local``).
+    local: dict[str, list[Diagnostic]] = {}
+    rules_key = rules_fingerprint([r for r in options.rules if not r.graph])
     for path in paths:
         if path in errors:
             migrations[path] = _unreadable(path, errors[path])
             continue
-        cached = store.migration(digests[path], path) if store is not None else None
+        if store is None or not store.known(digests[path]):
+            to_parse.append(path)
+            continue
+        unchanged = None if fixes else store.findings(digests[path], path, rules_key)
+        if unchanged is not None:
+            migrations[path], local[path] = unchanged
+            continue
+        cached = store.migration(digests[path], path)
         if cached is None:
             to_parse.append(path)
         else:
@@ -151,6 +161,7 @@ def lint(
 
     history = History(name, tuple(migrations[p] for p in paths), tuple(str(x) for x in locations))
     resolved: dict[str, Migration] = {}
+    fresh: dict[str, list[Diagnostic]] = {}
     found = check_history(
         history,
         options.rules,
@@ -160,14 +171,19 @@ def lint(
         exclude=exclude,
         resolved=resolved,
         graph_cache=store,
+        local=local,
+        local_out=fresh,
     )
     if fixes:
         found = attach_fixes(found, history, options.rules, reader)
     _fill_sources(sources, found, reader)
     if store is not None:
         for migration in resolved.values():
-            if migration.digest and migration.spans:
-                store.put_migration(migration.digest, migration)
+            if migration.digest and migration.spans is not None:
+                store.put_spans(migration.digest, migration.spans)
+        for path, file_found in fresh.items():
+            if path not in errors:
+                store.put_findings(digests[path], rules_key, file_found)
         # A run that reports on some files only (--stdin-filename, a file PATH) must not
         # evict the answer for the whole history.
         if only is None and all(d.fix is None for d in found):
@@ -313,8 +329,14 @@ def check_history(
     exclude: Iterable[str] = (),
     resolved: dict[str, Migration] | None = None,
     graph_cache: GraphCache | None = None,
+    local: Mapping[str, Sequence[Diagnostic]] | None = None,
+    local_out: dict[str, list[Diagnostic]] | None = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
+
+    ``local`` holds, by path, the file rules' findings already known for some files (their
+    migrations may lack operations): the file rules run on the other files only, whose
+    findings go to ``local_out`` (every such path, with or without findings).
 
     ``only`` restricts the report to some files; a finding elsewhere that names one of them
     as a related place (the other head, the first declaration) is reported on that file.
@@ -331,12 +353,23 @@ def check_history(
             ),
         )
     found = _graph_findings(history, [r for r in rules if r.graph], graph_cache)
-    # File rules see one migration at a time (the contract that lets the graph's findings
-    # be cached apart from theirs): an unbuilt graph, so networkx is not even imported.
-    unbuilt = graph_mod.RevisionGraph(history)
-    for rule in rules:
-        if not rule.graph:
-            found.extend(rule.check(history, unbuilt))
+    # File rules see one migration at a time (the contract that lets their findings be
+    # cached per file, apart from the graph's): an unbuilt graph, so networkx is not even
+    # imported.
+    known = local or {}
+    pending = replace(
+        history, migrations=tuple(m for m in history.migrations if m.path not in known)
+    )
+    unbuilt = graph_mod.RevisionGraph(pending)
+    fresh = [d for rule in rules if not rule.graph for d in rule.check(pending, unbuilt)]
+    if local_out is not None:
+        for migration in pending.migrations:
+            local_out[migration.path] = []
+        for diagnostic in fresh:
+            local_out.setdefault(diagnostic.location.path, []).append(diagnostic)
+    found.extend(fresh)
+    for file_found in known.values():
+        found.extend(file_found)
     if excluded:
         found = [d for d in found if d.location.path not in excluded]
     keep = {os.path.abspath(p) for p in only} if only is not None else None
@@ -354,9 +387,8 @@ class GraphCache(Protocol):
     def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None: ...
 
 
-def graph_key(history: History, rules: Sequence[Rule]) -> str:
-    """What the graph rules read: each file's name and revision variables (with their
-    refs), its syntax problem, and the rules' settings; not its operations or text."""
+def rules_fingerprint(rules: Sequence[Rule]) -> str:
+    """The rules, their settings and the Alembic version they judge for."""
     from alembic_lint import cache as cache_mod
 
     return cache_mod.fingerprint(
@@ -365,7 +397,16 @@ def graph_key(history: History, rules: Sequence[Rule]) -> str:
             (r.code, sorted((k, repr(v)) for k, v in r.settings.items()), str(r.alembic))
             for r in rules
         ],
-        [cache_mod.graph_view(m) for m in history.migrations],
+    )
+
+
+def graph_key(history: History, rules: Sequence[Rule]) -> str:
+    """What the graph rules read: each file's name and revision variables (with their
+    refs), its syntax problem, and the rules' settings; not its operations or text."""
+    from alembic_lint import cache as cache_mod
+
+    return cache_mod.fingerprint(
+        rules_fingerprint(rules), [cache_mod.graph_view(m) for m in history.migrations]
     )
 
 
