@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Protocol
 from alembic_lint import graph as graph_mod
 from alembic_lint import positions
 from alembic_lint.diagnostics import Diagnostic, Location, Related
-from alembic_lint.model import Binding, History, Migration, Status, Suppression, SyntaxProblem
+from alembic_lint.model import (
+    Binding,
+    Header,
+    History,
+    Migration,
+    Status,
+    Suppression,
+    SyntaxProblem,
+)
 from alembic_lint.rules import Rule, registry
 from alembic_lint.source import text_of
 
@@ -130,6 +138,7 @@ def lint(
     to_parse: list[str] = []
     # The file rules' findings on unchanged files, by path (see check_history's ``local``).
     local: dict[str, list[Diagnostic]] = {}
+    checked: set[str] = set()  # paths whose file findings this run worked out
     rules_key = rules_fingerprint([r for r in options.rules if not r.graph])
     for path in paths:
         if path in errors:
@@ -148,13 +157,20 @@ def lint(
         else:
             migrations[path] = cached
     incremental = store is not None and bool(migrations)
+    file_rules = [r for r in options.rules if not r.graph]
     for migration in _parse_all(to_parse, reader, options.jobs, incremental=incremental):
         path = migration.path
-        migrations[path] = migration
         if migration.digest:
             digests[path] = migration.digest  # the bytes that were parsed, if they changed
         if store is not None and migration.digest:
             store.put_migration(migration.digest, migration)
+        if not fixes:
+            # Check the file now and keep only what the rest of the run reads: holding
+            # every file's operations until the end cost memory in proportion to the history.
+            local[path] = file_findings(migration, file_rules)
+            checked.add(path)
+            migration = pared(migration)
+        migrations[path] = migration
     for path in to_parse:
         if path not in migrations:  # vanished between the two reads
             migrations[path] = _unreadable(path, FileNotFoundError(2, "No such file or directory"))
@@ -181,6 +197,7 @@ def lint(
         for migration in resolved.values():
             if migration.digest and migration.spans is not None:
                 store.put_spans(migration.digest, migration.spans)
+        fresh.update((path, local[path]) for path in checked)
         for path, file_found in fresh.items():
             if path not in errors:
                 store.put_findings(digests[path], rules_key, file_found)
@@ -273,6 +290,18 @@ def _parse_all(
         data = read(path)
         if data is not None:
             yield parse.read_migration(path, data)
+
+
+def file_findings(migration: Migration, rules: Sequence[Rule]) -> list[Diagnostic]:
+    """The file rules' findings on one migration (they never look at other files)."""
+    alone = History(migration.path, (migration,))
+    unbuilt = graph_mod.RevisionGraph(alone)
+    return [d for rule in rules for d in rule.check(alone, unbuilt)]
+
+
+def pared(migration: Migration) -> Migration:
+    """``migration`` without what only the file rules read (see cache.Cache.findings)."""
+    return replace(migration, header=Header(), functions=(), ops=(), message="")
 
 
 def _read_with_libcst(path: str, data: bytes) -> Migration:

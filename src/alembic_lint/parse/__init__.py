@@ -60,7 +60,7 @@ def resolve_spans(migration: Migration, data: bytes) -> Migration:
     if fast is not None:
         return fast
     resolved = read_migration(migration.path, data, positions=True)
-    if resolved.spans is None or _facts(resolved) != _facts(migration):
+    if resolved.spans is None or not _same_source(resolved, migration):
         # The content changed between the two reads; keep the facts we linted.
         return replace(migration, spans=())
     return replace(migration, spans=resolved.spans)
@@ -71,8 +71,13 @@ def spans_from_locators(migration: Migration, data: bytes) -> Migration | None:
     return positions.with_spans(migration, data)
 
 
-def _facts(m: Migration) -> tuple[object, ...]:
-    return (m.revision, m.down_revision, m.branch_labels, m.depends_on, m.ops, m.functions)
+def _same_source(resolved: Migration, migration: Migration) -> bool:
+    """Whether both were read from the same bytes (by digest; else by their facts, which
+    the engine may have pared down to the revision variables once the file was checked)."""
+    if resolved.digest and migration.digest:
+        return resolved.digest == migration.digest
+    facts = ("revision", "down_revision", "branch_labels", "depends_on", "syntax_error")
+    return all(getattr(resolved, f) == getattr(migration, f) for f in facts)
 
 
 # --------------------------------------------------------------------------- syntax errors
