@@ -283,7 +283,7 @@ def test_file_rules_see_one_file_at_a_time() -> None:
 
 
 def test_graph_rules_read_only_the_graph_view() -> None:
-    """Graph rules give the same findings when everything outside cache.graph_view (the
+    """Graph rules give the same findings when everything outside cache.view_hash (the
     cache key of their findings) is blanked out."""
     from dataclasses import replace
 

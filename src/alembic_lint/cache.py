@@ -32,7 +32,7 @@ from alembic_lint.model import (
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 5
+SCHEMA = 6
 STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
 #: More new files than this in one run: their operations are worth rewriting the ops file.
@@ -136,8 +136,15 @@ class Cache:
             self._forget(key)
             return None
 
+    def view(self, migration: Migration) -> str:
+        """A hash of what the graph rules read of a file (see engine.graph_key)."""
+        entry = self.facts.get(migration.digest) if migration.digest else None
+        view = entry.get("view") if entry is not None else None
+        return view if isinstance(view, str) else view_hash(migration)
+
     def put_migration(self, key: str, migration: Migration) -> None:
         entry, ops = migration_to_json(migration)
+        entry["view"] = view_hash(migration)
         self.facts[key] = entry
         self.facts_dirty = True
         self._new_ops[key] = ops
@@ -147,8 +154,9 @@ class Cache:
 
     def put_spans(self, key: str, spans: tuple[int, ...]) -> None:
         entry = self.facts.get(key)
-        if entry is not None and entry.get("spans") != list(spans):
+        if entry is not None and spans and entry.get("spans") != list(spans):
             entry["spans"] = list(spans)
+            entry["locators"] = ""
             self.facts_dirty = True
 
     def put_findings(self, key: str, rules_key: str, found: Sequence[Diagnostic]) -> None:
@@ -325,7 +333,9 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
         "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
         "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
         "spans": None if m.spans is None else list(m.spans),
-        "locators": m.locators,
+        # Once the spans are known the locators that lead to them are not needed again
+        # (they were the largest part of this file).
+        "locators": m.locators if m.spans is None else "",
     }
     ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
@@ -397,15 +407,14 @@ def migration_from_json(
     )
 
 
-def graph_view(m: Migration) -> list[Any]:
-    """The part of a file's facts that the graph rules read (see engine.graph_key)."""
+def view_hash(m: Migration) -> str:
+    """A hash of what the graph rules read of a file's content: its revision variables
+    (with their refs) and syntax problem (its name, which they read too, is keyed apart)."""
     syntax = m.syntax_error
-    return [
-        m.path,
-        m.filename,
+    return fingerprint(
         [_binding_to_json(m.var(n)) for n in REVISION_VARS],
         None if syntax is None else [syntax.message, syntax.ref, syntax.defines_nothing],
-    ]
+    )
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -420,30 +429,30 @@ def _location_from_json(d: list[Any]) -> Location:
     return Location(str(path), int(line), int(column), int(end_line), int(end_column), int(ref))
 
 
-def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> dict[str, Any]:
+def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> list[Any]:
     """``path=False`` leaves out the path of the main location (stored under the file)."""
     if d.fix is not None:
         raise TypeError("findings with fixes are not cached")
     location = _location_to_json(d.location)
-    return {
-        "location": location if path else location[1:],
-        "code": d.code,
-        "name": d.name,
-        "message": d.message,
-        "severity": d.severity.value,
-        "related": [[_location_to_json(r.location), r.message] for r in d.related],
-        "revision": d.revision,
-    }
+    return [
+        location if path else location[1:],
+        d.code,
+        d.name,
+        d.message,
+        d.severity.value,
+        [[_location_to_json(r.location), r.message] for r in d.related],
+        d.revision,
+    ]
 
 
-def diagnostic_from_json(d: Mapping[str, Any], path: str | None = None) -> Diagnostic:
-    location = d["location"]
+def diagnostic_from_json(d: Sequence[Any], path: str | None = None) -> Diagnostic:
+    location, code, name, message, severity, related, revision = d
     return Diagnostic(
         location=_location_from_json(location if path is None else [path, *location]),
-        code=str(d["code"]),
-        name=str(d["name"]),
-        message=str(d["message"]),
-        severity=Severity(d["severity"]),
-        related=tuple(Related(_location_from_json(loc), str(msg)) for loc, msg in d["related"]),
-        revision=d["revision"],
+        code=str(code),
+        name=str(name),
+        message=str(message),
+        severity=Severity(severity),
+        related=tuple(Related(_location_from_json(loc), str(msg)) for loc, msg in related),
+        revision=revision if revision is None else str(revision),
     )

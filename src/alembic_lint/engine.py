@@ -196,7 +196,7 @@ def lint(
     _fill_sources(sources, found, reader)
     if store is not None:
         for migration in resolved.values():
-            if migration.digest and migration.spans is not None:
+            if migration.digest and migration.spans:
                 store.put_spans(migration.digest, migration.spans)
         fresh.update((path, local[path]) for path in checked)
         for path, file_found in fresh.items():
@@ -423,6 +423,8 @@ class GraphCache(Protocol):
 
     def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None: ...
 
+    def view(self, migration: Migration) -> str: ...
+
 
 def rules_fingerprint(rules: Sequence[Rule]) -> str:
     """The rules, their settings and the Alembic version they judge for."""
@@ -437,13 +439,17 @@ def rules_fingerprint(rules: Sequence[Rule]) -> str:
     )
 
 
-def graph_key(history: History, rules: Sequence[Rule]) -> str:
-    """What the graph rules read: each file's name and revision variables (with their
-    refs), its syntax problem, and the rules' settings; not its operations or text."""
+def graph_key(
+    history: History, rules: Sequence[Rule], view: Callable[[Migration], str] | None = None
+) -> str:
+    """What the graph rules read: each file's path and revision variables (with their
+    refs), its syntax problem, and the rules' settings; not its operations or text.
+    ``view`` hashes a file's part (default: cache.view_hash; the cache knows most)."""
     from alembic_lint import cache as cache_mod
 
+    hashed = view or cache_mod.view_hash
     return cache_mod.fingerprint(
-        rules_fingerprint(rules), [cache_mod.graph_view(m) for m in history.migrations]
+        rules_fingerprint(rules), [(m.path, hashed(m)) for m in history.migrations]
     )
 
 
@@ -455,7 +461,7 @@ def _graph_findings(
     spares building the graph and importing networkx."""
     if not rules:
         return []
-    key = graph_key(history, rules) if graph_cache is not None else ""
+    key = graph_key(history, rules, graph_cache.view) if graph_cache is not None else ""
     if graph_cache is not None:
         hit = graph_cache.graph_diagnostics(key)
         if hit is not None:
