@@ -305,11 +305,16 @@ def _binding_to_json(b: Binding) -> list[Any]:
     ]
 
 
+# Lookups by value: calling an Enum class is slow enough to show on thousands of entries.
+_STATUS = {s.value: s for s in Status}
+_SEVERITY = {s.value: s for s in Severity}
+
+
 def _binding_from_json(d: list[Any]) -> Binding:
     name, status, value, elements, reason, ref = d
     return Binding(
         str(name),
-        Status(status),
+        _STATUS[status],
         _value_from_json(value),
         tuple(Element(_value_from_json(v), int(r)) for v, r in elements),
         str(reason),
@@ -377,7 +382,7 @@ def migration_from_json(
         else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
         noqa=tuple(_suppression(s) for s in d["noqa"]),
         file_ignores=tuple(_suppression(s) for s in d["file_ignores"]),
-        spans=None if spans is None else tuple(int(n) for n in spans),
+        spans=None if spans is None else tuple(map(int, spans)),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
         locators=str(d["locators"]),
@@ -452,7 +457,7 @@ def diagnostic_from_json(d: Sequence[Any], path: str | None = None) -> Diagnosti
         code=str(code),
         name=str(name),
         message=str(message),
-        severity=Severity(severity),
+        severity=_SEVERITY[severity],
         related=tuple(Related(_location_from_json(loc), str(msg)) for loc, msg in related),
         revision=revision if revision is None else str(revision),
     )

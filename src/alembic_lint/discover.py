@@ -53,58 +53,91 @@ def list_version_files(
     Paths are absolute but not resolved; a file reached twice (symlink, repeated location)
     is kept at its first occurrence, as Alembic does after warning "loaded twice".
     """
-    seen: set[Path] = set()
+    seen: set[str] = set()
     found: list[Path] = []
     for location in locations:
-        location = Path(location).absolute()
-        if not location.exists():
+        top = str(Path(location).absolute())
+        if not os.path.exists(top):
             continue
-        real_dirs: dict[Path, Path] = {}
-        for path in _list_py_dir(location, recursive=recursive, sourceless=sourceless):
+        real_dirs: dict[str, str] = {}
+        for root, name, is_link in _list_py_dir(top, recursive=recursive, sourceless=sourceless):
             # Resolving is a syscall per path component: do it once per directory, and per
             # file only for symlinks (the result is the same, at a fraction of the cost).
-            parent = path.parent
-            real_parent = real_dirs.get(parent)
+            # Strings, not Paths: this runs for every file of every run.
+            real_parent = real_dirs.get(root)
             if real_parent is None:
-                real_parent = real_dirs[parent] = parent.resolve()
-            real = path.resolve() if path.is_symlink() else real_parent / path.name
+                real_parent = real_dirs[root] = os.path.realpath(root)
+            path = os.path.join(root, name)
+            real = os.path.realpath(path) if is_link else os.path.join(real_parent, name)
             if real in seen:
                 continue
             seen.add(real)
             # Alembic filters on the resolved path (Script._from_path(self, real_path)).
             if _is_revision_file(real, sourceless=sourceless):
-                found.append(path)
+                found.append(Path(path))
     return found
 
 
-def _list_py_dir(top: Path, *, recursive: bool, sourceless: bool) -> Iterator[Path]:
-    # Script._list_py_dir on Python 3.11 (os.walk, symlinked directories not followed).
-    for root_str, dirs, files in os.walk(top):
-        root = Path(root_str)
-        if root.name.endswith("__pycache__"):
+def _list_py_dir(top: str, *, recursive: bool, sourceless: bool) -> Iterator[tuple[str, str, bool]]:
+    """(directory, name, is a symlink) of each candidate, as Script._list_py_dir on Python
+    3.11 lists them (os.walk, symlinked directories not followed)."""
+    for root, dirs, files in _walk(top):
+        if os.path.basename(root).endswith("__pycache__"):
             dirs.sort()  # Alembic leaves this order to the filesystem
             continue  # neither its files nor the recursive check, but its subdirs are walked
         for filename in sorted(files):
-            yield root / filename
-        cache = root / "__pycache__"
-        if sourceless and cache.is_dir():
+            yield root, filename, files[filename]
+        cache = os.path.join(root, "__pycache__")
+        if sourceless and os.path.isdir(cache):
             stems = {filename.split(".")[0] for filename in files}
             # sorted: Alembic takes iterdir() order, which the filesystem decides
-            yield from sorted(p for p in cache.iterdir() if p.name.split(".")[0] not in stems)
+            for name in sorted(os.listdir(cache)):
+                if name.split(".")[0] not in stems:
+                    yield cache, name, os.path.islink(os.path.join(cache, name))
         if not recursive:
             break
         dirs.sort()
 
 
-def _is_revision_file(real: Path, *, sourceless: bool) -> bool:
-    match = (_SOURCELESS_REV_FILE if sourceless else _SOURCE_REV_FILE).match(real.name)
+def _walk(top: str) -> Iterator[tuple[str, list[str], dict[str, bool]]]:
+    """``os.walk(top)`` (top-down, links to directories not followed), except that files
+    come with whether they are symlinks, which the directory entry tells for free."""
+    try:
+        entries = os.scandir(top)
+    except OSError:
+        return
+    dirs: list[str] = []
+    files: dict[str, bool] = {}
+    with entries:
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                dirs.append(entry.name)
+                continue
+            try:
+                files[entry.name] = entry.is_symlink()
+            except OSError:
+                files[entry.name] = False
+    yield top, dirs, files
+    for name in dirs:  # the caller may sort or prune ``dirs`` first, as with os.walk
+        path = os.path.join(top, name)
+        if not os.path.islink(path):
+            yield from _walk(path)
+
+
+def _is_revision_file(real: str, *, sourceless: bool) -> bool:
+    name = os.path.basename(real)
+    match = (_SOURCELESS_REV_FILE if sourceless else _SOURCE_REV_FILE).match(name)
     if match is None:
         return False
     if sourceless and match.group(2):
-        source = real.parent / match.group(1)
-        if source.exists():
+        parent = os.path.dirname(real)
+        if os.path.exists(os.path.join(parent, match.group(1))):
             return False
-        if match.group(2) == "o" and (real.parent / (match.group(1) + "c")).exists():
+        if match.group(2) == "o" and os.path.exists(os.path.join(parent, match.group(1) + "c")):
             return False
     return True
 
