@@ -199,9 +199,15 @@ def lint(
             if migration.digest and migration.spans:
                 store.put_spans(migration.digest, migration.spans)
         fresh.update((path, local[path]) for path in checked)
+        # Stored with their positions, which hold as long as the file is unchanged (the
+        # only case in which they are used): a later run need not resolve them again.
+        placed = {p: m for p, m in migrations.items() if m.spans is not None}
+        placed.update(resolved)
         for path, file_found in fresh.items():
-            if path not in errors:
-                store.put_findings(digests[path], rules_key, file_found)
+            if path not in errors and (path in placed or not file_found):
+                store.put_findings(
+                    digests[path], rules_key, [_resolve(d, placed) for d in file_found]
+                )
         # A run that reports on some files only (--stdin-filename, a file PATH) must not
         # evict the answer for the whole history.
         if only is None and all(d.fix is None for d in found):
@@ -373,7 +379,8 @@ def check_history(
 
     ``local`` holds, by path, the file rules' findings already known for some files (their
     migrations may lack operations): the file rules run on the other files only, whose
-    findings go to ``local_out`` (every such path, with or without findings).
+    findings go to ``local_out`` (every such path, with or without findings). Findings in
+    ``local`` that carry a position keep it (the file is unchanged since it was worked out).
 
     ``only`` restricts the report to some files; a finding elsewhere that names one of them
     as a related place (the other head, the first declaration) is reported on that file.
@@ -405,6 +412,7 @@ def check_history(
         for diagnostic in fresh:
             local_out.setdefault(diagnostic.location.path, []).append(diagnostic)
     found.extend(fresh)
+    placed = {id(d) for ds in known.values() for d in ds if d.location.line > 0}
     for file_found in known.values():
         found.extend(file_found)
     if excluded:
@@ -412,7 +420,9 @@ def check_history(
     keep = {os.path.abspath(p) for p in only} if only is not None else None
     if keep is not None:
         found = _only(found, keep, history)
-    found = resolve_locations(found, history, reader, resolved)
+    found = [d for d in found if id(d) in placed] + resolve_locations(
+        [d for d in found if id(d) not in placed], history, reader, resolved
+    )
     return sorted(suppress(found, history, rules, settings, keep))
 
 
