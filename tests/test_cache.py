@@ -39,7 +39,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp
 
 def cache_files(directory: Path) -> list[Path]:
     """The facts file of each history (its result file sits beside it)."""
-    return sorted(directory.glob("history-*.json"))
+    return sorted(p for p in directory.glob("history-*.json") if ".journal." not in p.name)
 
 
 def result_file(facts: Path) -> Path:
@@ -439,3 +439,68 @@ def test_fix_after_a_quick_run_sees_every_operation(run, tmp_path: Path) -> None
     assert "AL201" not in run("--no-cache", "versions")[1]
     for name in ("a.py", "b.py"):
         assert "if_exists=True" in (versions / name).read_text()
+
+
+# --------------------------------------------------------------------------- facts journal
+
+
+def _journal(cache: Path) -> Path:
+    return cache.with_name(cache.name.replace(".json", ".journal.json"))
+
+
+def test_an_edit_goes_to_the_journal_not_the_facts_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    versions = write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
+    )
+    run("versions")
+    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    before = cache.read_bytes()
+    target = versions / "a.py"
+    target.write_text(target.read_text().replace("drop_table('a')", "drop_index('a')"))
+    assert run("versions") == run("--no-cache", "versions")
+    assert cache.read_bytes() == before
+    assert len(json.loads(_journal(cache).read_text())["facts"]) == 1
+    assert run("versions") == run("--no-cache", "versions")  # the journal is read back
+
+
+def test_a_long_journal_is_folded_into_the_facts_file(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from alembic_lint import cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "JOURNAL_MAX", 1)
+    versions = write(tmp_path / "versions", m("aaaaaaaaaaaa", filename="a.py"))
+    run("versions")
+    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    generation = json.loads(cache.read_text())["generation"]
+    for n in range(3):
+        write(versions, m(f"{n:012d}", "aaaaaaaaaaaa", filename=f"n{n}.py"))
+        assert run("versions") == run("--no-cache", "versions")
+    assert json.loads(cache.read_text())["generation"] != generation
+    assert (
+        not _journal(cache).exists() or len(json.loads(_journal(cache).read_text())["facts"]) <= 1
+    )
+
+
+@pytest.mark.parametrize("damage", [b"{", b'{"stamp": "x"}', None])
+def test_a_stale_or_damaged_journal_is_ignored(run, tmp_path: Path, damage: bytes | None) -> None:  # type: ignore[no-untyped-def]
+    versions = write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
+    )
+    run("versions")
+    target = versions / "a.py"
+    target.write_text(target.read_text().replace("drop_table('a')", "drop_index('a')"))
+    run("versions")
+    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    journal = _journal(cache)
+    if damage is None:  # a journal of another generation of the facts file
+        document = json.loads(journal.read_text())
+        document["generation"] = "another"
+        journal.write_text(json.dumps(document))
+    else:
+        journal.write_bytes(damage)
+    assert run("versions") == run("--no-cache", "versions")

@@ -6,6 +6,7 @@ able to run code. Anything unexpected in it is a miss; writes are atomic replace
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -37,6 +38,8 @@ STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
 #: More new files than this in one run: their operations are worth rewriting the ops file.
 BULK = 8
+#: Changed entries the facts journal holds before the facts file is rewritten with them.
+JOURNAL_MAX = 64
 ENV = "ALEMBIC_LINT_CACHE_DIR"
 
 
@@ -66,6 +69,13 @@ class Cache:
         self.graph: dict[str, Any] = {}
         self.graph_dirty = False
         self._facts: dict[str, Any] | None = None
+        # Small changes go to a journal beside the facts file rather than rewriting it:
+        # entries are keyed by content, so a journal of an older generation is just ignored.
+        self.journal_path = os.path.join(directory, f"history-{history_key}.journal.json")
+        self._generation = ""
+        self._journal: set[str] = set()  # keys the journal on disk holds
+        self._changed: set[str] = set()  # keys added or changed by this run
+        self._rewrite = False  # something must go: only a full rewrite can drop it
         self._ops: dict[str, Any] | None = None
         #: Operations of files read in this run, kept until the ops file is rewritten.
         self._new_ops: dict[str, Any] = {}
@@ -88,8 +98,17 @@ class Cache:
     @property
     def facts(self) -> dict[str, Any]:
         if self._facts is None:
-            facts = self._read(self.facts_path).get("facts")
+            document = self._read(self.facts_path)
+            facts = document.get("facts")
             self._facts = facts if isinstance(facts, dict) else {}
+            generation = document.get("generation")
+            self._generation = generation if isinstance(generation, str) else ""
+            journal = self._read(self.journal_path)
+            added = journal.get("facts")
+            current = self._generation and journal.get("generation") == self._generation
+            if current and isinstance(added, dict):
+                self._facts.update(added)
+                self._journal = set(added)
         return self._facts
 
     @property
@@ -147,6 +166,7 @@ class Cache:
         entry["view"] = view_hash(migration)
         self.facts[key] = entry
         self.facts_dirty = True
+        self._changed.add(key)
         self._new_ops[key] = ops
         if self._ops is not None:
             self._ops[key] = ops
@@ -158,6 +178,7 @@ class Cache:
             entry["spans"] = list(spans)
             entry["locators"] = ""
             self.facts_dirty = True
+            self._changed.add(key)
 
     def put_findings(self, key: str, rules_key: str, found: Sequence[Diagnostic]) -> None:
         entry = self.facts.get(key)
@@ -165,10 +186,12 @@ class Cache:
             return
         entry["local"] = [rules_key, [diagnostic_to_json(d, path=False) for d in found]]
         self.facts_dirty = True
+        self._changed.add(key)
 
     def _forget(self, key: str) -> None:
         self.facts.pop(key, None)
         self.facts_dirty = True
+        self._rewrite = True
         if self._ops is not None:
             self._ops.pop(key, None)
             self.ops_dirty = True
@@ -218,9 +241,7 @@ class Cache:
             if not os.path.exists(ignore):
                 _atomic_write(ignore, "# Created by alembic-lint.\n*\n")
             if self.facts_dirty or prune:
-                kept = {k: v for k, v in facts.items() if k in wanted}
-                document = {"stamp": STAMP, "facts": kept}
-                _atomic_write(self.facts_path, json.dumps(document, separators=(",", ":")))
+                self._save_facts(facts, wanted)
             if (
                 self._ops is None
                 and self._new_ops
@@ -239,6 +260,19 @@ class Cache:
                 _atomic_write(self.graph_path, json.dumps(document, separators=(",", ":")))
         except OSError:
             pass  # a read-only checkout still lints; it just does not get faster
+
+    def _save_facts(self, facts: dict[str, Any], wanted: set[str]) -> None:
+        journal = {k: facts[k] for k in self._journal | self._changed if k in facts and k in wanted}
+        if self._generation and not self._rewrite and len(journal) <= JOURNAL_MAX:
+            # Entries of files that went stay until the next full rewrite: harmless.
+            document = {"stamp": STAMP, "generation": self._generation, "facts": journal}
+            _atomic_write(self.journal_path, json.dumps(document, separators=(",", ":")))
+            return
+        kept = {k: v for k, v in facts.items() if k in wanted}
+        document = {"stamp": STAMP, "generation": os.urandom(8).hex(), "facts": kept}
+        _atomic_write(self.facts_path, json.dumps(document, separators=(",", ":")))
+        with contextlib.suppress(OSError):
+            os.unlink(self.journal_path)
 
 
 def _atomic_write(path: str, text: str) -> None:
