@@ -595,7 +595,20 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
     if not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
     (spec,) = discover.discover([str(target.parent)], section=section)
-    files = [f for f in spec.files if f.resolve() != target.resolve()]
+    # The buffer replaces the file on disk, whichever name reaches it. Resolving is a
+    # syscall per path component: once per directory, and per file only for symlinks.
+    real_target = os.path.realpath(target)
+    real_dirs: dict[str, str] = {}
+
+    def real(path: Path) -> str:
+        if os.path.islink(path):
+            return os.path.realpath(path)
+        parent = str(path.parent)
+        if parent not in real_dirs:
+            real_dirs[parent] = os.path.realpath(parent)
+        return os.path.join(real_dirs[parent], path.name)
+
+    files = [f for f in spec.files if real(f) != real_target]
     siblings = [i for i, f in enumerate(files) if f.parent == target.parent]
     position = next(
         (i for i in siblings if files[i].name > target.name),

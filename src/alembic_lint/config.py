@@ -282,6 +282,8 @@ def glob_match(pattern: str, rel_path: str) -> bool:
 
 
 def is_excluded(settings: Settings, path: str) -> bool:
+    if not settings.exclude:
+        return False  # asked for every file of every run
     rel = relative(settings, path)
     return any(glob_match(p, rel) for p in settings.exclude)
 
