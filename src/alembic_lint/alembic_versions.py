@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +213,8 @@ def _read_text(path: Path) -> str | None:
 
 
 def _load_toml(path: Path) -> dict[str, Any] | None:
+    import tomllib  # only when there is TOML to read
+
     text = _read_text(path)
     if text is None:
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +69,8 @@ def find(start: Path) -> Path | None:
                 text = candidate.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
+            import tomllib  # only when there is TOML to read
+
             try:
                 data = tomllib.loads(text)
             except (tomllib.TOMLDecodeError, RecursionError):
@@ -85,6 +86,8 @@ def load(path: Path | None) -> Settings:
     """Settings from ``path`` (a pyproject.toml, or a TOML file whose top level is the table)."""
     if path is None:
         return Settings()
+    import tomllib  # only when there is TOML to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -7,7 +7,6 @@ import importlib.machinery
 import importlib.util
 import os
 import re
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -279,6 +278,8 @@ def _one_line(error: BaseException) -> str:
 
 def _load_toml(path: Path, ctx: _Ctx) -> dict[str, object] | None:
     """``[tool.alembic]`` of a pyproject.toml, or None when it has none."""
+    import tomllib  # only when there is TOML to read
+
     try:
         with path.open("rb") as file:
             data = tomllib.load(file)

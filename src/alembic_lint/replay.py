@@ -358,19 +358,21 @@ class Trace:
         outputs = {name: bytes(tee.data) for name, _, tee in self._streams}
         ignored = [os.path.join(os.path.abspath(d), "") for d in self.ignored]
         limit = time.time_ns() - RACY_NS
-        inputs: list[list[Any]] = []
-        for (path, kind), seen in sorted(self.inputs.items()):
-            if (
+        inputs = [
+            [path, kind, seen]
+            for (path, kind), seen in sorted(self.inputs.items())
+            if not (
                 path.startswith(_PACKAGE)  # see the key's code signature
                 or path.endswith(".pyc")  # imports: compiled from sources traced or keyed
                 or any((path + os.sep).startswith(i) for i in ignored)
-            ):
-                continue
+            )
+        ]
+        for _, kind, seen in inputs:
+            if kind == "r" and isinstance(seen, list) and max(seen[1], seen[2]) > limit:
+                return  # racy (see the module docstring): typically the file just edited
+        for path, kind, seen in inputs:
             if observe(path, kind) != seen:
                 return  # it changed while the run was working
-            if kind == "r" and isinstance(seen, list) and max(seen[1], seen[2]) > limit:
-                return  # racy: see the module docstring
-            inputs.append([path, kind, seen])
         self._write(outputs["stdout"], outputs["stderr"], status, inputs)
 
     def _write(self, stdout: bytes, stderr: bytes, status: int, inputs: list[Any]) -> None:
