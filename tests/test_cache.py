@@ -240,13 +240,23 @@ def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path: Path) -> None:
     assert leftovers == []
 
 
-def test_parallel_parse_gives_the_same_answer(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    files = [m(f"{i:012x}", f"{i - 1:012x}" if i else None) for i in range(150)]
+@pytest.mark.parametrize("fmt", ["json", "full"])  # json wants fixes: workers only parse
+def test_parallel_parse_gives_the_same_answer(run, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    files = [
+        m(
+            f"{i:012x}",
+            f"{i - 1:012x}" if i else None,
+            upgrade="op.drop_table('t')" + ("  # noqa: AL201" if i % 7 == 0 else ""),
+            downgrade="pass" if i % 5 == 0 else "op.create_table('t')",
+        )
+        for i in range(150)
+    ]
     files[40] = m(f"{40:012x}", "missing", filename=files[40].filename)
     write(tmp_path / "versions", *files)
-    serial = run("--no-cache", "--jobs", "1", "--format", "json", "versions")
-    parallel = run("--no-cache", "--jobs", "2", "--format", "json", "versions")
+    serial = run("--no-cache", "--jobs", "1", "--format", fmt, "versions")
+    parallel = run("--no-cache", "--jobs", "2", "--format", fmt, "versions")
     assert serial == parallel and serial[0] == 1
+    assert all(code in serial[1] for code in ("AL002", "AL201", "AL202"))
     assert os.cpu_count()  # the pool path ran on a machine that has CPUs to spare
 
 

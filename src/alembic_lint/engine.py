@@ -159,7 +159,10 @@ def lint(
             migrations[path] = cached
     incremental = store is not None and bool(migrations)
     file_rules = [r for r in options.rules if not r.graph]
-    for migration in _parse_all(to_parse, reader, options.jobs, incremental=incremental):
+    # Without a cache to fill, pool workers check their files too and send back less.
+    check = file_rules if store is None and not fixes else None
+    parsed = _parse_all(to_parse, reader, options.jobs, incremental=incremental, check=check)
+    for migration, found_here in parsed:
         path = migration.path
         if migration.digest:
             digests[path] = migration.digest  # the bytes that were parsed, if they changed
@@ -168,9 +171,11 @@ def lint(
         if not fixes:
             # Check the file now and keep only what the rest of the run reads: holding
             # every file's operations until the end cost memory in proportion to the history.
-            local[path] = file_findings(migration, file_rules)
+            if found_here is None:
+                found_here = file_findings(migration, file_rules)
+                migration = pared(migration)
+            local[path] = found_here
             checked.add(path)
-            migration = pared(migration)
         migrations[path] = migration
     for path in to_parse:
         if path not in migrations:  # vanished between the two reads
@@ -255,12 +260,18 @@ def _fill_sources(
 
 
 def _parse_all(
-    paths: list[str], reader: Reader, jobs: int, *, incremental: bool = False
-) -> Iterator[Migration]:
+    paths: list[str],
+    reader: Reader,
+    jobs: int,
+    *,
+    incremental: bool = False,
+    check: Sequence[Rule] | None = None,
+) -> Iterator[tuple[Migration, list[Diagnostic] | None]]:
     """Facts of ``paths``: in a process pool when there are enough, else one at a time
     (each file's bytes are dropped as soon as it is parsed). ``incremental``: the other
     files' facts came from the cache, so a few changed files are read with CPython's ast
-    (see astread) rather than paying for LibCST's import."""
+    (see astread) rather than paying for LibCST's import. Pool workers run the file rules
+    ``check`` too, and send back the pared facts and the findings (else None)."""
 
     def read(path: str) -> bytes | None:
         try:
@@ -275,7 +286,7 @@ def _parse_all(
             data = read(path)
             if data is not None:
                 fast = astread.read_migration_fast(path, data)
-                yield fast if fast is not None else _read_with_libcst(path, data)
+                yield (fast if fast is not None else _read_with_libcst(path, data)), None
         return
 
     from alembic_lint import parse
@@ -295,13 +306,13 @@ def _parse_all(
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             workers = min(jobs, len(items) // (POOL_MIN_FILES // 2) or 1)
             chunk = max(1, len(items) // (workers * 4))
-            with context.Pool(workers) as pool:
+            with context.Pool(workers, initializer=_init_worker, initargs=(check,)) as pool:
                 yield from pool.imap(_parse_item, items, chunksize=chunk)
             return
         for path in paths:
             data = read(path)
             if data is not None:
-                yield parse.read_migration(path, data)
+                yield parse.read_migration(path, data), None
     finally:
         gc.set_threshold(*threshold)
 
@@ -324,13 +335,25 @@ def _read_with_libcst(path: str, data: bytes) -> Migration:
     return parse.read_migration(path, data)
 
 
-def _parse_item(item: tuple[str, bytes]) -> Migration:
+#: In a pool worker: the file rules to run on each file (see _parse_all).
+_WORKER_CHECK: Sequence[Rule] | None = None
+
+
+def _init_worker(check: Sequence[Rule] | None) -> None:
+    global _WORKER_CHECK
+    _WORKER_CHECK = check
+
+
+def _parse_item(item: tuple[str, bytes]) -> tuple[Migration, list[Diagnostic] | None]:
     """In a pool worker: the facts, with their positions when CPython's ast can tell them
     cheaply (resolving them later would happen serially in the parent)."""
     from alembic_lint import parse
 
     migration = parse.read_migration(*item)
-    return positions.with_spans(migration, item[1]) or migration
+    migration = positions.with_spans(migration, item[1]) or migration
+    if _WORKER_CHECK is None:
+        return migration, None
+    return pared(migration), file_findings(migration, _WORKER_CHECK)
 
 
 def settings_key(options: Options) -> object:
