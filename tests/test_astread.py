@@ -126,6 +126,8 @@ EDGES = {
     "bytes-and-concatenation": "revision = b'ab'\ndown_revision = 'a' 'b'\n"
     "branch_labels = ('a' 'b', b'c')\ndepends_on = u'x'\n",
     "duplicates-in-a-set": "down_revision = {'a', 'a', 'b'}\ndepends_on = ('a', 'a')\n",
+    "sets-in-source-order": "revision = {'r'}\ndown_revision = {'zz', 'a', 'zz', 'mm'}\n"
+    "depends_on = {1, True, 1.0, 'x'}\nbranch_labels = {('a', 'b'), 'c', ('a', 'b')}\n",
     "unresolved-wording": "revision = -1\ndown_revision = PARENT\nbranch_labels = f'{x}'\n"
     "depends_on = x[0]\n",
     "unresolved-wording-2": "revision = a.b.c\ndown_revision = f()\nbranch_labels = 'a' + 'b'\n"
@@ -148,6 +150,9 @@ EDGES = {
     "tuple-unpacking-unresolved": "revision, down_revision = f()\nbranch_labels, x = 1, 2, 3\n"
     "(depends_on, y), z = (1, 2), 3\n",
     "starred-unpacking": "revision, *down_revision = 'a', 'b'\nx, *branch_labels = 'c', *d\n",
+    "starred-and-nested-targets": "*depends_on, revision = ['a', 'b']\n"
+    "(down_revision, y), z = ('c', 1), 2\n[x, [branch_labels]] = 1, ['d']\n"
+    "x.y, z[0], revision = 1, 2, 'e'\n",
     "chained": "revision = down_revision = 'a'\nbranch_labels = x, depends_on = (1, 2)\n"
     "revision = revision\n",
     "augmented-and-del": "revision = 'a'\nrevision += 'b'\ndown_revision = 'x'\ndel down_revision\n"
@@ -191,6 +196,13 @@ EDGES = {
     "if True: down_revision = 'b'\nif 1: branch_labels = 'c'; depends_on = 'd'\n",
     "one-line-blocks": "if True: revision = 'a'\nif False: pass\nelse: del revision\n"
     "if True: \\\n    down_revision = 'b'\n",
+    "one-line-block-statements": "if True: revision = 'a'; down_revision = ('b', 'c')\n"
+    "if 0: pass\nelse: branch_labels = {'x', 'y'}; x, depends_on = 1, 'z'\n"
+    "if TYPE_CHECKING: revision = 'no'\nelif 1: import alembic; from alembic import op as o\n"
+    "if None: pass\nelse: revision: str = 'r'; down_revision += 'x'; globals()\n"
+    "def upgrade():\n    o.drop_table('t')\n",
+    "one-line-block-def-after": "if True: revision = 'a'\ndef upgrade(): pass\n"
+    "if False: pass\nelse: del revision; x = 1\n",
     "elif-chains": "if 0:\n    pass\nelif False:\n    pass\nelif True:\n    revision = 'a'\n"
     "else:\n    revision = 'b'\nif 0:\n    pass\nelse:\n    if True:\n"
     "        down_revision = 'c'\n",
@@ -200,6 +212,7 @@ EDGES = {
     "with a as branch_labels, b as depends_on: pass\n",
     "compound-name-kinds": "if x:\n    y.revision = f(down_revision=1)\n"
     "    g(lambda branch_labels: 1)\n    global depends_on\n",
+    "match-binds-and-defines": "match x:\n    case revision:\n        def upgrade(): pass\n",
     "match-block": "match x:\n    case {'a': revision, **down_revision}:\n        pass\n"
     "    case C(branch_labels=depends_on) | [*_, None]:\n        pass\n",
     "def-under-match": "match x:\n    case _:\n        def upgrade():\n"
@@ -439,15 +452,20 @@ def test_locators_ast_cannot_follow_leave_spans_for_later() -> None:
 
 
 def test_a_file_only_ast_accepts_gives_facts() -> None:
-    """LibCST 1.x rejects a parenthesised annotated target (valid Python)."""
+    """LibCST 1.x rejects a parenthesised annotated target (valid Python, which Alembic
+    loads): both readers then give CPython's facts, so cold and warm runs agree."""
+    import libcst
+
     data = b"revision = 'a'\n(x): int = 1\n"
-    assert parse.read_migration("/v/x.py", data).syntax_error is not None
+    with pytest.raises(libcst.ParserSyntaxError):
+        libcst.parse_module(data)
     fast = read_migration_fast("/v/x.py", data)
     assert (
         fast is not None
         and fast.revision.value == "a"
         and fast.spans == (1, 1, 1, 15, 1, 12, 1, 15)
     )
+    assert parse.read_migration("/v/x.py", data) == fast
 
 
 UNPARSABLE = {
@@ -474,6 +492,32 @@ def test_deep_nesting_gives_none_or_the_same_facts() -> None:
     assert read_migration_fast("/v/x.py", b"x = " + b"-" * 100_000 + b"1\n") is None
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        " + ".join(["1"] * 600),
+        "-" * 600 + "1",
+        "op.execute(\n" + "".join(f"        'line {i} '\n" for i in range(1500)) + "    )",
+    ],
+    ids=["chain", "unary", "implicit-concatenation"],
+)
+def test_deep_expressions_in_functions(body: str) -> None:
+    """Deeper than the LibCST reader's recursion could go (it no longer recurses there), not
+    too deep for the ast reader's: both must read them, the same way."""
+    source = f"revision = 'a'\ndef upgrade():\n    x = {body}\n    op.drop_table('t')\n"
+    fast = assert_same(source)
+    assert fast is not None and fast.ops[-1].name == "drop_table"
+
+
+def test_too_deep_for_both_readers() -> None:
+    """The ast reader hands what it cannot walk to the LibCST reader (the engine's order),
+    which then reports a syntax problem rather than raising."""
+    data = b"revision = 'a'\ndepends_on = a" + b".b" * 1500 + b"\n"
+    assert read_migration_fast("/v/x.py", data) is None
+    problem = parse.read_migration("/v/x.py", data).syntax_error
+    assert problem is not None and problem.message == "file is too deeply nested to parse"
+
+
 def test_reading_never_imports_libcst() -> None:
     code = (
         "import sys\n"
@@ -492,8 +536,8 @@ def test_reading_never_imports_libcst() -> None:
     assert proc.stdout.strip() == "[]"
 
 
-SET_ORDER_PROBE = """
-import itertools
+SEED_PROBE = """
+import hashlib, itertools
 from alembic_lint import parse, positions
 from alembic_lint.astread import read_migration_fast
 names = ["revision", "down_revision", "branch_labels", "depends_on"]
@@ -505,32 +549,47 @@ for a, b in itertools.permutations(names, 2):
         f"for {a} in {b}: pass\\n",
         f"try:\\n    {a}.{b}\\nexcept: pass\\n",
         f"with {a} as {b}: pass\\n",
+        f"{a} = {{'dd', 'eee', 'f'}}\\n{b} = {{'x', 'yy', 'x', 'zzz'}}\\n",
     ]
 for a, b, c in itertools.permutations(names, 3):
     sources.append(f"if {a}: {b}, {c} = 1, 2\\n")
+def plain(value):
+    # A frozenset's repr follows the hash seed; the value does not.
+    return sorted(map(repr, value)) if isinstance(value, frozenset) else value
 differ = 0
+facts = hashlib.sha256()
 for source in sources:
     data = source.encode()
     ref = positions.with_spans(parse.read_migration("/v/x.py", data), data)
-    differ += repr(read_migration_fast("/v/x.py", data)) != repr(ref)
-print(len(sources), differ)
+    fast = read_migration_fast("/v/x.py", data)
+    differ += repr(fast) != repr(ref)
+    bindings = (ref.revision, ref.down_revision, ref.branch_labels, ref.depends_on)
+    for b in bindings:
+        elements = [(plain(e.value), e.ref) for e in b.elements]
+        facts.update(repr((b.status, b.reason, b.ref, plain(b.value), elements)).encode())
+    facts.update(repr((ref.locators, ref.spans)).encode())
+print(len(sources), differ, facts.hexdigest())
 """
 
 
-@pytest.mark.parametrize("seed", ["1", "2", "3", "4"])
-def test_set_order_of_rebound_names_under_other_hash_seeds(seed: str) -> None:
-    """A block rebinding two revision variables allocates their refs in the iteration order
-    of a set of str: it changes with the hash seed, and the ast reader must follow it."""
-    env = {**os.environ, "PYTHONHASHSEED": seed}
-    proc = subprocess.run(
-        [sys.executable, "-c", SET_ORDER_PROBE],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["84", "0"]
+def test_facts_are_the_same_under_other_hash_seeds() -> None:
+    """Blocks rebinding two revision variables and sets of ids: the order of their refs
+    (and so their locators and spans) must not follow a set's iteration order, which the
+    hash seed changes; and the two readers agree under every seed."""
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        proc = subprocess.run(
+            [sys.executable, "-c", SEED_PROBE],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        count, differ, _ = proc.stdout.split()
+        assert (count, differ) == ("96", "0")
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
 
 
 # --------------------------------------------------------------------------- generated

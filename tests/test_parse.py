@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -133,6 +138,109 @@ def test_tuple_unpacking_of_literals() -> None:
     migration = read("revision, down_revision = 'r1', 'r0'\n")
     assert migration.revision_id == "r1"
     assert migration.down_ids == ("r0",)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "revision, *down_revision = 'r1', 'r0'",  # Python binds down_revision = ['r0']
+        "*down_revision, revision = ['r0', 'r1']",
+        "(revision, down_revision), x = ('r1', 'r0'), 1",  # nested: unpacked again
+        "[revision, [down_revision]] = 'r1', ['r0']",
+    ],
+)
+def test_starred_and_nested_unpacking_is_unresolved(source: str) -> None:
+    migration = read(f"{source}\n")
+    for binding in (migration.revision, migration.down_revision):
+        assert binding.status is Status.UNRESOLVED
+        assert binding.reason == "tuple unpacking"
+    assert migration.down_ids == ()
+
+
+def test_unpacking_beside_an_attribute_target_still_resolves() -> None:
+    migration = read("x.y, down_revision, revision = 1, 'r0', 'r1'\n")
+    assert migration.revision_id == "r1"
+    assert migration.down_ids == ("r0",)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "if True: down_revision = 'r0'",
+        "if 1: down_revision = 'r0'",
+        "if False: pass\nelse: down_revision = 'r0'",
+        "if TYPE_CHECKING: down_revision = 'fake'\nelse: down_revision = 'r0'",
+        "if 0: pass\nelif True: down_revision = 'r0'",
+        "if True: x = 1; down_revision = 'r0'",
+        "if True: down_revision = 'zz'; del down_revision; down_revision = ('r0',)",
+    ],
+)
+def test_one_line_blocks_bind_like_indented_ones(source: str) -> None:
+    """`if True: x = 1` binds x as its two-line form does (LibCST holds its statements in a
+    SimpleStatementSuite rather than in lines of their own)."""
+    migration = read(f"revision = 'r1'\n{source}\n")
+    assert migration.down_revision.status is Status.LITERAL
+    assert migration.down_ids == ("r0",)
+    line = source.count("\n") + 2
+    column = source.split("\n")[-1].rindex("down_revision") + 1
+    assert pos(migration, migration.down_revision.ref) == (line, column)
+    assert pos(migration, migration.down_revision.elements[0].ref)[0] == line
+
+
+def test_one_line_block_under_an_unknown_test_stays_unresolved() -> None:
+    migration = read("revision = 'r1'\nif X: down_revision = 'r0'\n")
+    assert migration.down_revision.status is Status.UNRESOLVED
+    assert "inside a `if` block" in migration.down_revision.reason
+
+
+def test_a_set_keeps_its_ids_in_source_order_where_they_are() -> None:
+    migration = read("revision = 'r1'\ndown_revision = {'zz', 'a', 'zz', 'mm'}\n")
+    assert migration.down_revision.value == frozenset({"zz", "a", "mm"})
+    assert migration.down_ids == ("zz", "a", "mm")
+    places = [pos(migration, e.ref) for e in migration.down_revision.elements]
+    assert places == [(2, 18), (2, 24), (2, 35)]
+
+
+SEED_PROBE = """
+import json, sys
+from alembic_lint.parse import read_migration, resolve_spans
+out = []
+for source in json.loads(sys.argv[1]):
+    data = source.encode()
+    m = resolve_spans(read_migration("/v/x.py", data), data)
+    out.append([m.locators, m.spans, [
+        [b.status.value, b.reason, b.ref, [[repr(e.value), e.ref] for e in b.elements]]
+        for b in (m.revision, m.down_revision, m.branch_labels, m.depends_on)
+    ]])
+print(json.dumps(out))
+"""
+
+
+def test_facts_do_not_depend_on_the_hash_seed() -> None:
+    """Refs (and so the order of findings and their places) must not follow the iteration
+    order of a set of str, which PYTHONHASHSEED changes from run to run."""
+    sources = [
+        "if x:\n    revision = 'a'\n    down_revision = 'b'\n",
+        "with a as depends_on, b as branch_labels, c as down_revision: pass\n",
+        "revision = 'r'\ndown_revision = {'dd', 'eee', 'f', 'gggg'}\n"
+        "depends_on = {'x', 'y', 'x'}\nbranch_labels = {'p', 'q'}\n",
+    ]
+    results = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        proc = subprocess.run(
+            [sys.executable, "-c", SEED_PROBE, json.dumps(sources)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        results.add(proc.stdout)
+    assert len(results) == 1
+    first, _, sets = json.loads(results.pop())
+    # REVISION_VARS order: revision first, then down_revision.
+    assert first[2][0][2] < first[2][1][2]
+    assert sets[2][1][3] == [["'dd'", 3], ["'eee'", 4], ["'f'", 5], ["'gggg'", 6]]
 
 
 def test_legacy_hex_filename_gives_the_id() -> None:
@@ -313,6 +421,95 @@ def test_python2_file_is_a_syntax_error_but_keeps_its_revision_variables() -> No
     assert migration.revision_id == "1a2b3c4d"
     assert migration.down_ids == ("0a0a0a0a", "0b0b0b0b")
     assert migration.depends_on.status is Status.ABSENT
+
+
+def test_match_statements_have_a_place() -> None:
+    migration = read_migration(
+        "/v/x.py", b"match x:\n    case revision:\n        pass\n", positions=True
+    )
+    assert migration.revision.status is Status.UNRESOLVED
+    assert "inside a `match` block" in migration.revision.reason
+    assert pos(migration, migration.revision.ref)[0] == 1
+    # A def under a match has no ast locator: its place comes from LibCST.
+    data = b"match x:\n    case revision:\n        def upgrade(): pass\n"
+    migration = resolve_spans(read_migration("/v/x.py", data), data)
+    assert pos(migration, migration.revision.ref)[0] == 1
+    upgrade = migration.function("upgrade")
+    assert upgrade is not None and pos(migration, upgrade.ref) == (3, 9)
+
+
+def chain(terms: int) -> str:
+    return " + ".join(["1"] * terms)
+
+
+LONG_SQL = "".join(f"        'line {i} '\n" for i in range(2000))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"x = {chain(1500)}",  # deeper than Python's recursion limit
+        f"x = {'-' * 1200}1",
+        f"op.execute(\n{LONG_SQL}    )",  # LibCST nests an implicit concatenation
+    ],
+)
+def test_deep_expressions_in_a_function_are_read(body: str) -> None:
+    data = (
+        f"revision = 'r1'\ndown_revision = 'r0'\ndef upgrade():\n    {body}\n"
+        "    op.drop_table('t')\n"
+    ).encode()
+    migration = read_migration("/v/x.py", data)
+    assert migration.syntax_error is None
+    assert (migration.revision_id, migration.down_ids) == ("r1", ("r0",))
+    assert migration.ops[-1].name == "drop_table"
+    if body.startswith("op.execute"):
+        assert migration.ops[0].sql == "".join(f"line {i} " for i in range(2000))
+    placed = resolve_spans(migration, data)  # no crash, whatever can place them
+    assert placed.spans is not None
+
+
+def test_too_deep_to_walk_is_a_syntax_problem_not_a_crash() -> None:
+    data = b"revision = 'r1'\ndown_revision = 'r0'\ndepends_on = a" + b".b" * 1500 + b"\n"
+    migration = read_migration("/v/x.py", data)
+    assert migration.syntax_error is not None
+    assert migration.syntax_error.message == "file is too deeply nested to parse"
+    assert (migration.revision_id, migration.down_ids) == ("r1", ("r0",))
+    assert read_migration("/v/x.py", data, positions=True) == migration
+
+
+def test_too_deep_file_is_a_clean_finding_on_the_command_line(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    files = {
+        "aaaaaaaaaaaa_long.py": "revision = 'aaaaaaaaaaaa'\ndown_revision = None\n"
+        f"def upgrade():\n    x = {chain(1500)}\n",
+        "bbbbbbbbbbbb_deep.py": "revision = 'bbbbbbbbbbbb'\ndown_revision = 'aaaaaaaaaaaa'\n"
+        f"depends_on = a{'.b' * 1500}\ndef upgrade():\n    x = {chain(1500)}\n",
+    }
+    for name, source in files.items():
+        (versions / name).write_text(source + "def downgrade():\n    raise NotImplementedError\n")
+
+    def lint() -> tuple[int, str, str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "alembic_lint", "versions"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")},
+            check=False,
+        )
+        return proc.returncode, proc.stdout, proc.stderr
+
+    finding = (
+        "versions/bbbbbbbbbbbb_deep.py:1:1: AL100 file is too deeply nested to parse\n"
+        "Found 1 problem in 1 migration.\n"
+    )
+    assert lint() == (1, finding, "")
+    # A warm run reads changed files with CPython's ast first; it hands both to LibCST.
+    for name in files:
+        with (versions / name).open("a") as handle:
+            handle.write("# changed\n")
+    assert lint() == (1, finding, "")
 
 
 def test_fallback_never_evaluates_code() -> None:

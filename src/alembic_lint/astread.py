@@ -63,7 +63,6 @@ _ONE_STRING = re.compile(
     rf"""|'(?:[^\\'\n]|{_ESCAPE})*'|"(?:[^\\"\n]|{_ESCAPE})*")""",
     re.DOTALL,
 )
-_COMMENT = re.compile(r"#[^\n]*")
 
 
 def read_migration_fast(path: str, data: bytes) -> Migration | None:
@@ -118,7 +117,7 @@ class _Reader:
         return self.statements.get(statement, ("unknown",))
 
     def migration(self, path: str, filename: str) -> Migration:
-        self.walk_module(self.tree.body, suite=False)
+        self.walk_module(self.tree.body)
         bindings, defs = self.bindings, self.defs
         if "__getattr__" in defs:
             for name in REVISION_VARS:
@@ -161,27 +160,24 @@ class _Reader:
 
     # -- module level
 
-    def walk_module(self, body: list[ast.stmt], *, suite: bool) -> None:
+    def walk_module(self, body: list[ast.stmt]) -> None:
         for stmt in body:
-            if isinstance(stmt, ast.If) and not suite:
+            if isinstance(stmt, ast.If):
                 test = self.test_text(stmt.test)
                 if test in _FALSY_TESTS:
-                    if stmt.orelse:
-                        block = self.is_suite(stmt.body[-1], stmt.orelse[0])
-                        self.walk_module(stmt.orelse, suite=block)
+                    self.walk_module(stmt.orelse)
                     continue
                 if test in _TRUTHY_TESTS:
-                    block = self.is_suite(stmt.test, stmt.body[0])
-                    self.walk_module(stmt.body, suite=block)
+                    self.walk_module(stmt.body)
                     continue
-            if suite or isinstance(stmt, _COMPOUND):
-                # LibCST's reader treats the statements of a one-line block (`if x: a = 1`)
-                # like compound ones: what they bind depends on running them.
+            if isinstance(stmt, _COMPOUND):
+                # What they bind depends on running them.
                 names, functions = self.scan(stmt)
                 kind = type(stmt).__name__
                 keyword = _CST_NAMES.get(kind, kind).lower()
-                for name in names & set(REVISION_VARS):  # the reference's set order, too
-                    self.rebind(name, f"assigned inside a `{keyword}` block", stmt)
+                for name in REVISION_VARS:  # in this order, as the LibCST reader's
+                    if name in names:
+                        self.rebind(name, f"assigned inside a `{keyword}` block", stmt)
                 self.defs.update(functions)
             elif isinstance(stmt, _Def):
                 self.defs[stmt.name] = stmt
@@ -192,8 +188,7 @@ class _Reader:
                 self.small(stmt)
 
     def scan(self, stmt: ast.AST) -> tuple[set[str], dict[str, _Def]]:
-        """LibCST's _scan: every name in the statement, inserted in the same order (the set
-        iteration order decides the order of refs), and the functions it defines (the
+        """LibCST's _scan: every name in the statement, and the functions it defines (the
         first one of a name in the source wins, as there)."""
         names: set[str] = set()
         functions: dict[str, _Def] = {}
@@ -275,12 +270,13 @@ class _Reader:
                 self.rebind(name, "a `globals()` manipulation", stmt)
 
     def unpack(self, stmt: ast.Assign, target: ast.Tuple | ast.List) -> None:
-        # Like LibCST's reader, `*rest` counts as the plain name `rest`.
-        inner = [el.value if isinstance(el, ast.Starred) else el for el in target.elts]
-        names = [el.id if isinstance(el, ast.Name) else None for el in inner]
+        # A starred or nested target: "tuple unpacking" below, as in the LibCST reader.
+        flat = not any(isinstance(el, ast.Starred | ast.Tuple | ast.List) for el in target.elts)
+        names = [el.id if isinstance(el, ast.Name) else None for el in target.elts]
         value = stmt.value
         if (
-            isinstance(value, ast.Tuple | ast.List)
+            flat
+            and isinstance(value, ast.Tuple | ast.List)
             and len(value.elts) == len(names)
             and not any(isinstance(el, ast.Starred) for el in value.elts)
         ):
@@ -299,7 +295,16 @@ class _Reader:
         except _Unresolved as exc:
             return Binding(name, Status.UNRESOLVED, reason=exc.args[0], ref=ref)
         ids = normalise(name, literal)
-        if name == "revision" or count != len(ids):
+        if name != "revision" and isinstance(value, ast.Set):
+            # Source order, each id where it first appears (a set's order follows the hash
+            # seed): the LibCST reader's choice.
+            first: dict[object, int] = {}
+            for index, el in enumerate(value.elts):
+                first.setdefault(_literal(el)[0], index)
+            elements = tuple(
+                Element(v, self.ref((*where, "elts", i, "expr"))) for v, i in first.items()
+            )
+        elif name == "revision" or count != len(ids):
             elements = tuple(Element(v, self.ref((*where, "expr"))) for v in ids)
         elif isinstance(value, ast.Tuple | ast.List | ast.Set):
             elements = tuple(
@@ -320,14 +325,6 @@ class _Reader:
     def raw(self, node: ast.expr) -> str:
         """The node's source text, line breaks as written."""
         return self.source(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
-
-    def is_suite(self, before: ast.expr | ast.stmt, first: ast.stmt) -> bool:
-        """Whether a block sits on its header's line (LibCST's SimpleStatementSuite): no line
-        break after the colon between ``before`` and the block's first statement."""
-        line, col = before.end_lineno or 1, before.end_col_offset or 0
-        gap = self.source(line, col, first.lineno, first.col_offset)
-        gap = _COMMENT.sub("", positions._NEWLINE.sub("\n", gap))
-        return "\n" not in gap[gap.rfind(":") + 1 :].replace("\\\n", "")
 
     def source(self, line: int, col: int, end_line: int | None, end_col: int | None) -> str:
         """The text between two ast positions (ast counts columns in UTF-8 bytes)."""

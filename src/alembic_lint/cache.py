@@ -33,7 +33,7 @@ from alembic_lint.model import (
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 7
+SCHEMA = 8
 STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
 #: More new files than this in one run: their operations are worth rewriting the ops file.

@@ -39,17 +39,32 @@ def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migrat
         # the text (its parser works on bytes).
         module = cst.parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
     except cst.ParserSyntaxError as exc:
+        # Python itself may accept what LibCST cannot parse (`(x): int = 1`, thousands of
+        # adjacent strings): Alembic would load such a file, so read it as Python does.
+        from alembic_lint.astread import read_migration_fast
+
+        fast = read_migration_fast(path, data)
+        if fast is not None:
+            return fast
         message, line, column = _syntax_error_details(decoded.text, exc)
         return _fallback(path, filename, decoded.text, message, line, column)
     except RecursionError:
-        return _fallback(path, filename, decoded.text, "file is too deeply nested to parse", 1, 1)
-    migration = replace(
-        _Extractor(module, positions).migration(path, filename), digest=digest(data)
-    )
+        return _too_deep(path, filename, decoded.text)
+    try:
+        migration = _Extractor(module, positions, decoded.text).migration(path, filename)
+    except RecursionError:
+        # LibCST parsed it, yet a walk over it still recursed too deep (e.g. a long chain of
+        # attributes, or regenerating the code to place facts when ast cannot).
+        return _too_deep(path, filename, decoded.text)
+    migration = replace(migration, digest=digest(data))
     if _MAY_SUPPRESS.search(data):
         noqa, file_ignores = suppressions(decoded.text)
         migration = replace(migration, noqa=noqa, file_ignores=file_ignores)
     return migration
+
+
+def _too_deep(path: str, filename: str, text: str) -> Migration:
+    return _fallback(path, filename, text, "file is too deeply nested to parse", 1, 1)
 
 
 def resolve_spans(migration: Migration, data: bytes) -> Migration:

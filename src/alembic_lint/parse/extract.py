@@ -6,6 +6,7 @@ import dataclasses
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -127,17 +128,20 @@ def _anchor(node: cst.CSTNode) -> cst.CSTNode:
         return node.items[0].item
     if isinstance(node, cst.FunctionDef | cst.ClassDef):
         return node.name
-    if isinstance(node, cst.Try | cst.TryStar | cst.Match):
+    if isinstance(node, cst.Try | cst.TryStar):
         return node.body
+    if isinstance(node, cst.Match):
+        return node.subject
     return node
 
 
 class _Extractor:
     """One pass over a module; allocates a ref for every fact it records."""
 
-    def __init__(self, module: cst.Module, positions: bool) -> None:
+    def __init__(self, module: cst.Module, positions: bool, text: str | None = None) -> None:
         self.module = module
         self.positions = positions
+        self.text = text  # the source, if known: module.code regenerates it recursively
         self.wanted: set[cst.CSTNode] = set()
         self.pending: list[Callable[[PlaceOf], Span]] = []
         self.locators: list[Locator] = []
@@ -178,7 +182,8 @@ class _Extractor:
         if not self.positions:
             return None
         try:
-            return pack_spans(positions.resolve(self.module.code, self.locators))
+            text = self.module.code if self.text is None else self.text
+            return pack_spans(positions.resolve(text, self.locators))
         except positions.NoMatch:
             found = _Positions(self.module, self.wanted).found
             return pack_spans(compute(found.__getitem__) for compute in self.pending)
@@ -230,6 +235,9 @@ class _Extractor:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     self._small(small, bindings, unconditional)
+            elif isinstance(stmt, cst.BaseSmallStatement):
+                # A one-line block (`if True: revision = "a"`) holds its statements directly.
+                self._small(stmt, bindings, unconditional)
             elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in _FALSY_TESTS:
                 if stmt.orelse is not None:
                     self._walk_else(stmt.orelse, bindings, defs, unconditional)
@@ -339,12 +347,19 @@ class _Extractor:
     def _unpack(
         self, small: cst.Assign, target: cst.Tuple | cst.List, bindings: dict[str, Binding]
     ) -> None:
+        # A starred target binds a list (`a, *b = 1, 2` binds b = [2]) and a nested one
+        # unpacks again: both leave their names to "tuple unpacking" below.
+        flat = not any(
+            isinstance(el, cst.StarredElement) or isinstance(el.value, cst.Tuple | cst.List)
+            for el in target.elements
+        )
         names = [
             el.value.value if isinstance(el.value, cst.Name) else None for el in target.elements
         ]
         value = small.value
         if (
-            isinstance(value, cst.Tuple | cst.List)
+            flat
+            and isinstance(value, cst.Tuple | cst.List)
             and len(value.elements) == len(names)
             and all(not isinstance(el, cst.StarredElement) for el in value.elements)
         ):
@@ -365,7 +380,17 @@ class _Extractor:
         except _Unresolved as exc:
             return Binding(name, Status.UNRESOLVED, reason=exc.reason, ref=ref)
         normalised = normalise(name, literal)
-        if name == "revision" or len(element_nodes) != len(normalised):
+        if name != "revision" and isinstance(literal, frozenset):
+            # A set iterates in hash order, which changes with PYTHONHASHSEED: take its ids
+            # in source order instead, each where it first appears.
+            first: dict[object, int] = {}
+            for index, node in enumerate(element_nodes):
+                first.setdefault(_literal(node, top=False)[0], index)
+            elements = tuple(
+                Element(v, self.ref(element_nodes[i], (*where, "elts", i, "expr")))
+                for v, i in first.items()
+            )
+        elif name == "revision" or len(element_nodes) != len(normalised):
             elements = tuple(Element(v, self.ref(value, (*where, "expr"))) for v in normalised)
         else:
             container = isinstance(value, cst.Tuple | cst.List | cst.Set)
@@ -513,6 +538,7 @@ def _role(name: str) -> str | None:
 
 
 _OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Match)
+_END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.walk tells markers by type
 
 
 class _OpCollector:
@@ -543,40 +569,46 @@ class _OpCollector:
                 self.statements[small] = (*self.function, "body", number)
         self.walk(body)
 
-    def walk(self, node: cst.CSTNode) -> None:
-        # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose
-        # isinstance is slow, and this runs for every node of every function body.
-        kind = type(node)
-        path = self.statements.get(node)
-        if path is not None or kind in _OPAQUE:
-            # A nested def/class/match: its inner statements have no path of their own,
-            # so calls there keep the function-wide count only.
-            outer = (self.statement, self.own_calls)
-            self.statement, self.own_calls = (None if kind in _OPAQUE else path), 0
-            self._walk(node, kind)
-            self.statement, self.own_calls = outer
-            return
-        self._walk(node, kind)
-
-    def _walk(self, node: cst.CSTNode, kind: type) -> None:
-        if kind is cst.Call:
-            assert isinstance(node, cst.Call)
-            self.call(node)
-            self.seen_calls += 1
-            self.own_calls += 1
-            if positions.is_sqlalchemy(_dotted(node.func)):
-                return  # sa.Column(...) and friends hold no operations (positions.py agrees)
-        elif kind is cst.ImportFrom:
-            self.import_from(node)  # type: ignore[arg-type]
-        elif kind is cst.With:
-            assert isinstance(node, cst.With)
-            self.batch.append(self.batch_targets(node))
-            for child in children(node):
-                self.walk(child)
-            self.batch.pop()
-            return
-        for child in children(node):
-            self.walk(child)
+    def walk(self, root: cst.CSTNode) -> None:
+        # A loop over a stack of its own, not recursion: `x = 1 + 1 + ...` nests one level
+        # per term (LibCST nests an implicit string concatenation too), and a few hundred
+        # terms went past Python's recursion limit. Besides nodes, the stack holds what to
+        # undo once a node's children are done: a (statement, own_calls) tuple to restore,
+        # or _END_BATCH to leave a `with` block.
+        stack: list[Any] = [root]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        statements = self.statements
+        while stack:
+            node = pop()
+            # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose
+            # isinstance is slow, and this runs for every node of every function body.
+            kind = type(node)
+            if kind is tuple:
+                if node is _END_BATCH:
+                    self.batch.pop()
+                else:
+                    self.statement, self.own_calls = node
+                continue
+            path = statements.get(node)
+            if path is not None or kind in _OPAQUE:
+                # A nested def/class/match: its inner statements have no path of their
+                # own, so calls there keep the function-wide count only.
+                push((self.statement, self.own_calls))
+                self.statement, self.own_calls = (None if kind in _OPAQUE else path), 0
+            if kind is cst.Call:
+                self.call(node)
+                self.seen_calls += 1
+                self.own_calls += 1
+                if positions.is_sqlalchemy(_dotted(node.func)):
+                    continue  # sa.Column(...) and friends hold no operations (as in positions.py)
+            elif kind is cst.ImportFrom:
+                self.import_from(node)
+            elif kind is cst.With:
+                self.batch.append(self.batch_targets(node))
+                push(_END_BATCH)
+            kids = children(node)
+            kids.reverse()
+            extend(kids)
 
     def import_from(self, node: cst.ImportFrom) -> None:
         if (
@@ -662,7 +694,7 @@ def _sql_text(call: cst.Call) -> str | None:
     if isinstance(value, cst.Call) and _dotted(value.func) in _SQL_TEXT_FUNCS and value.args:
         value = value.args[0].value
     if isinstance(value, cst.SimpleString | cst.ConcatenatedString):
-        text = value.evaluated_value
+        text = _string_value(value)
         return text if isinstance(text, str) else None
     return None
 
@@ -673,7 +705,7 @@ def _sql_text(call: cst.Call) -> str | None:
 def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.BaseExpression]]:
     """Evaluate a literal expression; returns the value and the nodes of its elements."""
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        value = node.evaluated_value
+        value = _string_value(node)
         if value is None:
             raise _Unresolved("an f-string")
         return value, [node]
@@ -699,6 +731,25 @@ def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.B
         except TypeError:
             raise _Unresolved("a set of unhashable values") from None
     raise _Unresolved(_describe(node))
+
+
+def _string_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | bytes | None:
+    """LibCST's ``evaluated_value`` without its recursion: an implicit concatenation nests
+    one level per string, and a long SQL text can hold hundreds of them."""
+    parts: list[cst.BaseString] = []
+    current: cst.BaseString = node
+    while isinstance(current, cst.ConcatenatedString):
+        parts.append(current.left)
+        current = current.right
+    parts.append(current)
+    values = [p.evaluated_value for p in parts if isinstance(p, cst.SimpleString)]
+    if len(values) < len(parts):
+        return None  # an f-string
+    text = [v for v in values if isinstance(v, str)]
+    if len(text) == len(values):
+        return "".join(text)
+    data = [v for v in values if isinstance(v, bytes)]
+    return b"".join(data) if len(data) == len(values) else None
 
 
 def _dotted_test(node: cst.BaseExpression) -> str | None:
@@ -743,8 +794,11 @@ def _scan(stmt: cst.CSTNode) -> tuple[set[str], dict[str, cst.FunctionDef]]:
     return names, functions
 
 
-def _bound_names(stmt: cst.CSTNode) -> set[str]:
-    return _scan(stmt)[0] & set(REVISION_VARS)
+def _bound_names(stmt: cst.CSTNode) -> list[str]:
+    """The revision variables a compound statement may bind, in REVISION_VARS order (not a
+    set's: its order follows the hash seed, and so would the order of the refs)."""
+    names = _scan(stmt)[0]
+    return [name for name in REVISION_VARS if name in names]
 
 
 def _defined_functions(stmt: cst.CSTNode) -> dict[str, cst.FunctionDef]:
