@@ -138,10 +138,11 @@ class Cache:
             return None
 
     def findings(
-        self, key: str, path: str, rules_key: str
+        self, key: str, path: str, rules_key: str, *, wanted: bool = True
     ) -> tuple[Migration, list[Diagnostic]] | None:
         """For an unchanged file: its facts without operations, and the file rules'
-        findings on it, when they were recorded under the same rules and settings."""
+        findings on it, when they were recorded under the same rules and settings
+        (``wanted=False``: the run reports on other files; the findings are not read)."""
         entry = self.facts.get(key)
         if entry is None:
             return None
@@ -149,7 +150,7 @@ class Cache:
         if not isinstance(local, list) or len(local) != 2 or local[0] != rules_key:
             return None
         try:
-            found = [diagnostic_from_json(d, path) for d in local[1]]
+            found = [diagnostic_from_json(d, path) for d in local[1]] if wanted else []
             return migration_from_json(entry, path, key, None), found
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             self._forget(key)

@@ -117,6 +117,7 @@ def lint(
             errors[path] = exc
 
     only_set = sorted(os.path.abspath(p) for p in only) if only is not None else None
+    only_paths = set(only_set) if only_set is not None else None
     excluded = sorted(os.path.abspath(p) for p in exclude)
     store = None
     result_key = ""
@@ -130,7 +131,8 @@ def lint(
             only_set,
             excluded,
         )
-        hit = None if fixes else store.diagnostics(result_key)
+        # (A run reporting on some files only never records a whole answer: see below.)
+        hit = None if fixes or only is not None else store.diagnostics(result_key)
         if hit is not None:
             _fill_sources(sources, hit, reader)
             return hit
@@ -148,7 +150,10 @@ def lint(
         if store is None or not store.known(digests[path]):
             to_parse.append(path)
             continue
-        unchanged = None if fixes else store.findings(digests[path], path, rules_key)
+        # A run that reports on some files only needs no other file's own findings (they
+        # point nowhere else: only graph findings are moved onto a reported file).
+        wanted = only_paths is None or path in only_paths
+        unchanged = None if fixes else store.findings(digests[path], path, rules_key, wanted=wanted)
         if unchanged is not None:
             migrations[path], local[path] = unchanged
             continue
