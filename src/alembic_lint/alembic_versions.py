@@ -213,11 +213,11 @@ def _read_text(path: Path) -> str | None:
 
 
 def _load_toml(path: Path) -> dict[str, Any] | None:
-    import tomllib  # only when there is TOML to read
-
     text = _read_text(path)
     if text is None:
         return None
+    import tomllib  # only when there is TOML to read
+
     try:
         return tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError):
