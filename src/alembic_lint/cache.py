@@ -345,7 +345,23 @@ _STATUS = {s.value: s for s in Status}
 _SEVERITY = {s.value: s for s in Severity}
 
 
+#: Bindings without elements recur across files (``branch_labels = None`` at the same ref):
+#: they are frozen, so one object serves them all.
+_EMPTY_BINDINGS: dict[tuple[object, ...], Binding] = {}
+
+
 def _binding_from_json(d: list[Any]) -> Binding:
+    name, status, value, elements, reason, ref = d
+    if elements or not (value is None or isinstance(value, str)):
+        return _make_binding(d)
+    key = (name, status, value, reason, ref)
+    known = _EMPTY_BINDINGS.get(key)
+    if known is None:
+        known = _EMPTY_BINDINGS[key] = _make_binding(d)
+    return known
+
+
+def _make_binding(d: list[Any]) -> Binding:
     name, status, value, elements, reason, ref = d
     return Binding(
         str(name),
