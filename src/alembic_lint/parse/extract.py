@@ -538,6 +538,10 @@ def _role(name: str) -> str | None:
 
 
 _OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Match)
+#: Nodes that hold no other nodes worth walking (half the nodes of a function body).
+_LEAVES = frozenset(
+    {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Pass}
+)
 _END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.walk tells markers by type
 
 
@@ -577,7 +581,8 @@ class _OpCollector:
         # or _END_BATCH to leave a `with` block.
         stack: list[Any] = [root]
         pop, push, extend = stack.pop, stack.append, stack.extend
-        statements = self.statements
+        # Keyed by id: LibCST nodes hash in Python, and this looks up every node.
+        statements = {id(node): path for node, path in self.statements.items()}
         while stack:
             node = pop()
             # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose
@@ -589,7 +594,7 @@ class _OpCollector:
                 else:
                     self.statement, self.own_calls = node
                 continue
-            path = statements.get(node)
+            path = statements.get(id(node))
             if path is not None or kind in _OPAQUE:
                 # A nested def/class/match: its inner statements have no path of their
                 # own, so calls there keep the function-wide count only.
@@ -606,6 +611,8 @@ class _OpCollector:
             elif kind is cst.With:
                 self.batch.append(self.batch_targets(node))
                 push(_END_BATCH)
+            elif kind in _LEAVES:
+                continue  # no calls below: save looking for children
             kids = children(node)
             kids.reverse()
             extend(kids)
