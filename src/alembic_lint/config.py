@@ -12,7 +12,6 @@ from pathlib import Path
 from alembic_lint.rules import Rule, registry
 
 SECTION = "tool.alembic-lint"
-DEFAULT_BASELINE = ".alembic-lint-baseline.json"
 
 _KEYS = {
     "select",

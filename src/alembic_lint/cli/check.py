@@ -1,4 +1,4 @@
-"""Command line: parse options, call the engine, pick a reporter, return the exit code."""
+"""`alembic-lint [check] PATHS`: lint histories and report (the default command)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alembic_lint import __version__
-from alembic_lint.entry import main as main
+from alembic_lint.cli import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    FORMATS,
+    UserError,
+    cli,
+    repository_root,
+    use_color,
+)
 
 if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
@@ -22,63 +29,7 @@ if TYPE_CHECKING:
     from alembic_lint.engine import Reader
     from alembic_lint.rules import Rule
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DEFAULT_BASELINE = ".alembic-lint-baseline.json"
-
-
-class UserError(Exception):
-    """A problem with the user's input: printed as one line, exit status 2."""
-
-
-class _DefaultGroup(click.Group):
-    """``alembic-lint [OPTIONS] PATHS`` runs ``check``; other subcommands are named."""
-
-    default_command = "check"
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (
-            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
-        ):
-            args = [self.default_command, *args]
-        return super().parse_args(ctx, args)
-
-
-@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="alembic-lint")
-def cli() -> None:
-    """Lint Alembic migration histories without importing them.
-
-    Run `alembic-lint [PATH]...` (the `check` command) on a versions directory, a
-    directory holding alembic.ini, or an alembic.ini / pyproject.toml file. With no
-    PATH, the configuration in the current directory is used. `alembic-lint check --help`
-    lists the options (formats, settings, baseline, cache).
-    """
-
-
-FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
-#: Formats read by programs: never coloured.
-MACHINE_FORMATS = ("json", "sarif", "github", "gitlab")
-
-
-def use_color(output_format: str, to_file: bool) -> bool:
-    """Colour only on a terminal, never with NO_COLOR or for machine formats; FORCE_COLOR forces."""
-    if output_format in MACHINE_FORMATS or to_file or os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return sys.stdout.isatty()
-
-
-def repository_root(start: str) -> str:
-    """The nearest directory holding ``.git`` (paths for code hosts are relative to it)."""
-    current = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return os.path.abspath(start)
-        current = parent
 
 
 @cli.command()
@@ -423,167 +374,6 @@ def _settings_text(
     return "\n".join(lines) + "\n"
 
 
-@cli.command("rule")
-@click.argument("key", required=False, metavar="CODE|NAME")
-@click.option("--all", "show_all", is_flag=True, help="List every rule.")
-def rule_command(key: str | None, show_all: bool) -> int:
-    """Explain a rule (`alembic-lint rule AL201`), or list them all (`--all`)."""
-    from alembic_lint import docs
-    from alembic_lint.rules import by_code_or_name, registry
-
-    if show_all or key is None:
-        if key is not None:
-            raise UserError("give a rule or --all, not both")
-        click.echo(docs.rule_listing(registry()), nl=False)
-        return EXIT_OK
-    found = by_code_or_name(key)
-    if found is None:
-        raise UserError(f"unknown rule {key!r} (see `alembic-lint rule --all`)")
-    click.echo(docs.rule_page(found), nl=False)
-    return EXIT_OK
-
-
-@cli.command("merge")
-@click.argument("path", required=False)
-@click.argument("heads", nargs=-1)
-@click.option("-m", "--message", metavar="MESSAGE", help="Message (default: 'merge heads').")
-@click.option(
-    "-n", "--name", "section", metavar="SECTION", help="ini section to read (like alembic -n)."
-)
-def merge_command(
-    path: str | None, heads: tuple[str, ...], message: str | None, section: str | None
-) -> int:
-    """Write a merge revision of the heads (or HEADS) of the history at PATH, like
-    `alembic merge heads`, without running Alembic."""
-    from alembic_lint import discover, engine, graph, scaffold
-
-    if path is not None and not os.path.exists(path):
-        # `merge HEAD HEAD` run from the project: the first HEAD is not a PATH
-        heads = (path, *heads)
-        path = None
-    try:
-        specs = discover.discover([path] if path else [], section=section)
-    except discover.DiscoveryError as exc:
-        raise UserError(str(exc)) from None
-    if len(specs) != 1:
-        raise UserError("merge works on one history; give one PATH")
-    (spec,) = specs
-    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
-    try:
-        written = scaffold.merge(spec, graph.build(history), heads, message)
-    except scaffold.ScaffoldError as exc:
-        raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"cannot write the merge revision: {exc.strerror or exc}") from None
-    shown = written.relative_to(Path.cwd()) if written.is_relative_to(Path.cwd()) else written
-    click.echo(str(shown))
-    return EXIT_OK
-
-
-@cli.command("graph")
-@click.argument("path", required=False)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("text", "mermaid", "dot")),
-    default="text",
-    show_default=True,
-    help="Picture format.",
-)
-@click.option("--heads", "show_heads", is_flag=True, help="Print just the head ids.")
-@click.option("--bases", "show_bases", is_flag=True, help="Print just the base ids.")
-@click.option(
-    "-n", "--name", "section", metavar="SECTION", help="ini section to read (like alembic -n)."
-)
-def graph_command(
-    path: str | None, output_format: str, show_heads: bool, show_bases: bool, section: str | None
-) -> int:
-    """Draw the revision history at PATH, findings marked (`--heads`: just the heads).
-
-    With --heads or --bases, exit 1 when one branch has several heads.
-    """
-    from alembic_lint import config, discover, engine, graph, picture
-    from alembic_lint.rules import registry
-
-    try:
-        settings = config.load(config.find(Path.cwd()))
-        rules = [
-            cls(settings.rule_options.get(cls.name))
-            for cls in config.select_rules([settings.file_layer])
-            if cls.graph
-        ]
-        targets = [path] if path is not None else [str(settings.root / p) for p in settings.paths]
-        specs = discover.discover(targets, section=section)
-    except (config.ConfigError, discover.DiscoveryError) as exc:
-        raise UserError(str(exc)) from None
-    marked = {r.code for r in registry() if r.graph}
-    status = EXIT_OK
-    for number, spec in enumerate(specs):
-        history = engine.load_history(spec.name, spec.files, locations=spec.locations)
-        revisions = graph.build(history)
-        findings = [
-            d for d in engine.check_history(history, rules, settings=settings) if d.code in marked
-        ]
-        if show_heads or show_bases:
-            ids = (revisions.head_ids() if show_heads else []) + (
-                revisions.base_ids() if show_bases else []
-            )
-            click.echo("".join(f"{i}\n" for i in ids), nl=False)
-            if any(d.code == "AL001" for d in findings):
-                status = EXIT_FINDINGS
-            continue
-        if len(specs) > 1:
-            click.echo(f"{'' if number == 0 else chr(10)}# {spec.name}")
-        click.echo(picture.RENDERERS[output_format](revisions, findings), nl=False)
-    return status
-
-
-@cli.command("rebase")
-@click.argument("path", required=False)
-@click.argument("revision", required=False)
-@click.option("--onto", required=True, metavar="HEAD", help="The head to put the branch on.")
-@click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")
-@click.option(
-    "-n", "--name", "section", metavar="SECTION", help="ini section to read (like alembic -n)."
-)
-def rebase_command(
-    path: str | None, revision: str | None, onto: str, dry_run: bool, section: str | None
-) -> int:
-    """Linearize: re-point the bottom of REVISION's branch (default: the other head) at
-    --onto, editing its down_revision and Revises: line, without running Alembic."""
-    from alembic_lint import discover, engine, graph, rebase
-
-    if path is not None and not os.path.exists(path):
-        # `rebase REVISION --onto HEAD` run from the project: the first argument is no PATH
-        if revision is not None:
-            raise UserError(f"no such path {path!r}")
-        revision, path = path, None
-    try:
-        specs = discover.discover([path] if path else [], section=section)
-    except discover.DiscoveryError as exc:
-        raise UserError(str(exc)) from None
-    if len(specs) != 1:
-        raise UserError("rebase works on one history; give one PATH")
-    (spec,) = specs
-    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
-    try:
-        change = rebase.plan(graph.build(history), onto, revision)
-        cwd = Path.cwd()
-        shown = change.path.relative_to(cwd) if change.path.is_relative_to(cwd) else change.path
-        if dry_run:
-            click.echo(rebase.diff(change, shown.as_posix()), nl=False)
-            return EXIT_OK
-        rebase.write(change)
-    except rebase.RebaseError as exc:
-        raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"cannot rewrite the revision: {exc.strerror or exc}") from None
-    click.echo(
-        f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
-    )
-    return EXIT_OK
-
-
 def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec], Reader]:
     """The history of ``filename``'s directory, with ``filename`` read from standard input."""
     from dataclasses import replace
@@ -621,23 +411,3 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
         return data if path == str(target) else engine.read_bytes(path)
 
     return [replace(spec, files=tuple(files), only=frozenset([target]))], reader
-
-
-def run(args: list[str]) -> int:
-    """The CLI proper (``alembic_lint.entry.main`` first tries to replay a report)."""
-    try:
-        result = cli.main(args=args, prog_name="alembic-lint", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"alembic-lint: error: {exc}", err=True)
-        return EXIT_ERROR
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_ERROR if exc.exit_code == 2 else exc.exit_code
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_ERROR
-    return result if isinstance(result, int) else EXIT_OK

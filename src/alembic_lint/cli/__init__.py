@@ -1,0 +1,102 @@
+"""Command line: parse options, call the engine, pick a reporter, return the exit code.
+
+One module per command (check, rule, merge, graph, rebase); this one holds the group,
+what they share, and :func:`run`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from alembic_lint import __version__
+from alembic_lint.entry import main as main
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
+
+
+class _DefaultGroup(click.Group):
+    """``alembic-lint [OPTIONS] PATHS`` runs ``check``; other subcommands are named."""
+
+    default_command = "check"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (
+            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
+        ):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="alembic-lint")
+def cli() -> None:
+    """Lint Alembic migration histories without importing them.
+
+    Run `alembic-lint [PATH]...` (the `check` command) on a versions directory, a
+    directory holding alembic.ini, or an alembic.ini / pyproject.toml file. With no
+    PATH, the configuration in the current directory is used. `alembic-lint check --help`
+    lists the options (formats, settings, baseline, cache).
+    """
+
+
+FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
+#: Formats read by programs: never coloured.
+MACHINE_FORMATS = ("json", "sarif", "github", "gitlab")
+
+
+def use_color(output_format: str, to_file: bool) -> bool:
+    """Colour only on a terminal, never with NO_COLOR or for machine formats; FORCE_COLOR forces."""
+    if output_format in MACHINE_FORMATS or to_file or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def repository_root(start: str) -> str:
+    """The nearest directory holding ``.git`` (paths for code hosts are relative to it)."""
+    current = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return os.path.abspath(start)
+        current = parent
+
+
+def run(args: list[str]) -> int:
+    """The CLI proper (``alembic_lint.entry.main`` first tries to replay a report)."""
+    try:
+        result = cli.main(args=args, prog_name="alembic-lint", standalone_mode=False)
+    except UserError as exc:
+        click.echo(f"alembic-lint: error: {exc}", err=True)
+        return EXIT_ERROR
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR if exc.exit_code == 2 else exc.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+    return result if isinstance(result, int) else EXIT_OK
+
+
+# The commands register themselves on the group as they are imported.
+from alembic_lint.cli import check as _check  # noqa: E402
+from alembic_lint.cli import graph as _graph  # noqa: E402
+from alembic_lint.cli import merge as _merge  # noqa: E402
+from alembic_lint.cli import rebase as _rebase  # noqa: E402
+from alembic_lint.cli import rule as _rule  # noqa: E402
+
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UserError", "cli", "main", "run"]
+del _check, _graph, _merge, _rebase, _rule

@@ -1,0 +1,47 @@
+"""`alembic-lint merge`: write a merge revision of the heads, like `alembic merge`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from alembic_lint.cli import EXIT_OK, UserError, cli
+
+
+@cli.command("merge")
+@click.argument("path", required=False)
+@click.argument("heads", nargs=-1)
+@click.option("-m", "--message", metavar="MESSAGE", help="Message (default: 'merge heads').")
+@click.option(
+    "-n", "--name", "section", metavar="SECTION", help="ini section to read (like alembic -n)."
+)
+def merge_command(
+    path: str | None, heads: tuple[str, ...], message: str | None, section: str | None
+) -> int:
+    """Write a merge revision of the heads (or HEADS) of the history at PATH, like
+    `alembic merge heads`, without running Alembic."""
+    from alembic_lint import discover, engine, graph, scaffold
+
+    if path is not None and not os.path.exists(path):
+        # `merge HEAD HEAD` run from the project: the first HEAD is not a PATH
+        heads = (path, *heads)
+        path = None
+    try:
+        specs = discover.discover([path] if path else [], section=section)
+    except discover.DiscoveryError as exc:
+        raise UserError(str(exc)) from None
+    if len(specs) != 1:
+        raise UserError("merge works on one history; give one PATH")
+    (spec,) = specs
+    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
+    try:
+        written = scaffold.merge(spec, graph.build(history), heads, message)
+    except scaffold.ScaffoldError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write the merge revision: {exc.strerror or exc}") from None
+    shown = written.relative_to(Path.cwd()) if written.is_relative_to(Path.cwd()) else written
+    click.echo(str(shown))
+    return EXIT_OK

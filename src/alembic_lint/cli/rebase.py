@@ -1,0 +1,56 @@
+"""`alembic-lint rebase`: put the other branch on top of a head."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from alembic_lint.cli import EXIT_OK, UserError, cli
+
+
+@cli.command("rebase")
+@click.argument("path", required=False)
+@click.argument("revision", required=False)
+@click.option("--onto", required=True, metavar="HEAD", help="The head to put the branch on.")
+@click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")
+@click.option(
+    "-n", "--name", "section", metavar="SECTION", help="ini section to read (like alembic -n)."
+)
+def rebase_command(
+    path: str | None, revision: str | None, onto: str, dry_run: bool, section: str | None
+) -> int:
+    """Linearize: re-point the bottom of REVISION's branch (default: the other head) at
+    --onto, editing its down_revision and Revises: line, without running Alembic."""
+    from alembic_lint import discover, engine, graph, rebase
+
+    if path is not None and not os.path.exists(path):
+        # `rebase REVISION --onto HEAD` run from the project: the first argument is no PATH
+        if revision is not None:
+            raise UserError(f"no such path {path!r}")
+        revision, path = path, None
+    try:
+        specs = discover.discover([path] if path else [], section=section)
+    except discover.DiscoveryError as exc:
+        raise UserError(str(exc)) from None
+    if len(specs) != 1:
+        raise UserError("rebase works on one history; give one PATH")
+    (spec,) = specs
+    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
+    try:
+        change = rebase.plan(graph.build(history), onto, revision)
+        cwd = Path.cwd()
+        shown = change.path.relative_to(cwd) if change.path.is_relative_to(cwd) else change.path
+        if dry_run:
+            click.echo(rebase.diff(change, shown.as_posix()), nl=False)
+            return EXIT_OK
+        rebase.write(change)
+    except rebase.RebaseError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot rewrite the revision: {exc.strerror or exc}") from None
+    click.echo(
+        f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
+    )
+    return EXIT_OK
