@@ -394,7 +394,7 @@ class _Reader:
 
 
 class _Ops:
-    """Operation calls of one function, in LibCST's pre-order (see extract._OpCollector)."""
+    """Operation calls of one function, in LibCST's pre-order (see parse.ops._OpCollector)."""
 
     def __init__(self, reader: _Reader, role: str, op_names: set[str], function: Locator) -> None:
         self.reader = reader
@@ -516,7 +516,7 @@ class _Ops:
 
 
 def _statement_paths(body: list[ast.stmt], prefix: Locator, out: dict[ast.AST, Locator]) -> None:
-    """extract._statement_locators on ast: the blocks of if/for/while/with/try, not of
+    """parse.nodes._statement_locators on ast: the blocks of if/for/while/with/try, not of
     def/class/match."""
     for index, stmt in enumerate(body):
         here = (*prefix, index)

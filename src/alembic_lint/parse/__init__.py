@@ -11,11 +11,11 @@ import libcst as cst
 
 from alembic_lint import positions
 from alembic_lint.model import Migration
+from alembic_lint.parse.codegen import _Positions as _Positions
 from alembic_lint.parse.edits import repoint_edit as repoint_edit
 from alembic_lint.parse.extract import _Extractor as _Extractor
-from alembic_lint.parse.extract import _Positions as _Positions
-from alembic_lint.parse.extract import children as children
 from alembic_lint.parse.fallback import _fallback
+from alembic_lint.parse.nodes import children as children
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS
 from alembic_lint.suppressions import suppressions as suppressions

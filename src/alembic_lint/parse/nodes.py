@@ -1,0 +1,348 @@
+"""LibCST node helpers for the extraction: literals, names, children, statement paths."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+
+import libcst as cst
+
+from alembic_lint.model import (
+    REVISION_VARS,
+    Body,
+    Span,
+)
+from alembic_lint.positions import Locator
+
+#: A keyword argument whose value is not a literal.
+NOT_LITERAL = ...
+
+_FALSY_TESTS = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "None"}
+_TRUTHY_TESTS = {"True", "1"}
+_SQL_TEXT_FUNCS = {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
+
+
+class _Unresolved(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _describe(node: cst.BaseExpression) -> str:
+    dotted = _dotted(node)
+    if dotted is not None:
+        return f"the name `{dotted}`"
+    if isinstance(node, cst.Call):
+        return "a function call"
+    if isinstance(node, cst.BinaryOperation):
+        return "a computed expression"
+    if isinstance(node, cst.FormattedString):
+        return "an f-string"
+    return f"a {type(node).__name__} expression"
+
+
+#: 1-based (line, column) of a node's start and end, from :class:`_Positions`.
+Place = tuple[int, int, int, int]
+PlaceOf = Callable[[cst.CSTNode], Place]
+
+
+def _anchor(node: cst.CSTNode) -> cst.CSTNode:
+    """A node that starts where a compound statement's keyword line does (code generation
+    of a statement starts with the blank lines and comments above it)."""
+    if isinstance(node, cst.If | cst.While):
+        return node.test
+    if isinstance(node, cst.For):
+        return node.target
+    if isinstance(node, cst.With) and node.items:
+        return node.items[0].item
+    if isinstance(node, cst.FunctionDef | cst.ClassDef):
+        return node.name
+    if isinstance(node, cst.Try | cst.TryStar):
+        return node.body
+    if isinstance(node, cst.Match):
+        return node.subject
+    return node
+
+
+def _statement_locators(
+    body: Sequence[cst.BaseStatement], prefix: Locator, out: dict[cst.CSTNode, Locator]
+) -> None:
+    """Map every statement (and small statement) to its path in CPython's ``ast``: one
+    LibCST line ``a = 1; b = 2`` is two ast statements."""
+    index = 0
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                out[small] = (*prefix, index)
+                index += 1
+            continue
+        here = (*prefix, index)
+        out[stmt] = here
+        index += 1
+        blocks: list[tuple[cst.BaseSuite, Locator]] = []
+        if isinstance(stmt, cst.If):
+            blocks.append((stmt.body, (*here, "body")))
+            if isinstance(stmt.orelse, cst.Else):
+                blocks.append((stmt.orelse.body, (*here, "orelse")))
+            elif isinstance(stmt.orelse, cst.If):
+                _statement_locators([stmt.orelse], (*here, "orelse"), out)
+        elif isinstance(stmt, cst.For | cst.While):
+            blocks.append((stmt.body, (*here, "body")))
+            if stmt.orelse is not None:
+                blocks.append((stmt.orelse.body, (*here, "orelse")))
+        elif isinstance(stmt, cst.With):
+            blocks.append((stmt.body, (*here, "body")))
+        elif isinstance(stmt, cst.Try | cst.TryStar):
+            blocks.append((stmt.body, (*here, "body")))
+            for number, handler in enumerate(stmt.handlers):
+                blocks.append((handler.body, (*here, "handlers", number, "body")))  # type: ignore[attr-defined]
+            if stmt.orelse is not None:
+                blocks.append((stmt.orelse.body, (*here, "orelse")))
+            if stmt.finalbody is not None:
+                blocks.append((stmt.finalbody.body, (*here, "finalbody")))
+        for suite, where in blocks:
+            if isinstance(suite, cst.SimpleStatementSuite):
+                for number, small in enumerate(suite.body):
+                    out[small] = (*where, number)
+            elif isinstance(suite, cst.IndentedBlock):
+                _statement_locators(suite.body, where, out)
+
+
+def _def_span(func: cst.FunctionDef, place: PlaceOf) -> Span:
+    """From the ``def`` (or ``async``) keyword to the end of the function's name."""
+    line, column, end_line, end_column = place(func.name)
+    before = 3 + len(getattr(func.whitespace_after_def, "value", " "))
+    if func.asynchronous is not None:
+        before += 5 + len(getattr(func.asynchronous.whitespace_after, "value", " "))
+    return Span(line, max(column - before, 1), end_line, end_column)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.BaseExpression]]:
+    """Evaluate a literal expression; returns the value and the nodes of its elements."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = _string_value(node)
+        if value is None:
+            raise _Unresolved("an f-string")
+        return value, [node]
+    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+        return {"None": None, "True": True, "False": False}[node.value], [node]
+    if isinstance(node, cst.Integer | cst.Float):
+        return node.evaluated_value, [node]
+    if isinstance(node, cst.Tuple | cst.List | cst.Set):
+        items: list[object] = []
+        nodes: list[cst.BaseExpression] = []
+        for el in node.elements:
+            if isinstance(el, cst.StarredElement):
+                raise _Unresolved("a starred expression")
+            item, _ = _literal(el.value, top=False)
+            items.append(item)
+            nodes.append(el.value)
+        if isinstance(node, cst.Tuple):
+            return tuple(items), nodes
+        if isinstance(node, cst.List):
+            return items, nodes
+        try:
+            return frozenset(items), nodes
+        except TypeError:
+            raise _Unresolved("a set of unhashable values") from None
+    raise _Unresolved(_describe(node))
+
+
+def _string_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | bytes | None:
+    """LibCST's ``evaluated_value`` without its recursion: an implicit concatenation nests
+    one level per string, and a long SQL text can hold hundreds of them."""
+    parts: list[cst.BaseString] = []
+    current: cst.BaseString = node
+    while isinstance(current, cst.ConcatenatedString):
+        parts.append(current.left)
+        current = current.right
+    parts.append(current)
+    values = [p.evaluated_value for p in parts if isinstance(p, cst.SimpleString)]
+    if len(values) < len(parts):
+        return None  # an f-string
+    text = [v for v in values if isinstance(v, str)]
+    if len(text) == len(values):
+        return "".join(text)
+    data = [v for v in values if isinstance(v, bytes)]
+    return b"".join(data) if len(data) == len(values) else None
+
+
+def _dotted_test(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Integer):
+        return node.value
+    return _dotted(node)
+
+
+def _alias_name(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
+
+
+def _names_in(node: cst.CSTNode) -> Iterable[str]:
+    if isinstance(node, cst.Name):
+        yield node.value
+    elif isinstance(node, cst.Tuple | cst.List):
+        for el in node.elements:
+            yield from _names_in(el.value)
+    elif isinstance(node, cst.StarredElement):
+        yield from _names_in(node.value)
+
+
+def _scan(stmt: cst.CSTNode) -> tuple[set[str], dict[str, cst.FunctionDef]]:
+    """Names a compound statement may bind at module level, and the functions it defines.
+
+    Every Name counts (reads too), which only ever makes a value "unresolved"."""
+    names: set[str] = set()
+    functions: dict[str, cst.FunctionDef] = {}
+    stack: list[cst.CSTNode] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+            names.add(node.name.value)
+            if isinstance(node, cst.FunctionDef):
+                functions[node.name.value] = node
+            continue
+        stack.extend(children(node))
+    return names, functions
+
+
+def _bound_names(stmt: cst.CSTNode) -> list[str]:
+    """The revision variables a compound statement may bind, in REVISION_VARS order (not a
+    set's: its order follows the hash seed, and so would the order of the refs)."""
+    names = _scan(stmt)[0]
+    return [name for name in REVISION_VARS if name in names]
+
+
+def _defined_functions(stmt: cst.CSTNode) -> dict[str, cst.FunctionDef]:
+    return _scan(stmt)[1]
+
+
+def _keyword(stmt: cst.CSTNode) -> str:
+    return {
+        "If": "if",
+        "Try": "try",
+        "TryStar": "try",
+        "For": "for",
+        "While": "while",
+        "With": "with",
+        "Match": "match",
+    }.get(type(stmt).__name__, type(stmt).__name__.lower())
+
+
+def _mentions_globals(node: cst.CSTNode) -> bool:
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call) and _dotted(current.func) in (
+            "globals",
+            "setattr",
+            "vars",
+        ):
+            return True
+        stack.extend(children(current))
+    return False
+
+
+#: Fields that hold only whitespace and punctuation: never worth descending into.
+_SYNTAX_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "comma",
+        "semicolon",
+        "colon",
+        "equal",
+        "operator",
+        "dot",
+        "newline",
+        "trailing_whitespace",
+        "asynchronous",
+        "star",
+        "indent",
+        "default_indent",
+        "default_newline",
+        "encoding",
+        "has_trailing_newline",
+        "whitespace",
+    }
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The child nodes of ``node`` in source order, without rebuilding anything (LibCST's
+    visitors reconstruct every node they pass, which costs as much as parsing)."""
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(node)
+            if f.name not in _SYNTAX_FIELDS and not f.name.startswith("whitespace")
+        )
+        _FIELDS[kind] = names
+    found: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is list or kind is tuple:
+            found.extend(v for v in value if _is_node(type(v)))
+        elif _is_node(kind):
+            found.append(value)
+    return found
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
+def _body_kind(func: cst.FunctionDef) -> Body:
+    body = func.body
+    statements: list[cst.CSTNode] = []
+    if isinstance(body, cst.SimpleStatementSuite):
+        statements.extend(body.body)
+    else:
+        for stmt in body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                statements.extend(stmt.body)
+            else:
+                statements.append(stmt)
+    meaningful = [s for s in statements if not _is_trivial(s)]
+    if not meaningful:
+        return Body.EMPTY
+    if isinstance(meaningful[0], cst.Raise):
+        return Body.NOT_IMPLEMENTED
+    return Body.CODE
+
+
+def _is_trivial(stmt: cst.CSTNode) -> bool:
+    if isinstance(stmt, cst.Pass):
+        return True
+    if isinstance(stmt, cst.Expr):
+        return isinstance(stmt.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis)
+    return False
