@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import ast
-import re
-import sys
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from alembic_lint import positions
+from alembic_lint.astread.nodes import (
+    _COMPOUND,
+    _CST_NAMES,
+    _FALSY_TESTS,
+    _ONE_STRING,
+    _TRUTHY_TESTS,
+    _chars,
+    _Def,
+    _dotted,
+    _kids,
+    _literal,
+    _mentions_globals,
+    _names_in,
+    _statement_paths,
+    _Unresolved,
+)
+from alembic_lint.astread.ops import _Ops
 from alembic_lint.model import (
     REVISION_VARS,
     Binding,
@@ -24,45 +37,12 @@ from alembic_lint.model import (
     normalise,
     pack_spans,
 )
-from alembic_lint.positions import Locator, is_sqlalchemy
+from alembic_lint.positions import Locator
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS, suppressions
 
 __all__ = ["read_migration_fast"]
-
-# The LibCST reader (parse/extract.py) is the reference: every choice below mirrors it,
-# and tests/test_astread.py checks the two agree field for field.
-
-NOT_LITERAL = ...
-_FALSY_TESTS = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "None"}
-_TRUTHY_TESTS = {"True", "1"}
-_SQL_TEXT_FUNCS = {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
 _UPDOWN = ("upgrade", "downgrade")
-_Def = ast.FunctionDef | ast.AsyncFunctionDef
-_OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of their own
-_COMPOUND = (
-    ast.If | ast.For | ast.AsyncFor | ast.While | ast.With | ast.AsyncWith | ast.Try | ast.TryStar
-) | ast.Match
-#: LibCST's class names where ast's differ: they show in reasons ("a UnaryOperation
-#: expression", "assigned inside a `del` block").
-_CST_NAMES = {
-    "UnaryOp": "UnaryOperation",
-    "BoolOp": "BooleanOperation",
-    "Compare": "Comparison",
-    "YieldFrom": "Yield",
-    "Delete": "Del",
-    "AsyncFor": "For",
-    "AsyncWith": "With",
-    "TryStar": "Try",
-}
-#: One string token (LibCST's SimpleString or FormattedString), not an implicit concatenation.
-_ESCAPE = r"\\(?:\r\n|.)"  # a backslash escapes one character, or a CRLF line break
-_ONE_STRING = re.compile(
-    rf"""[rRbBuUfF]{{0,2}}(?:'''(?:[^\\']|{_ESCAPE}|'(?!''))*'''"""
-    rf"""|\"\"\"(?:[^\\"]|{_ESCAPE}|"(?!""))*\"\"\""""
-    rf"""|'(?:[^\\'\n]|{_ESCAPE})*'|"(?:[^\\"\n]|{_ESCAPE})*")""",
-    re.DOTALL,
-)
 
 
 def read_migration_fast(path: str, data: bytes) -> Migration | None:
@@ -86,10 +66,6 @@ def read_migration_fast(path: str, data: bytes) -> Migration | None:
         noqa, file_ignores = suppressions(text)
         migration = replace(migration, noqa=noqa, file_ignores=file_ignores)
     return migration
-
-
-class _Unresolved(Exception):
-    """Not a literal; the argument says why, in the LibCST reader's words."""
 
 
 class _Reader:
@@ -393,233 +369,6 @@ class _Reader:
         return isinstance(value, ast.JoinedStr) and not _ONE_STRING.fullmatch(self.raw(value))
 
 
-class _Ops:
-    """Operation calls of one function, in LibCST's pre-order (see parse.ops._OpCollector)."""
-
-    def __init__(self, reader: _Reader, role: str, op_names: set[str], function: Locator) -> None:
-        self.reader = reader
-        self.role = role
-        self.op_names = op_names
-        self.function = function
-        self.batch: list[set[str]] = []
-        self.calls: list[OpCall] = []
-        self.seen_calls = 0
-        self.statements: dict[ast.AST, Locator] = {}
-        self.statement: Locator | None = None
-        self.own_calls = 0
-
-    def walk_body(self, func: _Def) -> list[OpCall]:
-        _statement_paths(func.body, (*self.function, "body"), self.statements)
-        for stmt in func.body:
-            self.walk(stmt)
-        return self.calls
-
-    def walk(self, node: ast.AST) -> None:
-        if not isinstance(node, ast.stmt | ast.excepthandler | ast.match_case):
-            self.expression(node)
-            return
-        path = self.statements.get(node)
-        opaque = isinstance(node, _OPAQUE)
-        if path is None and not opaque:
-            self.statement_parts(node)
-            return
-        outer = (self.statement, self.own_calls)
-        self.statement, self.own_calls = (None if opaque else path), 0
-        self.statement_parts(node)
-        self.statement, self.own_calls = outer
-
-    def statement_parts(self, node: ast.AST) -> None:
-        batch = None
-        if isinstance(node, ast.ImportFrom) and node.module == "alembic":
-            self.op_names.update(a.asname or "op" for a in node.names if a.name == "op")
-        elif isinstance(node, ast.With | ast.AsyncWith):
-            batch = {
-                item.optional_vars.id
-                for item in node.items
-                if isinstance(item.context_expr, ast.Call)
-                and self.op_call_name(item.context_expr) == "batch_alter_table"
-                and isinstance(item.optional_vars, ast.Name)
-            }
-            self.batch.append(batch)
-        for child in _kids(node):
-            if not isinstance(child, str):
-                self.walk(child)
-        if batch is not None:
-            self.batch.pop()
-
-    def expression(self, node: ast.AST) -> None:
-        """Below a statement only calls count (an expression holds no statement)."""
-        kind = type(node)
-        if kind is ast.Call:
-            assert isinstance(node, ast.Call)
-            self.call(node)
-            self.seen_calls += 1
-            self.own_calls += 1
-            if is_sqlalchemy(_dotted(node.func)):
-                return  # sa.Column(...) holds no operations; positions.py skips it too
-        elif kind is ast.Name or kind is ast.Constant:
-            return
-        for child in _kids(node):
-            if not isinstance(child, str):
-                self.expression(child)
-
-    def op_call_name(self, call: ast.Call) -> str | None:
-        func = call.func
-        if not isinstance(func, ast.Attribute):
-            return None
-        owner = _dotted(func.value)
-        if owner in self.op_names or (
-            owner is not None and owner.endswith(".op") and owner[:-3] in self.reader.op_modules
-        ):
-            return func.attr
-        return None
-
-    def call(self, node: ast.Call) -> None:
-        func = node.func
-        if not isinstance(func, ast.Attribute):
-            return
-        owner = _dotted(func.value)
-        batch = any(owner in scope for scope in self.batch)
-        name = func.attr if batch else self.op_call_name(node)
-        if name is None:
-            return
-        keywords: list[tuple[str, object]] = []
-        star = False
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                star = True
-                continue
-            try:
-                value, _ = _literal(keyword.value)
-            except _Unresolved:
-                value = NOT_LITERAL
-            keywords.append((sys.intern(keyword.arg), value))
-        locator = (
-            (*self.function, "call", self.seen_calls, f"call:{name}")
-            if self.statement is None
-            else (*self.statement, "own", self.own_calls, f"call:{name}")
-        )
-        self.calls.append(
-            OpCall(
-                name=sys.intern(name),
-                function=self.role,
-                batch=batch,
-                keywords=tuple(keywords),
-                star_kwargs=star,
-                sql=_sql_text(node) if name == "execute" else None,
-                ref=self.reader.ref(locator),
-            )
-        )
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _statement_paths(body: list[ast.stmt], prefix: Locator, out: dict[ast.AST, Locator]) -> None:
-    """parse.nodes._statement_locators on ast: the blocks of if/for/while/with/try, not of
-    def/class/match."""
-    for index, stmt in enumerate(body):
-        here = (*prefix, index)
-        out[stmt] = here
-        if isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While):
-            _statement_paths(stmt.body, (*here, "body"), out)
-            _statement_paths(stmt.orelse, (*here, "orelse"), out)
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            _statement_paths(stmt.body, (*here, "body"), out)
-        elif isinstance(stmt, ast.Try | ast.TryStar):
-            _statement_paths(stmt.body, (*here, "body"), out)
-            for number, handler in enumerate(stmt.handlers):
-                _statement_paths(handler.body, (*here, "handlers", number, "body"), out)
-            _statement_paths(stmt.orelse, (*here, "orelse"), out)
-            _statement_paths(stmt.finalbody, (*here, "finalbody"), out)
-
-
-def _literal(node: ast.expr) -> tuple[object, int]:
-    """A literal's value and how many element nodes LibCST's _literal returns with it."""
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, complex):
-            raise _Unresolved("a Imaginary expression")
-        if value is Ellipsis:
-            raise _Unresolved("a Ellipsis expression")
-        return value, 1
-    if isinstance(node, ast.Tuple | ast.List | ast.Set):
-        items: list[object] = []
-        for el in node.elts:
-            if isinstance(el, ast.Starred):
-                raise _Unresolved("a starred expression")
-            items.append(_literal(el)[0])
-        if isinstance(node, ast.Tuple):
-            return tuple(items), len(items)
-        if isinstance(node, ast.List):
-            return items, len(items)
-        try:
-            return frozenset(items), len(items)
-        except TypeError:
-            raise _Unresolved("a set of unhashable values") from None
-    raise _Unresolved(_describe(node))
-
-
-def _describe(node: ast.expr) -> str:
-    dotted = _dotted(node)
-    if dotted is not None:
-        return f"the name `{dotted}`"
-    if isinstance(node, ast.Call):
-        return "a function call"
-    if isinstance(node, ast.BinOp):
-        return "a computed expression"
-    if isinstance(node, ast.JoinedStr):
-        return "an f-string"
-    name = type(node).__name__
-    return f"a {_CST_NAMES.get(name, name)} expression"
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool)):
-        return str(node.value)  # names in LibCST
-    return None
-
-
-def _sql_text(call: ast.Call) -> str | None:
-    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
-    if positional:
-        value = positional[0]
-    else:
-        sql_arg = next((k for k in call.keywords if k.arg == "sqltext"), None)
-        if sql_arg is None:
-            return None
-        value = sql_arg.value
-    if isinstance(value, ast.Call) and _dotted(value.func) in _SQL_TEXT_FUNCS:
-        args = _arguments(value)
-        if args:
-            value = args[0].value if isinstance(args[0], ast.Starred | ast.keyword) else args[0]
-    if isinstance(value, ast.Constant) and isinstance(value.value, str):
-        return value.value
-    return None
-
-
-def _names_in(node: ast.expr) -> Iterator[str]:
-    if isinstance(node, ast.Name):
-        yield node.id
-    elif isinstance(node, ast.Tuple | ast.List):
-        for el in node.elts:
-            yield from _names_in(el)
-    elif isinstance(node, ast.Starred):
-        yield from _names_in(node.value)
-
-
-def _mentions_globals(node: ast.AST) -> bool:
-    return any(
-        isinstance(n, ast.Call) and _dotted(n.func) in ("globals", "setattr", "vars")
-        for n in ast.walk(node)
-    )
-
-
 def _def_order(name: str) -> tuple[int, str]:
     return (0 if name == "upgrade" else 1 if name == "downgrade" else 2, name)
 
@@ -629,89 +378,3 @@ def _role(name: str) -> str | None:
         if name == role or name.startswith(role + "_"):
             return role
     return None
-
-
-def _chars(line: str, byte_offset: int) -> int:
-    if line.isascii():
-        return byte_offset
-    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
-
-
-# --------------------------------------------------------------------------- LibCST's tree shape
-
-
-def _arguments(call: ast.Call) -> list[ast.expr | ast.keyword]:
-    """Arguments in source order, as LibCST keeps them (ast lists `*a` of `f(k=1, *a)` first)."""
-    merged: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
-    if call.args and call.keywords:
-        merged.sort(key=lambda a: (a.lineno, a.col_offset))
-    return merged
-
-
-def _parameters(node: ast.arguments) -> list[ast.AST | str]:
-    """LibCST's Parameters order: params, *arg, keyword-only, **kwarg, then positional-only;
-    each one's name, annotation and default."""
-    positional = [*node.posonlyargs, *node.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(node.defaults))
-    defaults += node.defaults
-    pairs = list(zip(positional, defaults, strict=True))
-    count = len(node.posonlyargs)
-    ordered = [*pairs[count:], (node.vararg, None)]
-    ordered += [*zip(node.kwonlyargs, node.kw_defaults, strict=True), (node.kwarg, None)]
-    out: list[ast.AST | str] = []
-    for arg, default in [*ordered, *pairs[:count]]:
-        if arg is not None:
-            out.extend(x for x in (arg.arg, arg.annotation, default) if x is not None)
-    return out
-
-
-def _pairs(keys: Sequence[ast.AST | str | None], values: Sequence[ast.AST]) -> list[ast.AST | str]:
-    return [x for pair in zip(keys, values, strict=True) for x in pair if x is not None]
-
-
-def _some(*nodes: ast.AST | str | None) -> list[ast.AST | str]:
-    return [n for n in nodes if n is not None]
-
-
-#: Nodes whose children LibCST holds in another order than ast, or that hold names (a
-#: Name node in LibCST, a str in ast).
-_SHAPES: dict[type, Callable[[Any], list[ast.AST | str]]] = {
-    ast.Attribute: lambda n: [n.value, n.attr],
-    ast.keyword: lambda n: _some(n.value, n.arg),
-    ast.Call: lambda n: [n.func, *_arguments(n)],
-    ast.Dict: lambda n: _pairs(n.keys, n.values),
-    ast.ExceptHandler: lambda n: [*n.body, *_some(n.type, n.name)],
-    ast.ClassDef: lambda n: [n.name, *n.body, *n.bases, *n.keywords, *n.decorator_list],
-    ast.FunctionDef: lambda n: [n.name, n.args, *n.body, *n.decorator_list, *_some(n.returns)],
-    ast.AsyncFunctionDef: lambda n: _SHAPES[ast.FunctionDef](n),
-    ast.arguments: _parameters,
-    ast.alias: lambda n: [] if n.name == "*" else [*n.name.split("."), *_some(n.asname)],
-    ast.ImportFrom: lambda n: [*(n.module.split(".") if n.module else []), *n.names],
-    ast.match_case: lambda n: [n.pattern, *n.body, *_some(n.guard)],
-    ast.MatchAs: lambda n: _some(n.pattern, n.name),
-    ast.MatchStar: lambda n: _some(n.name),
-    ast.MatchMapping: lambda n: [*_pairs(n.keys, n.patterns), *_some(n.rest)],
-    ast.MatchClass: lambda n: [n.cls, *n.patterns, *_pairs(n.kwd_attrs, n.kwd_patterns)],
-    ast.MatchSingleton: lambda n: [str(n.value)],
-}
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _kids(node: ast.AST) -> list[ast.AST | str]:
-    """The children of ``node`` in the order LibCST's tree holds them; a ``str`` is a name
-    that is a Name node there (``a.b`` holds the name ``b``)."""
-    kind = type(node)
-    shape = _SHAPES.get(kind)
-    if shape is not None:
-        return shape(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "op", "ops"))
-    out: list[ast.AST | str] = []
-    for field in fields:
-        value = getattr(node, field)
-        if type(value) is list:
-            out.extend(value)  # Global and Nonlocal hold names
-        elif isinstance(value, ast.AST):
-            out.append(value)
-    return out
