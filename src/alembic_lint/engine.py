@@ -5,22 +5,24 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from alembic_lint import graph as graph_mod
 from alembic_lint import positions
-from alembic_lint.diagnostics import Diagnostic, Location, Related
+from alembic_lint.checking import Reader as Reader
+from alembic_lint.checking import check_history as check_history
+from alembic_lint.checking import file_findings, pared, with_positions
+from alembic_lint.checking import graph_key as graph_key
+from alembic_lint.checking import read_bytes as read_bytes
+from alembic_lint.checking import rules_fingerprint as rules_fingerprint
+from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.model import (
     Binding,
-    Header,
     History,
     Migration,
     Status,
-    Suppression,
     SyntaxProblem,
 )
 from alembic_lint.rules import Rule, registry
@@ -28,9 +30,6 @@ from alembic_lint.source import text_of
 
 if TYPE_CHECKING:
     from alembic_lint.config import Settings
-
-Reader = Callable[[str], bytes]
-
 
 #: Below this many files to parse, a process pool costs more than it saves.
 POOL_MIN_FILES = 64
@@ -59,11 +58,6 @@ def available_cpus() -> int:
 
 def default_rules() -> list[Rule]:
     return [rule() for rule in registry() if rule.default]
-
-
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def load_history(
@@ -216,7 +210,7 @@ def lint(
         for path, file_found in fresh.items():
             if path not in errors and (path in placed or not file_found):
                 store.put_findings(
-                    digests[path], rules_key, [_resolve(d, placed) for d in file_found]
+                    digests[path], rules_key, [with_positions(d, placed) for d in file_found]
                 )
         # A run that reports on some files only (--stdin-filename, a file PATH) must not
         # evict the answer for the whole history.
@@ -322,18 +316,6 @@ def _parse_all(
         gc.set_threshold(*threshold)
 
 
-def file_findings(migration: Migration, rules: Sequence[Rule]) -> list[Diagnostic]:
-    """The file rules' findings on one migration (they never look at other files)."""
-    alone = History(migration.path, (migration,))
-    unbuilt = graph_mod.RevisionGraph(alone)
-    return [d for rule in rules for d in rule.check(alone, unbuilt)]
-
-
-def pared(migration: Migration) -> Migration:
-    """``migration`` without what only the file rules read (see cache.Cache.findings)."""
-    return replace(migration, header=Header(), functions=(), ops=(), message="")
-
-
 def _read_with_libcst(path: str, data: bytes) -> Migration:
     from alembic_lint import parse
 
@@ -387,268 +369,4 @@ def _unreadable(path: str, exc: OSError) -> Migration:
         depends_on=Binding("depends_on", Status.ABSENT),
         syntax_error=SyntaxProblem(f"cannot read file: {reason}", -1, defines_nothing=False),
         spans=(),
-    )
-
-
-def check_history(
-    history: History,
-    rules: Iterable[Rule],
-    *,
-    reader: Reader = read_bytes,
-    only: Iterable[str] | None = None,
-    settings: Settings | None = None,
-    exclude: Iterable[str] = (),
-    resolved: dict[str, Migration] | None = None,
-    graph_cache: GraphCache | None = None,
-    local: Mapping[str, Sequence[Diagnostic]] | None = None,
-    local_out: dict[str, list[Diagnostic]] | None = None,
-) -> list[Diagnostic]:
-    """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
-
-    ``local`` holds, by path, the file rules' findings already known for some files (their
-    migrations may lack operations): the file rules run on the other files only, whose
-    findings go to ``local_out`` (every such path, with or without findings). Findings in
-    ``local`` that carry a position keep it (the file is unchanged since it was worked out).
-
-    ``only`` restricts the report to some files; a finding elsewhere that names one of them
-    as a related place (the other head, the first declaration) is reported on that file.
-    Files in ``exclude`` are never reported on; they still place their revision in the
-    graph, unless they define none (a helper module), in which case they are dropped.
-    """
-    rules = list(rules)
-    excluded = {os.path.abspath(p) for p in exclude}
-    if excluded:
-        history = replace(
-            history,
-            migrations=tuple(
-                m for m in history.migrations if m.path not in excluded or m.revision_id
-            ),
-        )
-    found = _graph_findings(history, [r for r in rules if r.graph], graph_cache)
-    # File rules see one migration at a time (the contract that lets their findings be
-    # cached per file, apart from the graph's): an unbuilt graph, so networkx is not even
-    # imported.
-    known = local or {}
-    pending = replace(
-        history, migrations=tuple(m for m in history.migrations if m.path not in known)
-    )
-    unbuilt = graph_mod.RevisionGraph(pending)
-    fresh = [d for rule in rules if not rule.graph for d in rule.check(pending, unbuilt)]
-    if local_out is not None:
-        for migration in pending.migrations:
-            local_out[migration.path] = []
-        for diagnostic in fresh:
-            local_out.setdefault(diagnostic.location.path, []).append(diagnostic)
-    found.extend(fresh)
-    placed = {id(d) for ds in known.values() for d in ds if d.location.line > 0}
-    for file_found in known.values():
-        found.extend(file_found)
-    if excluded:
-        found = [d for d in found if d.location.path not in excluded]
-    keep = {os.path.abspath(p) for p in only} if only is not None else None
-    if keep is not None:
-        found = _only(found, keep, history)
-    found = [d for d in found if id(d) in placed] + resolve_locations(
-        [d for d in found if id(d) not in placed], history, reader, resolved
-    )
-    return sorted(suppress(found, history, rules, settings, keep))
-
-
-class GraphCache(Protocol):
-    """Where the graph rules' findings are kept between runs, by :func:`graph_key`."""
-
-    def graph_diagnostics(self, key: str) -> list[Diagnostic] | None: ...
-
-    def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None: ...
-
-    def view(self, migration: Migration) -> str: ...
-
-
-def rules_fingerprint(rules: Sequence[Rule]) -> str:
-    """The rules, their settings and the Alembic version they judge for."""
-    from alembic_lint import cache as cache_mod
-
-    return cache_mod.fingerprint(
-        cache_mod.STAMP,
-        [
-            (r.code, sorted((k, repr(v)) for k, v in r.settings.items()), str(r.alembic))
-            for r in rules
-        ],
-    )
-
-
-def graph_key(
-    history: History, rules: Sequence[Rule], view: Callable[[Migration], str] | None = None
-) -> str:
-    """What the graph rules read: each file's path and revision variables (with their
-    refs), its syntax problem, and the rules' settings; not its operations or text.
-    ``view`` hashes a file's part (default: cache.view_hash; the cache knows most)."""
-    from alembic_lint import cache as cache_mod
-
-    hashed = view or cache_mod.view_hash
-    return cache_mod.fingerprint(
-        rules_fingerprint(rules), [(m.path, hashed(m)) for m in history.migrations]
-    )
-
-
-def _graph_findings(
-    history: History, rules: Sequence[Rule], graph_cache: GraphCache | None
-) -> list[Diagnostic]:
-    """The graph rules' findings (positions unresolved): from the cache when no file's
-    revision variables changed (editing a migration's body is the common case), which
-    spares building the graph and importing networkx."""
-    if not rules:
-        return []
-    key = graph_key(history, rules, graph_cache.view) if graph_cache is not None else ""
-    if graph_cache is not None:
-        hit = graph_cache.graph_diagnostics(key)
-        if hit is not None:
-            return hit
-    graph = graph_mod.build(history)
-    found = [d for rule in rules for d in rule.check(history, graph)]
-    if graph_cache is not None:
-        graph_cache.put_graph_diagnostics(key, found)
-    return found
-
-
-def suppress(
-    diagnostics: Sequence[Diagnostic],
-    history: History,
-    rules: Sequence[Rule],
-    settings: Settings | None,
-    only: set[str] | None = None,
-) -> list[Diagnostic]:
-    """Drop findings silenced by per-file-ignores, file-ignore comments and ``# noqa``;
-    report the suppression comments that silenced nothing (AL900) when that rule is on."""
-    from alembic_lint.config import ignored_codes
-    from alembic_lint.rules.unused_noqa import UnusedNoqa
-
-    by_path = {m.path: m for m in history.migrations}
-    used: dict[tuple[str, Suppression], set[str]] = defaultdict(set)
-    kept: list[Diagnostic] = []
-    for diagnostic in diagnostics:
-        path, code = diagnostic.location.path, diagnostic.code
-        if settings is not None and code in ignored_codes(settings, path):
-            continue
-        migration = by_path.get(path)
-        if migration is not None:
-            comment = next(
-                (c for c in migration.file_ignores if c.codes is None or code in c.codes), None
-            ) or next(
-                (
-                    c
-                    for c in migration.noqa
-                    if c.line == diagnostic.location.line and (c.codes is None or code in c.codes)
-                ),
-                None,
-            )
-            if comment is not None:
-                used[(path, comment)].add(code)
-                continue
-        kept.append(diagnostic)
-    checker = next((r for r in rules if isinstance(r, UnusedNoqa)), None)
-    if checker is None:
-        return kept
-    selected = {r.code for r in rules}
-    known = {r.code for r in registry()}
-    reported = {d.location.path for d in diagnostics} | {p for (p, _) in used}
-    for migration in history.migrations:
-        if only is not None and migration.path not in only:
-            continue
-        if migration.path not in reported and migration.noqa + migration.file_ignores == ():
-            continue
-        if settings is not None and checker.code in ignored_codes(settings, migration.path):
-            continue
-        for comment in (*migration.file_ignores, *migration.noqa):
-            hits = used.get((migration.path, comment), set())
-            if not comment.codes:  # bare (None) or an empty list ()
-                if not hits:
-                    kept.append(checker.unused(migration, comment, [], [], []))
-                continue
-            unmatched = [c for c in comment.codes if c in selected and c not in hits]
-            disabled = [c for c in comment.codes if c in known and c not in selected]
-            unknown = [c for c in comment.codes if c not in known]
-            if unmatched or disabled or unknown:
-                kept.append(checker.unused(migration, comment, unmatched, disabled, unknown))
-    return kept
-
-
-def _only(found: list[Diagnostic], keep: set[str], history: History) -> list[Diagnostic]:
-    kept = [d for d in found if d.location.path in keep]
-    have = {(d.location.path, d.code) for d in kept}
-    names = {m.path: m.filename for m in history.migrations}
-    for diagnostic in found:
-        if diagnostic.location.path in keep:
-            continue
-        for related in diagnostic.related:
-            path = related.location.path
-            if path in keep and (path, diagnostic.code) not in have:
-                have.add((path, diagnostic.code))
-                where = names.get(diagnostic.location.path, diagnostic.location.path)
-                kept.append(
-                    replace(
-                        diagnostic,
-                        location=related.location,
-                        message=f"{where}: {diagnostic.message}",
-                        related=(Related(diagnostic.location, f"reported in {where}"),),
-                    )
-                )
-    return kept
-
-
-def resolve_locations(
-    diagnostics: Sequence[Diagnostic],
-    history: History,
-    reader: Reader,
-    resolved: dict[str, Migration] | None = None,
-) -> list[Diagnostic]:
-    """Fill in positions, parsing with position metadata only the files that need it.
-
-    ``resolved``, when given, receives the migrations whose spans were computed."""
-    by_path = {m.path: m for m in history.migrations}
-    wanted = {
-        loc.path
-        for d in diagnostics
-        for loc in (d.location, *(r.location for r in d.related))
-        if loc.ref >= 0
-    }
-    done: dict[str, Migration] = {}
-    for path in wanted:
-        migration = by_path.get(path)
-        if migration is None:
-            continue
-        if migration.spans is not None:
-            done[path] = migration
-            continue
-        try:
-            data = reader(path)
-        except OSError:
-            done[path] = replace(migration, spans=())
-            continue
-        fast = positions.with_spans(migration, data)
-        if fast is None:
-            from alembic_lint import parse  # LibCST, only when the ast shortcut fails
-
-            fast = parse.resolve_spans(migration, data)
-        done[path] = fast
-        if resolved is not None:
-            resolved[path] = done[path]
-    return [_resolve(d, done) for d in diagnostics]
-
-
-def _resolve(diagnostic: Diagnostic, resolved: Mapping[str, Migration]) -> Diagnostic:
-    def fix(loc: Location) -> Location:
-        if loc.ref < 0 or loc.path not in resolved:
-            return loc
-        span = resolved[loc.path].span(loc.ref)
-        return Location(
-            loc.path, span.line, span.column, span.end_line, span.end_column, ref=loc.ref
-        )
-
-    if diagnostic.location.ref < 0 and all(r.location.ref < 0 for r in diagnostic.related):
-        return diagnostic
-    return replace(
-        diagnostic,
-        location=fix(diagnostic.location),
-        related=tuple(Related(fix(r.location), r.message) for r in diagnostic.related),
     )
