@@ -200,13 +200,7 @@ class Cache:
     # -- whole-run result
 
     def diagnostics(self, key: str) -> list[Diagnostic] | None:
-        document = self._read(self.result_path)
-        if document.get("key") != key:
-            return None
-        try:
-            return [diagnostic_from_json(d) for d in document["diagnostics"]]
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            return None
+        return self._keyed(self.result_path, key)
 
     def put_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
         self.result = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
@@ -215,7 +209,11 @@ class Cache:
     # -- the graph rules' findings (see engine.graph_key)
 
     def graph_diagnostics(self, key: str) -> list[Diagnostic] | None:
-        document = self._read(self.graph_path)
+        return self._keyed(self.graph_path, key)
+
+    def _keyed(self, path: str, key: str) -> list[Diagnostic] | None:
+        """The findings a file holds under ``key``, else None."""
+        document = self._read(path)
         if document.get("key") != key:
             return None
         try:

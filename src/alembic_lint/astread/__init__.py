@@ -10,9 +10,7 @@ from alembic_lint import positions
 from alembic_lint.astread.nodes import (
     _COMPOUND,
     _CST_NAMES,
-    _FALSY_TESTS,
     _ONE_STRING,
-    _TRUTHY_TESTS,
     _chars,
     _Def,
     _dotted,
@@ -38,11 +36,17 @@ from alembic_lint.model import (
     pack_spans,
 )
 from alembic_lint.positions import Locator
+from alembic_lint.reading import (
+    FALSY_TESTS,
+    TRUTHY_TESTS,
+    UPDOWN,
+    def_order,
+    function_role,
+)
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS, suppressions
 
 __all__ = ["read_migration_fast"]
-_UPDOWN = ("upgrade", "downgrade")
 
 
 def read_migration_fast(path: str, data: bytes) -> Migration | None:
@@ -103,12 +107,12 @@ class _Reader:
         header, message = self.header()
         functions: list[Function] = []
         ops: list[OpCall] = []
-        for name in sorted(defs, key=_def_order):
-            role = _role(name)
+        for name in sorted(defs, key=def_order):
+            role = function_role(name)
             if role is None:
                 continue
             func = defs[name]
-            if name in _UPDOWN:
+            if name in UPDOWN:
                 functions.append(self.function(name, func))
             names = set(self.op_names)
             names.update(a.arg for a in func.args.args if a.arg == "op")
@@ -140,10 +144,10 @@ class _Reader:
         for stmt in body:
             if isinstance(stmt, ast.If):
                 test = self.test_text(stmt.test)
-                if test in _FALSY_TESTS:
+                if test in FALSY_TESTS:
                     self.walk_module(stmt.orelse)
                     continue
-                if test in _TRUTHY_TESTS:
+                if test in TRUTHY_TESTS:
                     self.walk_module(stmt.body)
                     continue
             if isinstance(stmt, _COMPOUND):
@@ -367,14 +371,3 @@ class _Reader:
             return isinstance(value.value, str | bytes) or value.value is Ellipsis
         # `"a" f"{b}"` is a ConcatenatedString (trivial) in LibCST, `f"{b}"` is not.
         return isinstance(value, ast.JoinedStr) and not _ONE_STRING.fullmatch(self.raw(value))
-
-
-def _def_order(name: str) -> tuple[int, str]:
-    return (0 if name == "upgrade" else 1 if name == "downgrade" else 2, name)
-
-
-def _role(name: str) -> str | None:
-    for role in _UPDOWN:
-        if name == role or name.startswith(role + "_"):
-            return role
-    return None

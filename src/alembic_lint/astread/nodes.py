@@ -12,10 +12,6 @@ from alembic_lint.positions import Locator
 # The LibCST reader (parse/extract.py) is the reference: every choice below mirrors it,
 # and tests/test_astread.py checks the two agree field for field.
 
-NOT_LITERAL = ...
-_FALSY_TESTS = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "None"}
-_TRUTHY_TESTS = {"True", "1"}
-_SQL_TEXT_FUNCS = {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 _COMPOUND = (
     ast.If | ast.For | ast.AsyncFor | ast.While | ast.With | ast.AsyncWith | ast.Try | ast.TryStar

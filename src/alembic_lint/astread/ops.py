@@ -7,8 +7,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from alembic_lint.astread.nodes import (
-    _SQL_TEXT_FUNCS,
-    NOT_LITERAL,
     _arguments,
     _Def,
     _dotted,
@@ -21,6 +19,10 @@ from alembic_lint.model import (
     OpCall,
 )
 from alembic_lint.positions import Locator, is_sqlalchemy
+from alembic_lint.reading import (
+    NOT_LITERAL,
+    SQL_TEXT_FUNCS,
+)
 
 if TYPE_CHECKING:
     from alembic_lint.astread import _Reader
@@ -156,7 +158,7 @@ def _sql_text(call: ast.Call) -> str | None:
         if sql_arg is None:
             return None
         value = sql_arg.value
-    if isinstance(value, ast.Call) and _dotted(value.func) in _SQL_TEXT_FUNCS:
+    if isinstance(value, ast.Call) and _dotted(value.func) in SQL_TEXT_FUNCS:
         args = _arguments(value)
         if args:
             value = args[0].value if isinstance(args[0], ast.Starred | ast.keyword) else args[0]

@@ -22,8 +22,6 @@ from alembic_lint.model import (
 )
 from alembic_lint.parse.codegen import _Positions
 from alembic_lint.parse.nodes import (
-    _FALSY_TESTS,
-    _TRUTHY_TESTS,
     PlaceOf,
     _alias_name,
     _anchor,
@@ -42,8 +40,13 @@ from alembic_lint.parse.nodes import (
 )
 from alembic_lint.parse.ops import _OpCollector
 from alembic_lint.positions import Locator
-
-_UPDOWN = ("upgrade", "downgrade")
+from alembic_lint.reading import (
+    FALSY_TESTS,
+    TRUTHY_TESTS,
+    UPDOWN,
+    def_order,
+    function_role,
+)
 
 
 class _Extractor:
@@ -114,12 +117,12 @@ class _Extractor:
         header, message = self._header()
         functions: list[Function] = []
         ops: list[OpCall] = []
-        for name in sorted(defs, key=lambda n: _def_order(n)):
-            role = _role(name)
+        for name in sorted(defs, key=lambda n: def_order(n)):
+            role = function_role(name)
             if role is None:
                 continue
             func = defs[name]
-            if name in _UPDOWN:
+            if name in UPDOWN:
                 functions.append(self._function(name, func))
             ops.extend(self._ops(role, func))
         return Migration(
@@ -149,10 +152,10 @@ class _Extractor:
             elif isinstance(stmt, cst.BaseSmallStatement):
                 # A one-line block (`if True: revision = "a"`) holds its statements directly.
                 self._small(stmt, bindings, unconditional)
-            elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in _FALSY_TESTS:
+            elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in FALSY_TESTS:
                 if stmt.orelse is not None:
                     self._walk_else(stmt.orelse, bindings, defs, unconditional)
-            elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in _TRUTHY_TESTS:
+            elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in TRUTHY_TESTS:
                 self._walk_module(stmt.body.body, bindings, defs, unconditional=unconditional)
             elif isinstance(stmt, cst.FunctionDef):
                 name = stmt.name.value
@@ -382,14 +385,3 @@ class _Extractor:
         collector = _OpCollector(self, role, names, self.where(func))
         collector.walk_body(func)
         return collector.calls
-
-
-def _def_order(name: str) -> tuple[int, str]:
-    return (0 if name == "upgrade" else 1 if name == "downgrade" else 2, name)
-
-
-def _role(name: str) -> str | None:
-    for role in _UPDOWN:
-        if name == role or name.startswith(role + "_"):
-            return role
-    return None

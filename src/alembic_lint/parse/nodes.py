@@ -14,13 +14,6 @@ from alembic_lint.model import (
 )
 from alembic_lint.positions import Locator
 
-#: A keyword argument whose value is not a literal.
-NOT_LITERAL = ...
-
-_FALSY_TESTS = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "None"}
-_TRUTHY_TESTS = {"True", "1"}
-_SQL_TEXT_FUNCS = {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
-
 
 class _Unresolved(Exception):
     def __init__(self, reason: str) -> None:

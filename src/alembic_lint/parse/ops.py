@@ -12,8 +12,6 @@ from alembic_lint.model import (
     OpCall,
 )
 from alembic_lint.parse.nodes import (
-    _SQL_TEXT_FUNCS,
-    NOT_LITERAL,
     _alias_name,
     _dotted,
     _literal,
@@ -23,6 +21,10 @@ from alembic_lint.parse.nodes import (
     children,
 )
 from alembic_lint.positions import Locator
+from alembic_lint.reading import (
+    NOT_LITERAL,
+    SQL_TEXT_FUNCS,
+)
 
 if TYPE_CHECKING:
     from alembic_lint.parse.extract import _Extractor
@@ -189,7 +191,7 @@ def _sql_text(call: cst.Call) -> str | None:
             return None
         positional = [sql_arg]
     value = positional[0].value
-    if isinstance(value, cst.Call) and _dotted(value.func) in _SQL_TEXT_FUNCS and value.args:
+    if isinstance(value, cst.Call) and _dotted(value.func) in SQL_TEXT_FUNCS and value.args:
         value = value.args[0].value
     if isinstance(value, cst.SimpleString | cst.ConcatenatedString):
         text = _string_value(value)

@@ -1,0 +1,28 @@
+"""What both fact readers (LibCST's and CPython's ast) agree on, whatever tree they walk."""
+
+from __future__ import annotations
+
+#: A keyword argument whose value is not a literal.
+NOT_LITERAL = ...
+#: `if` tests whose body never runs, and whose body always runs.
+FALSY_TESTS = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING", "False", "0", "None"})
+TRUTHY_TESTS = frozenset({"True", "1"})
+#: Wrappers of the SQL text in `op.execute(text("..."))`.
+SQL_TEXT_FUNCS = frozenset(
+    {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
+)
+UPDOWN = ("upgrade", "downgrade")
+
+
+def def_order(name: str) -> tuple[int, str]:
+    """The order in which functions are read: upgrade, downgrade, then the others by name."""
+    return (0 if name == "upgrade" else 1 if name == "downgrade" else 2, name)
+
+
+def function_role(name: str) -> str | None:
+    """``upgrade`` or ``downgrade`` for those functions and their ``upgrade_<name>`` kin
+    (multidb templates), else None."""
+    for candidate in UPDOWN:
+        if name == candidate or name.startswith(candidate + "_"):
+            return candidate
+    return None
