@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from alembic_lint import __version__
 from alembic_lint.entry import main as main
+
+if TYPE_CHECKING:
+    from alembic_lint.discover import HistorySpec
+    from alembic_lint.model import History
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -69,6 +74,20 @@ def repository_root(start: str) -> str:
         if parent == current:
             return os.path.abspath(start)
         current = parent
+
+
+def one_history(path: str | None, section: str | None, command: str) -> tuple[HistorySpec, History]:
+    """The one history at ``path`` (else the project's), read, for commands that edit it."""
+    from alembic_lint import discover, engine
+
+    try:
+        specs = discover.discover([path] if path else [], section=section)
+    except discover.DiscoveryError as exc:
+        raise UserError(str(exc)) from None
+    if len(specs) != 1:
+        raise UserError(f"{command} works on one history; give one PATH")
+    (spec,) = specs
+    return spec, engine.load_history(spec.name, spec.files, locations=spec.locations)
 
 
 def run(args: list[str]) -> int:

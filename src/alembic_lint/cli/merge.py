@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli
+from alembic_lint.cli import EXIT_OK, UserError, cli, one_history
 
 
 @cli.command("merge")
@@ -22,20 +22,13 @@ def merge_command(
 ) -> int:
     """Write a merge revision of the heads (or HEADS) of the history at PATH, like
     `alembic merge heads`, without running Alembic."""
-    from alembic_lint import discover, engine, graph, scaffold
+    from alembic_lint import graph, scaffold
 
     if path is not None and not os.path.exists(path):
         # `merge HEAD HEAD` run from the project: the first HEAD is not a PATH
         heads = (path, *heads)
         path = None
-    try:
-        specs = discover.discover([path] if path else [], section=section)
-    except discover.DiscoveryError as exc:
-        raise UserError(str(exc)) from None
-    if len(specs) != 1:
-        raise UserError("merge works on one history; give one PATH")
-    (spec,) = specs
-    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
+    spec, history = one_history(path, section, "merge")
     try:
         written = scaffold.merge(spec, graph.build(history), heads, message)
     except scaffold.ScaffoldError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli
+from alembic_lint.cli import EXIT_OK, UserError, cli, one_history
 
 
 @cli.command("rebase")
@@ -23,21 +23,14 @@ def rebase_command(
 ) -> int:
     """Linearize: re-point the bottom of REVISION's branch (default: the other head) at
     --onto, editing its down_revision and Revises: line, without running Alembic."""
-    from alembic_lint import discover, engine, graph, rebase
+    from alembic_lint import graph, rebase
 
     if path is not None and not os.path.exists(path):
         # `rebase REVISION --onto HEAD` run from the project: the first argument is no PATH
         if revision is not None:
             raise UserError(f"no such path {path!r}")
         revision, path = path, None
-    try:
-        specs = discover.discover([path] if path else [], section=section)
-    except discover.DiscoveryError as exc:
-        raise UserError(str(exc)) from None
-    if len(specs) != 1:
-        raise UserError("rebase works on one history; give one PATH")
-    (spec,) = specs
-    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
+    _, history = one_history(path, section, "rebase")
     try:
         change = rebase.plan(graph.build(history), onto, revision)
         cwd = Path.cwd()
