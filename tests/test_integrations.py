@@ -232,6 +232,32 @@ def test_stdin_buffer_replaces_the_file_on_disk(
     assert [line.split(": ")[1].split()[0] for line in lines[:-1]] == ["AL202"]
 
 
+def test_stdin_buffer_replaces_the_file_a_symlink_reaches(
+    history: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The editor names the file by another path (a symlink to it): the file on disk must
+    # not stay in the history beside the buffer, or `bbbbbbbbbbbb` would be defined twice.
+    alias = history / "zz_alias.py"
+    alias.symlink_to(history / "bbbbbbbbbbbb_example.py")
+    edited = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_index('ix', if_exists=True)")
+    code, lines = lint_stdin(monkeypatch, capsys, str(alias), edited.source)
+    assert code == 1
+    assert [line.split(": ")[1].split()[0] for line in lines[:-1]] == ["AL202"]
+
+
+def test_stdin_buffer_replaces_a_symlink_in_the_history(
+    history: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The history reaches the file first through a link (Alembic keeps the first path it
+    # meets); the editor names the file itself.
+    (history / "0_link.py").symlink_to(history / "bbbbbbbbbbbb_example.py")
+    edited = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_index('ix', if_exists=True)")
+    path = "versions/bbbbbbbbbbbb_example.py"
+    code, lines = lint_stdin(monkeypatch, capsys, path, edited.source)
+    assert code == 1
+    assert [line.split(": ")[1].split()[0] for line in lines[:-1]] == ["AL202"]
+
+
 def test_stdin_reports_findings_it_causes_in_other_files(
     history: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -386,20 +386,26 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
         raise UserError(f"{filename}: directory {target.parent} does not exist")
     (spec,) = discover.discover([str(target.parent)], section=section)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a
-    # syscall per path component: once per directory, and per file only for symlinks.
+    # syscall per path component: once per directory; per file only for symlinks, which
+    # one listing of each directory tells apart.
     real_target = os.path.realpath(target)
-    real_dirs: dict[str, str] = {}
+    real_dirs: dict[str, tuple[str, set[str]]] = {}
 
     def real(path: Path) -> str:
-        if os.path.islink(path):
-            return os.path.realpath(path)
-        parent = str(path.parent)
-        if parent not in real_dirs:
-            real_dirs[parent] = os.path.realpath(parent)
-        return os.path.join(real_dirs[parent], path.name)
+        directory, name = os.path.split(path)
+        if directory not in real_dirs:
+            try:
+                with os.scandir(directory) as entries:
+                    links = {e.name for e in entries if e.is_symlink()}
+            except OSError:
+                links = set()
+            real_dirs[directory] = (os.path.realpath(directory), links)
+        real_dir, links = real_dirs[directory]
+        return os.path.realpath(path) if name in links else os.path.join(real_dir, name)
 
     files = [f for f in spec.files if real(f) != real_target]
-    siblings = [i for i, f in enumerate(files) if f.parent == target.parent]
+    here = str(target.parent)
+    siblings = [i for i, f in enumerate(files) if os.path.dirname(f) == here]
     position = next(
         (i for i in siblings if files[i].name > target.name),
         siblings[-1] + 1 if siblings else len(files),
