@@ -514,3 +514,81 @@ def test_a_stale_or_damaged_journal_is_ignored(run, tmp_path: Path, damage: byte
     else:
         journal.write_bytes(damage)
     assert run("versions") == run("--no-cache", "versions")
+
+
+# --------------------------------------------------------------------------- stat index
+
+
+@pytest.fixture
+def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written a moment ago count as old enough to be known by their stat."""
+    from alembic_lint import cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "RACY_NS", 0)
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from alembic_lint import engine
+
+    reads: list[str] = []
+    real = engine.read_bytes
+
+    def counted(path: str) -> bytes:
+        reads.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(engine, "read_bytes", counted)
+    return reads
+
+
+def test_unchanged_files_are_known_by_their_stat(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_racy_window: None
+) -> None:  # type: ignore[no-untyped-def]
+    versions = write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
+    )
+    run("versions")
+    reads = _count_reads(monkeypatch)
+    target = versions / "a.py"
+    target.write_text(target.read_text().replace("drop_table('a')", "drop_index('a')"))
+    after = run("versions")
+    assert "a.py" in reads and "b.py" not in reads, reads  # b.py: its stat, its cached facts
+    assert after == run("--no-cache", "versions")
+
+
+def test_a_same_size_edit_with_its_mtime_put_back_is_still_seen(
+    run, tmp_path: Path, no_racy_window: None
+) -> None:  # type: ignore[no-untyped-def]
+    versions = write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
+    )
+    before = run("versions")
+    target = versions / "a.py"
+    info = target.stat()
+    text = target.read_text()
+    target.write_text(text.replace("drop_table('a')", "drop_index('a')"))  # same size
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))  # ctime still moves
+    after = run("versions")
+    assert after == run("--no-cache", "versions") and after != before
+
+
+def test_the_standard_input_buffer_is_never_known_by_the_stat_of_the_file(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_racy_window: None
+) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import sys
+
+    versions = write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
+    )
+    run("versions")
+    run("versions")  # every stat recorded
+    edited = (versions / "a.py").read_text().replace("drop_table('a')", "drop_index('a')")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(edited.encode())))
+    _, out = run("--stdin-filename", "versions/a.py", "-")
+    assert "drop_index" in out and "drop_table" not in out

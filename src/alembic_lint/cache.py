@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -38,6 +39,9 @@ STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
 DIRNAME = ".alembic-lint-cache"
 #: More new files than this in one run: their operations are worth rewriting the ops file.
 BULK = 8
+#: Files modified this recently (ns) are not known by their stat: a later change within
+#: the same tick of a coarse file-system clock would keep it.
+RACY_NS = 2_000_000_000
 #: Changed entries the facts journal holds before the facts file is rewritten with them.
 JOURNAL_MAX = 64
 ENV = "ALEMBIC_LINT_CACHE_DIR"
@@ -79,6 +83,9 @@ class Cache:
         self._ops: dict[str, Any] | None = None
         #: Operations of files read in this run, kept until the ops file is rewritten.
         self._new_ops: dict[str, Any] = {}
+        self.stats_path = os.path.join(directory, f"stats-{history_key}.json")
+        self._stats: dict[str, Any] | None = None
+        self.stats_dirty = False
         self.result: dict[str, Any] = {}
         self.facts_dirty = False
         self.ops_dirty = False
@@ -197,6 +204,37 @@ class Cache:
             self._ops.pop(key, None)
             self.ops_dirty = True
 
+    # -- file stats: a file whose stat is unchanged need not be read to be hashed
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        if self._stats is None:
+            stats = self._read(self.stats_path).get("stats")
+            self._stats = stats if isinstance(stats, dict) else {}
+        return self._stats
+
+    @staticmethod
+    def stat_of(path: str) -> list[int]:
+        info = os.stat(path)
+        return [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
+
+    def known_digest(self, path: str, stat: list[int]) -> str | None:
+        """The hash recorded for ``path`` when its stat is still the one recorded with it."""
+        entry = self.stats.get(path)
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == stat:
+            digest = entry[4]
+            return digest if isinstance(digest, str) else None
+        return None
+
+    def put_digest(self, path: str, stat: list[int], digest: str) -> None:
+        """Record a file's hash with its stat, unless the file is too recent to tell a later
+        change by its stat (file-system clocks are coarse; see replay.RACY_NS)."""
+        if max(stat[0], stat[1]) > time.time_ns() - RACY_NS:
+            return
+        if self.stats.get(path) != [*stat, digest]:
+            self.stats[path] = [*stat, digest]
+            self.stats_dirty = True
+
     # -- whole-run result
 
     def diagnostics(self, key: str) -> list[Diagnostic] | None:
@@ -225,13 +263,15 @@ class Cache:
         self.graph = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
         self.graph_dirty = True
 
-    def save(self, keep: Iterable[str]) -> None:
-        """Write atomically, keeping only the facts of files that still exist.
+    def save(self, keep: Iterable[str], paths: Iterable[str] = ()) -> None:
+        """Write atomically, keeping only the facts of ``keep`` (digests) and the stats of
+        ``paths``, the files that still exist.
 
         The ops file is rewritten only when this run read it anyway (changed settings) or
         read many files itself (a cold run): a run that re-read a few edited files leaves
         it alone, and those files are parsed again in the rare run that needs them."""
         wanted = set(keep)
+        files = set(paths)
         facts = self.facts if self._facts is not None else {}
         prune = self._facts is not None and not set(facts) <= wanted
         try:
@@ -251,6 +291,10 @@ class Cache:
                 kept = {k: v for k, v in self._ops.items() if k in wanted}
                 document = {"stamp": STAMP, "ops": kept}
                 _atomic_write(self.ops_path, json.dumps(document, separators=(",", ":")))
+            if self._stats is not None and (self.stats_dirty or not set(self._stats) <= files):
+                kept = {k: v for k, v in self._stats.items() if k in files}
+                document = {"stamp": STAMP, "stats": kept}
+                _atomic_write(self.stats_path, json.dumps(document, separators=(",", ":")))
             if self.result_dirty:
                 document = {"stamp": STAMP, **self.result}
                 _atomic_write(self.result_path, json.dumps(document, separators=(",", ":")))

@@ -47,6 +47,9 @@ class Options:
     reader: Reader | None = None
     cache_dir: str | None = None  # None: no cache
     jobs: int = 1
+    #: ``reader`` returns what is on disk for every path outside ``only`` (the standard-input
+    #: run): those files may be known by their stat.
+    disk_outside_only: bool = False
 
 
 def available_cpus() -> int:
@@ -100,24 +103,37 @@ def lint(
 
     reader = options.reader or read_bytes
     paths = [os.path.abspath(f) for f in files]
-    # Bytes are hashed and dropped: holding every file would cost memory in proportion to
-    # the history. The few files that need parsing or positions are read again.
-    errors: dict[str, OSError] = {}
-    digests: dict[str, str] = {}
-    for path in paths:
-        try:
-            digests[path] = cache_mod.digest(reader(path))
-        except OSError as exc:
-            errors[path] = exc
-
     only_set = sorted(os.path.abspath(p) for p in only) if only is not None else None
     only_paths = set(only_set) if only_set is not None else None
     excluded = sorted(os.path.abspath(p) for p in exclude)
     store = None
-    result_key = ""
     if options.cache_dir is not None:
         history_key = cache_mod.fingerprint(sorted(str(loc) for loc in locations) or [name])
         store = cache_mod.Cache(options.cache_dir, history_key)
+    # Files are known by the hash of their bytes, which are dropped once hashed: holding
+    # every file would cost memory in proportion to the history (the few files that need
+    # parsing or positions are read again). With a cache, a file whose stat is the one
+    # recorded with its hash is not even read (see cache.Cache.known_digest).
+    on_disk = options.reader is None or options.disk_outside_only
+    errors: dict[str, OSError] = {}
+    digests: dict[str, str] = {}
+    for path in paths:
+        by_stat = store is not None and on_disk and (only_paths is None or path not in only_paths)
+        try:
+            seen = store.stat_of(path) if by_stat and store is not None else None
+            known = store.known_digest(path, seen) if seen is not None and store else None
+            if known is not None:
+                digests[path] = known
+                continue
+            digests[path] = cache_mod.digest(reader(path))
+        except OSError as exc:
+            errors[path] = exc
+            continue
+        if seen is not None and store is not None:
+            store.put_digest(path, seen, digests[path])
+
+    result_key = ""
+    if store is not None:
         result_key = cache_mod.fingerprint(
             cache_mod.STAMP,
             settings_key(options),
@@ -216,7 +232,7 @@ def lint(
         # evict the answer for the whole history.
         if only is None and all(d.fix is None for d in found):
             store.put_diagnostics(result_key, found)
-        store.save(digests.values())
+        store.save(digests.values(), paths)
     return found
 
 

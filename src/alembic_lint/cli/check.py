@@ -171,9 +171,10 @@ def check(
             options = engine.Options(
                 rules=rules,
                 settings=settings,
-                reader=reader,
+                reader=reader if stdin_filename is not None else None,  # None: the disk
                 cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
                 jobs=jobs or engine.available_cpus(),
+                disk_outside_only=stdin_filename is not None,
             )
             found.extend(
                 engine.lint(
