@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -11,9 +12,17 @@ from typing import Any
 
 __all__ = ["NEWEST", "Pin", "Version", "detect_alembic_version"]
 
+
+@functools.cache
+def _compiled(pattern: tuple[Any, ...]) -> re.Pattern[str]:
+    """Compile a pattern on first use: this module is imported on every run, and most runs
+    read no version pin."""
+    return re.compile(*pattern)
+
+
 # PEP 440, loosely: pre-, post- and dev-release suffixes and local labels are accepted but ignored,
 # so "1.16.0rc1" is approximated as 1.16.0 (it really sorts just below it).
-_VERSION = re.compile(
+_VERSION = (
     r"""
     ^\s*v?
     (?:(?P<epoch>\d+)!)?
@@ -48,7 +57,7 @@ class Version:
     @classmethod
     def parse(cls, text: str) -> Version:
         """Parse "1.13", "1.13.3", "v1.16.0" or "1.16.0rc1" (read as its release, 1.16.0)."""
-        match = _VERSION.match(text)
+        match = _compiled(_VERSION).match(text)
         if match is None:
             raise ValueError(f"invalid version {text!r}: expected a release number like 1.13.3")
         if int(match["epoch"] or 0) != 0:
@@ -118,7 +127,7 @@ def _is_alembic(name: str) -> bool:
     return re.sub(r"[-_.]+", "-", name).lower() == "alembic"  # PEP 503
 
 
-_CLAUSE = re.compile(r"[\s,]*(?P<op>===|==|~=|!=|<=|>=|<|>|\^|~|=)?\s*(?P<version>[^\s,<>=!~^]+)")
+_CLAUSE = (r"[\s,]*(?P<op>===|==|~=|!=|<=|>=|<|>|\^|~|=)?\s*(?P<version>[^\s,<>=!~^]+)",)
 # Operators whose version is a lower bound. ">X" really admits only releases after X, but X is
 # close enough (and errs low, the safe side: the linter never demands a feature X lacks).
 _LOWER_BOUND_OPS = frozenset({None, "=", "==", "===", ">=", ">", "~=", "^", "~"})
@@ -136,7 +145,7 @@ def _lower_bound(specifier: str) -> Version | None:
     bounds: list[Version] = []
     for alternative in re.split(r"\|\|?", specifier):
         bound: Version | None = None
-        for clause in _CLAUSE.finditer(alternative):
+        for clause in _compiled(_CLAUSE).finditer(alternative):
             if clause["op"] not in _LOWER_BOUND_OPS:
                 continue
             text = clause["version"].removesuffix(".*")  # "==1.12.*" admits 1.12 upwards
@@ -151,7 +160,7 @@ def _lower_bound(specifier: str) -> Version | None:
     return min(bounds) if bounds else None
 
 
-_REQUIREMENT = re.compile(
+_REQUIREMENT = (
     r"""
     ^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)
     \s*(?:\[[^\]]*\])?
@@ -163,7 +172,7 @@ _REQUIREMENT = re.compile(
 
 def _requirement_entry(text: str, source: str, *, conditional: bool) -> _Entry | None:
     """An entry for a PEP 508 requirement string if it names alembic, else None."""
-    match = _REQUIREMENT.match(text)
+    match = _compiled(_REQUIREMENT).match(text)
     if match is None or not _is_alembic(match["name"]):
         return None
     rest = match["rest"]
@@ -307,9 +316,9 @@ def _poetry_entries(spec: object, source: str, conditional: bool) -> Iterator[_E
 
 
 # pip's requirements-file syntax: comments, continuations, -r/-c includes, per-line options.
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_INCLUDE = re.compile(r"^(?:--requirement|--constraint|-r|-c)(?:\s*=\s*|\s+)?(?P<path>\S.*)$")
-_LINE_OPTIONS = re.compile(r"\s+--?[A-Za-z]")  # e.g. "alembic==1.12.1 --hash=sha256:..."
+_COMMENT = (r"(^|\s+)#.*$",)
+_INCLUDE = (r"^(?:--requirement|--constraint|-r|-c)(?:\s*=\s*|\s+)?(?P<path>\S.*)$",)
+_LINE_OPTIONS = (r"\s+--?[A-Za-z]",)  # e.g. "alembic==1.12.1 --hash=sha256:..."
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -323,10 +332,10 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
             pending.append(line[:-1])
             continue
         pending.append(line)
-        yield start, _COMMENT.sub("", "".join(pending)).strip()
+        yield start, _compiled(_COMMENT).sub("", "".join(pending)).strip()
         pending = []
     if pending:
-        yield start, _COMMENT.sub("", "".join(pending)).strip()
+        yield start, _compiled(_COMMENT).sub("", "".join(pending)).strip()
 
 
 def _label(path: Path, root: Path) -> str:
@@ -349,7 +358,7 @@ def _read_requirements(path: Path, root: Path, seen: set[Path], entries: list[_E
     if text is None:
         return
     for number, line in _logical_lines(text):
-        include = _INCLUDE.match(line)
+        include = _compiled(_INCLUDE).match(line)
         if include is not None:
             target = include["path"].strip().strip("\"'")
             if "://" not in target:  # remote includes are not fetched
@@ -357,7 +366,7 @@ def _read_requirements(path: Path, root: Path, seen: set[Path], entries: list[_E
             continue
         if not line or line.startswith("-"):  # blank, or an option such as -e / --index-url
             continue
-        requirement = _LINE_OPTIONS.split(line, maxsplit=1)[0]
+        requirement = _compiled(_LINE_OPTIONS).split(line, maxsplit=1)[0]
         source = f"{_label(path, root)} line {number}"
         entry = _requirement_entry(requirement, source, conditional=False)
         if entry is not None:
