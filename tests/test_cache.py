@@ -592,3 +592,37 @@ def test_the_standard_input_buffer_is_never_known_by_the_stat_of_the_file(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(edited.encode())))
     _, out = run("--stdin-filename", "versions/a.py", "-")
     assert "drop_index" in out and "drop_table" not in out
+
+
+# --------------------------------------------------------------------------- stand-ins
+
+
+def _stdin(run, monkeypatch: pytest.MonkeyPatch, path: Path, text: str, *extra: str):  # type: ignore[no-untyped-def]
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    return run("--format", "sarif", *extra, "--stdin-filename", str(path), "-")
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_stdin_with_stand_ins_reports_what_a_cold_run_does(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixture: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Files a --stdin-filename run does not report on come from the cache as stand-ins;
+    the graph (when the buffer changes a parent) and the positions of related places load
+    them. Every file of every fixture, as it is and with its parent changed."""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / fixture, copy, ignore=NO_CACHE)
+    run("--format", "sarif", str(copy))  # fill the cache: facts, findings, graph views
+    for target in sorted(copy.rglob("*.py")):
+        if target.name == "env.py":
+            continue
+        text = target.read_text(encoding="utf-8", errors="replace")
+        variants = [text]
+        if "down_revision" in text:
+            variants.append(text.replace("down_revision", "down_revision = 'ffffffffffff'\nx", 1))
+        for variant in variants:
+            warm = _stdin(run, monkeypatch, target, variant)
+            cold = _stdin(run, monkeypatch, target, variant, "--no-cache")
+            assert warm == cold, (target.name, variant is text)

@@ -163,6 +163,29 @@ class Cache:
             self._forget(key)
             return None
 
+    def stub(self, key: str, path: str, rules_key: str) -> Migration | None:
+        """For a file a run does not report on: a stand-in that carries only its path and
+        digest, when the cache holds its findings (under ``rules_key``) and its graph view;
+        :meth:`light` gives the real facts if the run needs them after all."""
+        entry = self.facts.get(key)
+        if entry is None or not isinstance(entry.get("view"), str):
+            return None
+        local = entry.get("local")
+        if not isinstance(local, list) or len(local) != 2 or local[0] != rules_key:
+            return None
+        return replace(_STUB, path=path, filename=os.path.basename(path), digest=key)
+
+    def light(self, key: str, path: str) -> Migration | None:
+        """A file's facts without operations (see :meth:`findings`)."""
+        entry = self.facts.get(key)
+        if entry is None:
+            return None
+        try:
+            return migration_from_json(entry, path, key, None)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            self._forget(key)
+            return None
+
     def view(self, migration: Migration) -> str:
         """A hash of what the graph rules read of a file (see engine.graph_key)."""
         entry = self.facts.get(migration.digest) if migration.digest else None
@@ -381,6 +404,16 @@ def _binding_to_json(b: Binding) -> list[Any]:
         b.ref,
     ]
 
+
+#: See Cache.stub: every field but the path, file name and digest is a placeholder.
+_STUB = Migration(
+    path="",
+    filename="",
+    revision=Binding("revision", Status.UNRESOLVED, reason="not loaded"),
+    down_revision=Binding("down_revision", Status.UNRESOLVED, reason="not loaded"),
+    branch_labels=Binding("branch_labels", Status.UNRESOLVED, reason="not loaded"),
+    depends_on=Binding("depends_on", Status.UNRESOLVED, reason="not loaded"),
+)
 
 # Lookups by value: calling an Enum class is slow enough to show on thousands of entries.
 _STATUS = {s.value: s for s in Status}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -55,6 +55,7 @@ def check_history(
     graph_cache: GraphCache | None = None,
     local: Mapping[str, Sequence[Diagnostic]] | None = None,
     local_out: dict[str, list[Diagnostic]] | None = None,
+    stubs: Mapping[str, Callable[[], Migration]] | None = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
 
@@ -62,6 +63,9 @@ def check_history(
     migrations may lack operations): the file rules run on the other files only, whose
     findings go to ``local_out`` (every such path, with or without findings). Findings in
     ``local`` that carry a position keep it (the file is unchanged since it was worked out).
+    ``stubs`` maps the paths of stand-in migrations (path and digest only, see
+    cache.Cache.stub; always in ``local``, never excluded) to loaders of their facts, called
+    when the graph must be rebuilt or a reported finding points into the file.
 
     ``only`` restricts the report to some files; a finding elsewhere that names one of them
     as a related place (the other head, the first declaration) is reported on that file.
@@ -77,7 +81,8 @@ def check_history(
                 m for m in history.migrations if m.path not in excluded or m.revision_id
             ),
         )
-    found = _graph_findings(history, [r for r in rules if r.graph], graph_cache)
+    stubs = dict(stubs or {})
+    found, history = _graph_findings(history, [r for r in rules if r.graph], graph_cache, stubs)
     # File rules see one migration at a time (the contract that lets their findings be
     # cached per file, apart from the graph's): an unbuilt graph, so networkx is not even
     # imported.
@@ -101,8 +106,14 @@ def check_history(
     keep = {os.path.abspath(p) for p in only} if only is not None else None
     if keep is not None:
         found = _only(found, keep, history)
+    unplaced = [d for d in found if id(d) not in placed]
+    if stubs:
+        pointed = {
+            loc.path for d in unplaced for loc in (d.location, *(r.location for r in d.related))
+        }
+        history = _loaded(history, stubs, pointed)
     found = [d for d in found if id(d) in placed] + resolve_locations(
-        [d for d in found if id(d) not in placed], history, reader, resolved
+        unplaced, history, reader, resolved
     )
     return sorted(suppress(found, history, rules, settings, keep))
 
@@ -144,24 +155,41 @@ def graph_key(
     )
 
 
+def _loaded(
+    history: History, stubs: dict[str, Callable[[], Migration]], paths: Collection[str] | None
+) -> History:
+    """``history`` with the stand-ins of ``paths`` (None: all) replaced by their facts,
+    which leave ``stubs``."""
+    chosen = [p for p in stubs if paths is None or p in paths]
+    if not chosen:
+        return history
+    real = {p: stubs.pop(p)() for p in chosen}
+    return replace(history, migrations=tuple(real.get(m.path, m) for m in history.migrations))
+
+
 def _graph_findings(
-    history: History, rules: Sequence[Rule], graph_cache: GraphCache | None
-) -> list[Diagnostic]:
+    history: History,
+    rules: Sequence[Rule],
+    graph_cache: GraphCache | None,
+    stubs: dict[str, Callable[[], Migration]],
+) -> tuple[list[Diagnostic], History]:
     """The graph rules' findings (positions unresolved): from the cache when no file's
     revision variables changed (editing a migration's body is the common case), which
-    spares building the graph and importing networkx."""
+    spares building the graph and importing networkx. Building it loads every stand-in
+    first (emptying ``stubs``); the history comes back with them loaded."""
     if not rules:
-        return []
+        return [], history
     key = graph_key(history, rules, graph_cache.view) if graph_cache is not None else ""
     if graph_cache is not None:
         hit = graph_cache.graph_diagnostics(key)
         if hit is not None:
-            return hit
+            return hit, history
+    history = _loaded(history, stubs, None)
     graph = graph_mod.build(history)
     found = [d for rule in rules for d in rule.check(history, graph)]
     if graph_cache is not None:
         graph_cache.put_graph_diagnostics(key, found)
-    return found
+    return found, history
 
 
 def suppress(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from alembic_lint.rules import Rule, registry
 from alembic_lint.source import text_of
 
 if TYPE_CHECKING:
+    from alembic_lint.cache import Cache
     from alembic_lint.config import Settings
 
 #: Below this many files to parse, a process pool costs more than it saves.
@@ -152,6 +154,8 @@ def lint(
     # The file rules' findings on unchanged files, by path (see check_history's ``local``).
     local: dict[str, list[Diagnostic]] = {}
     checked: set[str] = set()  # paths whose file findings this run worked out
+    stubs: dict[str, Callable[[], Migration]] = {}  # stand-ins, and how to load the facts
+    excluded_set = set(excluded)
     rules_key = rules_fingerprint([r for r in options.rules if not r.graph])
     for path in paths:
         if path in errors:
@@ -161,8 +165,20 @@ def lint(
             to_parse.append(path)
             continue
         # A run that reports on some files only needs no other file's own findings (they
-        # point nowhere else: only graph findings are moved onto a reported file).
+        # point nowhere else: only graph findings are moved onto a reported file), nor,
+        # most of the time, its facts: a stand-in carries its path and digest, and
+        # check_history loads the facts if the graph must be rebuilt or a finding points
+        # into the file.
         wanted = only_paths is None or path in only_paths
+        stub = (
+            None
+            if wanted or fixes or path in excluded_set
+            else store.stub(digests[path], path, rules_key)
+        )
+        if stub is not None:
+            migrations[path], local[path] = stub, []
+            stubs[path] = functools.partial(_load_light, store, digests[path], path, reader)
+            continue
         unchanged = None if fixes else store.findings(digests[path], path, rules_key, wanted=wanted)
         if unchanged is not None:
             migrations[path], local[path] = unchanged
@@ -210,6 +226,7 @@ def lint(
         graph_cache=store,
         local=local,
         local_out=fresh,
+        stubs=stubs,
     )
     if fixes:
         found = attach_fixes(found, history, options.rules, reader)
@@ -330,6 +347,17 @@ def _parse_all(
                 yield parse.read_migration(path, data), None
     finally:
         gc.set_threshold(*threshold)
+
+
+def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:
+    """The facts behind a stand-in (see Cache.stub): from the cache, else read again."""
+    light = store.light(key, path)
+    if light is not None:
+        return light
+    try:
+        return pared(_read_with_libcst(path, reader(path)))
+    except OSError as exc:
+        return _unreadable(path, exc)
 
 
 def _read_with_libcst(path: str, data: bytes) -> Migration:
