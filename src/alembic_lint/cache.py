@@ -60,7 +60,7 @@ class Cache:
       syntax problem, suppressions, positions) and the file rules' findings on the file;
     - ``ops-*.json``: per file digest, operations, functions and the docstring header,
       read only when a file rule must run on a file whose findings are not cached;
-    - ``graph-*.json``: the graph rules' findings (see engine.graph_key);
+    - ``graph-*.json``: the graph rules' findings (see checking.graph_key);
     - ``result-*.json``: the whole run's findings, for a run where nothing changed.
     """
 
@@ -187,7 +187,7 @@ class Cache:
             return None
 
     def view(self, migration: Migration) -> str:
-        """A hash of what the graph rules read of a file (see engine.graph_key)."""
+        """A hash of what the graph rules read of a file (see checking.graph_key)."""
         entry = self.facts.get(migration.digest) if migration.digest else None
         view = entry.get("view") if entry is not None else None
         return view if isinstance(view, str) else view_hash(migration)
@@ -267,7 +267,7 @@ class Cache:
         self.result = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
         self.result_dirty = True
 
-    # -- the graph rules' findings (see engine.graph_key)
+    # -- the graph rules' findings (see checking.graph_key)
 
     def graph_diagnostics(self, key: str) -> list[Diagnostic] | None:
         return self._keyed(self.graph_path, key)

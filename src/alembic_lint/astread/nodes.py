@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic_lint.positions import Locator
 
-# The LibCST reader (parse/extract.py) is the reference: every choice below mirrors it,
+# The LibCST reader (the parse package) is the reference: every choice below mirrors it,
 # and tests/test_astread.py checks the two agree field for field.
 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
