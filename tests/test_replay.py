@@ -174,6 +174,13 @@ def test_environment_and_command_line_are_part_of_the_key(
     assert not run("demo")[3]
     monkeypatch.delenv("FORCE_COLOR")
     assert run("demo")[3]
+    # Another output encoding (PYTHONIOENCODING, a locale): the recorded bytes do not hold.
+    import io
+
+    captured = sys.stdout
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="latin-1"))
+    assert not run("demo")[3]
+    monkeypatch.setattr(sys, "stdout", captured)
     assert not run("--select", "AL2", "demo")[3]
     assert not run("demo/migrations/versions")[3]
 

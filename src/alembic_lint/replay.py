@@ -63,7 +63,13 @@ def key(argv: Sequence[str]) -> dict[str, Any]:
         "cwd": os.getcwd(),
         "env": {name: os.environ.get(name) for name in ENV_KEYS},
         "tty": [_isatty(sys.stdout), _isatty(sys.stderr)],
+        # The report is replayed as bytes: they hold only for the same text encoding.
+        "encoding": [_encoding(sys.stdout), _encoding(sys.stderr)],
     }
+
+
+def _encoding(stream: IO[Any] | None) -> list[str | None]:
+    return [getattr(stream, "encoding", None), getattr(stream, "errors", None)]
 
 
 def _isatty(stream: IO[Any] | None) -> bool:
