@@ -183,6 +183,12 @@ def test_environment_and_command_line_are_part_of_the_key(
     monkeypatch.setattr(sys, "stdout", captured)
     assert not run("--select", "AL2", "demo")[3]
     assert not run("demo/migrations/versions")[3]
+    # Another LibCST (or networkx, click, Python) installed since: look again.
+    from alembic_lint import runtime
+
+    assert run("demo")[3]
+    monkeypatch.setattr(runtime, "libraries", lambda: ("3.99", ("libcst", "elsewhere", 1, 2)))
+    assert not run("demo")[3]
 
 
 def test_a_symlink_pointed_elsewhere_runs_again(run: Run, tmp_path: Path) -> None:

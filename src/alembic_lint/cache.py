@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from alembic_lint import __version__
+from alembic_lint import __version__, runtime
 from alembic_lint.atomic import write_atomic
 from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
 from alembic_lint.model import (
@@ -35,7 +35,11 @@ from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
 SCHEMA = 8
-STAMP = f"alembic-lint {__version__} cache {SCHEMA}"
+#: Another alembic-lint, schema, Python or library (see runtime.py) reads another cache.
+STAMP = (
+    f"alembic-lint {__version__} cache {SCHEMA} "
+    + hashlib.blake2b(repr(runtime.libraries()).encode(), digest_size=8).hexdigest()
+)
 DIRNAME = ".alembic-lint-cache"
 #: More new files than this in one run: their operations are worth rewriting the ops file.
 BULK = 8

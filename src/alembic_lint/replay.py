@@ -51,13 +51,17 @@ Signature = Any
 
 
 def key(argv: Sequence[str]) -> dict[str, Any]:
-    """Everything besides the file system that a report depends on."""
-    from alembic_lint import __version__
+    """Everything besides the file system that a report depends on, as JSON gives it back
+    (lists, not tuples), so that it compares equal to a recorded one."""
+    import json
 
-    return {
+    from alembic_lint import __version__, runtime
+
+    material = {
         "schema": SCHEMA,
         "version": __version__,
         "code": _code_signature(),
+        "libraries": runtime.libraries(),
         "python": sys.executable,
         "argv": list(argv),
         "cwd": os.getcwd(),
@@ -66,6 +70,8 @@ def key(argv: Sequence[str]) -> dict[str, Any]:
         # The report is replayed as bytes: they hold only for the same text encoding.
         "encoding": [_encoding(sys.stdout), _encoding(sys.stderr)],
     }
+    loaded: dict[str, Any] = json.loads(json.dumps(material))
+    return loaded
 
 
 def _encoding(stream: IO[Any] | None) -> list[str | None]:
