@@ -626,3 +626,27 @@ def test_stdin_with_stand_ins_reports_what_a_cold_run_does(
             warm = _stdin(run, monkeypatch, target, variant)
             cold = _stdin(run, monkeypatch, target, variant, "--no-cache")
             assert warm == cold, (target.name, variant is text)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_a_warm_run_with_stand_ins_reports_what_a_cold_run_does(
+    run, tmp_path: Path, fixture: str
+) -> None:  # type: ignore[no-untyped-def]
+    """After an edit of any one file (its body, or its parent), the unchanged files are
+    stand-ins carrying their cached findings and suppressions: the report must be a cold
+    run's, in a format with every position and related place (SARIF)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / fixture, copy, ignore=NO_CACHE)
+    for target in sorted(copy.rglob("*.py")):
+        if target.name == "env.py":
+            continue
+        original = target.read_bytes()
+        edits = [original + b"\n# edited\n"]  # the body: the graph's findings are reused
+        if b"down_revision" in original:  # a parent: the graph is rebuilt from the facts
+            edits.append(original.replace(b"down_revision", b"down_revision = 'ff'\nx", 1))
+        for edited in edits:
+            run("--format", "sarif", str(copy))  # the cache as the last edit left it
+            target.write_bytes(edited)
+            warm = run("--format", "sarif", str(copy))
+            assert warm == run("--format", "sarif", "--no-cache", str(copy)), target.name
+            target.write_bytes(original)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alembic_lint import cli, replay
+from alembic_lint import cache, cli, replay
 from alembic_lint.entry import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp
     # Files written a moment ago are racy; the tests edit them on purpose, and each edit
     # changes the size or the timestamp, so the window can be closed here.
     monkeypatch.setattr(replay, "RACY_NS", 0)
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # files are known by their stat too
     real = cli.run
     calls: list[list[str]] = []
 
@@ -163,6 +164,21 @@ def test_any_changed_input_runs_again(
     assert after[:3] == run("--format", "json", "--no-cache", "demo")[:3]
     if change not in (ini_edit, alembic_pin, settings_beside):  # same report, new inputs
         assert after[1] != first[1]
+
+
+def test_files_known_by_their_stat_are_still_checked_before_a_replay(
+    run: Run, project: Path
+) -> None:
+    """The second run knows the files by their stat (the first recorded them) and reads
+    none: its record must still hold each file's content, as if it had read it."""
+    run("--format", "github", "demo")
+    with_stats = run("demo")  # (concise: it reads no file for positions or fixes)
+    assert not with_stats[3]
+    assert run("demo")[3]
+    edit_migration(project)
+    after = run("demo")
+    assert not after[3], "replayed a report of files that have changed since"
+    assert after[:3] == run("--no-cache", "demo")[:3] != with_stats[:3]
 
 
 def test_environment_and_command_line_are_part_of_the_key(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from alembic_lint import __version__, runtime
+from alembic_lint import __version__, replay, runtime
 from alembic_lint.atomic import write_atomic
 from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
 from alembic_lint.model import (
@@ -148,39 +148,42 @@ class Cache:
             self._forget(key)
             return None
 
-    def findings(
-        self, key: str, path: str, rules_key: str, *, wanted: bool = True
+    def stub(
+        self, key: str, path: str, rules_key: str, *, wanted: bool
     ) -> tuple[Migration, list[Diagnostic]] | None:
-        """For an unchanged file: its facts without operations, and the file rules'
-        findings on it, when they were recorded under the same rules and settings
-        (``wanted=False``: the run reports on other files; the findings are not read)."""
-        entry = self.facts.get(key)
-        if entry is None:
-            return None
-        local = entry.get("local")
-        if not isinstance(local, list) or len(local) != 2 or local[0] != rules_key:
-            return None
-        try:
-            found = [diagnostic_from_json(d, path) for d in local[1]] if wanted else []
-            return migration_from_json(entry, path, key, None), found
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            self._forget(key)
-            return None
-
-    def stub(self, key: str, path: str, rules_key: str) -> Migration | None:
-        """For a file a run does not report on: a stand-in that carries only its path and
-        digest, when the cache holds its findings (under ``rules_key``) and its graph view;
-        :meth:`light` gives the real facts if the run needs them after all."""
+        """For an unchanged file: a stand-in that carries only its path, digest and
+        suppression comments, with the file rules' findings on it (``wanted=False``: none,
+        the run reports on other files), when the cache holds those findings (under
+        ``rules_key``) and the file's graph view; :meth:`light` gives the real facts if the
+        run needs them after all (see checking.check_history)."""
         entry = self.facts.get(key)
         if entry is None or not isinstance(entry.get("view"), str):
             return None
         local = entry.get("local")
         if not isinstance(local, list) or len(local) != 2 or local[0] != rules_key:
             return None
-        return replace(_STUB, path=path, filename=os.path.basename(path), digest=key)
+        try:
+            found = [diagnostic_from_json(d, path) for d in local[1]] if wanted else []
+            noqa = tuple(_suppression(s) for s in entry["noqa"])
+            file_ignores = tuple(_suppression(s) for s in entry["file_ignores"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            self._forget(key)
+            return None
+        stub = Migration(
+            path=path,
+            filename=os.path.basename(path),
+            revision=_STUB.revision,
+            down_revision=_STUB.down_revision,
+            branch_labels=_STUB.branch_labels,
+            depends_on=_STUB.depends_on,
+            noqa=noqa,
+            file_ignores=file_ignores,
+            digest=key,
+        )
+        return stub, found
 
     def light(self, key: str, path: str) -> Migration | None:
-        """A file's facts without operations (see :meth:`findings`)."""
+        """A file's facts without operations (what a stand-in stands for)."""
         entry = self.facts.get(key)
         if entry is None:
             return None
@@ -243,6 +246,9 @@ class Cache:
     @staticmethod
     def stat_of(path: str) -> list[int]:
         info = os.stat(path)
+        # What the file holds matters as much as if it had been read: a replay of this run
+        # must check it the way it checks the files that were.
+        replay.depends_on(path)
         return [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
 
     def known_digest(self, path: str, stat: list[int]) -> str | None:
@@ -409,7 +415,7 @@ def _binding_to_json(b: Binding) -> list[Any]:
     ]
 
 
-#: See Cache.stub: every field but the path, file name and digest is a placeholder.
+#: See Cache.stub: the placeholders of a stand-in's revision variables.
 _STUB = Migration(
     path="",
     filename="",

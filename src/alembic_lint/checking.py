@@ -39,7 +39,7 @@ def file_findings(migration: Migration, rules: Sequence[Rule]) -> list[Diagnosti
 
 
 def pared(migration: Migration) -> Migration:
-    """``migration`` without what only the file rules read (see cache.Cache.findings)."""
+    """``migration`` without what only the file rules read (see cache.Cache.stub)."""
     return replace(migration, header=Header(), functions=(), ops=(), message="")
 
 
@@ -63,9 +63,10 @@ def check_history(
     migrations may lack operations): the file rules run on the other files only, whose
     findings go to ``local_out`` (every such path, with or without findings). Findings in
     ``local`` that carry a position keep it (the file is unchanged since it was worked out).
-    ``stubs`` maps the paths of stand-in migrations (path and digest only, see
-    cache.Cache.stub; always in ``local``, never excluded) to loaders of their facts, called
-    when the graph must be rebuilt or a reported finding points into the file.
+    ``stubs`` maps the paths of stand-in migrations (path, digest and suppressions only,
+    see cache.Cache.stub; always in ``local``, never excluded) to loaders of their facts,
+    called when the graph must be rebuilt, a finding points into the file, or the file has
+    suppression comments.
 
     ``only`` restricts the report to some files; a finding elsewhere that names one of them
     as a related place (the other head, the first declaration) is reported on that file.
@@ -115,6 +116,9 @@ def check_history(
     found = [d for d in found if id(d) in placed] + resolve_locations(
         unplaced, history, reader, resolved
     )
+    if stubs:  # an unused suppression is reported with its file's revision id
+        commented = {m.path for m in history.migrations if m.noqa or m.file_ignores}
+        history = _loaded(history, stubs, commented)
     return sorted(suppress(found, history, rules, settings, keep))
 
 

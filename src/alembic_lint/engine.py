@@ -164,24 +164,21 @@ def lint(
         if store is None or not store.known(digests[path]):
             to_parse.append(path)
             continue
-        # A run that reports on some files only needs no other file's own findings (they
-        # point nowhere else: only graph findings are moved onto a reported file), nor,
-        # most of the time, its facts: a stand-in carries its path and digest, and
-        # check_history loads the facts if the graph must be rebuilt or a finding points
-        # into the file.
+        # An unchanged file brings its own findings from the cache, and most of the time
+        # the run needs none of its facts: a stand-in carries its path, digest and
+        # suppression comments, and check_history loads the facts if the graph must be
+        # rebuilt or a finding points into the file. A run that reports on some files only
+        # needs no other file's own findings either (they point nowhere else: only graph
+        # findings are moved onto a reported file).
         wanted = only_paths is None or path in only_paths
-        stub = (
+        stand_in = (
             None
-            if wanted or fixes or path in excluded_set
-            else store.stub(digests[path], path, rules_key)
+            if fixes or path in excluded_set
+            else store.stub(digests[path], path, rules_key, wanted=wanted)
         )
-        if stub is not None:
-            migrations[path], local[path] = stub, []
+        if stand_in is not None:
+            migrations[path], local[path] = stand_in
             stubs[path] = functools.partial(_load_light, store, digests[path], path, reader)
-            continue
-        unchanged = None if fixes else store.findings(digests[path], path, rules_key, wanted=wanted)
-        if unchanged is not None:
-            migrations[path], local[path] = unchanged
             continue
         cached = store.migration(digests[path], path)
         if cached is None:

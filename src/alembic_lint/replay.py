@@ -421,6 +421,14 @@ def _prune(directory: str) -> None:
             os.unlink(path)
 
 
+def depends_on(path: str) -> None:
+    """Tell the run in progress, if any, that its report depends on ``path``'s content
+    although it did not read it (it knew the file by its stat: see cache.Cache.stat_of)."""
+    trace = _ACTIVE
+    if trace is not None:
+        trace.note(path, "r")
+
+
 def current() -> Trace | None:
     """The trace of the run in progress, if any (the ``check`` command reports to it)."""
     return _ACTIVE
