@@ -53,6 +53,15 @@ def write(directory: Path, *files: object) -> Path:
     return directory
 
 
+def two_files(tmp_path: Path) -> Path:
+    """versions/a.py (a base) and b.py on top of it, each dropping a table."""
+    return write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
+    )
+
+
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_results_identical_with_and_without_cache(
     run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixture: str
@@ -436,11 +445,7 @@ def test_settings_changed_after_edits_give_fresh_findings(run, tmp_path: Path) -
 
 
 def test_fix_after_a_quick_run_sees_every_operation(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    versions = write(
-        tmp_path / "versions",
-        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
-        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
-    )
+    versions = two_files(tmp_path)
     run("versions")
     first = versions / "a.py"
     first.write_text(first.read_text() + "# edited\n")
@@ -459,11 +464,7 @@ def _journal(cache: Path) -> Path:
 
 
 def test_an_edit_goes_to_the_journal_not_the_facts_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    versions = write(
-        tmp_path / "versions",
-        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
-        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
-    )
+    versions = two_files(tmp_path)
     run("versions")
     (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
     before = cache.read_bytes()
@@ -496,11 +497,7 @@ def test_a_long_journal_is_folded_into_the_facts_file(
 
 @pytest.mark.parametrize("damage", [b"{", b'{"stamp": "x"}', None])
 def test_a_stale_or_damaged_journal_is_ignored(run, tmp_path: Path, damage: bytes | None) -> None:  # type: ignore[no-untyped-def]
-    versions = write(
-        tmp_path / "versions",
-        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
-        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
-    )
+    versions = two_files(tmp_path)
     run("versions")
     target = versions / "a.py"
     target.write_text(target.read_text().replace("drop_table('a')", "drop_index('a')"))
@@ -544,11 +541,7 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_unchanged_files_are_known_by_their_stat(
     run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_racy_window: None
 ) -> None:  # type: ignore[no-untyped-def]
-    versions = write(
-        tmp_path / "versions",
-        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
-        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
-    )
+    versions = two_files(tmp_path)
     run("versions")
     reads = _count_reads(monkeypatch)
     target = versions / "a.py"
@@ -581,11 +574,7 @@ def test_the_standard_input_buffer_is_never_known_by_the_stat_of_the_file(
     import io
     import sys
 
-    versions = write(
-        tmp_path / "versions",
-        m("aaaaaaaaaaaa", upgrade="op.drop_table('a')", filename="a.py"),
-        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('b')", filename="b.py"),
-    )
+    versions = two_files(tmp_path)
     run("versions")
     run("versions")  # every stat recorded
     edited = (versions / "a.py").read_text().replace("drop_table('a')", "drop_index('a')")
