@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from alembic_lint import __version__, replay, runtime
@@ -233,6 +233,17 @@ class Cache:
             stats = self._read(self.stats_path).get("stats")
             self._stats = stats if isinstance(stats, dict) else {}
         return self._stats
+
+    def digest_of(self, path: str, read: Callable[[str], bytes]) -> str:
+        """The hash of ``path``'s bytes: the one recorded with its stat when that is
+        unchanged, else read (and recorded)."""
+        stat = self.stat_of(path)
+        known = self.known_digest(path, stat)
+        if known is not None:
+            return known
+        found = digest(read(path))
+        self.put_digest(path, stat, found)
+        return found
 
     @staticmethod
     def stat_of(path: str) -> list[int]:

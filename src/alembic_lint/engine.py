@@ -117,22 +117,17 @@ def lint(
     # parsing or positions are read again). With a cache, a file whose stat is the one
     # recorded with its hash is not even read (see cache.Cache.known_digest).
     on_disk = options.reader is None or options.disk_outside_only
+    by_stat = store if on_disk else None
     errors: dict[str, OSError] = {}
     digests: dict[str, str] = {}
     for path in paths:
-        by_stat = store is not None and on_disk and (only_paths is None or path not in only_paths)
         try:
-            seen = store.stat_of(path) if by_stat and store is not None else None
-            known = store.known_digest(path, seen) if seen is not None and store else None
-            if known is not None:
-                digests[path] = known
-                continue
-            digests[path] = cache_mod.digest(reader(path))
+            if by_stat is not None and (only_paths is None or path not in only_paths):
+                digests[path] = by_stat.digest_of(path, reader)
+            else:
+                digests[path] = cache_mod.digest(reader(path))
         except OSError as exc:
             errors[path] = exc
-            continue
-        if seen is not None and store is not None:
-            store.put_digest(path, seen, digests[path])
 
     result_key = ""
     if store is not None:

@@ -27,6 +27,10 @@ class RefKind(Enum):
     NOT_STR = "not-str"  # an id that is not a string
 
 
+class UnknownRevision(LookupError):
+    """A revision given on the command line names no revision (or several)."""
+
+
 @dataclass(frozen=True, slots=True)
 class BadRef:
     """A ``down_revision`` / ``depends_on`` element that does not name a revision."""
@@ -78,6 +82,22 @@ class RevisionGraph:
     def dangling(self) -> frozenset[int]:
         """Revisions with a down_revision that names nothing: their place is unknown."""
         return frozenset(b.node for b in self.bad_refs if b.attribute == "down_revision")
+
+    def resolve(self, given: str) -> str:
+        """An exact id, or a unique prefix of four or more characters (like Alembic);
+        raises :class:`UnknownRevision` with Alembic's wording otherwise."""
+        if given in self.by_id:
+            return given
+        if len(given) < 4:
+            raise UnknownRevision(
+                f"No such revision {given!r}; give at least four characters of a partial id"
+            )
+        matches = sorted(rid for rid in self.by_id if rid.startswith(given))
+        if not matches:
+            raise UnknownRevision(f"No such revision {given!r}")
+        if len(matches) > 1:
+            raise UnknownRevision(f"Multiple revisions start with {given!r}: {', '.join(matches)}")
+        return matches[0]
 
     def head_ids(self) -> list[str]:
         return [self.id_of(n) for n in self.heads]

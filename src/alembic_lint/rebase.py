@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alembic_lint import parse
 from alembic_lint.atomic import write_atomic
-from alembic_lint.graph import RevisionGraph
+from alembic_lint.graph import RevisionGraph, UnknownRevision
 from alembic_lint.scaffold import heads_problem
 from alembic_lint.source import text_of
 
@@ -36,19 +36,10 @@ class RebasePlan:
 
 
 def _resolve(graph: RevisionGraph, given: str) -> str:
-    """An exact id, or a unique prefix of four or more characters (like Alembic)."""
-    if given in graph.by_id:
-        return given
-    if len(given) < 4:
-        raise RebaseError(
-            f"No such revision {given!r}; give at least four characters of a partial id"
-        )
-    matches = sorted(rid for rid in graph.by_id if rid.startswith(given))
-    if not matches:
-        raise RebaseError(f"No such revision {given!r}")
-    if len(matches) > 1:
-        raise RebaseError(f"Multiple revisions start with {given!r}: {', '.join(matches)}")
-    return matches[0]
+    try:
+        return graph.resolve(given)
+    except UnknownRevision as exc:
+        raise RebaseError(str(exc)) from None
 
 
 def plan(graph: RevisionGraph, onto: str, revision: str | None = None) -> RebasePlan:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic_lint.atomic import write_atomic
 from alembic_lint.discover import HistorySpec
-from alembic_lint.graph import RevisionGraph
+from alembic_lint.graph import RevisionGraph, UnknownRevision
 
 __all__ = [
     "DEFAULT_FILE_TEMPLATE",
@@ -219,18 +219,10 @@ def choose_heads(graph: RevisionGraph, wanted: Sequence[str]) -> list[str]:
 
 
 def _resolve(graph: RevisionGraph, given: str) -> str:
-    if given in graph.by_id:
-        return given
-    if len(given) < 4:
-        raise ScaffoldError(
-            f"No such revision {given!r}; give at least four characters of a partial id"
-        )
-    matches = sorted(rid for rid in graph.by_id if rid.startswith(given))
-    if not matches:
-        raise ScaffoldError(f"No such revision {given!r}")
-    if len(matches) > 1:
-        raise ScaffoldError(f"Multiple revisions start with {given!r}: {', '.join(matches)}")
-    return matches[0]
+    try:
+        return graph.resolve(given)
+    except UnknownRevision as exc:
+        raise ScaffoldError(str(exc)) from None
 
 
 def target_directory(spec: HistorySpec, graph: RevisionGraph, heads: Sequence[str]) -> Path:
