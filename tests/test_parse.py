@@ -582,3 +582,70 @@ def test_resolve_spans_refuses_changed_content() -> None:
     fast = read_migration("/v/a.py", data)
     stale = resolve_spans(fast, b"revision = 'zz'\ndown_revision = None\n")
     assert stale.spans == ()
+
+
+# --------------------------------------------------------------------------- trusted parse
+
+
+def _python_sources() -> list[Path]:
+    root = Path(__file__).resolve().parent.parent
+    folders = ("fixtures", "tests/golden", "bench")
+    return sorted(p for d in folders for p in (root / d).rglob("*.py"))
+
+
+def test_trusted_parse_builds_the_same_trees_as_libcst() -> None:
+    import libcst as cst
+
+    from alembic_lint.parse.trusted import parse_module
+
+    sources = _python_sources()
+    assert len(sources) > 50
+    for path in sources:
+        data = path.read_bytes()
+        try:
+            expected = cst.parse_module(data)
+        except cst.ParserSyntaxError:
+            with pytest.raises(cst.ParserSyntaxError):
+                parse_module(data)
+            continue
+        tree = parse_module(data)
+        assert tree.deep_equals(expected), path
+        assert tree.bytes == data, path
+
+
+def test_trusted_parse_skips_the_checks_only_while_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import libcst as cst
+    from libcst._nodes.base import CSTNode
+
+    from alembic_lint.parse import trusted
+
+    assert trusted._VALIDATE is not None, "LibCST's post-init hook changed: parses are no faster"
+    checked: list[str] = []
+    validate = cst.Name._validate
+
+    def counting(self: cst.Name) -> None:
+        checked.append(self.value)
+        validate(self)
+
+    monkeypatch.setattr(cst.Name, "_validate", counting)
+    trusted.parse_module("x = f(y)\n")
+    assert checked == []
+    cst.parse_module("x = f(y)\n")
+    assert checked == ["x", "f", "y"]
+    # after a parse, and after a failed one, nodes built by hand are checked again
+    with pytest.raises(cst.ParserSyntaxError):
+        trusted.parse_module("def (:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("x", lpar=[cst.LeftParen()])
+    assert CSTNode.__dict__["__post_init__"] is trusted._VALIDATE
+
+
+def test_trusted_parse_leaves_a_changed_hook_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from libcst._nodes.base import CSTNode
+
+    from alembic_lint.parse import trusted
+
+    seen: list[object] = []
+    monkeypatch.setattr(CSTNode, "__post_init__", lambda self: seen.append(self))
+    assert trusted.parse_module("y = 1\n").code == "y = 1\n"
+    assert seen  # another hook than the one we know is not switched off

@@ -16,6 +16,7 @@ from alembic_lint.parse.edits import repoint_edit as repoint_edit
 from alembic_lint.parse.extract import _Extractor as _Extractor
 from alembic_lint.parse.fallback import _fallback
 from alembic_lint.parse.nodes import children as children
+from alembic_lint.parse.trusted import parse_module
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS
 from alembic_lint.suppressions import suppressions as suppressions
@@ -37,7 +38,7 @@ def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migrat
     try:
         # LibCST reads the same cookie and BOM; handing it the bytes saves it re-encoding
         # the text (its parser works on bytes).
-        module = cst.parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
+        module = parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
     except cst.ParserSyntaxError as exc:
         # Python itself may accept what LibCST cannot parse (`(x): int = 1`, thousands of
         # adjacent strings): Alembic would load such a file, so read it as Python does.
