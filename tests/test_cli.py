@@ -247,3 +247,18 @@ def test_public_api_lint_paths(tmp_path: Path) -> None:
     write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
     (finding,) = lint_paths([str(tmp_path / "versions")])
     assert (finding.code, finding.location.line) == ("AL002", 13)
+
+
+def test_a_run_leaves_the_cyclic_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    (tmp_path / "versions").mkdir()
+    assert gc.isenabled()
+    main([str(tmp_path / "versions"), "--no-cache"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        main([str(tmp_path / "versions"), "--no-cache"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

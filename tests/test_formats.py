@@ -241,3 +241,41 @@ def test_output_file_and_exit_zero(capsys: pytest.CaptureFixture[str], tmp_path:
     assert json.loads(target.read_text(encoding="utf-8"))
     assert main(["-o", str(tmp_path / "missing-dir" / "r.txt"), FIXTURE]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_every_format_has_its_renderer() -> None:
+    from alembic_lint.cli import FORMATS
+    from alembic_lint.reporters import MODULES, renderer
+
+    assert set(MODULES) == set(FORMATS)
+    for name in FORMATS:
+        assert callable(renderer(name))
+
+
+def test_the_sort_key_orders_findings_as_their_comparisons_do() -> None:
+    import random
+
+    from alembic_lint.diagnostics import sort_key
+
+    rng = random.Random(5)
+    found = [
+        Diagnostic(
+            Location(
+                rng.choice("ab"),
+                rng.randint(1, 3),
+                rng.randint(1, 3),
+                rng.randint(1, 3),
+                rng.randint(1, 3),
+                ref=rng.randint(-1, 5),
+            ),
+            rng.choice(["AL101", "AL201"]),
+            rng.choice(["x", "y"]),
+            rng.choice(["m", "n"]),
+            rng.choice(list(Severity)),
+        )
+        for _ in range(400)
+    ]
+    assert sorted(found, key=sort_key) == sorted(found)
+    assert [sort_key(d) for d in sorted(found, key=sort_key)] == [
+        sort_key(d) for d in sorted(found)
+    ]

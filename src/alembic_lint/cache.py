@@ -20,6 +20,7 @@ from alembic_lint.cache_json import (
     STAND_IN,
     diagnostic_from_json,
     diagnostic_to_json,
+    facts_json,
     migration_from_json,
     migration_to_json,
     suppression_from_json,
@@ -31,7 +32,7 @@ from alembic_lint.model import Migration
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 8
+SCHEMA = 9
 #: Another alembic-lint, schema, Python or library (see runtime.py) reads another cache.
 STAMP = (
     f"alembic-lint {__version__} cache {SCHEMA} "
@@ -46,6 +47,8 @@ RACY_NS = 2_000_000_000
 #: Changed entries the facts journal holds before the facts file is rewritten with them.
 JOURNAL_MAX = 64
 ENV = "ALEMBIC_LINT_CACHE_DIR"
+#: What reading a damaged or foreign entry can raise: each means a miss.
+DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError)
 
 
 class Cache:
@@ -65,7 +68,7 @@ class Cache:
         self.ops_path = os.path.join(directory, f"ops-{history_key}.json")
         self.result_path = os.path.join(directory, f"result-{history_key}.json")
         self.graph_path = os.path.join(directory, f"graph-{history_key}.json")
-        self.graph: dict[str, Any] = {}
+        self.graph = ""
         self.graph_dirty = False
         self._facts: dict[str, Any] | None = None
         # Small changes go to a journal beside the facts file rather than rewriting it:
@@ -81,7 +84,7 @@ class Cache:
         self.stats_path = os.path.join(directory, f"stats-{history_key}.json")
         self._stats: dict[str, Any] | None = None
         self.stats_dirty = False
-        self.result: dict[str, Any] = {}
+        self.result = ""
         self.facts_dirty = False
         self.ops_dirty = False
         self.result_dirty = False
@@ -135,7 +138,7 @@ class Cache:
             return None
         try:
             return migration_from_json(entry, path, key, ops)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        except DAMAGE:
             self._forget(key)
             return None
 
@@ -157,7 +160,7 @@ class Cache:
             found = [diagnostic_from_json(d, path) for d in local[1]] if wanted else []
             noqa = tuple(suppression_from_json(s) for s in entry["noqa"])
             file_ignores = tuple(suppression_from_json(s) for s in entry["file_ignores"])
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        except DAMAGE:
             self._forget(key)
             return None
         stub = Migration(
@@ -180,7 +183,7 @@ class Cache:
             return None
         try:
             return migration_from_json(entry, path, key, None)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        except DAMAGE:
             self._forget(key)
             return None
 
@@ -203,9 +206,14 @@ class Cache:
 
     def put_spans(self, key: str, spans: tuple[int, ...]) -> None:
         entry = self.facts.get(key)
-        if entry is not None and spans and entry.get("spans") != list(spans):
-            entry["spans"] = list(spans)
-            entry["locators"] = ""
+        if entry is None or not spans:
+            return
+        try:
+            variables, syntax, known, _ = json.loads(entry["facts"])
+        except DAMAGE:
+            return
+        if known != list(spans):
+            entry["facts"] = facts_json(variables, syntax, spans, "")
             self.facts_dirty = True
             self._changed.add(key)
 
@@ -247,10 +255,9 @@ class Cache:
 
     @staticmethod
     def stat_of(path: str) -> list[int]:
-        info = os.stat(path)
         # What the file holds matters as much as if it had been read: a replay of this run
         # must check it the way it checks the files that were.
-        replay.depends_on(path)
+        info = replay.stat_content(path)
         return [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
 
     def known_digest(self, path: str, stat: list[int]) -> str | None:
@@ -276,7 +283,7 @@ class Cache:
         return self._keyed(self.result_path, key)
 
     def put_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
-        self.result = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
+        self.result = _keyed_json(key, diagnostics)
         self.result_dirty = True
 
     # -- the graph rules' findings (see checking.graph_key)
@@ -284,18 +291,22 @@ class Cache:
     def graph_diagnostics(self, key: str) -> list[Diagnostic] | None:
         return self._keyed(self.graph_path, key)
 
-    def _keyed(self, path: str, key: str) -> list[Diagnostic] | None:
-        """The findings a file holds under ``key``, else None."""
-        document = self._read(path)
-        if document.get("key") != key:
-            return None
+    @staticmethod
+    def _keyed(path: str, key: str) -> list[Diagnostic] | None:
+        """The findings a file holds under ``key``, else None. The key is on a first line
+        of its own: a run whose key changed need not read the findings after it."""
         try:
-            return [diagnostic_from_json(d) for d in document["diagnostics"]]
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            return None
+            with open(path, encoding="utf-8") as handle:
+                head = json.loads(handle.readline())
+                if not isinstance(head, dict) or head != {"stamp": STAMP, "key": key}:
+                    return None
+                found = json.loads(handle.read())
+            return [diagnostic_from_json(d) for d in found]
+        except (OSError, *DAMAGE):
+            return None  # missing, truncated, not JSON or another shape: a miss
 
     def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
-        self.graph = {"key": key, "diagnostics": [diagnostic_to_json(d) for d in diagnostics]}
+        self.graph = _keyed_json(key, diagnostics)
         self.graph_dirty = True
 
     def save(self, keep: Iterable[str], paths: Iterable[str] = ()) -> None:
@@ -331,11 +342,9 @@ class Cache:
                 document = {"stamp": STAMP, "stats": kept}
                 _atomic_write(self.stats_path, json.dumps(document, separators=(",", ":")))
             if self.result_dirty:
-                document = {"stamp": STAMP, **self.result}
-                _atomic_write(self.result_path, json.dumps(document, separators=(",", ":")))
+                _atomic_write(self.result_path, self.result)
             if self.graph_dirty:
-                document = {"stamp": STAMP, **self.graph}
-                _atomic_write(self.graph_path, json.dumps(document, separators=(",", ":")))
+                _atomic_write(self.graph_path, self.graph)
         except OSError:
             pass  # a read-only checkout still lints; it just does not get faster
 
@@ -351,6 +360,12 @@ class Cache:
         _atomic_write(self.facts_path, json.dumps(document, separators=(",", ":")))
         with contextlib.suppress(OSError):
             os.unlink(self.journal_path)
+
+
+def _keyed_json(key: str, diagnostics: Sequence[Diagnostic]) -> str:
+    head = json.dumps({"stamp": STAMP, "key": key})
+    found = json.dumps([diagnostic_to_json(d) for d in diagnostics], separators=(",", ":"))
+    return f"{head}\n{found}"
 
 
 def _atomic_write(path: str, text: str) -> None:

@@ -144,16 +144,16 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
     """The facts every run needs, and the operations (see :class:`Cache`)."""
     h = m.header
     entry = {
-        "vars": [_binding_to_json(m.var(n)) for n in REVISION_VARS],
-        "syntax": None
-        if m.syntax_error is None
-        else [m.syntax_error.message, m.syntax_error.ref, m.syntax_error.defines_nothing],
+        "facts": facts_json(
+            [_binding_to_json(m.var(n)) for n in REVISION_VARS],
+            None
+            if m.syntax_error is None
+            else [m.syntax_error.message, m.syntax_error.ref, m.syntax_error.defines_nothing],
+            m.spans,
+            m.locators,
+        ),
         "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
         "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
-        "spans": None if m.spans is None else list(m.spans),
-        # Once the spans are known the locators that lead to them are not needed again
-        # (they were the largest part of this file).
-        "locators": m.locators if m.spans is None else "",
     }
     ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
@@ -175,14 +175,24 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
     return entry, ops
 
 
+def facts_json(
+    variables: list[Any], syntax: list[Any] | None, spans: Sequence[int] | None, locators: str
+) -> str:
+    """The revision variables, syntax problem and positions of a file, as one JSON string
+    inside the cache's JSON: most runs need only the rest of an entry (see Cache.stub), and
+    a string costs the JSON reader far less than the lists and numbers it holds."""
+    # Once the spans are known the locators that lead to them are not needed again.
+    rest = [variables, syntax, None if spans is None else list(spans)]
+    return json.dumps([*rest, locators if spans is None else ""], separators=(",", ":"))
+
+
 def migration_from_json(
     d: Mapping[str, Any], path: str, key: str = "", ops: Mapping[str, Any] | None = None
 ) -> Migration:
     """Facts from their JSON; without ``ops``, a file's operations, functions and header
     are left empty (only the file rules read them, and their findings are cached)."""
-    revision, down, labels, depends = (_binding_from_json(b) for b in d["vars"])
-    syntax = d["syntax"]
-    spans = d["spans"]
+    variables, syntax, spans, locators = json.loads(d["facts"])
+    revision, down, labels, depends = (_binding_from_json(b) for b in variables)
     migration = Migration(
         path=path,
         filename=os.path.basename(path),
@@ -198,7 +208,7 @@ def migration_from_json(
         spans=None if spans is None else tuple(map(int, spans)),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
-        locators=str(d["locators"]),
+        locators=str(locators),
         digest=key,
     )
     if ops is None:
@@ -264,13 +274,23 @@ def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> list[Any]:
 
 
 def diagnostic_from_json(d: Sequence[Any], path: str | None = None) -> Diagnostic:
+    # Positional arguments, no generator for the (nearly always empty) related places: a
+    # warm run decodes every cached finding of the history.
     location, code, name, message, severity, related, revision = d
+    if path is None:
+        place = _location_from_json(location)
+    else:
+        line, column, end_line, end_column, ref = location
+        place = Location(path, int(line), int(column), int(end_line), int(end_column), int(ref))
     return Diagnostic(
-        location=_location_from_json(location if path is None else [path, *location]),
-        code=str(code),
-        name=str(name),
-        message=str(message),
-        severity=_SEVERITY[severity],
-        related=tuple(Related(_location_from_json(loc), str(msg)) for loc, msg in related),
-        revision=revision if revision is None else str(revision),
+        place,
+        str(code),
+        str(name),
+        str(message),
+        _SEVERITY[severity],
+        None,
+        tuple([Related(_location_from_json(loc), str(msg)) for loc, msg in related])
+        if related
+        else (),
+        revision if revision is None else str(revision),
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from alembic_lint import graph as graph_mod
 from alembic_lint import positions
-from alembic_lint.diagnostics import Diagnostic, Location, Related
+from alembic_lint.diagnostics import Diagnostic, Location, Related, sort_key
 from alembic_lint.model import (
     Header,
     History,
@@ -119,7 +119,7 @@ def check_history(
     if stubs:  # an unused suppression is reported with its file's revision id
         commented = {m.path for m in history.migrations if m.noqa or m.file_ignores}
         history = _loaded(history, stubs, commented)
-    return sorted(suppress(found, history, rules, settings, keep))
+    return sorted(suppress(found, history, rules, settings, keep), key=sort_key)
 
 
 class GraphCache(Protocol):
@@ -211,10 +211,15 @@ def suppress(
     by_path = {m.path: m for m in history.migrations}
     used: dict[tuple[str, Suppression], set[str]] = defaultdict(set)
     kept: list[Diagnostic] = []
+    ignored: dict[str, set[str]] = {}
     for diagnostic in diagnostics:
         path, code = diagnostic.location.path, diagnostic.code
-        if settings is not None and code in ignored_codes(settings, path):
-            continue
+        if settings is not None:
+            off = ignored.get(path)
+            if off is None:
+                off = ignored[path] = ignored_codes(settings, path)
+            if code in off:
+                continue
         migration = by_path.get(path)
         if migration is not None:
             comment = next(

@@ -292,6 +292,8 @@ def is_excluded(settings: Settings, path: str) -> bool:
 
 def ignored_codes(settings: Settings, path: str) -> set[str]:
     """Codes per-file-ignores switch off for ``path``."""
+    if not settings.per_file_ignores:
+        return set()  # asked for every finding of every run
     rel = relative(settings, path)
     codes: set[str] = set()
     for glob, selectors in settings.per_file_ignores:

@@ -72,3 +72,10 @@ class Diagnostic:
 
     def at(self, location: Location) -> Diagnostic:
         return replace(self, location=location)
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, int, int, str, str, str]:
+    """The order of ``Diagnostic`` comparisons (place, code, name, message), as a key:
+    sorting thousands of findings by it costs a fraction of their generated ``__lt__``."""
+    loc = d.location
+    return (loc.path, loc.line, loc.column, loc.end_line, loc.end_column, d.code, d.name, d.message)

@@ -320,7 +320,9 @@ def _parse_all(
     # did not move. (Pausing the GC altogether saved less than that and let LibCST's
     # cyclic garbage pile up: a quarter more memory at 10,000 files.)
     threshold = gc.get_threshold()
+    collecting = gc.isenabled()
     gc.set_threshold(threshold[0] * 10, *threshold[1:])
+    gc.enable()  # LibCST's trees hold cycles (see entry.main)
     try:
         if jobs > 1 and len(paths) >= POOL_MIN_FILES:
             import multiprocessing
@@ -339,6 +341,8 @@ def _parse_all(
                 yield parse.read_migration(path, data), None
     finally:
         gc.set_threshold(*threshold)
+        if not collecting:
+            gc.disable()
 
 
 def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:

@@ -119,6 +119,10 @@ def observe(path: str, kind: str) -> Signature:
         info = _lstat(path) if kind == "l" else _stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return "-"
+    return _signature(path, kind, info)
+
+
+def _signature(path: str, kind: str, info: os.stat_result) -> Signature:
     mode = info.st_mode
     if kind == "l" and stat.S_ISLNK(mode):
         return "l:" + os.readlink(path)  # a re-pointed link is a different input
@@ -288,6 +292,7 @@ class Trace:
 
     def __init__(self, argv: Sequence[str]) -> None:
         self.argv = list(argv)
+        self.cwd = os.getcwd()
         self.inputs: dict[tuple[str, str], Signature] = {}
         self.record_dir: str | None = None  # set by the run when it may be replayed
         self.ignored: list[str] = []  # cache directories: what is in them never matters
@@ -295,18 +300,23 @@ class Trace:
         self._busy = False
         self._streams: list[tuple[str, Any, _Tee]] = []
 
-    def note(self, path: object, kind: str) -> None:
+    def note(self, path: object, kind: str, info: os.stat_result | None = None) -> None:
+        """Record what ``path`` looks like now (``info``: its stat, just taken)."""
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         elif not isinstance(path, str):
             path = getattr(path, "__fspath__", lambda: None)()
             if not isinstance(path, str):
                 return  # a file descriptor
-        where = (os.path.abspath(path), kind)
+        # os.path.abspath without asking the OS for the working directory every time
+        where = (os.path.normpath(os.path.join(self.cwd, path)), kind)
         if where not in self.inputs and not self._busy:
             self._busy = True  # observing lists and stats too
             try:
-                self.inputs[where] = observe(where[0], kind)
+                if info is not None and kind in ("s", "r"):
+                    self.inputs[where] = _signature(where[0], kind, info)
+                else:
+                    self.inputs[where] = observe(where[0], kind)
             except OSError:
                 self.inputs[where] = "?"  # never equal to what a replay observes
             finally:
@@ -320,10 +330,16 @@ class Trace:
 
         def traced(original: Callable[..., Any], kind: str) -> Callable[..., Any]:
             def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
-                if _ACTIVE is self and not args and kwargs.get("dir_fd") is None:
-                    follow = kwargs.get("follow_symlinks", True)
-                    self.note(path, kind if follow else "l")
-                return original(path, *args, **kwargs)
+                if _ACTIVE is not self or args or kwargs.get("dir_fd") is not None:
+                    return original(path, *args, **kwargs)
+                kind_here = kind if kwargs.get("follow_symlinks", True) else "l"
+                try:
+                    info = original(path, *args, **kwargs)
+                except OSError:
+                    self.note(path, kind_here)
+                    raise
+                self.note(path, kind_here, info)  # its own stat will do
+                return info
 
             return wrapper
 
@@ -421,12 +437,15 @@ def _prune(directory: str) -> None:
             os.unlink(path)
 
 
-def depends_on(path: str) -> None:
-    """Tell the run in progress, if any, that its report depends on ``path``'s content
-    although it did not read it (it knew the file by its stat: see cache.Cache.stat_of)."""
+def stat_content(path: str) -> os.stat_result:
+    """``os.stat(path)``, telling the run in progress, if any, that its report depends on
+    the file's content although it may not read it (it knows the file by this stat: see
+    cache.Cache.stat_of). One stat does for both."""
+    info = _stat(path)
     trace = _ACTIVE
     if trace is not None:
-        trace.note(path, "r")
+        trace.note(path, "r", info)
+    return info
 
 
 def current() -> Trace | None:

@@ -283,7 +283,8 @@ def _report(
     sources: dict[str, str],
 ) -> int:
     from alembic_lint import __version__
-    from alembic_lint.reporters import Report, RuleInfo, renderers
+    from alembic_lint.diagnostics import sort_key
+    from alembic_lint.reporters import Report, RuleInfo, renderer
     from alembic_lint.rules import registry
 
     report = Report(
@@ -307,7 +308,7 @@ def _report(
         ],
         sources=sources,
     )
-    text = renderers()[output_format](sorted(diagnostics), report)
+    text = renderer(output_format)(sorted(diagnostics, key=sort_key), report)
     if output_file is not None:
         try:
             with open(output_file, "w", encoding="utf-8") as handle:

@@ -66,14 +66,25 @@ def repo_path(path: str, report: Report) -> str:
     return rel.replace(os.sep, "/")
 
 
-def renderers() -> dict[str, Renderer]:
-    from alembic_lint.reporters import concise, full, github, gitlab, json_format, sarif
+#: Format name -> the module under alembic_lint.reporters that renders it.
+MODULES = {
+    "concise": "concise",
+    "full": "full",
+    "json": "json_format",
+    "sarif": "sarif",
+    "github": "github",
+    "gitlab": "gitlab",
+}
 
-    return {
-        "concise": concise.render,
-        "full": full.render,
-        "json": json_format.render,
-        "sarif": sarif.render,
-        "github": github.render,
-        "gitlab": gitlab.render,
-    }
+
+def renderer(name: str) -> Renderer:
+    """The render function of format ``name`` (importing only its module)."""
+    import importlib
+
+    module = importlib.import_module(f"alembic_lint.reporters.{MODULES[name]}")
+    render: Renderer = module.render
+    return render
+
+
+def renderers() -> dict[str, Renderer]:
+    return {name: renderer(name) for name in MODULES}
