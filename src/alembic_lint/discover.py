@@ -7,9 +7,10 @@ import importlib.machinery
 import importlib.util
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 __all__ = ["DiscoveryError", "HistorySpec", "discover", "list_version_files"]
 
@@ -54,6 +55,7 @@ def list_version_files(
     """
     seen: set[str] = set()
     found: list[Path] = []
+    folders: dict[str, Callable[[str], Path]] = {}
     for location in locations:
         top = str(Path(location).absolute())
         if not os.path.exists(top):
@@ -73,8 +75,20 @@ def list_version_files(
             seen.add(real)
             # Alembic filters on the resolved path (Script._from_path(self, real_path)).
             if _is_revision_file(real, sourceless=sourceless):
-                found.append(Path(path))
+                child = folders.get(root)
+                if child is None:
+                    child = folders[root] = _child_maker(Path(root))
+                found.append(child(name))
     return found
+
+
+def _child_maker(folder: Path) -> Callable[[str], Path]:
+    """``folder / name`` for names from a directory listing: pathlib's own shortcut for
+    those where it has one (a fifth of the cost; it runs for every file of every run)."""
+    shortcut = getattr(folder, "_make_child_relpath", None)
+    if callable(shortcut):
+        return cast(Callable[[str], Path], shortcut)
+    return folder.joinpath
 
 
 def _list_py_dir(top: str, *, recursive: bool, sourceless: bool) -> Iterator[tuple[str, str, bool]]:

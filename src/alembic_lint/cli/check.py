@@ -116,7 +116,7 @@ def check(
     unsafe_fixes: bool,
 ) -> int:
     """Check the migration histories at PATHS."""
-    from alembic_lint import baseline, config, discover, engine
+    from alembic_lint import config, discover, engine
 
     if write_baseline and os.path.isdir(write_baseline):
         # `--write-baseline versions`: the optional FILE swallowed a PATH.
@@ -199,8 +199,31 @@ def check(
     else:
         diagnostics, checked = run(output_format == "json")
 
+    if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
+        never = {r.code for r in chosen if r.graph}
+        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline)
+
+    reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
+    if reports_only and specs and stdin_filename is None and write_baseline is None:
+        from alembic_lint import replay
+
+        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
+        replay.allow(dirs[0], dirs)
+    return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
+
+
+def _baseline(
+    diagnostics: list[Diagnostic],
+    settings: Settings,
+    never: set[str],
+    baseline_file: str | None,
+    write_baseline: str | None,
+) -> list[Diagnostic]:
+    """Record the findings in a baseline (``--write-baseline``), or hold back those that
+    one records; the findings left to report."""
+    from alembic_lint import baseline
+
     root = str(settings.root)
-    never = {r.code for r in chosen if r.graph}
     try:
         if write_baseline is not None:
             target_file = os.path.abspath(
@@ -233,14 +256,7 @@ def check(
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
-
-    reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
-    if reports_only and specs and stdin_filename is None and write_baseline is None:
-        from alembic_lint import replay
-
-        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
-        replay.allow(dirs[0], dirs)
-    return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
+    return diagnostics
 
 
 def _apply_fixes(
