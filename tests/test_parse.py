@@ -208,7 +208,7 @@ out = []
 for source in json.loads(sys.argv[1]):
     data = source.encode()
     m = resolve_spans(read_migration("/v/x.py", data), data)
-    out.append([m.locators, m.spans, [
+    out.append([m.locators, list(m.spans or ()), [
         [b.status.value, b.reason, b.ref, [[repr(e.value), e.ref] for e in b.elements]]
         for b in (m.revision, m.down_revision, m.branch_labels, m.depends_on)
     ]])

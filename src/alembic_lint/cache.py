@@ -48,7 +48,15 @@ RACY_NS = 2_000_000_000
 JOURNAL_MAX = 64
 ENV = "ALEMBIC_LINT_CACHE_DIR"
 #: What reading a damaged or foreign entry can raise: each means a miss.
-DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError)
+DAMAGE = (
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+    OverflowError,
+)
 
 
 class Cache:
@@ -204,7 +212,7 @@ class Cache:
             self._ops[key] = ops
         self.ops_dirty = True
 
-    def put_spans(self, key: str, spans: tuple[int, ...]) -> None:
+    def put_spans(self, key: str, spans: Sequence[int]) -> None:
         entry = self.facts.get(key)
         if entry is None or not spans:
             return

@@ -23,6 +23,7 @@ from alembic_lint.model import (
     Status,
     Suppression,
     SyntaxProblem,
+    pack_flat,
 )
 
 
@@ -205,7 +206,7 @@ def migration_from_json(
         else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
         noqa=tuple(suppression_from_json(s) for s in d["noqa"]),
         file_ignores=tuple(suppression_from_json(s) for s in d["file_ignores"]),
-        spans=None if spans is None else tuple(map(int, spans)),
+        spans=None if spans is None else pack_flat(map(int, spans)),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
         locators=str(locators),

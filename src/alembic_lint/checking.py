@@ -39,8 +39,10 @@ def file_findings(migration: Migration, rules: Sequence[Rule]) -> list[Diagnosti
 
 
 def pared(migration: Migration) -> Migration:
-    """``migration`` without what only the file rules read (see cache.Cache.stub)."""
-    return replace(migration, header=Header(), functions=(), ops=(), message="")
+    """``migration`` without what only the file rules read (see cache.Cache.stub), nor the
+    locators of its positions once they are known."""
+    locators = migration.locators if migration.spans is None else ""
+    return replace(migration, header=Header(), functions=(), ops=(), message="", locators=locators)
 
 
 def check_history(

@@ -182,7 +182,8 @@ def lint(
             migrations[path] = cached
     incremental = store is not None and bool(migrations)
     file_rules = [r for r in options.rules if not r.graph]
-    # Without a cache to fill, pool workers check their files too and send back less.
+    # Without a cache to fill, files are checked as they are read (in pool workers too),
+    # and only what the rest of the run needs is kept.
     check = file_rules if store is None and not fixes else None
     parsed = _parse_all(to_parse, reader, options.jobs, incremental=incremental, check=check)
     for migration, found_here in parsed:
@@ -313,7 +314,9 @@ def _parse_all(
                 yield (fast if fast is not None else _read_with_libcst(path, data)), None
         return
 
-    from alembic_lint import parse
+    # Imported before any pool forks, so that workers inherit LibCST instead of each
+    # importing it.
+    from alembic_lint import parse  # noqa: F401
 
     # LibCST allocates a great many objects, and the cyclic GC's youngest generation ran
     # every 700 of them: ten times less often saved a tenth of a cold run, and peak memory
@@ -338,7 +341,7 @@ def _parse_all(
         for path in paths:
             data = read(path)
             if data is not None:
-                yield parse.read_migration(path, data), None
+                yield _read_and_check(path, data, check, all_spans=False)
     finally:
         gc.set_threshold(*threshold)
         if not collecting:
@@ -371,16 +374,34 @@ def _init_worker(check: Sequence[Rule] | None) -> None:
     _WORKER_CHECK = check
 
 
-def _parse_item(item: tuple[str, bytes]) -> tuple[Migration, list[Diagnostic] | None]:
-    """In a pool worker: the facts, with their positions when CPython's ast can tell them
-    cheaply (resolving them later would happen serially in the parent)."""
+def _read_and_check(
+    path: str, data: bytes, check: Sequence[Rule] | None, *, all_spans: bool
+) -> tuple[Migration, list[Diagnostic] | None]:
+    """The facts of one file. With ``check`` (no cache to fill), also the findings of those
+    file rules, placed while the file's bytes are at hand (CPython's ast tells positions
+    cheaply; only files with findings need them, and none is read again for them), and
+    the facts pared: their positions, in an array, take less memory than the locators
+    they replace (see checking.pared). ``all_spans``: positions of every fact for the
+    cache (in a pool worker, where that work runs in parallel)."""
     from alembic_lint import parse
 
-    migration = parse.read_migration(*item)
-    migration = positions.with_spans(migration, item[1]) or migration
-    if _WORKER_CHECK is None:
+    migration = parse.read_migration(path, data)
+    if check is None:
+        if all_spans:
+            migration = positions.with_spans(migration, data) or migration
         return migration, None
-    return pared(migration), file_findings(migration, _WORKER_CHECK)
+    found = file_findings(migration, check)
+    if found:
+        placed = positions.with_spans(migration, data)
+        if placed is not None:
+            migration = placed
+            found = [with_positions(d, {path: placed}) for d in found]
+    return pared(migration), found
+
+
+def _parse_item(item: tuple[str, bytes]) -> tuple[Migration, list[Diagnostic] | None]:
+    """In a pool worker: see _read_and_check."""
+    return _read_and_check(*item, _WORKER_CHECK, all_spans=True)
 
 
 def settings_key(options: Options) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -119,7 +120,7 @@ class _Reader:
             ops.extend(_Ops(self, role, names, self.where(func)).walk_body(func))
         try:  # what positions.with_spans makes of the LibCST reader's locators
             resolver = positions._Resolver(self.tree, self.lines)
-            spans: tuple[int, ...] | None = pack_spans(map(resolver.span, self.locators))
+            spans: Sequence[int] | None = pack_spans(map(resolver.span, self.locators))
         except positions.NoMatch:
             spans = None
         var = {n: bindings.get(n, Binding(n, Status.ABSENT)) for n in REVISION_VARS}

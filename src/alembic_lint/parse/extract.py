@@ -92,7 +92,7 @@ class _Extractor:
         self._count += 1
         return self._count - 1
 
-    def _spans(self) -> tuple[int, ...] | None:
+    def _spans(self) -> Sequence[int] | None:
         if not self.positions:
             return None
         try:
