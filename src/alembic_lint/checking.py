@@ -101,23 +101,28 @@ def check_history(
         for diagnostic in fresh:
             local_out.setdefault(diagnostic.location.path, []).append(diagnostic)
     found.extend(fresh)
-    placed = {id(d) for ds in known.values() for d in ds if d.location.line > 0}
+    # Known findings that carry a position keep it; the others are placed below.
+    placed: list[Diagnostic] = []
     for file_found in known.values():
-        found.extend(file_found)
+        for diagnostic in file_found:
+            (placed if diagnostic.location.line > 0 else found).append(diagnostic)
     if excluded:
         found = [d for d in found if d.location.path not in excluded]
+        placed = [d for d in placed if d.location.path not in excluded]
     keep = {os.path.abspath(p) for p in only} if only is not None else None
     if keep is not None:
-        found = _only(found, keep, history)
-    unplaced = [d for d in found if id(d) not in placed]
+        # _only moves some findings onto a reported file: those need placing again.
+        chosen = _only(found + placed, keep, history)
+        kept = {id(d) for d in placed}
+        found = [d for d in chosen if id(d) not in kept]
+        placed = [d for d in chosen if id(d) in kept]
+    unplaced = found
     if stubs:
         pointed = {
             loc.path for d in unplaced for loc in (d.location, *(r.location for r in d.related))
         }
         history = _loaded(history, stubs, pointed)
-    found = [d for d in found if id(d) in placed] + resolve_locations(
-        unplaced, history, reader, resolved
-    )
+    found = placed + resolve_locations(unplaced, history, reader, resolved)
     if stubs:  # an unused suppression is reported with its file's revision id
         commented = {m.path for m in history.migrations if m.noqa or m.file_ignores}
         history = _loaded(history, stubs, commented)
@@ -223,7 +228,7 @@ def suppress(
             if code in off:
                 continue
         migration = by_path.get(path)
-        if migration is not None:
+        if migration is not None and (migration.file_ignores or migration.noqa):
             comment = next(
                 (c for c in migration.file_ignores if c.codes is None or code in c.codes), None
             ) or next(

@@ -162,7 +162,11 @@ def check(
         checked = 0
         for spec in specs:
             files = list(spec.files)
-            excluded = [str(f) for f in files if config.is_excluded(settings, str(f))]
+            excluded = (
+                [str(f) for f in files if config.is_excluded(settings, str(f))]
+                if settings.exclude
+                else []
+            )
             if len(excluded) == len(files):
                 click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
                 continue
