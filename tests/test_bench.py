@@ -139,3 +139,20 @@ def test_run_py_quick_smoke(tmp_path: Path) -> None:
     data = json.loads(raw.read_text())
     assert data["config"]["files"] == 30
     assert data["cases"]["heads"]["seconds"]
+
+
+def test_trusted_parse_matches_libcst_on_a_generated_history(
+    generate: ModuleType, tmp_path: Path
+) -> None:
+    """The shapes the benchmark times (autogenerate bodies, merges, batch operations) parse
+    to the same trees without LibCST's node checks as with them."""
+    import libcst as cst
+
+    from alembic_lint.parse.trusted import parse_module
+
+    versions = generate.generate(tmp_path / "project", 150, seed=3)
+    files = sorted(Path(versions).glob("*.py"))
+    assert len(files) == 150
+    for path in files:
+        data = path.read_bytes()
+        assert parse_module(data).deep_equals(cst.parse_module(data)), path.name
