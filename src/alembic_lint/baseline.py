@@ -24,6 +24,8 @@ class BaselineError(Exception):
 
 @dataclass(frozen=True, slots=True, order=True)
 class Entry:
+    """How many findings of one rule a baseline holds back for one revision."""
+
     revision: str  # the revision id, or "file:<path>" when the file's id is unknown
     code: str
     count: int

@@ -41,6 +41,8 @@ class Layer:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The resolved [tool.alembic-lint] settings of a project."""
+
     path: Path | None = None  # the file the settings came from
     root: Path = field(default_factory=Path.cwd)  # relative paths in the file are relative to it
     file_layer: Layer = Layer()

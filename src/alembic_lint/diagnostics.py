@@ -45,6 +45,8 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """Edits that resolve a finding, and how safe they are to apply."""
+
     message: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
@@ -60,6 +62,8 @@ class Related:
 
 @dataclass(frozen=True, slots=True, order=True)
 class Diagnostic:
+    """One finding: where, which rule, what it says."""
+
     location: Location
     code: str
     name: str

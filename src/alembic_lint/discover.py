@@ -191,6 +191,8 @@ def discover(
 
 @dataclass(frozen=True, slots=True)
 class _Ctx:
+    """Where discovery runs from and which ini section it reads."""
+
     cwd: Path
     section: str | None
 

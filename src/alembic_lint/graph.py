@@ -43,6 +43,8 @@ class BadRef:
 
 @dataclass(frozen=True, slots=True)
 class LabelClash:
+    """A branch label declared again, by another revision or as a revision id."""
+
     label: str
     node: int  # the revision declaring it
     other: int  # the revision (or id owner) that already has it
@@ -51,6 +53,8 @@ class LabelClash:
 
 @dataclass
 class RevisionGraph:
+    """A history's revisions as a graph: heads, bases, merges, cycles."""
+
     history: History
     #: parent -> child edges between migration indices; attribute ``kind`` is "down" or "depends".
     #: nx.DiGraph, made by build() (networkx is imported only then). An edge carries

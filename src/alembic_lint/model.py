@@ -94,6 +94,8 @@ class Body(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Function:
+    """A module-level function (``upgrade``/``downgrade``) and what its body is."""
+
     name: str
     body: Body
     params: tuple[str, ...]
@@ -112,6 +114,8 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class SyntaxProblem:
+    """Why a file could not be read as Python, and where."""
+
     message: str
     ref: int
     #: The text never mentions ``revision``: the file cannot be defining an id we missed.

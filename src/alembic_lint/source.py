@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
+    """A file's text, with the encoding and byte-order mark it was read with."""
+
     text: str
     encoding: str
     bom: bool

@@ -13,6 +13,8 @@ EXPECT = "# expect:"
 
 @dataclass(frozen=True, slots=True)
 class File:
+    """One file of an example history."""
+
     filename: str
     source: str
 
