@@ -107,3 +107,30 @@ def test_locators_that_do_not_fit_fall_back() -> None:
     migration = parse.read_migration("/v/a.py", data)
     assert positions.with_spans(migration, data) is not None
     assert positions.with_spans(migration, b"x = 1\n" + data) is None  # other bytes
+
+
+def test_facts_left_without_a_position_are_placed_when_a_finding_points_at_them() -> None:
+    """A cold run works out positions only for the operations that have findings
+    (positions.UNASKED for the others); a finding that points at one after all is placed
+    by reading the file again, never shown at 0:0."""
+    from dataclasses import replace as replaced
+
+    from alembic_lint.checking import pared, resolve_locations
+    from alembic_lint.diagnostics import Diagnostic, Location, Severity
+    from alembic_lint.model import History
+
+    data = (
+        b"revision = 'a'\ndown_revision = None\n"
+        b"def upgrade():\n    op.drop_table('t')\n    op.drop_index('i')\n"
+    )
+    migration = parse.read_migration("/v/a.py", data)
+    first, second = migration.ops
+    skipped = positions.with_spans(migration, data, {second.ref})
+    assert skipped is not None and skipped.span(second.ref) == positions.UNASKED
+    assert skipped.span(first.ref).line == 4
+    kept = pared(replaced(skipped, ops=migration.ops))
+    finding = Diagnostic(
+        Location("/v/a.py", 0, 0, 0, 0, ref=second.ref), "X1", "x", "m", Severity.WARNING
+    )
+    (placed,) = resolve_locations([finding], History("h", (kept,)), lambda path: data)
+    assert (placed.location.line, placed.location.column) == (5, 5)

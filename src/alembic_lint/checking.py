@@ -303,20 +303,24 @@ def resolve_locations(
 
     ``resolved``, when given, receives the migrations whose spans were computed."""
     by_path = {m.path: m for m in history.migrations}
-    wanted = {
-        loc.path
-        for d in diagnostics
-        for loc in (d.location, *(r.location for r in d.related))
-        if loc.ref >= 0
-    }
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for d in diagnostics:
+        for loc in (d.location, *(r.location for r in d.related)):
+            if loc.ref >= 0:
+                wanted[loc.path].add(loc.ref)
     done: dict[str, Migration] = {}
-    for path in wanted:
+    for path, refs in wanted.items():
         migration = by_path.get(path)
         if migration is None:
             continue
         if migration.spans is not None:
-            done[path] = migration
-            continue
+            if all(migration.span(ref).line > 0 for ref in refs):
+                done[path] = migration
+                continue
+            # A fact whose position was not worked out (positions.UNASKED): never expected
+            # (only operations are left out, and only the file rules point at them), but
+            # should it happen, the position is worked out again rather than shown as 0:0.
+            migration = replace(migration, spans=None)
         try:
             data = reader(path)
         except OSError:

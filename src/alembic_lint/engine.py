@@ -392,7 +392,11 @@ def _read_and_check(
         return migration, None
     found = file_findings(migration, check)
     if found:
-        placed = positions.with_spans(migration, data)
+        # Operations are pointed at by the file rules only, whose findings are all here:
+        # the others need no position (working them out was most of this step's time).
+        wanted = {loc.ref for d in found for loc in (d.location, *(r.location for r in d.related))}
+        skip = {op.ref for op in migration.ops} - wanted
+        placed = positions.with_spans(migration, data, skip)
         if placed is not None:
             migration = placed
             found = [with_positions(d, {path: placed}) for d in found]

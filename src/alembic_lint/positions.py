@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
 from alembic_lint.model import Migration, Span, pack_spans
@@ -28,14 +28,21 @@ class NoMatch(Exception):
     """A locator does not lead where it should (the caller falls back to LibCST)."""
 
 
-def resolve(text: str, locators: Sequence[Locator]) -> tuple[Span, ...]:
+#: The span of a fact whose position was not asked for (see with_spans).
+UNASKED = Span(0, 0, 0, 0)
+
+
+def resolve(text: str, locators: Sequence[Locator], skip: Collection[int] = ()) -> tuple[Span, ...]:
+    """The span of each locator; those of the refs in ``skip`` are :data:`UNASKED`."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise NoMatch(str(exc)) from None
     lines = _NEWLINE.split(text)
     resolver = _Resolver(tree, lines)
-    return tuple(resolver.span(locator) for locator in locators)
+    return tuple(
+        UNASKED if ref in skip else resolver.span(locator) for ref, locator in enumerate(locators)
+    )
 
 
 class _Resolver:
@@ -198,16 +205,17 @@ def _calls(roots: Sequence[ast.AST], *, nested_statements: bool) -> Iterator[ast
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def with_spans(migration: Migration, data: bytes) -> Migration | None:
+def with_spans(migration: Migration, data: bytes, skip: Collection[int] = ()) -> Migration | None:
     """``migration`` with spans resolved from its locators, or None if they do not fit
-    ``data`` (then LibCST has to parse the file again)."""
+    ``data`` (then LibCST has to parse the file again). The refs in ``skip`` get no
+    position (:data:`UNASKED`): only for facts nothing will point at."""
     if not migration.locators or migration.syntax_error is not None:
         return None
     if migration.digest != digest(data):
         return None  # other bytes than the facts came from: LibCST re-reads them
     try:
         text = decode(data).text
-        spans = resolve(text, decode_locators(migration.locators))
+        spans = resolve(text, decode_locators(migration.locators), skip)
     except (NoMatch, DecodeProblem):
         return None
     return replace(migration, spans=pack_spans(spans))
