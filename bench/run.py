@@ -583,6 +583,11 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
 
     print()
     print_table(rows)
+    if files != 1000:
+        print(
+            f"\nThe targets are set for a 1000-file history: at {files} files start-up and "
+            "imports weigh more (or less), so these verdicts only indicate."
+        )
     notes = [(c.label, c.note) for c in cases.values() if c.note]
     if notes:
         print()
