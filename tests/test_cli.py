@@ -262,3 +262,20 @@ def test_a_run_leaves_the_cyclic_collector_as_it_found_it(tmp_path: Path) -> Non
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_collector_is_on_while_libcst_parses_and_put_back_after() -> None:
+    import gc
+
+    from alembic_lint import runtime
+
+    threshold = gc.get_threshold()
+    gc.disable()
+    try:
+        with runtime.collecting():
+            assert gc.isenabled()
+            assert gc.get_threshold()[0] == threshold[0] * 10
+        assert not gc.isenabled()
+        assert gc.get_threshold() == threshold
+    finally:
+        gc.enable()

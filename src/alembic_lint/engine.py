@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -11,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic_lint import positions
+from alembic_lint import positions, runtime
 from alembic_lint.checking import Reader as Reader
 from alembic_lint.checking import check_history as check_history
 from alembic_lint.checking import file_findings, pared, with_positions
@@ -76,14 +75,15 @@ def load_history(
     from alembic_lint import parse  # LibCST is imported only when a file is read
 
     migrations = []
-    for file in files:
-        path = os.path.abspath(file)
-        try:
-            data = reader(path)
-        except OSError as exc:
-            migrations.append(_unreadable(path, exc))
-            continue
-        migrations.append(parse.read_migration(path, data))
+    with runtime.collecting():
+        for file in files:
+            path = os.path.abspath(file)
+            try:
+                data = reader(path)
+            except OSError as exc:
+                migrations.append(_unreadable(path, exc))
+                continue
+            migrations.append(parse.read_migration(path, data))
     return History(name, tuple(migrations), tuple(str(loc) for loc in locations))
 
 
@@ -318,15 +318,7 @@ def _parse_all(
     # importing it.
     from alembic_lint import parse  # noqa: F401
 
-    # LibCST allocates a great many objects, and the cyclic GC's youngest generation ran
-    # every 700 of them: ten times less often saved a tenth of a cold run, and peak memory
-    # did not move. (Pausing the GC altogether saved less than that and let LibCST's
-    # cyclic garbage pile up: a quarter more memory at 10,000 files.)
-    threshold = gc.get_threshold()
-    collecting = gc.isenabled()
-    gc.set_threshold(threshold[0] * 10, *threshold[1:])
-    gc.enable()  # LibCST's trees hold cycles (see entry.main)
-    try:
+    with runtime.collecting():
         if jobs > 1 and len(paths) >= POOL_MIN_FILES:
             import multiprocessing
 
@@ -342,10 +334,6 @@ def _parse_all(
             data = read(path)
             if data is not None:
                 yield _read_and_check(path, data, check, all_spans=False)
-    finally:
-        gc.set_threshold(*threshold)
-        if not collecting:
-            gc.disable()
 
 
 def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:

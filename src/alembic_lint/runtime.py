@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 #: The libraries whose behaviour shows in facts or reports.
@@ -28,3 +31,23 @@ def libraries() -> tuple[object, ...]:
         else:
             found.append((name, None))
     return tuple(found)
+
+
+@contextmanager
+def collecting() -> Iterator[None]:
+    """The cyclic garbage collector on while LibCST parses many files (its trees leave
+    cycles behind; a run keeps the collector off otherwise, see entry.main), running its
+    youngest generation ten times less often than Python's default: every 700 of the
+    great many objects LibCST allocates cost a tenth of a cold run, and peak memory did
+    not move. (Pausing it altogether let the cycles pile up: a quarter more memory at
+    10,000 files.) The collector's state is put back on exit."""
+    threshold = gc.get_threshold()
+    enabled = gc.isenabled()
+    gc.set_threshold(threshold[0] * 10, *threshold[1:])
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        if not enabled:
+            gc.disable()
