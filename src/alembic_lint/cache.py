@@ -7,7 +7,6 @@ able to run code. Anything unexpected in it is a miss; writes are atomic replace
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -29,6 +28,7 @@ from alembic_lint.cache_json import fingerprint as fingerprint
 from alembic_lint.cache_json import view_hash as view_hash
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.model import Migration
+from alembic_lint.source import blake2b
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
@@ -36,7 +36,7 @@ SCHEMA = 9
 #: Another alembic-lint, schema, Python or library (see runtime.py) reads another cache.
 STAMP = (
     f"alembic-lint {__version__} cache {SCHEMA} "
-    + hashlib.blake2b(repr(runtime.libraries()).encode(), digest_size=8).hexdigest()
+    + blake2b(repr(runtime.libraries()).encode(), digest_size=8).hexdigest()
 )
 DIRNAME = ".alembic-lint-cache"
 #: More new files than this in one run: their operations are worth rewriting the ops file.

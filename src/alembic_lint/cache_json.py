@@ -3,7 +3,6 @@ able to run code. Anything unexpected raises (KeyError, TypeError, ValueError...
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -25,12 +24,13 @@ from alembic_lint.model import (
     SyntaxProblem,
     pack_flat,
 )
+from alembic_lint.source import blake2b
 
 
 def fingerprint(*parts: object) -> str:
     """A stable key for anything JSON can express (settings, file lists...)."""
     text = json.dumps(parts, sort_keys=True, default=repr)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 # --------------------------------------------------------------------------- values

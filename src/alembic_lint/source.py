@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import tokenize
 from dataclasses import dataclass
+
+try:
+    # The module hashlib takes BLAKE2 from: hashlib itself first loads OpenSSL's bindings,
+    # which cost every run 3 to 10 ms for hashes alembic-lint never uses.
+    from _blake2 import blake2b as blake2b
+except ImportError:  # another Python than CPython
+    from hashlib import blake2b as blake2b
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +71,4 @@ def text_of(data: bytes) -> str:
 
 def digest(data: bytes) -> str:
     """The content hash that keys cached facts and guards position shortcuts."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
