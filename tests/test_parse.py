@@ -649,3 +649,29 @@ def test_trusted_parse_leaves_a_changed_hook_alone(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(CSTNode, "__post_init__", lambda self: seen.append(self))
     assert trusted.parse_module("y = 1\n").code == "y = 1\n"
     assert seen  # another hook than the one we know is not switched off
+
+
+def test_trusted_parse_checks_nodes_when_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import libcst as cst
+
+    from alembic_lint.parse import trusted
+
+    checked: list[str] = []
+    validate = cst.Name._validate
+
+    def counting(self: cst.Name) -> None:
+        checked.append(self.value)
+        validate(self)
+
+    monkeypatch.setattr(cst.Name, "_validate", counting)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        trusted.parse_module("x = y\n")
+    finally:
+        release.set()
+        other.join()
+    assert checked == ["x", "y"]

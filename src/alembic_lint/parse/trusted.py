@@ -9,12 +9,15 @@ a no-op, and it is put back as soon as the parse returns or raises: trees that a
 builds to rewrite a file (``--fix``, ``rebase``) are still checked as they are made.
 
 Only done when ``CSTNode.__post_init__`` is exactly "call ``self._validate()``": should a
-LibCST release make it do anything else, we parse the ordinary way. alembic-lint runs no
-threads, so nothing else constructs nodes while the hook is off.
+LibCST release make it do anything else, we parse the ordinary way. And only when the
+process runs one thread (alembic-lint itself never starts another): in a program that
+calls alembic-lint's API from several threads, another one could be building nodes of
+its own while the hook is off.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +44,11 @@ _VALIDATE = _hook()
 def parse_module(source: str | bytes) -> cst.Module:
     """The same tree as ``libcst.parse_module(source)``, built without per-node checks."""
     validate = _VALIDATE
-    if validate is None or CSTNode.__dict__.get("__post_init__") is not validate:
+    if (
+        validate is None
+        or CSTNode.__dict__.get("__post_init__") is not validate
+        or threading.active_count() > 1
+    ):
         return cst.parse_module(source)
     setattr(CSTNode, "__post_init__", _skip)  # noqa: B010 (mypy rejects assigning a method)
     try:
