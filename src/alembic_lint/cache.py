@@ -140,15 +140,8 @@ class Cache:
 
     def migration(self, key: str, path: str) -> Migration | None:
         """The whole facts of a file (reads the ops file)."""
-        entry = self.facts.get(key)
         ops = self.ops.get(key)
-        if entry is None or ops is None:
-            return None
-        try:
-            return migration_from_json(entry, path, key, ops)
-        except DAMAGE:
-            self._forget(key)
-            return None
+        return None if ops is None else self._load(key, path, ops)
 
     def stub(
         self, key: str, path: str, rules_key: str, *, wanted: bool
@@ -186,11 +179,14 @@ class Cache:
 
     def light(self, key: str, path: str) -> Migration | None:
         """A file's facts without operations (what a stand-in stands for)."""
+        return self._load(key, path, None)
+
+    def _load(self, key: str, path: str, ops: Any) -> Migration | None:
         entry = self.facts.get(key)
         if entry is None:
             return None
         try:
-            return migration_from_json(entry, path, key, None)
+            return migration_from_json(entry, path, key, ops)
         except DAMAGE:
             self._forget(key)
             return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 #: A keyword argument whose value is not a literal.
 NOT_LITERAL = ...
 #: `if` tests whose body never runs, and whose body always runs.
@@ -26,3 +28,11 @@ def function_role(name: str) -> str | None:
         if name == candidate or name.startswith(candidate + "_"):
             return candidate
     return None
+
+
+def is_op_owner(owner: str | None, op_names: Collection[str], op_modules: Collection[str]) -> bool:
+    """Whether ``owner.x(...)`` is an operation: ``owner`` is a name bound to
+    ``alembic.op``, or ``<module>.op`` for a module imported as alembic (both readers)."""
+    return owner in op_names or (
+        owner is not None and owner.endswith(".op") and owner[:-3] in op_modules
+    )

@@ -22,6 +22,7 @@ from alembic_lint.positions import Locator, is_sqlalchemy
 from alembic_lint.reading import (
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
+    is_op_owner,
 )
 
 if TYPE_CHECKING:
@@ -105,9 +106,7 @@ class _Ops:
         if not isinstance(func, ast.Attribute):
             return None
         owner = _dotted(func.value)
-        if owner in self.op_names or (
-            owner is not None and owner.endswith(".op") and owner[:-3] in self.reader.op_modules
-        ):
+        if is_op_owner(owner, self.op_names, self.reader.op_modules):
             return func.attr
         return None
 

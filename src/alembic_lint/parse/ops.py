@@ -24,6 +24,7 @@ from alembic_lint.positions import Locator
 from alembic_lint.reading import (
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
+    is_op_owner,
 )
 
 if TYPE_CHECKING:
@@ -138,9 +139,7 @@ class _OpCollector:
         if not isinstance(func, cst.Attribute):
             return None
         owner = _dotted(func.value)
-        if owner in self.op_names or (
-            owner is not None and owner.endswith(".op") and owner[:-3] in self.extractor.op_modules
-        ):
+        if is_op_owner(owner, self.op_names, self.extractor.op_modules):
             return func.attr.value
         return None
 

@@ -84,7 +84,3 @@ def renderer(name: str) -> Renderer:
     module = importlib.import_module(f"alembic_lint.reporters.{MODULES[name]}")
     render: Renderer = module.render
     return render
-
-
-def renderers() -> dict[str, Renderer]:
-    return {name: renderer(name) for name in MODULES}
