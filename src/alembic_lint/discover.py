@@ -279,18 +279,20 @@ def _searched(top: Path, raw: str, ctx: _Ctx) -> list[HistorySpec]:
             else ""
         )
         raise DiscoveryError(
-            f"no Alembic history in {ctx.show(top)} or below (looked for alembic.ini, pyproject.toml "
-            f"with [tool.alembic] and directories of migration files, in {found.visited} "
-            f"{'directory' if found.visited == 1 else 'directories'}{stopped}{names}); "
-            "pass a versions directory or a config file as PATH"
+            f"no Alembic history in {ctx.show(top)} or below (looked for alembic.ini, "
+            f"pyproject.toml with [tool.alembic] and directories of migration files, in "
+            f"{found.visited} {'directory' if found.visited == 1 else 'directories'}"
+            f"{stopped}{names}); pass a versions directory or a config file as PATH"
         )
-    for problem in found.broken if ctx.warn is not None else ():
-        ctx.warn(f"skipped a config that cannot be read: {problem}")
-    if found.truncated and ctx.warn is not None:
-        ctx.warn(
-            f"stopped looking for histories below {ctx.show(top)} after {found.visited} directories; "
-            "pass the versions directories as PATHs to be sure none is missed"
-        )
+    warn = ctx.warn
+    if warn is not None:
+        for problem in found.broken:
+            warn(f"skipped a config that cannot be read: {problem}")
+        if found.truncated:
+            warn(
+                f"stopped looking for histories below {ctx.show(top)} after {found.visited} "
+                "directories; pass the versions directories as PATHs to be sure none is missed"
+            )
     return found.specs
 
 
