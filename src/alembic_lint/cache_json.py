@@ -11,19 +11,25 @@ from typing import Any
 
 from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
 from alembic_lint.model import (
+    OPAQUE,
     REVISION_VARS,
     Binding,
     Body,
+    CallExpr,
     Element,
+    Expr,
     Function,
     Header,
     Migration,
+    Name,
     OpCall,
     Status,
     Suppression,
     SyntaxProblem,
     pack_flat,
 )
+from alembic_lint.schema.changes import Alter, Change, SchemaChanges
+from alembic_lint.schema.objects import Column, Constraint, Index
 from alembic_lint.source import blake2b
 
 
@@ -77,6 +83,177 @@ def _value_from_json(data: Any) -> object:
     if kind == "ellipsis":
         return ...
     raise ValueError(f"bad value kind {kind!r}")
+
+
+def expr_to_json(value: Expr) -> Any:
+    """An argument as written (model.Expr): scalars as themselves, the rest as tagged lists."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, bytes):
+        return ["b", value.hex()]
+    if isinstance(value, tuple):
+        return ["t", *(expr_to_json(v) for v in value)]
+    if isinstance(value, Name):
+        return ["n", value.dotted]
+    if isinstance(value, CallExpr):
+        return [
+            "c",
+            value.func,
+            [expr_to_json(v) for v in value.args],
+            [[k, expr_to_json(v)] for k, v in value.kwargs],
+            value.star,
+        ]
+    return ["?"]
+
+
+def expr_from_json(data: Any) -> Expr:
+    if data is None or isinstance(data, str | bool | int | float):
+        return data
+    tag = data[0]
+    if tag == "t":
+        return tuple(expr_from_json(v) for v in data[1:])
+    if tag == "n":
+        return Name(str(data[1]))
+    if tag == "c":
+        _, func, args, kwargs, star = data
+        return CallExpr(
+            str(func),
+            tuple(expr_from_json(v) for v in args),
+            tuple((str(k), expr_from_json(v)) for k, v in kwargs),
+            bool(star),
+        )
+    if tag == "b":
+        return bytes.fromhex(data[1])
+    if tag == "?":
+        return OPAQUE
+    raise ValueError(f"bad argument tag {tag!r}")
+
+
+# --------------------------------------------------------------------------- schema changes
+
+
+def changes_to_json(changes: SchemaChanges | None) -> str | None:
+    """A file's schema changes as one JSON string (decoded only with the file's facts)."""
+    if changes is None:
+        return None
+    return json.dumps(
+        [
+            [_change_to_json(c) for c in changes.upgrade],
+            [_change_to_json(c) for c in changes.downgrade],
+            changes.reverses,
+            changes.downgrade_ref,
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _change_to_json(c: Change) -> list[Any]:
+    alter = c.alter
+    return [
+        c.action,
+        c.table,
+        c.ref,
+        c.op,
+        c.name,
+        [[x.name, x.type, x.nullable, x.default, x.primary_key] for x in c.columns],
+        [[i.name, list(i.columns), i.unique] for i in c.indexes],
+        [[k.kind, k.name, list(k.columns), k.referent, k.sqltext] for k in c.constraints],
+        None
+        if alter is None
+        else [
+            alter.new_name,
+            alter.nullable,
+            alter.type,
+            alter.default,
+            alter.drop_default,
+            alter.unknown,
+        ],
+        c.guarded,
+        c.partial,
+        c.why,
+        c.kind,
+    ]
+
+
+def changes_from_json(text: str | None) -> SchemaChanges | None:
+    if text is None:
+        return None
+    upgrade, downgrade, reverses, downgrade_ref = json.loads(text)
+    return SchemaChanges(
+        tuple(_change_from_json(c) for c in upgrade),
+        tuple(_change_from_json(c) for c in downgrade),
+        bool(reverses),
+        int(downgrade_ref),
+    )
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError("expected a string or null")
+    return value
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError("expected a boolean or null")
+    return value
+
+
+def _change_from_json(d: list[Any]) -> Change:
+    (
+        action,
+        table,
+        ref,
+        op,
+        name,
+        columns,
+        indexes,
+        constraints,
+        alter,
+        guarded,
+        partial,
+        why,
+        kind,
+    ) = d
+    return Change(
+        action=str(action),
+        table=_optional_str(table),
+        ref=int(ref),
+        op=str(op),
+        name=_optional_str(name),
+        columns=tuple(
+            Column(str(n), _optional_str(t), _optional_bool(nl), _optional_str(df), bool(pk))
+            for n, t, nl, df, pk in columns
+        ),
+        indexes=tuple(
+            Index(_optional_str(n), tuple(_optional_str(c) for c in cols), bool(u))
+            for n, cols, u in indexes
+        ),
+        constraints=tuple(
+            Constraint(
+                str(k),
+                _optional_str(n),
+                tuple(str(c) for c in cols),
+                _optional_str(r),
+                _optional_str(q),
+            )
+            for k, n, cols, r, q in constraints
+        ),
+        alter=None
+        if alter is None
+        else Alter(
+            _optional_str(alter[0]),
+            _optional_bool(alter[1]),
+            _optional_str(alter[2]),
+            _optional_str(alter[3]),
+            bool(alter[4]),
+            bool(alter[5]),
+        ),
+        guarded=bool(guarded),
+        partial=bool(partial),
+        why=str(why),
+        kind=_optional_str(kind),
+    )
 
 
 # --------------------------------------------------------------------------- facts
@@ -155,6 +332,7 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
         ),
         "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
         "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
+        "changes": changes_to_json(m.changes),
     }
     ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
@@ -168,6 +346,9 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
                 o.star_kwargs,
                 o.sql,
                 o.ref,
+                [expr_to_json(a) for a in o.args],
+                [[k, expr_to_json(v)] for k, v in o.kwargs],
+                None if o.batch_call is None else expr_to_json(o.batch_call),
             ]
             for o in m.ops
         ],
@@ -211,6 +392,7 @@ def migration_from_json(
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
         locators=str(locators),
         digest=key,
+        changes=changes_from_json(d["changes"]),
     )
     if ops is None:
         return migration
@@ -229,20 +411,34 @@ def migration_from_json(
                 star_kwargs=bool(star),
                 sql=sql,
                 ref=int(ref),
+                args=tuple(expr_from_json(a) for a in args),
+                kwargs=tuple((str(k), expr_from_json(v)) for k, v in kwargs),
+                batch_call=_batch_call(batch_call),
             )
-            for n, f, b, kw, star, sql, ref in ops["ops"]
+            for n, f, b, kw, star, sql, ref, args, kwargs, batch_call in ops["ops"]
         ),
         message=str(ops["message"]),
     )
 
 
+def _batch_call(data: Any) -> CallExpr | None:
+    if data is None:
+        return None
+    call = expr_from_json(data)
+    if not isinstance(call, CallExpr):
+        raise TypeError("a batch operation's batch_alter_table call is not a call")
+    return call
+
+
 def view_hash(m: Migration) -> str:
     """A hash of what the graph rules read of a file's content: its revision variables
-    (with their refs) and syntax problem (its name, which they read too, is keyed apart)."""
+    (with their refs), syntax problem and schema changes (its name, which they read too,
+    is keyed apart)."""
     syntax = m.syntax_error
     return fingerprint(
         [_binding_to_json(m.var(n)) for n in REVISION_VARS],
         None if syntax is None else [syntax.message, syntax.ref, syntax.defines_nothing],
+        changes_to_json(m.changes),
     )
 
 

@@ -73,6 +73,8 @@ class RevisionGraph:
     uncertain: list[int] = field(default_factory=list)
     #: Bases with ``depends_on = ""``: never "real" bases, so Alembic reports a dependency cycle.
     empty_depends_bases: tuple[int, ...] = ()
+    #: What rules derive from the graph and share (e.g. the schema model), by name.
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def migrations(self) -> tuple[Migration, ...]:

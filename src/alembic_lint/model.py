@@ -6,6 +6,10 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alembic_lint.schema.changes import SchemaChanges
 
 #: The four module-level variables Alembic reads from a revision file.
 REVISION_VARS = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -63,6 +67,38 @@ class Binding:
 
 
 @dataclass(frozen=True, slots=True)
+class Name:
+    """A dotted name in an argument: ``sa.Integer``, ``postgresql.JSONB``."""
+
+    dotted: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallExpr:
+    """A call in an argument: ``sa.Column('id', sa.Integer(), nullable=False)``."""
+
+    func: str  # the callee's dotted name; "" when it is not one (``x().y()``)
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[tuple[str, Expr], ...] = ()
+    star: bool = False  # ``*args`` or ``**kw``: more arguments than these
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """An argument only executing the file would tell: an f-string, a computation..."""
+
+
+#: The one Opaque value (it carries nothing).
+OPAQUE = Opaque()
+
+#: An operation's argument as written: a literal (a tuple for a list, tuple or set
+#: display), a dotted name, a call, or opaque.
+Expr = str | bytes | int | float | bool | None | tuple["Expr", ...] | Name | CallExpr | Opaque
+#: Arguments nested deeper than this are opaque (both readers stop at the same depth).
+EXPR_DEPTH = 16
+
+
+@dataclass(frozen=True, slots=True)
 class OpCall:
     """A call to an Alembic operation inside ``upgrade()`` or ``downgrade()``."""
 
@@ -73,6 +109,11 @@ class OpCall:
     star_kwargs: bool  # ``**kw`` present: any keyword may be there
     sql: str | None  # the literal SQL of ``op.execute("...")`` / ``op.execute(text("..."))``
     ref: int
+    #: The arguments as written (what the schema model reads).
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[tuple[str, Expr], ...] = ()
+    #: For a batch operation, the ``op.batch_alter_table(...)`` call it is made in.
+    batch_call: CallExpr | None = None
 
     def keyword(self, name: str, default: object = None) -> object:
         for key, value in self.keywords:
@@ -156,6 +197,8 @@ class Migration:
     locators: str = field(default="", compare=False)
     #: Hash of the bytes the facts were read from (see source.digest).
     digest: str = field(default="", compare=False)
+    #: What the operations do to the schema (see schema.changes); None when unknown.
+    changes: SchemaChanges | None = None
 
     def var(self, name: str) -> Binding:
         binding: Binding = getattr(self, name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 #: A keyword argument whose value is not a literal.
 NOT_LITERAL = ...
@@ -36,3 +36,9 @@ def is_op_owner(owner: str | None, op_names: Collection[str], op_modules: Collec
     return owner in op_names or (
         owner is not None and owner.endswith(".op") and owner[:-3] in op_modules
     )
+
+
+def per_database(functions: Iterable[str]) -> bool:
+    """``upgrade_<engine>()`` functions among these: the multidb template, whose operations
+    go to one database per engine."""
+    return any(name not in UPDOWN and function_role(name) for name in functions)

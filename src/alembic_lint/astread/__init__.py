@@ -43,7 +43,9 @@ from alembic_lint.reading import (
     UPDOWN,
     def_order,
     function_role,
+    per_database,
 )
+from alembic_lint.schema.changes import changes_of
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS, suppressions
 
@@ -135,6 +137,7 @@ class _Reader:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
+            changes=changes_of(ops, functions, per_database=per_database(defs)),
             spans=spans,
             locators=positions.encode_locators(self.locators),
         )

@@ -10,12 +10,16 @@ from alembic_lint.astread.nodes import (
     _arguments,
     _Def,
     _dotted,
+    _expr,
     _kids,
     _literal,
     _statement_paths,
     _Unresolved,
 )
 from alembic_lint.model import (
+    OPAQUE,
+    CallExpr,
+    Expr,
     OpCall,
 )
 from alembic_lint.positions import Locator, is_sqlalchemy
@@ -39,7 +43,7 @@ class _Ops:
         self.role = role
         self.op_names = op_names
         self.function = function
-        self.batch: list[set[str]] = []
+        self.batch: list[dict[str, CallExpr]] = []
         self.calls: list[OpCall] = []
         self.seen_calls = 0
         self.statements: dict[ast.AST, Locator] = {}
@@ -71,13 +75,17 @@ class _Ops:
         if isinstance(node, ast.ImportFrom) and node.module == "alembic":
             self.op_names.update(a.asname or "op" for a in node.names if a.name == "op")
         elif isinstance(node, ast.With | ast.AsyncWith):
-            batch = {
-                item.optional_vars.id
-                for item in node.items
-                if isinstance(item.context_expr, ast.Call)
-                and self.op_call_name(item.context_expr) == "batch_alter_table"
-                and isinstance(item.optional_vars, ast.Name)
-            }
+            batch = {}
+            for item in node.items:
+                context = item.context_expr
+                if (
+                    isinstance(context, ast.Call)
+                    and self.op_call_name(context) == "batch_alter_table"
+                    and isinstance(item.optional_vars, ast.Name)
+                ):
+                    call = _expr(context)
+                    assert isinstance(call, CallExpr)
+                    batch[item.optional_vars.id] = call
             self.batch.append(batch)
         for child in _kids(node):
             if not isinstance(child, str):
@@ -115,11 +123,13 @@ class _Ops:
         if not isinstance(func, ast.Attribute):
             return
         owner = _dotted(func.value)
-        batch = any(owner in scope for scope in self.batch)
+        batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
+        batch = batch_call is not None
         name = func.attr if batch else self.op_call_name(node)
         if name is None:
             return
         keywords: list[tuple[str, object]] = []
+        kwargs: list[tuple[str, Expr]] = []
         star = False
         for keyword in node.keywords:
             if keyword.arg is None:
@@ -130,6 +140,9 @@ class _Ops:
             except _Unresolved:
                 value = NOT_LITERAL
             keywords.append((sys.intern(keyword.arg), value))
+            kwargs.append((keywords[-1][0], _expr(keyword.value, 1)))
+        # A starred argument stands for arguments nobody can see.
+        args = tuple(OPAQUE if isinstance(a, ast.Starred) else _expr(a, 1) for a in node.args)
         locator = (
             (*self.function, "call", self.seen_calls, f"call:{name}")
             if self.statement is None
@@ -144,6 +157,9 @@ class _Ops:
                 star_kwargs=star,
                 sql=_sql_text(node) if name == "execute" else None,
                 ref=self.reader.ref(locator),
+                args=args,
+                kwargs=tuple(kwargs),
+                batch_call=batch_call,
             )
         )
 

@@ -205,7 +205,7 @@ def check(
         diagnostics, checked = run(output_format == "json")
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
-        never = {r.code for r in chosen if r.graph}
+        never = {r.code for r in chosen if r.graph and not r.schema}
         diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline)
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None

@@ -46,7 +46,9 @@ from alembic_lint.reading import (
     UPDOWN,
     def_order,
     function_role,
+    per_database,
 )
+from alembic_lint.schema.changes import changes_of
 
 
 class _Extractor:
@@ -133,6 +135,7 @@ class _Extractor:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
+            changes=changes_of(ops, functions, per_database=per_database(defs)),
             spans=self._spans(),
             locators=positions.encode_locators(self.locators),
         )

@@ -8,8 +8,13 @@ from collections.abc import Callable, Iterable, Sequence
 import libcst as cst
 
 from alembic_lint.model import (
+    EXPR_DEPTH,
+    OPAQUE,
     REVISION_VARS,
     Body,
+    CallExpr,
+    Expr,
+    Name,
     Span,
 )
 from alembic_lint.positions import Locator
@@ -151,6 +156,47 @@ def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.B
         except TypeError:
             raise _Unresolved("a set of unhashable values") from None
     raise _Unresolved(_describe(node))
+
+
+def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
+    """An argument as written (see model.Expr); astread.nodes._expr reads the same."""
+    if depth > EXPR_DEPTH:
+        return OPAQUE
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = _string_value(node)
+        return OPAQUE if value is None else value
+    if isinstance(node, cst.Integer | cst.Float):
+        number = node.evaluated_value
+        return number if isinstance(number, int | float) else OPAQUE
+    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+        return {"None": None, "True": True, "False": False}[node.value]
+    if (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer | cst.Float)
+    ):
+        number = node.expression.evaluated_value
+        return -number if isinstance(number, int | float) else OPAQUE
+    if isinstance(node, cst.Tuple | cst.List | cst.Set):
+        if any(isinstance(el, cst.StarredElement) for el in node.elements):
+            return OPAQUE
+        return tuple(_expr(el.value, depth + 1) for el in node.elements)
+    dotted = _dotted(node)
+    if dotted is not None:
+        return Name(dotted)
+    if isinstance(node, cst.Call):
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        star = False
+        for arg in node.args:
+            if arg.star:
+                star = True
+            elif arg.keyword is not None:
+                kwargs.append((arg.keyword.value, _expr(arg.value, depth + 1)))
+            else:
+                args.append(_expr(arg.value, depth + 1))
+        return CallExpr(_dotted(node.func) or "", tuple(args), tuple(kwargs), star)
+    return OPAQUE
 
 
 def _string_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | bytes | None:

@@ -9,11 +9,15 @@ import libcst as cst
 
 from alembic_lint import positions
 from alembic_lint.model import (
+    OPAQUE,
+    CallExpr,
+    Expr,
     OpCall,
 )
 from alembic_lint.parse.nodes import (
     _alias_name,
     _dotted,
+    _expr,
     _literal,
     _statement_locators,
     _string_value,
@@ -49,7 +53,7 @@ class _OpCollector:
         self.role = role
         self.op_names = op_names
         self.function = function
-        self.batch: list[set[str]] = []
+        self.batch: list[dict[str, CallExpr]] = []
         self.calls: list[OpCall] = []
         self.seen_calls = 0  # every call of the function, in the order positions.py counts
         # The statement being walked (its ast path) and the calls seen in it so far: lets
@@ -121,8 +125,9 @@ class _OpCollector:
                 if _dotted(alias.name) == "op":
                     self.op_names.add(_alias_name(alias) or "op")
 
-    def batch_targets(self, node: cst.With) -> set[str]:
-        targets: set[str] = set()
+    def batch_targets(self, node: cst.With) -> dict[str, CallExpr]:
+        """The names bound to ``op.batch_alter_table(...)`` calls, with those calls."""
+        targets: dict[str, CallExpr] = {}
         for item in node.items:
             call = item.item
             if (
@@ -131,7 +136,9 @@ class _OpCollector:
                 and item.asname is not None
                 and isinstance(item.asname.name, cst.Name)
             ):
-                targets.add(item.asname.name.value)
+                written = _expr(call)
+                assert isinstance(written, CallExpr)
+                targets[item.asname.name.value] = written
         return targets
 
     def _op_call_name(self, call: cst.Call) -> str | None:
@@ -148,11 +155,14 @@ class _OpCollector:
         if not isinstance(func, cst.Attribute):
             return
         owner = _dotted(func.value)
-        batch = any(owner in scope for scope in self.batch)
+        batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
+        batch = batch_call is not None
         name = func.attr.value if batch else self._op_call_name(node)
         if name is None:
             return
         keywords: list[tuple[str, object]] = []
+        kwargs: list[tuple[str, Expr]] = []
+        args: list[Expr] = []
         star = False
         for arg in node.args:
             if arg.star == "**":
@@ -163,6 +173,9 @@ class _OpCollector:
                 except _Unresolved:
                     value = NOT_LITERAL
                 keywords.append((sys.intern(arg.keyword.value), value))
+                kwargs.append((keywords[-1][0], _expr(arg.value, 1)))
+            else:  # a starred argument stands for arguments nobody can see
+                args.append(OPAQUE if arg.star else _expr(arg.value, 1))
         sql = _sql_text(node) if name == "execute" else None
         self.calls.append(
             OpCall(
@@ -178,6 +191,9 @@ class _OpCollector:
                     if self.statement is None
                     else (*self.statement, "own", self.own_calls, f"call:{name}"),
                 ),
+                args=tuple(args),
+                kwargs=tuple(kwargs),
+                batch_call=batch_call,
             )
         )
 

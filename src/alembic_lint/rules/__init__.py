@@ -56,6 +56,9 @@ class Rule:
     options: ClassVar[Mapping[str, Option]] = {}
     #: A graph rule's findings break `alembic upgrade` for everyone: never baselined.
     graph: ClassVar[bool] = False
+    #: A rule on the schema model (see the schema package): it reads the whole history as
+    #: graph rules do, but its findings are about one operation and may be baselined.
+    schema: ClassVar[bool] = False
 
     def __init__(
         self, options: Mapping[str, object] | None = None, alembic: Version | None = None

@@ -1,0 +1,278 @@
+"""Replay every revision's changes along the graph: the schema at each revision, and the
+operations that would fail on a database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from alembic_lint.graph import RevisionGraph
+from alembic_lint.model import Migration
+from alembic_lint.schema.apply import Problem, apply
+from alembic_lint.schema.changes import Change, SchemaChanges
+from alembic_lint.schema.objects import Constraint, Schema, Table, same
+
+#: The schema at a base: tables the history never mentions are not known either way.
+BEFORE_HISTORY = Schema(rest="it may be there from before the history")
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An operation of revision ``node``'s ``function`` that fails on any database."""
+
+    node: int
+    function: str  # "upgrade" or "downgrade"
+    problem: Problem
+    #: The merge point where it fails (the revision alone was fine), if that is the case.
+    merge: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreverted:
+    """Revision ``node``'s ``downgrade()`` does not bring the schema back: ``what`` says
+    how (one sentence each), ``change`` is where to point (the first related operation)."""
+
+    node: int
+    what: tuple[str, ...]
+    change: Change | None
+
+
+@dataclass
+class Model:
+    """The replayed history: schemas (at the heads, or at every revision when kept),
+    failures and unreverted downgrades."""
+
+    graph: RevisionGraph
+    schemas: dict[int, Schema] = field(default_factory=dict)
+    #: After a revision's upgrade and then its downgrade (kept like ``schemas``).
+    undone: dict[int, Schema] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    unreverted: list[Unreverted] = field(default_factory=list)
+    #: Revisions the model could not place (a cycle): nothing is said about them.
+    skipped: frozenset[int] = frozenset()
+
+    def at(self, node: int) -> Schema | None:
+        return self.schemas.get(node)
+
+
+def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
+    """Replay ``graph``'s history from its bases. Schemas are kept for the heads and for
+    ``keep`` (None: every revision)."""
+    import networkx as nx
+
+    dag = graph.dag
+    migrations = graph.migrations
+    in_cycles = {n for group in graph.cycles() for n in group}
+    usable = dag.subgraph(n for n in dag.nodes if n not in in_cycles)
+    order = list(nx.topological_sort(usable))
+    wanted = set(graph.heads) | (set(order) if keep is None else set(keep))
+    doubtful = _doubtful(graph)
+    model = Model(graph, skipped=frozenset(in_cycles))
+    states: dict[int, Schema] = {}
+    remaining = {n: usable.out_degree(n) for n in order}
+    per_file: dict[int, SchemaChanges] = {}
+
+    def file_changes(node: int) -> SchemaChanges:
+        found = per_file.get(node)
+        if found is None:
+            found = per_file[node] = _changes(migrations[node])
+        return found
+
+    position = {n: i for i, n in enumerate(order)}
+    for node in order:
+        parents = sorted(usable.predecessors(node), key=position.__getitem__)
+        before = _start(usable, node, parents, states, file_changes, position, model.failures)
+        why = doubtful.get(node) or next(
+            (f"below a cycle ({graph.id_of(p)})" for p in dag.predecessors(node) if p in in_cycles),
+            None,
+        )
+        if why is not None:
+            before = before.all_unsure(why)
+        done = file_changes(node)
+        after = before
+        for change in done.upgrade:
+            after, problems = apply(after, change)
+            model.failures.extend(Failure(node, "upgrade", p) for p in problems)
+        undone = _downgrade(model, node, done.reverses, before, after, done.downgrade)
+        states[node] = after
+        if node in wanted:
+            model.schemas[node] = after
+            model.undone[node] = undone
+        for parent in parents:  # a schema no child still needs is let go
+            remaining[parent] -= 1
+            if remaining[parent] == 0:
+                states.pop(parent, None)
+    return model
+
+
+def _changes(migration: Migration) -> SchemaChanges:
+    """A file's changes; a file the readers could not read (a syntax error, unreadable)
+    may have done anything."""
+    if migration.changes is not None and migration.syntax_error is None:
+        return migration.changes
+    unknown = (Change("unknown", None, -1, "a file it cannot read", why="unreadable"),)
+    return SchemaChanges(unknown, unknown)
+
+
+def _doubtful(graph: RevisionGraph) -> dict[int, str]:
+    """Revisions whose ancestry is not all known: a parent that names nothing, or one only
+    executing the file would tell."""
+    found: dict[int, str] = {}
+    for bad in graph.bad_refs:
+        found.setdefault(bad.node, f"a {bad.attribute} that names no revision")
+    for node in graph.uncertain:
+        found.setdefault(node, "a down_revision only executing the file would tell")
+    return found
+
+
+def _start(
+    dag: object,
+    node: int,
+    parents: Sequence[int],
+    states: dict[int, Schema],
+    file_changes: Callable[[int], SchemaChanges],
+    position: dict[int, int],
+    failures: list[Failure],
+) -> Schema:
+    """The schema before ``node``: its parent's, or at a merge point (or a dependency),
+    the first parent's with the other lines' revisions replayed on top.
+
+    At a merge, an operation of one line that fails on what the other line did, in
+    whichever order the two are applied (both add the same column, both drop the same
+    index), goes to ``failures``: each line was fine alone, the merge is not."""
+    import networkx as nx
+
+    if not parents:
+        # A table no migration creates may be there from before the history (a project
+        # that adopted Alembic on an existing database): only what the history itself
+        # creates is known not to exist before it is created.
+        return BEFORE_HISTORY
+    first = parents[0]
+    start = states.get(first)
+    if start is None:
+        return BEFORE_HISTORY.all_unsure("a parent it could not replay")
+    if len(parents) == 1:
+        return start
+    lines = [set(nx.ancestors(dag, p)) | {p} for p in parents]
+    done = lines[0]
+    extra = set().union(*lines[1:]) - done
+    start, forward = _replay_line(start, extra, file_changes, position)
+    # The other order: the first parent's own revisions on top of the other parents'.
+    others = [states.get(p) for p in parents[1:]]
+    if len(parents) == 2 and others[0] is not None:
+        _, backward = _replay_line(others[0], done - lines[1], file_changes, position)
+        clashes = {(p.kind, p.what.casefold()) for _, p in backward}
+        for revision, problem in forward:
+            if (problem.kind, problem.what.casefold()) in clashes:
+                failures.append(Failure(revision, "upgrade", problem, merge=node))
+    return start
+
+
+def _replay_line(
+    start: Schema,
+    revisions: set[int],
+    file_changes: Callable[[int], SchemaChanges],
+    position: dict[int, int],
+) -> tuple[Schema, list[tuple[int, Problem]]]:
+    """``start`` with the upgrades of ``revisions`` applied in graph order, and the
+    problems met on the way (with the revision whose operation met them)."""
+    met: list[tuple[int, Problem]] = []
+    for revision in sorted(revisions, key=position.__getitem__):
+        for change in file_changes(revision).upgrade:
+            start, problems = apply(start, change)
+            met.extend((revision, p) for p in problems)
+    return start, met
+
+
+def _downgrade(
+    model: Model,
+    node: int,
+    reverses: bool,
+    before: Schema,
+    after: Schema,
+    downgrade: Sequence[Change],
+) -> Schema:
+    """Replay ``downgrade`` after ``after``; record failures and what it does not undo.
+    Returns the schema it leaves."""
+    undone = after
+    failed = False
+    for change in downgrade:
+        undone, problems = apply(undone, change)
+        model.failures.extend(Failure(node, "downgrade", p) for p in problems)
+        failed = failed or bool(problems)
+    if failed or not reverses:
+        return undone  # an empty or irreversible downgrade is missing-downgrade's to report
+    what = differences(before, after, undone)
+    if what:
+        model.unreverted.append(Unreverted(node, tuple(what), downgrade[0] if downgrade else None))
+    return undone
+
+
+def differences(before: Schema, after: Schema, undone: Schema) -> list[str]:
+    """How ``undone`` (after upgrade and downgrade) differs from ``before``, in what the
+    model knows exactly; one phrase each, about the downgrade (``after`` is the schema
+    between the two, which tells what the upgrade did)."""
+    found: list[str] = []
+    for key in sorted(set(before.tables) | set(undone.tables)):
+        exists_before, exists_now = before.has_table(key), undone.has_table(key)
+        if exists_before is None or exists_now is None:
+            continue
+        was, now, between = before.tables.get(key), undone.tables.get(key), after.table(key)
+        if exists_before and not exists_now:
+            assert was is not None
+            if after.has_table(key) is False:
+                found.append(f"does not recreate table {was.name} that upgrade() drops")
+            else:
+                found.append(f"drops table {was.name}, which upgrade() does not create")
+        elif exists_now and not exists_before:
+            assert now is not None
+            if after.has_table(key) is True:
+                found.append(f"does not drop table {now.name} that upgrade() creates")
+            else:
+                found.append(f"creates table {now.name}, which upgrade() does not drop")
+        elif was is not None and now is not None and not (was.unsure or now.unsure):
+            found.extend(_table_differences(was, between, now))
+    return found
+
+
+def _table_differences(was: Table, between: Table | None, now: Table) -> Iterable[str]:
+    def by_upgrade(present: bool, column: str) -> bool:
+        """Whether the upgrade left the column ``present`` (it did what is being undone)."""
+        if between is None or between.unsure:
+            return False
+        return (between.column(column) is not None) == present
+
+    for column in was.columns:
+        if now.column(column.name) is None:
+            if by_upgrade(False, column.name):
+                yield f"does not re-add column {was.name}.{column.name} that upgrade() drops"
+            else:
+                yield f"drops column {was.name}.{column.name}, which upgrade() does not add"
+    for column in now.columns:
+        old = was.column(column.name)
+        if old is None:
+            if by_upgrade(True, column.name):
+                yield f"does not drop column {now.name}.{column.name} that upgrade() adds"
+            else:
+                yield f"adds column {now.name}.{column.name}, which upgrade() does not drop"
+        elif None not in (old.nullable, column.nullable) and old.nullable != column.nullable:
+            state = "nullable" if column.nullable else "NOT NULL"
+            yield f"leaves column {now.name}.{column.name} {state}"
+    named_was = {i.name.casefold(): i for i in was.indexes if i.name}
+    named_now = {i.name.casefold(): i for i in now.indexes if i.name}
+    if was.vague or now.vague:
+        return
+    for key in sorted(named_was.keys() - named_now.keys()):
+        yield f"does not recreate index {named_was[key].name} on {was.name}"
+    for key in sorted(named_now.keys() - named_was.keys()):
+        yield f"does not drop index {named_now[key].name} on {now.name}"
+    for constraint in _named_unique(was):
+        if not any(same(c.name, constraint.name) for c in now.constraints):
+            yield f"does not recreate constraint {constraint.name} on {was.name}"
+    for constraint in _named_unique(now):
+        if not any(same(c.name, constraint.name) for c in was.constraints):
+            yield f"does not drop constraint {constraint.name} on {now.name}"
+
+
+def _named_unique(table: Table) -> list[Constraint]:
+    return [c for c in table.constraints if c.name and c.kind == "unique"]
