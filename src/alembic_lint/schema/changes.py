@@ -180,6 +180,15 @@ def render(value: Expr) -> str:
     return repr(value)
 
 
+def referent(remote: Sequence[str]) -> str:
+    """A foreign key's target as ``table(col, ...)``, from SQLAlchemy's ``"table.col"``."""
+    tables = {r.rsplit(".", 1)[0] for r in remote if "." in r}
+    if len(tables) != 1 or not all("." in r for r in remote):
+        return ", ".join(remote)
+    (table,) = tables
+    return f"{table}({', '.join(r.rsplit('.', 1)[1] for r in remote)})"
+
+
 def _short(func: str) -> str:
     return func.rsplit(".", 1)[-1]
 
@@ -392,7 +401,7 @@ def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | 
                     "foreignkey",
                     text(dict(item.kwargs).get("name")),
                     (name,),
-                    referent=target,
+                    referent=None if target is None else referent((target,)),
                 )
             )
         elif isinstance(item, CallExpr) and _short(item.func) in (
@@ -451,7 +460,7 @@ def constraint_of(call: CallExpr) -> Constraint | None:
         local, remote = names(call.args[0]), names(call.args[1])
         if local is None or remote is None:
             return None
-        return Constraint("foreignkey", name, local, referent=", ".join(remote))
+        return Constraint("foreignkey", name, local, referent=referent(remote))
     if kind == "CheckConstraint" and call.args:
         sqltext = call.args[0]
         return Constraint("check", name, (), sqltext=sqltext if isinstance(sqltext, str) else None)

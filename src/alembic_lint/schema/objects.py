@@ -60,6 +60,14 @@ class Table:
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if same(c.name, name)), None)
 
+    def primary_key(self) -> frozenset[str]:
+        """The (case-folded) names of the primary key's columns, however it was declared."""
+        keyed = {c.name for c in self.columns if c.primary_key}
+        for constraint in self.constraints:
+            if constraint.kind == "primary":
+                keyed.update(constraint.columns)
+        return frozenset(k.casefold() for k in keyed)
+
     def has_column(self, name: str) -> bool | None:
         """True or False when certain, None when the table's shape is not known."""
         if self.column(name) is not None:
@@ -167,7 +175,7 @@ class Schema:
         """Anything may have happened to any table."""
         tables = {k: t if t.unsure else replace(t, unsure=why) for k, t in self.tables.items()}
         unsure = {**{k: why for k in self.tables}, **self.unsure}
-        return Schema(tables, unsure, self.rest or why, frozenset())
+        return Schema(tables, unsure, why, frozenset())
 
     def exact(self) -> bool:
         return (
