@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import Migration
@@ -126,7 +127,7 @@ def _doubtful(graph: RevisionGraph) -> dict[int, str]:
 
 
 def _start(
-    dag: object,
+    dag: Any,
     node: int,
     parents: Sequence[int],
     states: dict[int, Schema],
@@ -140,8 +141,6 @@ def _start(
     At a merge, an operation of one line that fails on what the other line did, in
     whichever order the two are applied (both add the same column, both drop the same
     index), goes to ``failures``: each line was fine alone, the merge is not."""
-    import networkx as nx
-
     if not parents:
         # A table no migration creates may be there from before the history (a project
         # that adopted Alembic on an existing database): only what the history itself
@@ -153,7 +152,7 @@ def _start(
         return BEFORE_HISTORY.all_unsure("a parent it could not replay")
     if len(parents) == 1:
         return start
-    lines = [set(nx.ancestors(dag, p)) | {p} for p in parents]
+    lines = [_line(dag, p) for p in parents]
     done = lines[0]
     extra = set().union(*lines[1:]) - done
     start, forward = _replay_line(start, extra, file_changes, position)
@@ -166,6 +165,19 @@ def _start(
             if (problem.kind, problem.what.casefold()) in clashes:
                 failures.append(Failure(revision, "upgrade", problem, merge=node))
     return start
+
+
+def _line(dag: Any, node: int) -> set[int]:
+    """``node`` and everything it stands on (down_revision and depends_on edges)."""
+    found = {node}
+    todo = [node]
+    pred = dag._pred  # networkx's adjacency: a walk over it is far cheaper than its views
+    while todo:
+        for parent in pred[todo.pop()]:
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
 
 
 def _replay_line(
@@ -214,6 +226,10 @@ def differences(before: Schema, after: Schema, undone: Schema) -> list[str]:
     between the two, which tells what the upgrade did)."""
     found: list[str] = []
     for key in sorted(set(before.tables) | set(undone.tables)):
+        if before.tables.get(key) is undone.tables.get(key) and (
+            (key in before.unsure) == (key in undone.unsure)
+        ):
+            continue  # untouched by the revision: the very same object
         exists_before, exists_now = before.has_table(key), undone.has_table(key)
         if exists_before is None or exists_now is None:
             continue
@@ -236,20 +252,24 @@ def differences(before: Schema, after: Schema, undone: Schema) -> list[str]:
 
 
 def _table_differences(was: Table, between: Table | None, now: Table) -> Iterable[str]:
+    between_columns = set() if between is None else {c.name.casefold() for c in between.columns}
+
     def by_upgrade(present: bool, column: str) -> bool:
         """Whether the upgrade left the column ``present`` (it did what is being undone)."""
         if between is None or between.unsure:
             return False
-        return (between.column(column) is not None) == present
+        return (column.casefold() in between_columns) == present
 
+    was_columns = {c.name.casefold(): c for c in was.columns}
+    now_columns = {c.name.casefold() for c in now.columns}
     for column in was.columns:
-        if now.column(column.name) is None:
+        if column.name.casefold() not in now_columns:
             if by_upgrade(False, column.name):
                 yield f"does not re-add column {was.name}.{column.name} that upgrade() drops"
             else:
                 yield f"drops column {was.name}.{column.name}, which upgrade() does not add"
     for column in now.columns:
-        old = was.column(column.name)
+        old = was_columns.get(column.name.casefold())
         if old is None:
             if by_upgrade(True, column.name):
                 yield f"does not drop column {now.name}.{column.name} that upgrade() adds"
