@@ -12,7 +12,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-__all__ = ["DiscoveryError", "HistorySpec", "discover", "list_version_files"]
+__all__ = [
+    "DiscoveryError",
+    "HistorySpec",
+    "discover",
+    "list_version_files",
+    "load_position",
+    "would_load",
+]
 
 # alembic/script/base.py:42-43
 _SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -536,3 +543,26 @@ def _package_roots(top: str, search: list[Path]) -> list[Path]:
     if spec.has_location and spec.origin:  # a plain module: its directory (Python >= 3.12)
         return [Path(spec.origin).parent]
     return []
+
+
+def would_load(spec: HistorySpec, path: Path) -> bool:
+    """Whether Alembic would load ``path`` as a revision file of ``spec`` once it exists
+    (an editor's new, unsaved file), as :func:`list_version_files` would list it."""
+    folder = path.parent
+    for location in spec.locations:
+        if folder == location or (spec.recursive and folder.is_relative_to(location)):
+            inside = folder.relative_to(location).parts
+            if any(part.endswith("__pycache__") for part in inside):
+                return False
+            return _SOURCE_REV_FILE.match(path.name) is not None
+    return False
+
+
+def load_position(files: Sequence[Path], path: Path) -> int:
+    """Where ``path``, a file not yet in ``files`` (Alembic's load order), would be loaded:
+    after the files of its directory whose names sort before its own."""
+    siblings = [i for i, f in enumerate(files) if f.parent == path.parent]
+    return next(
+        (i for i in siblings if files[i].name > path.name),
+        siblings[-1] + 1 if siblings else len(files),
+    )

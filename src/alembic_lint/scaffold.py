@@ -23,6 +23,7 @@ __all__ = [
     "file_name",
     "heads_problem",
     "is_plain",
+    "merge_file",
     "new_rev_id",
     "render",
     "slugify",
@@ -267,6 +268,21 @@ def merge(
     now: datetime.datetime | None = None,
 ) -> Path:
     """Write a merge revision of the heads (or ``wanted``) of one history; return its path."""
+    path, text = merge_file(spec, graph, wanted, message, rev_id=rev_id, now=now)
+    write_new(path, text)
+    return path
+
+
+def merge_file(
+    spec: HistorySpec,
+    graph: RevisionGraph,
+    wanted: Sequence[str],
+    message: str | None = None,
+    *,
+    rev_id: str | None = None,
+    now: datetime.datetime | None = None,
+) -> tuple[Path, str]:
+    """The path and text of the merge revision :func:`merge` writes (nothing is written)."""
     heads = choose_heads(graph, wanted)
     message = DEFAULT_MERGE_MESSAGE if message is None else message
     rev = rev_id or new_rev_id()
@@ -274,5 +290,4 @@ def merge(
     name = file_name(spec.file_template, rev, message, create_date, spec.truncate_slug_length)
     path = target_directory(spec, graph, heads) / name
     values = TemplateValues(message, rev, tuple(heads), create_date)
-    write_new(path, render(script_template(spec), values))
-    return path
+    return path, render(script_template(spec), values)
