@@ -109,9 +109,13 @@ class Server(LanguageServer):
     def load(self) -> None:
         """(Re)discover the histories and read every file; tell what changed."""
         before = {p: tracked.findings.get(p, []) for p, tracked in self._owned()}
-        for problem in self.state.load():
-            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, problem))
-            self.log(problem, types.MessageType.Warning)
+        for project in self.state.load():
+            problem = str(project.problem)
+            if project.serious:  # settings the user must fix; else a folder without Alembic
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, problem))
+            self.log(
+                problem, types.MessageType.Error if project.serious else types.MessageType.Info
+            )
         # Settings may change every finding: all are told again (a rare event).
         self.announce(before.keys() | {p for p, _ in self._owned()})
 
@@ -265,9 +269,11 @@ def build(config_file: Path | None = None) -> Server:
             path = path_of(change.uri)
             if path is None:
                 continue
-            if os.path.basename(path) in SETTINGS_FILES or (
-                config_file is not None and Path(path) == config_file
-            ) or ls.state.is_baseline(path):
+            if (
+                os.path.basename(path) in SETTINGS_FILES
+                or (config_file is not None and Path(path) == config_file)
+                or ls.state.is_baseline(path)
+            ):
                 reload = True
             elif path.endswith(".py"):
                 if change.type == types.FileChangeType.Changed:

@@ -184,12 +184,13 @@ def _about(ls: Server, tracked: Tracked, value: str) -> str:
         ]
         created = _CREATED.search(ls.state.text(migration.path)[:4000])
         where = os.path.relpath(migration.path, tracked.project.folder)
-        lines = [f"**{value}** {known.message}".rstrip(), "", f"`{where}`"]
+        details = [f"`{where}`"]
         if created:
-            lines.append(f"created {created.group('date')}")
+            details.append(f"created {created.group('date')}")
         if roles:
-            lines.append(" · ".join(roles))
-        parts.append("  \n".join(lines[:2]) + "\n\n" + "  \n".join(lines[2:]))
+            details.append(" · ".join(roles))
+        title = f"**{value}** {known.message}".rstrip()
+        parts.append(title + "\n\n" + "  \n".join(details))
     if len(found) > 1:
         parts.insert(0, f"`{value}` is defined by {len(found)} files")
     return "\n\n---\n\n".join(parts)

@@ -78,6 +78,8 @@ class Project:
     rules: list[Rule]
     histories: list[Tracked] = field(default_factory=list)
     problem: str | None = None  # why it has no histories (bad settings, nothing found)
+    #: The problem is one the user must see (bad settings), not just "nothing here".
+    serious: bool = False
 
 
 def encoded(text: str) -> bytes:
@@ -190,19 +192,19 @@ class State:
 
     # -- loading
 
-    def load(self) -> list[str]:
+    def load(self) -> list[Project]:
         """Find every history of the workspace folders and read every file; returns the
-        problems to tell the user (settings that do not load, folders without histories)."""
+        projects that have a problem (settings that do not load, no history found)."""
         self.projects, self._index, self._real = [], {}, {}
         self._full.clear()
         self.dirty.clear()
         seen: set[frozenset[Path]] = set()
-        problems: list[str] = []
+        problems: list[Project] = []
         for folder in self.folders:
             project = self._project(folder)
             self.projects.append(project)
             if project.problem is not None:
-                problems.append(project.problem)
+                problems.append(project)
                 continue
             for tracked in project.histories:
                 key = frozenset(p.resolve() for p in tracked.spec.locations)
@@ -220,7 +222,7 @@ class State:
             settings = config.load(self.config_file or config.find(folder))
             chosen = config.select_rules([settings.file_layer])
         except config.ConfigError as exc:
-            return Project(folder, Settings(root=folder), [], problem=str(exc))
+            return Project(folder, Settings(root=folder), [], problem=str(exc), serious=True)
         targets = [str(settings.root / p) for p in settings.paths]
         try:
             specs = discover.discover(targets, cwd=folder)
