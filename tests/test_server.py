@@ -599,3 +599,63 @@ async def test_apply_workspace_edit_helper_creates_files(tmp_path: Path) -> None
     )
     assert apply_workspace_edit(edit) == [target, target]
     assert target.read_text() == "x\n"
+
+
+async def test_pulled_diagnostics_and_a_settings_file_given(tmp_path: Path) -> None:
+    """A client that pulls diagnostics (and a server given --config): nothing is pushed,
+    the reports carry result ids, a change asks the client to pull again."""
+    settings = tmp_path / "lint.toml"
+    settings.write_text('[tool.alembic-lint]\nignore = ["AL201"]\n', encoding="utf-8")
+    root = tmp_path / "project"
+    versions = project(
+        root,
+        m("aaaaaaaaaaaa"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('t')"),
+    )
+    path = versions / "bbbbbbbbbbbb_example.py"
+    puller = make_client()
+    await puller.start_io(*SERVER, "--config", str(settings))
+    try:
+        await puller.initialize_session(
+            types.InitializeParams(
+                capabilities=capabilities(pull=True),
+                workspace_folders=[types.WorkspaceFolder(uri(root), "project")],
+            )
+        )
+        doc = types.TextDocumentIdentifier(uri(path))
+        report = await puller.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=doc)
+        )
+        assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+        assert [d.code for d in report.items] == ["AL202"]  # AL201 is ignored by lint.toml
+        same = await puller.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=doc, previous_result_id=report.result_id)
+        )
+        assert isinstance(same, types.RelatedUnchangedDocumentDiagnosticReport)
+        everything = await puller.workspace_diagnostic_async(
+            types.WorkspaceDiagnosticParams(previous_result_ids=[])
+        )
+        assert {Path(item.uri).name: len(item.items) for item in everything.items} == {  # type: ignore[union-attr]
+            "aaaaaaaaaaaa_example.py": 0,
+            "bbbbbbbbbbbb_example.py": 1,
+        }
+        ids = [types.PreviousResultId(i.uri, i.result_id or "") for i in everything.items]
+        again = await puller.workspace_diagnostic_async(
+            types.WorkspaceDiagnosticParams(previous_result_ids=ids)
+        )
+        assert all(i.kind == "unchanged" for i in again.items)
+        # An unsaved second head: the client is asked to pull again, and sees it.
+        refreshes = puller.diagnostic_refresh_count
+        open_file(
+            puller, versions / "cccccccccccc_new.py", m("cccccccccccc", "aaaaaaaaaaaa").source
+        )
+        await eventually(lambda: puller.diagnostic_refresh_count > refreshes)
+        report = await puller.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=doc, previous_result_id=report.result_id)
+        )
+        assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+        assert [d.code for d in report.items] == ["AL001", "AL202"]
+        assert puller.diagnostics == {}  # nothing was pushed
+    finally:
+        await puller.shutdown_session()
+        await puller.stop()
