@@ -256,8 +256,18 @@ def test_neovim_runs_the_readme_configuration(workdir: Path) -> None:
         XDG_STATE_HOME=str(workdir / "state"),
     )
     result = subprocess.run(
-        [nvim, "--headless", "-n", "-i", "NONE", "-u", str(init), str(target)]
-        + ["-c", f"luafile {harness}"],
+        [
+            nvim,
+            "--headless",
+            "-n",
+            "-i",
+            "NONE",
+            "-u",
+            str(init),
+            str(target),
+            "-c",
+            f"luafile {harness}",
+        ],
         cwd=project,
         env=env,
         capture_output=True,
@@ -277,7 +287,7 @@ def test_neovim_runs_the_readme_configuration(workdir: Path) -> None:
         "href": "https://github.com/alembic-lint/alembic-lint/blob/main/docs/rules/"
         "drop-without-if-exists.md",
     }
-    assert report["actions"] == 3  # the fix, `# noqa: AL201`, and every safe fix of the file
+    assert report["actions"] == 3  # the fix, the suppression comment, every safe fix of the file
     assert target.read_bytes() == expected
 
 
