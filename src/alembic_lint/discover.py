@@ -558,11 +558,13 @@ def would_load(spec: HistorySpec, path: Path) -> bool:
     return False
 
 
-def load_position(files: Sequence[Path], path: Path) -> int:
+def load_position(files: Sequence[str | Path], path: str | Path) -> int:
     """Where ``path``, a file not yet in ``files`` (Alembic's load order), would be loaded:
     after the files of its directory whose names sort before its own."""
-    siblings = [i for i, f in enumerate(files) if f.parent == path.parent]
+    folder, name = os.path.split(os.fspath(path))
+    split = [os.path.split(os.fspath(f)) for f in files]
+    siblings = [i for i, (parent, _) in enumerate(split) if parent == folder]
     return next(
-        (i for i in siblings if files[i].name > path.name),
+        (i for i in siblings if split[i][1] > name),
         siblings[-1] + 1 if siblings else len(files),
     )

@@ -48,7 +48,11 @@ class Tracked:
     files: list[str] = field(default_factory=list)  # disk plus unsaved new buffers
     known: dict[str, Known] = field(default_factory=dict)
     findings: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    #: Worked out from the files as they are now, forgotten when one changes.
+    forks: dict[frozenset[str], list[Related]] = field(default_factory=dict)
     _graph: RevisionGraph | None = None
+    _node_of: dict[str, int] | None = None
+    _listed: frozenset[str] | None = None
 
     def history(self) -> History:
         migrations = tuple(self.known[p].migration for p in self.files)
@@ -61,6 +65,27 @@ class Tracked:
 
             self._graph = graph.build(self.history())
         return self._graph
+
+    def listed(self) -> frozenset[str]:
+        """The files on disk, as a set (kept until :meth:`set_disk` changes them)."""
+        if self._listed is None:
+            self._listed = frozenset(self.disk)
+        return self._listed
+
+    def set_disk(self, files: list[str]) -> None:
+        self.disk = files
+        self._listed = None
+
+    def node_of(self) -> dict[str, int]:
+        """Each file's node in :meth:`graph`."""
+        if self._node_of is None:
+            self._node_of = {m.path: n for n, m in enumerate(self.graph().migrations)}
+        return self._node_of
+
+    def forget(self) -> None:
+        """The files changed: what was worked out from them no longer holds."""
+        self._graph = self._node_of = None
+        self.forks = {}
 
     def holds(self, path: str) -> bool:
         return path in self.known
@@ -277,13 +302,16 @@ class State:
     def _members(self, tracked: Tracked) -> list[str]:
         """The files of a history: those on disk, and new files open in the editor that
         Alembic would load once saved, each where Alembic would load it."""
-        files = [Path(p) for p in tracked.disk]
-        listed = set(tracked.disk)
-        for path in sorted(self.buffers):
-            if path not in listed and discover.would_load(tracked.spec, Path(path)):
-                new = Path(path)
-                files.insert(discover.load_position(files, new), new)
-        return [str(f) for f in files]
+        listed = tracked.listed()
+        new = [
+            p
+            for p in sorted(self.buffers)
+            if p not in listed and discover.would_load(tracked.spec, Path(p))
+        ]
+        files = list(tracked.disk)
+        for path in new:
+            files.insert(discover.load_position(files, path), path)
+        return files
 
     # -- changes
 
@@ -312,7 +340,7 @@ class State:
             listed = discover.list_version_files(
                 spec.locations, recursive=spec.recursive, sourceless=spec.sourceless
             )
-            tracked.disk = [os.path.abspath(f) for f in listed]
+            tracked.set_disk([os.path.abspath(f) for f in listed])
             self.dirty.update(tracked.files)
             self.dirty.update(tracked.disk)
 
@@ -355,7 +383,7 @@ class State:
                 data = self.read(path)
             except FileNotFoundError:
                 if path in tracked.disk:  # deleted behind our back: gone from the history
-                    tracked.disk.remove(path)
+                    tracked.set_disk([p for p in tracked.disk if p != path])
                     tracked.files.remove(path)
                     tracked.known.pop(path, None)
                     self._leave(path, tracked)
@@ -380,15 +408,20 @@ class State:
         settings = project.settings
         files = tracked.files
         excluded = [p for p in files if config.is_excluded(settings, p)] if settings.exclude else []
-        tracked._graph = None
+        tracked.forget()
+        built: list[RevisionGraph] = []
+        history = tracked.history()
         found = checking.check_history(
-            tracked.history(),
+            history,
             project.rules,
             reader=self.read,
             settings=settings,
             exclude=excluded,
             local={p: tracked.known[p].local for p in files},
+            built=built,
         )
+        if built and built[0].history == history:  # the graph of every file (none excluded)
+            tracked._graph = built[0]
         found = _baseline(project, found)
         by_path: dict[str, list[Diagnostic]] = {p: [] for p in files}
         for diagnostic in found:
@@ -429,18 +462,20 @@ class State:
         ancestors), as places to show beside the other heads."""
         if finding.code != MULTIPLE_HEADS or finding.location.path not in tracked.known:
             return []
+        paths = frozenset([finding.location.path, *(r.location.path for r in finding.related)])
+        found = tracked.forks.get(paths)
+        if found is not None:  # each head of a fork asks the same question
+            return found
         graph = tracked.graph()
-        node_of = {m.path: n for n, m in enumerate(graph.migrations)}
-        paths = [finding.location.path, *(r.location.path for r in finding.related)]
+        node_of = tracked.node_of()
         nodes = [node_of[p] for p in paths if p in node_of and node_of[p] in graph.dag]
         rooted = [n for n in nodes if graph.ancestors(n)]
-        if len(rooted) < 2:
-            return []
         found = []
-        for node in graph.nearest_common_ancestors(rooted):
+        for node in graph.nearest_common_ancestors(rooted) if len(rooted) > 1 else []:
             migration = graph.migrations[node]
             name = f"{graph.id_of(node)} ({migration.filename})"
             found.append(related(migration, migration.revision.ref, f"fork point {name}"))
+        tracked.forks[paths] = found
         return found
 
 
