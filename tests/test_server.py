@@ -62,12 +62,13 @@ def fork(folder: Path) -> Path:
 )
 async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     empty = tmp_path_factory.mktemp("empty")
-    await lsp_client.initialize_session(
+    result = await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(),
             workspace_folders=[types.WorkspaceFolder(uri(empty), "empty")],
         )
     )
+    lsp_client.initialize_result = result  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
@@ -451,6 +452,31 @@ async def test_definition_references_hover(client: LanguageClient, folder: Path)
     assert own.contents.value.endswith("head")
 
 
+async def test_definition_of_depends_on_ids_and_labels(
+    client: LanguageClient, folder: Path
+) -> None:
+    versions = project(
+        folder,
+        m("aaaaaaaaaaaa", labels="core"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        m("cccccccccccc", "bbbbbbbbbbbb", depends=("aaaaaaaaaaaa", "core")),
+    )
+    child = versions / "cccccccccccc_example.py"
+    await add_folder(client, folder)
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("alembic-lint.debugInformation")
+    )
+    doc = types.TextDocumentIdentifier(uri(child))
+    base = versions / "aaaaaaaaaaaa_example.py"
+    for needle, expected in (("'aaaaaaaaaaaa', 'core'", "revision"), ("'core')", "branch_labels")):
+        found = await client.text_document_definition_async(
+            types.DefinitionParams(doc, position_of(child, needle, shift=3))
+        )
+        assert isinstance(found, list) and [f.uri for f in found] == [uri(base)]
+        line = base.read_text(encoding="utf-8").splitlines()[found[0].range.start.line]
+        assert line.startswith(f"{expected} = ")
+
+
 async def test_hover_on_a_noqa_code_shows_the_rule(client: LanguageClient, folder: Path) -> None:
     versions = project(
         folder, m("aaaaaaaaaaaa", upgrade="op.drop_table('t')  # noqa: AL202, AL201")
@@ -575,6 +601,52 @@ async def test_process_keeps_none_of_the_cli_speed_devices(client: LanguageClien
     assert info["replayTrace"] is False
     assert info["longRunning"] is True
     assert json.dumps(info)
+
+
+async def test_capabilities(client: LanguageClient) -> None:
+    capabilities = client.initialize_result.capabilities  # type: ignore[attr-defined]
+    provider = capabilities.diagnostic_provider
+    assert provider.inter_file_dependencies is True
+    assert provider.workspace_diagnostics is True
+    assert capabilities.text_document_sync.change == types.TextDocumentSyncKind.Full
+    assert capabilities.position_encoding == types.PositionEncodingKind.Utf16
+    assert set(capabilities.execute_command_provider.commands) == {
+        "alembic-lint.merge",
+        "alembic-lint.rebase",
+        "alembic-lint.debugInformation",
+    }
+    assert list(capabilities.code_action_provider.code_action_kinds) == [
+        "quickfix",
+        "source.fixAll.alembic-lint",
+    ]
+    assert capabilities.definition_provider and capabilities.references_provider
+    assert capabilities.hover_provider and capabilities.completion_provider
+
+
+async def test_a_burst_of_edits_is_checked_a_few_times(
+    client: LanguageClient, folder: Path
+) -> None:
+    """Changes are debounced: the first after a pause is checked at once, those that follow
+    within the gap are taken together; the last text always wins."""
+    versions = project(folder, m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))
+    other = versions / "bbbbbbbbbbbb_example.py"
+    await add_folder(client, folder)
+    # Requests are answered in order: this one after the folder is loaded.
+    info = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("alembic-lint.debugInformation")
+    )
+    new = versions / "cccccccccccc_new.py"
+    text = m("cccccccccccc", "bbbbbbbbbbbb").source
+    open_file(client, new, text)
+    for version in range(2, 32):  # typing: thirty edits, the last one makes a second head
+        parent = "aaaaaaaaaaaa" if version == 31 else "bbbbbbbbbbbb"
+        change_file(client, new, text.replace("bbbbbbbbbbbb", parent), version)
+    await eventually(lambda: codes(client, other) == ["AL001"])
+    after = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams("alembic-lint.debugInformation")
+    )
+    assert 1 <= after["checks"] - info["checks"] < 10
+    close_file(client, new)
 
 
 async def test_watchers_are_registered(client: LanguageClient) -> None:

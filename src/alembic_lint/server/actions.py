@@ -374,6 +374,7 @@ def debug_information(ls: Server) -> dict[str, Any]:
         ],
         "open": sorted(state.buffers),
         "pull": ls.pull,
+        "checks": ls.checks,
         "positionEncoding": ls.encoding,
         "gcEnabled": gc.isenabled(),
         "replayTrace": replay.current() is not None or os.stat is not replay._stat,

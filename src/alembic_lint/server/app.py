@@ -82,6 +82,7 @@ class Server(LanguageServer):
         self._shown: set[str] = set()  # paths last published with findings
         self._results: dict[str, str] = {}  # path -> result id of its current findings
         self._generation = 0
+        self.checks = 0  # how many times edits were taken in (see schedule)
 
     # -- telling the user
 
@@ -148,6 +149,7 @@ class Server(LanguageServer):
             self._timer = None
         if not self.state.dirty:
             return
+        self.checks += 1
         try:
             self.announce(self.state.flush())
         finally:

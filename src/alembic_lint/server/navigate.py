@@ -105,13 +105,18 @@ def _revision_span(migration: Migration) -> Span:
     return migration.span(elements[0].ref if elements else migration.revision.ref)
 
 
-def _defining(tracked: Tracked, value: str) -> list[Migration]:
-    """The files that define revision ``value`` (or, failing that, declare it as a branch
-    label, which ``depends_on`` may name)."""
+def _defining(tracked: Tracked, value: str) -> list[tuple[Migration, Span]]:
+    """Where ``value`` is defined: the files whose revision it is, else (``depends_on``
+    may name one) those that declare it as a branch label, with the place of either."""
     migrations = [tracked.known[p].migration for p in tracked.files]
-    found = [m for m in migrations if m.revision_id == value]
+    found = [(m, _revision_span(m)) for m in migrations if m.revision_id == value]
     if not found:
-        found = [m for m in migrations if value in m.label_ids]
+        found = [
+            (m, m.span(e.ref))
+            for m in migrations
+            for e in m.branch_labels.elements
+            if e.value == value
+        ]
     return found
 
 
@@ -121,9 +126,7 @@ def definition(ls: Server, uri: str, position: types.Position) -> list[types.Loc
         return None
     tracked, _, mention = hit
     found = _defining(tracked, mention.value)
-    if not found:
-        return None
-    return [_span_location(ls, m.path, _revision_span(m)) for m in found]
+    return [_span_location(ls, m.path, span) for m, span in found] or None
 
 
 def references(
@@ -137,9 +140,7 @@ def references(
     tracked, _, mention = hit
     found: list[types.Location] = []
     if declaration:
-        found += [
-            _span_location(ls, m.path, _revision_span(m)) for m in _defining(tracked, mention.value)
-        ]
+        found += [_span_location(ls, m.path, span) for m, span in _defining(tracked, mention.value)]
     for path in tracked.files:
         migration = tracked.known[path].migration
         for binding in (migration.down_revision, migration.depends_on):
