@@ -111,12 +111,15 @@ class Server(LanguageServer):
         """(Re)discover the histories and read every file; tell what changed."""
         before = {p: tracked.findings.get(p, []) for p, tracked in self._owned()}
         for project in self.state.load():
-            problem = str(project.problem)
+            for warning in project.warnings:
+                self.log(warning, types.MessageType.Warning)
+            problem = project.problem
+            if problem is None:
+                continue
             if project.serious:  # settings the user must fix; else a folder without Alembic
                 self.window_show_message(types.ShowMessageParams(types.MessageType.Error, problem))
-            self.log(
-                problem, types.MessageType.Error if project.serious else types.MessageType.Info
-            )
+            kind = types.MessageType.Error if project.serious else types.MessageType.Info
+            self.log(problem, kind)
         # Settings may change every finding: all are told again (a rare event).
         self.announce(before.keys() | {p for p, _ in self._owned()})
 

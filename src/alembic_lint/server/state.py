@@ -105,6 +105,7 @@ class Project:
     problem: str | None = None  # why it has no histories (bad settings, nothing found)
     #: The problem is one the user must see (bad settings), not just "nothing here".
     serious: bool = False
+    warnings: list[str] = field(default_factory=list)  # configs found that cannot be read
 
 
 def encoded(text: str) -> bytes:
@@ -219,7 +220,8 @@ class State:
 
     def load(self) -> list[Project]:
         """Find every history of the workspace folders and read every file; returns the
-        projects that have a problem (settings that do not load, no history found)."""
+        projects that have a problem (settings that do not load, no history found) or
+        warnings (a config found below a folder that cannot be read)."""
         self.projects, self._index, self._real = [], {}, {}
         self._full.clear()
         self.dirty.clear()
@@ -228,8 +230,9 @@ class State:
         for folder in self.folders:
             project = self._project(folder)
             self.projects.append(project)
-            if project.problem is not None:
+            if project.problem is not None or project.warnings:
                 problems.append(project)
+            if project.problem is not None:
                 continue
             for tracked in project.histories:
                 key = frozenset(p.resolve() for p in tracked.spec.locations)
@@ -249,13 +252,14 @@ class State:
         except config.ConfigError as exc:
             return Project(folder, Settings(root=folder), [], problem=str(exc), serious=True)
         targets = [str(settings.root / p) for p in settings.paths]
+        warnings: list[str] = []
         try:
-            specs = discover.discover(targets, cwd=folder)
+            specs = discover.discover(targets, cwd=folder, warn=warnings.append)
         except discover.DiscoveryError as exc:
             return Project(folder, settings, [], problem=f"{folder}: {exc}")
         target, _ = target_version(settings, specs, folder)
         rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
-        project = Project(folder, settings, rules)
+        project = Project(folder, settings, rules, warnings=warnings)
         project.histories = [
             Tracked(spec, project, [os.path.abspath(f) for f in spec.files]) for spec in specs
         ]
