@@ -156,3 +156,33 @@ def test_trusted_parse_matches_libcst_on_a_generated_history(
     for path in files:
         data = path.read_bytes()
         assert parse_module(data).deep_equals(cst.parse_module(data)), path.name
+
+
+def test_server_bench_quick_smoke(tmp_path: Path) -> None:
+    """bench/server.py on a tiny history, one run: it completes and prints every row (the
+    numbers are not looked at)."""
+    raw = tmp_path / "server.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "server.py"),
+            "--quick",
+            "--files",
+            "30",
+            "--runs",
+            "1",
+            "--json",
+            str(raw),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=170,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for row in ("`alembic heads`", "didChange adding a second head", "resident memory"):
+        assert row in proc.stdout, row
+    data = json.loads(raw.read_text())
+    assert data["files"] == 30 and len(data["latency_seconds"]) == 1
+    assert data["rss_mb"] > 0
