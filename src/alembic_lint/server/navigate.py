@@ -15,6 +15,7 @@ from alembic_lint.rules import by_code_or_name
 from alembic_lint.rules.header_mismatch import REVISES_KEY, REVISION_KEY
 from alembic_lint.server.convert import path_of
 from alembic_lint.server.state import Tracked
+from alembic_lint.server.units import Lines
 from alembic_lint.suppressions import suppressions
 
 if TYPE_CHECKING:
@@ -70,20 +71,38 @@ def _mentions(migration: Migration, lines: list[str]) -> list[Mention]:
     return found
 
 
-def _at(ls: Server, uri: str, position: types.Position) -> tuple[Tracked, str, Mention] | None:
-    """The history, the file and the revision id under the cursor, if any."""
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a request points: the file, its history (if it has one), its lines, and the
+    1-based line and code-point column."""
+
+    path: str
+    tracked: Tracked | None
+    lines: Lines
+    line: int
+    column: int
+
+
+def _cursor(ls: Server, uri: str, position: types.Position) -> Cursor | None:
     path = path_of(uri)
     if path is None:
         return None
-    state = ls.state
-    path = state.canonical(path)
-    tracked = state.owner(path)
-    migration = state.full(path) if tracked is not None else None
-    if tracked is None or migration is None:
-        return None
+    path = ls.state.canonical(path)
     lines = ls.placer().lines(path)
     line, column = lines.from_client(position.line, position.character)
-    for mention in _mentions(migration, lines.lines):
+    return Cursor(path, ls.state.owner(path), lines, line, column)
+
+
+def _at(ls: Server, uri: str, position: types.Position) -> tuple[Tracked, str, Mention] | None:
+    """The history, the file and the revision id under the cursor, if any."""
+    cursor = _cursor(ls, uri, position)
+    if cursor is None or cursor.tracked is None:
+        return None
+    tracked, path, line, column = cursor.tracked, cursor.path, cursor.line, cursor.column
+    migration = ls.state.full(path)
+    if migration is None:
+        return None
+    for mention in _mentions(migration, cursor.lines.lines):
         if mention.line == line and mention.column <= column <= mention.end_column:
             return tracked, path, mention
     return None
@@ -199,11 +218,10 @@ def _about(ls: Server, tracked: Tracked, value: str) -> str:
 
 def _noqa_hover(ls: Server, uri: str, position: types.Position) -> types.Hover | None:
     """The rule's page, for a code in a ``# noqa: CODE`` comment."""
-    path = path_of(uri)
-    if path is None:
+    cursor = _cursor(ls, uri, position)
+    if cursor is None:
         return None
-    lines = ls.placer().lines(ls.state.canonical(path))
-    line, column = lines.from_client(position.line, position.character)
+    lines, line, column = cursor.lines, cursor.line, cursor.column
     text = lines.line(line)
     noqa, _ = suppressions(text)
     for comment in noqa:
@@ -228,16 +246,11 @@ def _noqa_hover(ls: Server, uri: str, position: types.Position) -> types.Hover |
 def completion(ls: Server, uri: str, position: types.Position) -> types.CompletionList | None:
     """Revision ids for the string being typed in ``down_revision`` (or ``depends_on``):
     the current heads first, then the others, newest first."""
-    path = path_of(uri)
-    if path is None:
+    cursor = _cursor(ls, uri, position)
+    if cursor is None or cursor.tracked is None:
         return None
-    state = ls.state
-    path = state.canonical(path)
-    tracked = state.owner(path)
-    if tracked is None:
-        return None
-    lines = ls.placer().lines(path)
-    line, column = lines.from_client(position.line, position.character)
+    tracked, path, lines = cursor.tracked, cursor.path, cursor.lines
+    line, column = cursor.line, cursor.column
     before = lines.line(line)[: column - 1]
     match = _IN_PARENT.match(before)
     if match is None:
