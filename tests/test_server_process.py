@@ -190,3 +190,33 @@ def test_state_follows_buffers_and_files(tmp_path: Path) -> None:
         "aaaaaaaaaaaa_example.py",
         "bbbbbbbbbbbb_example.py",
     ]
+
+
+def test_state_holds_back_what_the_baseline_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alembic_lint.rules.examples import m
+
+    versions = project(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade="op.drop_table('t')", downgrade="op.create_table('t')"),
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.alembic-lint]\nbaseline = "baseline.json"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["--no-cache", "--write-baseline"]) == 0
+    capsys.readouterr()
+    state = State()
+    state.folders = [tmp_path]
+    state.load()
+    path = str(versions / "aaaaaaaaaaaa_example.py")
+    assert state.findings(path) == []
+    assert state.is_baseline(str(tmp_path / "baseline.json"))
+    # A second drop is new: reported, the recorded one still held back.
+    text = (versions / "aaaaaaaaaaaa_example.py").read_text(encoding="utf-8")
+    state.opened(
+        path, text.replace("op.drop_table('t')", "op.drop_table('t')\n    op.drop_table('u')")
+    )
+    state.flush()
+    assert [(d.code, d.location.line) for d in state.findings(path)] == [("AL201", 20)]

@@ -219,7 +219,7 @@ def build(config_file: Path | None = None) -> Server:
         watch = ls.client_capabilities.workspace
         changes = watch.did_change_watched_files if watch else None
         if changes is not None and changes.dynamic_registration:
-            patterns = ["**/pyproject.toml", "**/alembic.ini", "**/*.py"]
+            patterns = ["**/pyproject.toml", "**/alembic.ini", "**/*.py", *ls.state.baselines()]
             if ls.state.config_file is not None:
                 patterns.append(str(ls.state.config_file))
             options = types.DidChangeWatchedFilesRegistrationOptions(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic_lint import checking, config, discover, engine
+from alembic_lint.baseline import Entry
 from alembic_lint.config import Settings
 from alembic_lint.diagnostics import Diagnostic, Related
 from alembic_lint.discover import HistorySpec
@@ -173,6 +174,7 @@ class State:
         self._index: dict[str, list[Tracked]] = {}  # tracked path -> its histories
         self._real: dict[str, str] = {}  # resolved path -> tracked path
         self._full: dict[str, tuple[str, Migration]] = {}  # path -> (digest, all facts)
+        self._baselines: dict[str, tuple[tuple[int, int, int], list[Entry]]] = {}
 
     # -- reading
 
@@ -426,7 +428,7 @@ class State:
         )
         if built and built[0].history == history:  # the graph of every file (none excluded)
             tracked._graph = built[0]
-        found = _baseline(project, found)
+        found = self._baseline(project, found)
         by_path: dict[str, list[Diagnostic]] = {p: [] for p in files}
         for diagnostic in found:
             by_path.setdefault(diagnostic.location.path, []).append(diagnostic)
@@ -453,13 +455,37 @@ class State:
     def all_paths(self) -> Iterable[str]:
         return self._index.keys()
 
-    def is_baseline(self, path: str) -> bool:
-        """Whether ``path`` is the baseline file of a project (its findings depend on it)."""
-        return any(
-            p.settings.baseline is not None
-            and os.path.abspath(p.settings.root / p.settings.baseline) == os.path.abspath(path)
+    def baselines(self) -> list[str]:
+        """The baseline files of the projects (their findings depend on them)."""
+        return [
+            os.path.abspath(p.settings.root / p.settings.baseline)
             for p in self.projects
-        )
+            if p.settings.baseline is not None
+        ]
+
+    def is_baseline(self, path: str) -> bool:
+        return os.path.abspath(path) in self.baselines()
+
+    def _baseline(self, project: Project, found: list[Diagnostic]) -> list[Diagnostic]:
+        """Hold back the findings the project's baseline records, as the CLI does (the
+        file is read again only when its stat changes)."""
+        settings = project.settings
+        if settings.baseline is None:
+            return found
+        from alembic_lint import baseline
+
+        path = os.path.abspath(settings.root / settings.baseline)
+        try:
+            info = os.stat(path)
+            stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+            kept = self._baselines.get(path)
+            if kept is None or kept[0] != stamp:
+                kept = self._baselines[path] = (stamp, baseline.read(path))
+        except (OSError, baseline.BaselineError):
+            return found  # the CLI says what is wrong; the editor shows every finding
+        never = {r.code for r in project.rules if r.graph}
+        held, _, _ = baseline.apply(found, kept[1], str(settings.root), never)
+        return held
 
     def fork_points(self, tracked: Tracked, finding: Diagnostic) -> list[Related]:
         """For a multiple-heads finding, where its heads diverge (their nearest common
@@ -489,22 +515,6 @@ def _differ(before: list[Diagnostic], after: list[Diagnostic]) -> bool:
         return True
     pairs = zip(before, after, strict=True)
     return any(a.related != b.related or a.severity != b.severity for a, b in pairs)
-
-
-def _baseline(project: Project, found: list[Diagnostic]) -> list[Diagnostic]:
-    """Hold back the findings the project's baseline records, as the CLI does."""
-    settings = project.settings
-    if settings.baseline is None:
-        return found
-    from alembic_lint import baseline
-
-    try:
-        recorded = baseline.read(str(settings.root / settings.baseline))
-    except baseline.BaselineError:
-        return found  # reported by the CLI; the editor shows every finding meanwhile
-    never = {r.code for r in project.rules if r.graph}
-    kept, _, _ = baseline.apply(found, recorded, str(settings.root), never)
-    return kept
 
 
 __all__ = ["Known", "Project", "Related", "State", "Tracked", "encoded", "read_file"]
