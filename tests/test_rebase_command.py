@@ -190,7 +190,7 @@ def _add_file(ini: Path, rev: str, down: str, name: str = "extra") -> None:
         (["--onto", FORK], None, "not a head"),
         (["--onto", "nope1234"], None, "No such revision"),
         (["--onto", "aaa"], None, "at least four"),
-        (["--onto", HOTFIX, HOTFIX], None, "cycle"),
+        (["--onto", HOTFIX, HOTFIX], None, f"{HOTFIX} is the --onto head itself: nothing to"),
         (["--onto", HOTFIX, FORK], None, "cycle"),
         (["--onto", HOTFIX], "three_heads", "name the REVISION"),
         (["--onto", "cccc", "cccc"], "ambiguous", "Multiple revisions"),
