@@ -185,7 +185,8 @@ def check(
         for spec in specs:
             files = list(spec.files)
             # what a run killed while writing (--fix, merge) left behind
-            for directory in {*map(str, spec.locations), *map(os.path.dirname, files)}:
+            below = map(os.path.dirname, files) if spec.recursive else ()
+            for directory in {*map(str, spec.locations), *below}:
                 sweep(directory)
             excluded = (
                 [str(f) for f in files if config.is_excluded(settings, str(f))]
