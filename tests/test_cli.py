@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -372,12 +373,17 @@ def test_fix_and_diff_say_how_to_apply_hidden_unsafe_fixes(run, tmp_path: Path) 
 def test_a_closed_pipe_ends_the_output_quietly(tmp_path: Path) -> None:
     """`alembic-lint --diff | head -1`, with a real pipe that closes after one line."""
     # more than a pipe holds (64 KiB), so that writing blocks until the reader is gone
-    drops = "\n".join(f"op.drop_table('a_table_with_a_long_name_{i}')" for i in range(120))
-    files = [m(f"{i:012x}", f"{i - 1:012x}" if i else None, upgrade=drops) for i in range(6)]
+    drops = "\n".join(f"op.drop_table('{'t' * 400}{i}')" for i in range(90))
+    files = [m(f"{i:012x}", f"{i - 1:012x}" if i else None, upgrade=drops) for i in range(2)]
     write(tmp_path / "versions", *files)
-    for args in (["--diff"], []):
+    past = time.time() - 60  # not "just edited": a report of these files may be replayed
+    for path in (tmp_path / "versions").iterdir():
+        os.utime(path, (past, past))
+    runs = [["--no-cache", "--diff"], ["--no-cache", "--format", "full"]]
+    runs += [["--format", "full"]] * 2  # the second is replayed from the first's record
+    for args in runs:
         process = subprocess.Popen(
-            [sys.executable, "-m", "alembic_lint", "--no-cache", *args, "versions"],
+            [sys.executable, "-m", "alembic_lint", *args, "versions"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=tmp_path,

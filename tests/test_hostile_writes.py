@@ -279,7 +279,8 @@ def test_a_killed_fix_leaves_nothing_a_later_run_mistakes_or_keeps(
         assert alembic_script_base._only_source_rev_file.match(orphan.name) is None
         ini = tmp_path / f"alembic{sourceless}.ini"
         ini.write_text(
-            f"[alembic]\nscript_location = {tmp_path}\nversion_locations = {versions}\n"
+            f"[alembic]\nscript_location = {tmp_path}\npath_separator = os\n"
+            f"version_locations = {versions}\n"
             f"sourceless = {str(sourceless).lower()}\n"
         )
         (tmp_path / "env.py").touch()
