@@ -283,7 +283,7 @@ async def merge(ls: Server, uri: str, heads: list[str]) -> dict[str, str]:
 
     tracked = _tracked_at(ls, uri)
     try:
-        path, text = scaffold.merge_file(tracked.spec, tracked.graph(), heads)
+        path, text = scaffold.merge(tracked.spec, tracked.graph(), heads, dry_run=True)
     except scaffold.ScaffoldError as exc:
         raise JsonRpcInvalidParams(f"cannot merge: {exc}") from None
     target = uri_of(str(path))
