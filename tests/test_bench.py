@@ -105,26 +105,10 @@ def test_generated_history_is_valid_for_alembic_and_alembic_lint(
     assert "AL201" in codes
 
 
-def test_run_py_quick_smoke(tmp_path: Path) -> None:
-    """SLOW-ISH SMOKE TEST (about 10-30 s): the whole runner on a tiny history, one run each.
-
-    Checks that it completes and prints every row; the numbers are not looked at.
-    """
-    raw = tmp_path / "bench.json"
+def _quick(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A benchmark script with --quick; it must succeed."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "run.py"),
-            "--quick",
-            "--files",
-            "30",
-            "--scale-files",
-            "60",
-            "--runs",
-            "1",
-            "--json",
-            str(raw),
-        ],
+        [sys.executable, str(BENCH / script), "--quick", *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -132,6 +116,27 @@ def test_run_py_quick_smoke(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_run_py_quick_smoke(tmp_path: Path) -> None:
+    """SLOW-ISH SMOKE TEST (about 10-30 s): the whole runner on a tiny history, one run each.
+
+    Checks that it completes and prints every row; the numbers are not looked at.
+    """
+    raw = tmp_path / "bench.json"
+    proc = _quick(
+        tmp_path,
+        "run.py",
+        "--files",
+        "30",
+        "--scale-files",
+        "60",
+        "--runs",
+        "1",
+        "--json",
+        str(raw),
+    )
     run = _load("run")
     for name in run.CASE_NAMES:
         assert name in proc.stdout, name
@@ -156,3 +161,15 @@ def test_trusted_parse_matches_libcst_on_a_generated_history(
     for path in files:
         data = path.read_bytes()
         assert parse_module(data).deep_equals(cst.parse_module(data)), path.name
+
+
+def test_server_bench_quick_smoke(tmp_path: Path) -> None:
+    """bench/server.py on a tiny history, one run: it completes and prints every row (the
+    numbers are not looked at)."""
+    raw = tmp_path / "server.json"
+    proc = _quick(tmp_path, "server.py", "--files", "30", "--runs", "1", "--json", str(raw))
+    for row in ("`alembic heads`", "didChange adding a second head", "resident memory"):
+        assert row in proc.stdout, row
+    data = json.loads(raw.read_text())
+    assert data["files"] == 30 and len(data["latency_seconds"]) == 1
+    assert data["rss_mb"] > 0

@@ -72,6 +72,17 @@ def plan(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> Planned:
         text = decode(data).text
     except DecodeProblem as exc:
         raise FixError(f"{path}: cannot decode: {exc.message}") from None
+    edits, count = chosen(text, diagnostics)
+    after = text
+    for start, end, content in sorted(edits, reverse=True):
+        after = after[:start] + content + after[end:]
+    return Planned(path, text, after, count)
+
+
+def chosen(text: str, diagnostics: Sequence[Diagnostic]) -> tuple[list[tuple[int, int, str]], int]:
+    """The edits of the fixes of ``diagnostics`` that apply together to ``text``, as
+    (start, end, content) character offsets, and how many fixes they make (a fix that
+    overlaps one taken before is left for the next run)."""
     lines = lines_of(text)
     edits: list[tuple[int, int, str]] = []
     count = 0
@@ -82,10 +93,7 @@ def plan(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> Planned:
             continue  # the next --fix run will take it
         edits.extend(spans)
         count += 1
-    after = text
-    for start, end, content in sorted(edits, reverse=True):
-        after = after[:start] + content + after[end:]
-    return Planned(path, text, after, count)
+    return edits, count
 
 
 def _span(lines: Sequence[str], edit: Edit) -> tuple[int, int, str]:

@@ -73,6 +73,7 @@ class RevisionGraph:
     uncertain: list[int] = field(default_factory=list)
     #: Bases with ``depends_on = ""``: never "real" bases, so Alembic reports a dependency cycle.
     empty_depends_bases: tuple[int, ...] = ()
+    _ancestors: dict[int, frozenset[int]] = field(default_factory=dict, repr=False)
 
     @property
     def migrations(self) -> tuple[Migration, ...]:
@@ -130,10 +131,24 @@ class RevisionGraph:
         )
 
     def ancestors(self, node: int) -> set[int]:
-        """Down-revision ancestors (depends_on not followed)."""
-        import networkx as nx
-
-        return set(nx.ancestors(self.down_graph, node))
+        """Down-revision ancestors (depends_on not followed). Worked out once per node (the
+        rules ask for a head's several times), by a walk over the graph's own adjacency:
+        networkx's walk through the filtered view of down_revision edges took ten times
+        as long."""
+        found = self._ancestors.get(node)
+        if found is None:
+            parents = self.dag.pred
+            seen = {node}
+            stack = [node]
+            while stack:
+                for parent, edge in parents[stack.pop()].items():
+                    if parent not in seen and edge.get("down", False):
+                        seen.add(parent)
+                        stack.append(parent)
+            # A cycle back to ``node`` does not make it its own ancestor (nx.ancestors).
+            seen.discard(node)
+            found = self._ancestors[node] = frozenset(seen)
+        return set(found)
 
     def labels(self, node: int) -> frozenset[str]:
         """Branch labels a revision carries: its own and those of all its ancestors.
@@ -169,9 +184,14 @@ class RevisionGraph:
             common = line if common is None else common & line
         if not common:
             return []
-        # The lowest ones: no child of theirs is itself a common ancestor (linear, not cubic).
-        down = self.down_graph
-        return sorted(c for c in common if not any(s in common for s in down.successors(c)))
+        # The lowest ones: no child of theirs is itself a common ancestor (linear, not cubic;
+        # the children through the graph's own adjacency, as in ancestors()).
+        children = self.dag.succ
+        return sorted(
+            c
+            for c in common
+            if not any(s in common and e.get("down", False) for s, e in children[c].items())
+        )
 
 
 def _own_labels(node: int, migration: Migration) -> set[str]:
