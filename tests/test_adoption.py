@@ -553,6 +553,7 @@ def test_graph_findings_never_baselined(run, tmp_path: Path) -> None:  # type: i
     graph = [
         (C, 13, "AL001"),
         ("dddddddddddd_example.py", 13, "AL001"),
+        ("eeeeeeeeeeee_example.py", 13, "AL001"),  # a third head: its parent is missing
         ("eeeeeeeeeeee_example.py", 13, "AL002"),
     ]
     code, _, err = run("versions", "--write-baseline")

@@ -128,7 +128,7 @@ def test_mermaid_is_a_flowchart(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert f"    class {missing} missing" in lines
     marked = next(line for line in lines if line.endswith(" finding") and "class " in line)
     heads = [n for n, label in nodes.items() if "AL001" in label]
-    assert len(heads) == 2 and set(heads) <= set(marked.split()[1].split(","))
+    assert len(heads) == 3 and set(heads) <= set(marked.split()[1].split(","))
     assert "#quot;email#quot;" in out
 
 

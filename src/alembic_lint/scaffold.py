@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic_lint.atomic import write_atomic
 from alembic_lint.discover import HistorySpec
-from alembic_lint.graph import RevisionGraph, UnknownRevision
+from alembic_lint.graph import RefKind, RevisionGraph, UnknownRevision
 
 __all__ = [
     "DEFAULT_FILE_TEMPLATE",
@@ -180,8 +180,11 @@ def heads_problem(graph: RevisionGraph) -> str | None:
     if graph.uncertain:
         names = ", ".join(migrations[n].filename for n in graph.uncertain[:3])
         return f"the revision ids or parents of {names} are not literals (fix or lint first)"
-    if graph.bad_refs:
-        ref = graph.bad_refs[0]
+    # A base written `down_revision = ""` hides no head (Alembic before 1.13 read it as
+    # None); any other reference to nothing may be a head's missing child.
+    bad = [b for b in graph.bad_refs if b.kind is not RefKind.EMPTY]
+    if bad:
+        ref = bad[0]
         return (
             f"{migrations[ref.node].filename}: {ref.attribute} names no revision "
             f"({ref.kind.value}); run `alembic-lint` and fix the history first"

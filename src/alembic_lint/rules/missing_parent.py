@@ -80,8 +80,9 @@ class MissingParent(Rule):
 
 
 def _certain(graph: RevisionGraph) -> bool:
-    """Missing is certain only when every file's own id is known."""
-    return all(graph.migrations[n].revision_id is not None for n in graph.uncertain)
+    """Missing is certain only when every file's own id is known (a module that defines
+    neither `revision` nor `down_revision` has none to know: it is no revision)."""
+    return not graph.unknown_ids
 
 
 def suggest(missing: str, graph: RevisionGraph) -> str | None:
