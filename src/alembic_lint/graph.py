@@ -151,6 +151,15 @@ class RevisionGraph:
             found.update(_own_labels(n, self.migrations[n]))
         return frozenset(found)
 
+    def branches(self) -> dict[str, list[int]]:
+        """The heads by branch label ("" for the heads without one); a head with several
+        labels is on each of their branches."""
+        found: dict[str, list[int]] = defaultdict(list)
+        for head in self.heads:
+            for label in sorted(self.labels(head)) or [""]:
+                found[label].append(head)
+        return dict(found)
+
     def certain_heads(self) -> tuple[int, ...]:
         """The heads that stay heads whatever the unknown values turn out to be.
 
