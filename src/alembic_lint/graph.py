@@ -71,9 +71,12 @@ class RevisionGraph:
     real_bases: tuple[int, ...] = ()
     #: Revision ids or parents that only executing a file would tell (graph verdicts are partial).
     uncertain: list[int] = field(default_factory=list)
-    #: Files whose ``down_revision`` is not known (not a literal, not recovered from a file
-    #: that does not parse, or missing): it may name any revision.
+    #: Files whose ``down_revision`` is not known (not a literal, or not recovered from a
+    #: file that does not parse): it may name any revision, several at once.
     open_parents: list[int] = field(default_factory=list)
+    #: Files read in full that bind no ``down_revision`` (Alembic: AttributeError): the
+    #: one to be written may name any revision.
+    absent_parents: list[int] = field(default_factory=list)
     #: Files whose revision id is not known: any missing parent may be one of them. (Not a
     #: module that defines neither ``revision`` nor ``down_revision``: it is no revision.)
     unknown_ids: list[int] = field(default_factory=list)
@@ -203,17 +206,18 @@ class RevisionGraph:
     def label_sources(self, node: int) -> frozenset[int]:
         """The revisions in the line of ``node`` (itself and its ancestors) through which
         it may have more branch labels than :meth:`labels` says: those whose parent is
-        unknown, and those whose parent is wrong when its correction may bring labels
-        (some revision has labels, or a file's id is unknown). Two heads with the same
-        sources and no known label would gain the same labels, if any: one branch."""
+        unknown, and those whose parent is wrong or absent when its correction may bring
+        labels (some revision has labels, or a file's id is unknown). Two heads with the
+        same sources and no known label would gain the same labels, if any: one branch."""
         line = self.ancestors(node) | {node}
         found = {n for n in self.open_parents if n in line}
-        if self.wrong_parents and (
+        corrected = [b.node for b in self.wrong_parents] + self.absent_parents
+        if corrected and (
             self.unknown_ids
             or self.label_owner
             or any(m.branch_labels.status is Status.UNRESOLVED for m in self.migrations)
         ):
-            found.update(b.node for b in self.wrong_parents if b.node in line)
+            found.update(n for n in corrected if n in line)
         return frozenset(found)
 
     def cycles(self) -> list[list[int]]:
@@ -266,19 +270,22 @@ def build(history: History) -> RevisionGraph:
     seen: dict[str, list[int]] = defaultdict(list)
     for index, migration in enumerate(migrations):
         rid = migration.revision_id
-        open_parent = migration.down_revision.status is not Status.LITERAL
+        down = migration.down_revision.status
+        absent = down is Status.ABSENT and migration.syntax_error is None
         if rid is None:
             problem = migration.syntax_error
             if problem is None or not problem.defines_nothing:
                 graph.uncertain.append(index)
                 if not _defines_neither(migration):
                     graph.unknown_ids.append(index)
-                    if open_parent:
+                    if absent:
+                        graph.absent_parents.append(index)
+                    elif down is not Status.LITERAL:
                         graph.open_parents.append(index)
             continue
-        if open_parent:
+        if down is not Status.LITERAL:
             graph.uncertain.append(index)
-            graph.open_parents.append(index)
+            (graph.absent_parents if absent else graph.open_parents).append(index)
         seen[rid].append(index)
         graph.by_id[rid] = index  # the last-loaded file wins, as in Alembic
         graph.dag.add_node(index)

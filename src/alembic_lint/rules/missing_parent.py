@@ -68,7 +68,9 @@ class MissingParent(Rule):
                     message += f"; did you mean '{hint}'?"
             elif bad.kind is RefKind.EMPTY:
                 message = (
-                    'down_revision is "" (an empty id, not a base); use None for a base revision'
+                    'down_revision is "", which Alembic 1.13 and later look up as an id and '
+                    "fail on (KeyError: ''; older versions read it as None); "
+                    "use None for a base revision"
                 )
             else:
                 owner = graph.label_owner[str(bad.element.value)]

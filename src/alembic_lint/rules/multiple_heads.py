@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from alembic_lint.diagnostics import Diagnostic, Severity
-from alembic_lint.graph import RevisionGraph, could_name
+from alembic_lint.graph import RefKind, RevisionGraph, could_name
 from alembic_lint.model import History
 from alembic_lint.rules import Option, Rule, related
 from alembic_lint.rules._common import down_ref, who
 from alembic_lint.rules.examples import history, m
+from alembic_lint.rules.missing_parent import suggest
 
 _H = {"down_revision": "AL001"}
 
@@ -124,13 +125,16 @@ class MultipleHeads(Rule):
         expected = self.option("expected-heads")
         assert isinstance(expected, int)
         lines = {h: graph.ancestors(h) for h in heads}
+        fixes = _corrections(graph)
         reported: set[tuple[int, ...]] = set()
         for (label, _), members in sorted(groups.items()):
             key = tuple(members)
-            # Each wrong parent, once corrected, may name one of these heads.
+            # Each parent to correct may, corrected, name one of these heads.
             slack = sum(
-                any(could_name(bad.node, h, lines[h]) for h in members)
-                for bad in graph.wrong_parents
+                any(
+                    (meant is None or meant == h) and could_name(node, h, lines[h]) for h in members
+                )
+                for node, meant in fixes
             )
             if len(members) - slack <= expected or key in reported:
                 continue
@@ -147,6 +151,18 @@ class MultipleHeads(Rule):
                     if o != head
                 ]
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
+
+
+def _corrections(graph: RevisionGraph) -> list[tuple[int, int | None]]:
+    """The parents to correct, each as the file that names it and the revision it most
+    likely means (what AL002's "did you mean" names: a typo, a pasted filename), or None
+    when it may mean any (a parent that never existed, a missing `down_revision`)."""
+    found: list[tuple[int, int | None]] = []
+    for bad in graph.wrong_parents:
+        hint = suggest(str(bad.element.value), graph) if bad.kind is RefKind.MISSING else None
+        found.append((bad.node, graph.by_id.get(hint) if hint is not None else None))
+    found += [(node, None) for node in graph.absent_parents]
+    return found
 
 
 def _divergence(graph: RevisionGraph, heads: list[int]) -> str:
