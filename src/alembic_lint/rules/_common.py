@@ -21,10 +21,6 @@ def down_ref(migration: Migration) -> int:
     return migration.revision.ref
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def call_at(migration: Migration, ref: int) -> OpCall | None:
     """The operation call ``ref`` of ``migration``. A file's fixes are asked for one after
     another, so the lookup table of the last file asked about is kept (a squashed
