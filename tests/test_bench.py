@@ -173,3 +173,27 @@ def test_server_bench_quick_smoke(tmp_path: Path) -> None:
     data = json.loads(raw.read_text())
     assert data["files"] == 30 and len(data["latency_seconds"]) == 1
     assert data["rss_mb"] > 0
+
+
+def test_squash_history_is_valid_and_shaped_like_a_squash(
+    generate: ModuleType, tmp_path: Path
+) -> None:
+    """The fixes row's history: one squashed migration of about the asked size, with
+    hundreds of drops in its downgrade, then ordinary migrations; Alembic loads it."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    project = tmp_path / "squash"
+    versions = generate.generate_squash(project, 3000, follow=5, seed=1)
+    files = sorted(versions.glob("*.py"))
+    assert len(files) == 6
+    (squash,) = [p for p in files if "squashed" in p.name]
+    text = squash.read_text(encoding="utf-8")
+    assert 2900 <= text.count("\n") <= 3200
+    downgrade = text.split("def downgrade()")[1]
+    assert downgrade.count("op.drop_") >= 300
+    assert "op.drop_" not in text.split("def downgrade()")[0]
+    script = ScriptDirectory.from_config(Config(str(project / "alembic.ini")))
+    assert len(script.get_heads()) == 1
+    assert len(list(script.walk_revisions())) == 6
+    assert script.get_base() == squash.name.split("_")[0]

@@ -94,7 +94,7 @@ def test_gitlab_snippet(workdir: Path) -> None:
     assert result.returncode == 1 and result.stdout == ""
     report = json.loads((workdir / job["artifacts"]["reports"]["codequality"]).read_text())
     assert job["artifacts"]["when"] == "always"
-    assert len({issue["fingerprint"] for issue in report}) == len(report) == 5
+    assert len({issue["fingerprint"] for issue in report}) == len(report) == 6
     for issue in report:
         assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
         assert issue["location"]["path"].startswith(DEMO_VERSIONS + "/")
@@ -121,7 +121,7 @@ def test_vscode_problem_matcher_reads_the_output(workdir: Path) -> None:
     pattern = task["problemMatcher"]["pattern"]
     regexp = re.compile(pattern["regexp"])
     lines = result.stdout.splitlines()[:-1]  # the last line is the summary
-    assert len(lines) == 5
+    assert len(lines) == 6
     for line in lines:
         match = regexp.match(line)
         assert match, line
@@ -174,7 +174,7 @@ def test_vim_quickfix_on_save(workdir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     entries = out.read_text(encoding="utf-8").splitlines()
-    assert len(entries) == 5
+    assert len(entries) == 6
     heads = [e for e in entries if "AL001" in e]
     assert any(
         e.startswith(f"{DEMO_VERSIONS}/6d3f5b7c9e14_add_last_login_to_users.py:16:1:")

@@ -264,13 +264,22 @@ def suppress(
             continue
         for comment in (*migration.file_ignores, *migration.noqa):
             hits = used.get((migration.path, comment), set())
-            if not comment.codes:  # bare (None) or an empty list ()
+            # A noqa comment is shared with ruff, flake8 and the rest: only our own codes in it
+            # are ours to judge. A file-ignore comment is ours entirely.
+            ours = comment.codes
+            if comment not in migration.file_ignores:
+                if ours is None:
+                    continue  # a bare noqa comment: whichever tool it was written for
+                ours = tuple(c for c in ours if UnusedNoqa.owns(c))
+                if not ours:
+                    continue
+            if not ours:  # a file-ignore without codes (None) or with an empty list ()
                 if not hits:
                     kept.append(checker.unused(migration, comment, [], [], []))
                 continue
-            unmatched = [c for c in comment.codes if c in selected and c not in hits]
-            disabled = [c for c in comment.codes if c in known and c not in selected]
-            unknown = [c for c in comment.codes if c not in known]
+            unmatched = [c for c in ours if c in selected and c not in hits]
+            disabled = [c for c in ours if c in known and c not in selected]
+            unknown = [c for c in ours if c not in known]
             if unmatched or disabled or unknown:
                 kept.append(checker.unused(migration, comment, unmatched, disabled, unknown))
     return kept

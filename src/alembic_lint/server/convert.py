@@ -8,7 +8,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
-from alembic_lint.fixes import lines_of, position
+from alembic_lint.fixes import index
 from alembic_lint.rules import registry
 from alembic_lint.server.state import State
 from alembic_lint.server.units import Lines
@@ -69,8 +69,8 @@ class Placer:
 
     def offsets(self, path: str, text: str, start: int, end: int) -> types.Range:
         """The range of character offsets ``start``..``end`` of ``text`` (the file's text)."""
-        lines = lines_of(text)
-        first, last = position(lines, start), position(lines, end)
+        where = index(text)
+        first, last = where.position(start), where.position(end)
         return types.Range(self.position(path, *first), self.position(path, *last))
 
     def uri(self, path: str) -> str:
