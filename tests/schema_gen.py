@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ENV_PY = '''\
+ENV_PY = """\
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
@@ -32,7 +32,7 @@ def run_migrations_online() -> None:
 
 
 run_migrations_online()
-'''
+"""
 
 TEMPLATE = '''\
 """{message}
@@ -142,10 +142,8 @@ class Generator:
         if table.parent:
             constraints.append(f"sa.ForeignKeyConstraint(['parent_id'], ['{table.parent}.id'], )")
         constraints.append("sa.PrimaryKeyConstraint('id')")
-        create = "\n".join(
-            [f"op.create_table('{table.name}',", *(f"{c}," for c in columns + constraints[:-1])]
-            + [constraints[-1], ")"]
-        )
+        body = [f"{c}," for c in columns + constraints[:-1]]
+        create = "\n".join([f"op.create_table('{table.name}',", *body, constraints[-1], ")"])
         down = [create] + [
             f"op.create_index('{i}', '{table.name}', ['{c}'], unique={u})"
             for i, (c, u) in table.indexes.items()
@@ -185,8 +183,7 @@ class Generator:
             [
                 self.batch(
                     table.name,
-                    f"batch_op.add_column(sa.Column('{name}', sa.INTEGER(), "
-                    f"nullable={nullable}))",
+                    f"batch_op.add_column(sa.Column('{name}', sa.INTEGER(), nullable={nullable}))",
                 )
             ],
         )
@@ -208,9 +205,11 @@ class Generator:
         table = self.pick(line)
         used = set() if table is None else {c for c, _ in table.indexes.values()}
         used |= set() if table is None else set(table.uniques.values())
-        candidates = [] if table is None else [
-            c for c in table.columns if c not in ("id", "parent_id") and c not in used
-        ]
+        candidates = (
+            []
+            if table is None
+            else [c for c in table.columns if c not in ("id", "parent_id") and c not in used]
+        )
         if table is None or not candidates:
             return self.add_column(line)
         old = self.rng.choice(candidates)
@@ -265,7 +264,11 @@ class Generator:
             column = table.uniques.pop(name)
             return (
                 [self.batch(table.name, f"batch_op.drop_constraint('{name}', type_='unique')")],
-                [self.batch(table.name, f"batch_op.create_unique_constraint('{name}', ['{column}'])")],
+                [
+                    self.batch(
+                        table.name, f"batch_op.create_unique_constraint('{name}', ['{column}'])"
+                    )
+                ],
             )
         taken = set(table.uniques.values())
         candidates = [c for c in table.columns if c not in ("id", "parent_id") and c not in taken]
@@ -313,7 +316,11 @@ class Generator:
         return [f'op.execute("UPDATE {table.name} SET id = id WHERE id > 0")'], []
 
     def pick(self, line: Line) -> Table | None:
-        return self.rng.choice(sorted(line.tables.values(), key=lambda t: t.name)) if line.tables else None
+        return (
+            self.rng.choice(sorted(line.tables.values(), key=lambda t: t.name))
+            if line.tables
+            else None
+        )
 
     @staticmethod
     def batch(table: str, *lines: str) -> str:

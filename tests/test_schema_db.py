@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.schema_db import run
 from tests.schema_gen import generate
 
