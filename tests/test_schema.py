@@ -334,7 +334,7 @@ def test_a_dangling_parent_makes_its_line_unsure(tmp_path: Path) -> None:
 def test_a_file_that_does_not_parse_makes_what_follows_unsure(tmp_path: Path) -> None:
     from alembic_lint.rules.examples import raw
 
-    model, revisions = model_of(
+    model, _ = model_of(
         tmp_path,
         m("aaaaaaaaaaaa", upgrade=USERS),
         raw(
