@@ -4,7 +4,6 @@ time, reflect with SQLAlchemy's inspector, and compare with what the model claim
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,27 +25,35 @@ class Reflected:
 
 
 def reflect(url: str) -> dict[str, Reflected]:
+    """Tables, columns, indexes and unique constraints as the database has them (one
+    query per kind for all tables: PostgreSQL's catalog is slow to ask table by table)."""
     eng = sa.create_engine(url)
     try:
         inspector = sa.inspect(eng)
+        columns = inspector.get_multi_columns()
+        indexes = inspector.get_multi_indexes()
+        uniques = inspector.get_multi_unique_constraints()
         found = {}
-        for table in inspector.get_table_names():
+        for key in columns:
+            table = key[1]
             if table == "alembic_version":
                 continue
             found[table.casefold()] = Reflected(
-                {c["name"].casefold(): bool(c["nullable"]) for c in inspector.get_columns(table)},
+                {c["name"].casefold(): bool(c["nullable"]) for c in columns[key]},
                 {
                     str(i["name"]).casefold(): (
                         tuple(str(c).casefold() for c in i["column_names"]),
                         bool(i["unique"]),
                     )
-                    for i in inspector.get_indexes(table)
+                    for i in indexes.get(key, [])
+                    # PostgreSQL lists the index behind a unique constraint as well.
+                    if not i.get("duplicates_constraint")
                 },
                 {
                     (u["name"].casefold() if u["name"] else None): tuple(
                         c.casefold() for c in u["column_names"]
                     )
-                    for u in inspector.get_unique_constraints(table)
+                    for u in uniques.get(key, [])
                 },
             )
         return found
@@ -101,9 +108,64 @@ class Outcome:
     exact_tables: int
 
 
-def run(project: Path, work: Path, url_of: Callable[[Path], str] | None = None) -> Outcome:
-    """Upgrade ``project`` (alembic.ini + migrations) revision by revision on SQLite, and
-    downgrade each revision again, comparing with the model at every step."""
+class Backend:
+    """Where each revision's database lives: a fresh one, or a copy of another."""
+
+    def fresh(self, name: str) -> str:
+        raise NotImplementedError
+
+    def copy(self, source: str, name: str) -> str:
+        raise NotImplementedError
+
+
+class SQLite(Backend):
+    """One file per database (a copy is a file copy)."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+
+    def fresh(self, name: str) -> str:
+        return f"sqlite:///{self.work / name}.sqlite"
+
+    def copy(self, source: str, name: str) -> str:
+        shutil.copyfile(source.removeprefix("sqlite:///"), self.work / f"{name}.sqlite")
+        return self.fresh(name)
+
+
+class Postgres(Backend):
+    """One database per revision in a PostgreSQL server (a copy is CREATE DATABASE ...
+    TEMPLATE, which needs nobody connected to the template)."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server  # e.g. postgresql+psycopg://postgres@/{db}?host=/path
+        self.admin = sa.create_engine(server.format(db="postgres"), isolation_level="AUTOCOMMIT")
+        self.made: list[str] = []
+
+    def _create(self, name: str, template: str | None) -> str:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+        self.made.append(name)
+        return self.server.format(db=name)
+
+    def fresh(self, name: str) -> str:
+        return self._create(name, None)
+
+    def copy(self, source: str, name: str) -> str:
+        template = sa.engine.make_url(source).database
+        return self._create(name, template)
+
+    def close(self) -> None:
+        with self.admin.connect() as connection:
+            for name in self.made:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        self.admin.dispose()
+
+
+def run(project: Path, backend: Backend, prefix: str = "r") -> Outcome:
+    """Upgrade ``project`` (alembic.ini + migrations) revision by revision, and downgrade
+    each revision again, comparing with the model at every step: each revision's database
+    starts as a copy of its first parent's (what the model does too)."""
     (spec,) = discover.discover([str(project / "alembic.ini")])
     history = engine.load_history(spec.name, spec.files, locations=spec.locations)
     revisions = graph.build(history)
@@ -115,7 +177,7 @@ def run(project: Path, work: Path, url_of: Callable[[Path], str] | None = None) 
     script = ScriptDirectory.from_config(cfg)  # read once: Alembic's own commands reread it
 
     def migrate(url: str, target: str, down: bool) -> None:
-        cfg.set_main_option("sqlalchemy.url", url)
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
 
         def steps(rev: object, context: object) -> object:
             if down:
@@ -125,29 +187,25 @@ def run(project: Path, work: Path, url_of: Callable[[Path], str] | None = None) 
         with EnvironmentContext(cfg, script, fn=steps, destination_rev=target):
             script.run_env()
 
-    databases: dict[int, Path] = {}
+    databases: dict[int, str] = {}
     outcome = Outcome(len(order), 0, 0, 0)
     position = {n: i for i, n in enumerate(order)}
     for node in order:
         rev = revisions.id_of(node)
         parents = sorted(revisions.dag.predecessors(node), key=position.__getitem__)
-        db = work / f"{rev}.sqlite"
-        if parents:
-            shutil.copyfile(databases[parents[0]], db)
-        url = f"sqlite:///{db}"
+        name = f"{prefix}_{rev}"
+        url = backend.copy(databases[parents[0]], name) if parents else backend.fresh(name)
         migrate(url, rev, down=False)
-        databases[node] = db
+        databases[node] = url
         schema = model.at(node)
         assert schema is not None
         outcome.exact_tables += compare(schema, reflect(url), f"after upgrade to {rev}")
         outcome.compared += 1
         if len(parents) <= 1:
-            undone = work / f"{rev}.down.sqlite"
-            shutil.copyfile(db, undone)
+            undone = backend.copy(url, f"{name}_down")
             target = revisions.id_of(parents[0]) if parents else "base"
-            migrate(f"sqlite:///{undone}", target, down=True)
-            after = model.undone[node]
-            compare(after, reflect(f"sqlite:///{undone}"), f"after downgrade of {rev}")
+            migrate(undone, target, down=True)
+            compare(model.undone[node], reflect(undone), f"after downgrade of {rev}")
             outcome.undone += 1
     return outcome
 
@@ -168,3 +226,87 @@ def project_for(versions: Path, target: Path) -> Path:
         "sqlalchemy.url = sqlite:///%(here)s/db.sqlite\n"
     )
     return target
+
+
+def postgres_binaries() -> Path | None:
+    """The directory of Debian's PostgreSQL server programs (newest version), if any."""
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version)
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _version(path: str) -> tuple[int, ...]:
+    part = Path(path).parts[-3]
+    return tuple(int(p) for p in part.split(".") if p.isdigit())
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server on a Unix socket in ``directory`` (no TCP port), with
+    durability off: it holds test databases only. As root, it runs as the ``postgres``
+    user, which the server insists on."""
+
+    def __init__(self, directory: Path) -> None:
+        import os
+        import subprocess
+
+        binaries = postgres_binaries()
+        if binaries is None:
+            raise RuntimeError("no PostgreSQL server programs (Debian's postgresql package)")
+        self.bin = binaries
+        self.data = directory / "data"
+        self.socket = directory
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            import pwd
+
+            user = pwd.getpwnam("postgres")
+            os.chown(directory, user.pw_uid, user.pw_gid)
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+        self._run = subprocess.run
+        self._call(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
+        options = (
+            f"-k {self.socket} -c listen_addresses='' -c fsync=off -c full_page_writes=off "
+            "-c synchronous_commit=off"
+        )
+        self._call(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(directory / "log"),
+            "-w",
+            "start",
+        )
+        self.url = f"postgresql+psycopg://postgres@/{{db}}?host={self.socket}"
+
+    def _call(self, program: str, *args: str) -> None:
+        proc = self._run(
+            [*self.prefix, str(self.bin / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd="/",
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{program} failed: {proc.stdout}{proc.stderr}")
+
+    def stop(self) -> None:
+        self._call("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
