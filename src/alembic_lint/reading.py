@@ -14,6 +14,27 @@ SQL_TEXT_FUNCS = frozenset(
     {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
 )
 UPDOWN = ("upgrade", "downgrade")
+#: Operations whose arguments the schema model reads (model.OpCall.args): the others'
+#: arguments are not built (a ``bulk_insert`` may hold thousands of rows).
+ARGUMENTS_READ = frozenset(
+    {
+        "create_table",
+        "drop_table",
+        "rename_table",
+        "add_column",
+        "drop_column",
+        "alter_column",
+        "create_index",
+        "drop_index",
+        "create_foreign_key",
+        "create_unique_constraint",
+        "create_check_constraint",
+        "create_primary_key",
+        "create_exclude_constraint",
+        "drop_constraint",
+        "batch_alter_table",
+    }
+)
 
 
 def def_order(name: str) -> tuple[int, str]:

@@ -24,6 +24,7 @@ from alembic_lint.model import (
 )
 from alembic_lint.positions import Locator, is_sqlalchemy
 from alembic_lint.reading import (
+    ARGUMENTS_READ,
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
     is_op_owner,
@@ -131,6 +132,7 @@ class _Ops:
         keywords: list[tuple[str, object]] = []
         kwargs: list[tuple[str, Expr]] = []
         star = False
+        read = name in ARGUMENTS_READ
         for keyword in node.keywords:
             if keyword.arg is None:
                 star = True
@@ -140,9 +142,14 @@ class _Ops:
             except _Unresolved:
                 value = NOT_LITERAL
             keywords.append((sys.intern(keyword.arg), value))
-            kwargs.append((keywords[-1][0], _expr(keyword.value, 1)))
+            if read:
+                kwargs.append((keywords[-1][0], _expr(keyword.value, 1)))
         # A starred argument stands for arguments nobody can see.
-        args = tuple(OPAQUE if isinstance(a, ast.Starred) else _expr(a, 1) for a in node.args)
+        args = (
+            tuple(OPAQUE if isinstance(a, ast.Starred) else _expr(a, 1) for a in node.args)
+            if read
+            else ()
+        )
         locator = (
             (*self.function, "call", self.seen_calls, f"call:{name}")
             if self.statement is None

@@ -26,6 +26,7 @@ from alembic_lint.parse.nodes import (
 )
 from alembic_lint.positions import Locator
 from alembic_lint.reading import (
+    ARGUMENTS_READ,
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
     is_op_owner,
@@ -164,6 +165,7 @@ class _OpCollector:
         kwargs: list[tuple[str, Expr]] = []
         args: list[Expr] = []
         star = False
+        read = name in ARGUMENTS_READ
         for arg in node.args:
             if arg.star == "**":
                 star = True
@@ -173,8 +175,9 @@ class _OpCollector:
                 except _Unresolved:
                     value = NOT_LITERAL
                 keywords.append((sys.intern(arg.keyword.value), value))
-                kwargs.append((keywords[-1][0], _expr(arg.value, 1)))
-            else:  # a starred argument stands for arguments nobody can see
+                if read:
+                    kwargs.append((keywords[-1][0], _expr(arg.value, 1)))
+            elif read:  # a starred argument stands for arguments nobody can see
                 args.append(OPAQUE if arg.star else _expr(arg.value, 1))
         sql = _sql_text(node) if name == "execute" else None
         self.calls.append(

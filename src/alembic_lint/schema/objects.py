@@ -58,7 +58,11 @@ class Table:
     vague: frozenset[str] = frozenset()
 
     def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if same(c.name, name)), None)
+        key = name.casefold()
+        for column in self.columns:
+            if column.name.casefold() == key:
+                return column
+        return None
 
     def primary_key(self) -> frozenset[str]:
         """The (case-folded) names of the primary key's columns, however it was declared."""
@@ -142,19 +146,27 @@ class Schema:
 
     # -- building the next schema (nothing is changed in place)
 
+    # (Constructors rather than dataclasses.replace: these run for every operation.)
+
     def with_table(self, table: Table) -> Schema:
         key = table.name.casefold()
         tables = dict(self.tables)
         tables[key] = table
-        unsure = {k: v for k, v in self.unsure.items() if k != key}
-        return replace(self, tables=tables, unsure=unsure, gone=self.gone - {key})
+        unsure = self.unsure
+        if key in unsure:
+            unsure = {k: v for k, v in unsure.items() if k != key}
+        gone = self.gone - {key} if key in self.gone else self.gone
+        return Schema(tables, unsure, self.rest, gone)
 
     def without_table(self, name: str) -> Schema:
         key = name.casefold()
-        tables = {k: v for k, v in self.tables.items() if k != key}
-        unsure = {k: v for k, v in self.unsure.items() if k != key}
+        tables = dict(self.tables)
+        tables.pop(key, None)
+        unsure = self.unsure
+        if key in unsure:
+            unsure = {k: v for k, v in unsure.items() if k != key}
         gone = self.gone | {key} if self.rest is not None else self.gone
-        return replace(self, tables=tables, unsure=unsure, gone=gone)
+        return Schema(tables, unsure, self.rest, gone)
 
     def with_unsure(self, name: str, why: str, *, exists: bool = False) -> Schema:
         """The table ``name`` may now look like anything, or (unless ``exists``) not

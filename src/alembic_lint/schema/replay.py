@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import Migration
@@ -59,18 +58,21 @@ class Model:
 def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
     """Replay ``graph``'s history from its bases. Schemas are kept for the heads and for
     ``keep`` (None: every revision)."""
-    import networkx as nx
-
     dag = graph.dag
     migrations = graph.migrations
-    in_cycles = {n for group in graph.cycles() for n in group}
-    usable = dag.subgraph(n for n in dag.nodes if n not in in_cycles)
-    order = list(nx.topological_sort(usable))
+    # Plain dictionaries of the graph's edges (down_revision and depends_on): the walks
+    # below run for every revision, and networkx's views cost ten times a dict.
+    pred: dict[int, list[int]] = {n: list(dag._pred[n]) for n in dag.nodes}
+    succ: dict[int, list[int]] = {n: list(dag._succ[n]) for n in dag.nodes}
+    order = _order(pred, succ)
+    placed = set(order)
+    # Revisions in a cycle, and those above one, cannot be placed: nothing is said of them.
+    skipped = frozenset(n for n in dag.nodes if n not in placed)
     wanted = set(graph.heads) | (set(order) if keep is None else set(keep))
     doubtful = _doubtful(graph)
-    model = Model(graph, skipped=frozenset(in_cycles))
+    model = Model(graph, skipped=skipped)
     states: dict[int, Schema] = {}
-    remaining = {n: usable.out_degree(n) for n in order}
+    remaining = {n: len(succ[n]) for n in order}
     per_file: dict[int, SchemaChanges] = {}
 
     def file_changes(node: int) -> SchemaChanges:
@@ -81,12 +83,9 @@ def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
 
     position = {n: i for i, n in enumerate(order)}
     for node in order:
-        parents = sorted(usable.predecessors(node), key=position.__getitem__)
-        before = _start(usable, node, parents, states, file_changes, position, model.failures)
-        why = doubtful.get(node) or next(
-            (f"below a cycle ({graph.id_of(p)})" for p in dag.predecessors(node) if p in in_cycles),
-            None,
-        )
+        parents = sorted(pred[node], key=position.__getitem__)
+        before = _start(pred, node, parents, states, file_changes, position, model.failures)
+        why = doubtful.get(node)
         if why is not None:
             before = before.all_unsure(why)
         done = file_changes(node)
@@ -94,7 +93,7 @@ def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
         for change in done.upgrade:
             after, problems = apply(after, change)
             model.failures.extend(Failure(node, "upgrade", p) for p in problems)
-        undone = _downgrade(model, node, done.reverses, before, after, done.downgrade)
+        undone = _downgrade(model, node, done.reverses, before, after, done.upgrade, done.downgrade)
         states[node] = after
         if node in wanted:
             model.schemas[node] = after
@@ -104,6 +103,25 @@ def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
             if remaining[parent] == 0:
                 states.pop(parent, None)
     return model
+
+
+def _order(pred: dict[int, list[int]], succ: dict[int, list[int]]) -> list[int]:
+    """The revisions parents first (ties in load order); those in or above a cycle are left
+    out (they never run out of unplaced parents)."""
+    import heapq
+
+    waiting = {n: len(parents) for n, parents in pred.items()}
+    ready = [n for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for child in succ[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, child)
+    return order
 
 
 def _changes(migration: Migration) -> SchemaChanges:
@@ -127,7 +145,7 @@ def _doubtful(graph: RevisionGraph) -> dict[int, str]:
 
 
 def _start(
-    dag: Any,
+    pred: dict[int, list[int]],
     node: int,
     parents: Sequence[int],
     states: dict[int, Schema],
@@ -152,7 +170,7 @@ def _start(
         return BEFORE_HISTORY.all_unsure("a parent it could not replay")
     if len(parents) == 1:
         return start
-    lines = [_line(dag, p) for p in parents]
+    lines = [_line(pred, p) for p in parents]
     done = lines[0]
     extra = set().union(*lines[1:]) - done
     start, forward = _replay_line(start, extra, file_changes, position)
@@ -167,11 +185,10 @@ def _start(
     return start
 
 
-def _line(dag: Any, node: int) -> set[int]:
+def _line(pred: dict[int, list[int]], node: int) -> set[int]:
     """``node`` and everything it stands on (down_revision and depends_on edges)."""
     found = {node}
     todo = [node]
-    pred = dag._pred  # networkx's adjacency: a walk over it is far cheaper than its views
     while todo:
         for parent in pred[todo.pop()]:
             if parent not in found:
@@ -196,12 +213,26 @@ def _replay_line(
     return start, met
 
 
+def _touched(*changes: Sequence[Change]) -> set[str] | None:
+    """The (case-folded) tables some of ``changes`` name; None when one may touch any."""
+    found: set[str] = set()
+    for group in changes:
+        for change in group:
+            if change.table is None:
+                return None
+            found.add(change.table.casefold())
+            if change.action == "rename_table" and change.name:
+                found.add(change.name.casefold())
+    return found
+
+
 def _downgrade(
     model: Model,
     node: int,
     reverses: bool,
     before: Schema,
     after: Schema,
+    upgrade: Sequence[Change],
     downgrade: Sequence[Change],
 ) -> Schema:
     """Replay ``downgrade`` after ``after``; record failures and what it does not undo.
@@ -214,18 +245,24 @@ def _downgrade(
         failed = failed or bool(problems)
     if failed or not reverses:
         return undone  # an empty or irreversible downgrade is missing-downgrade's to report
-    what = differences(before, after, undone)
+    what = differences(before, after, undone, _touched(upgrade, downgrade))
     if what:
         model.unreverted.append(Unreverted(node, tuple(what), downgrade[0] if downgrade else None))
     return undone
 
 
-def differences(before: Schema, after: Schema, undone: Schema) -> list[str]:
+def differences(
+    before: Schema, after: Schema, undone: Schema, touched: set[str] | None = None
+) -> list[str]:
     """How ``undone`` (after upgrade and downgrade) differs from ``before``, in what the
     model knows exactly; one phrase each, about the downgrade (``after`` is the schema
-    between the two, which tells what the upgrade did)."""
+    between the two, which tells what the upgrade did). Only the tables in ``touched``
+    (case-folded; None: all) can differ."""
     found: list[str] = []
-    for key in sorted(set(before.tables) | set(undone.tables)):
+    keys = set(before.tables) | set(undone.tables)
+    if touched is not None:
+        keys &= touched
+    for key in sorted(keys):
         if before.tables.get(key) is undone.tables.get(key) and (
             (key in before.unsure) == (key in undone.unsure)
         ):
