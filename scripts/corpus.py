@@ -189,6 +189,13 @@ class _StubModule(types.ModuleType):
 class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Last on sys.meta_path: any module nothing else can find becomes a stub."""
     def find_spec(self, name, path=None, target=None):
+        # Stub only what the corpus's own files import: an optional probe made by the
+        # standard library or an installed package must keep failing as it would.
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename.startswith(("<frozen", "<string>")):
+            frame = frame.f_back
+        if frame is None or not frame.f_code.co_filename.startswith(tuple(args["roots"])):
+            return None
         stubbed.append(name)
         return importlib.machinery.ModuleSpec(name, self, is_package=True)
     def create_module(self, spec):
@@ -319,6 +326,7 @@ def ask_alembic(python: str, entry_dir: Path, history: History, timeout: float) 
         "recursive": history.recursive,
         "stub": True,
         "sys_path": [str(entry_dir)],
+        "roots": [str(entry_dir) + os.sep],
     }
     with tempfile.TemporaryDirectory(prefix="corpus-alembic-") as cwd:
         result, problem = _run_json(
@@ -338,6 +346,7 @@ def ask_alembic(python: str, entry_dir: Path, history: History, timeout: float) 
                 recursive=False,
                 stub=False,
                 sys_path=[],
+                roots=[],
             )
             second, problem2 = _run_json(
                 [python, "-c", ALEMBIC_WORKER, json.dumps(args2)], cwd=cwd, timeout=timeout
