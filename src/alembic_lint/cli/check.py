@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
     from alembic_lint.config import Settings
     from alembic_lint.diagnostics import Diagnostic
+    from alembic_lint.dialects import Target
     from alembic_lint.discover import HistorySpec
     from alembic_lint.engine import Reader
     from alembic_lint.rules import Rule
@@ -152,7 +153,23 @@ def check(
     target, target_source = _target_version(settings, specs)
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
     if show_settings:
-        click.echo(_settings_text(settings, chosen, specs, target, target_source), nl=False)
+        shown = [
+            engine.history_dialect(
+                spec.name,
+                spec.files,
+                engine.Options(
+                    rules=rules,
+                    reader=reader if stdin_filename is not None else None,
+                    cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+                    jobs=jobs or engine.available_cpus(),
+                    dialect=_dialect(settings, spec),
+                ),
+                spec.locations,
+            )
+            for spec in specs
+        ]
+        text = _settings_text(settings, chosen, specs, target, target_source, shown)
+        click.echo(text, nl=False)
         return EXIT_OK
 
     sources: dict[str, str] = {}
@@ -179,6 +196,7 @@ def check(
                 cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
                 jobs=jobs or engine.available_cpus(),
                 disk_outside_only=stdin_filename is not None,
+                dialect=_dialect(settings, spec),
             )
             found.extend(
                 engine.lint(
@@ -369,12 +387,23 @@ def _target_version(settings: Settings, specs: list[HistorySpec]) -> tuple[Versi
     return None, "no pin found: the newest Alembic is assumed"
 
 
+def _dialect(settings: Settings, spec: HistorySpec) -> Target:
+    """The `dialect` setting, else a literal ``sqlalchemy.url`` in the history's ini; else
+    unsettled (the history's files decide, see engine.lint)."""
+    from alembic_lint.dialects import configured
+    from alembic_lint.reporters import display_path
+
+    url_source = display_path(str(spec.config), os.getcwd()) if spec.config else None
+    return configured(settings.dialect, settings.where(), spec.sqlalchemy_url, url_source)
+
+
 def _settings_text(
     settings: Settings,
     chosen: list[type[Rule]],
     specs: list[HistorySpec],
     target: Version | None,
     target_source: str,
+    dialects: list[Target | None],
 ) -> str:
     lines = [
         f"settings file: {settings.path or '(none: defaults)'}",
@@ -390,9 +419,11 @@ def _settings_text(
         for key, option in sorted(rule.options.items()):
             value = settings.rule_options.get(rule.name, {}).get(key, option.default)
             lines.append(f"rules.{rule.name}.{key} = {json.dumps(value)}")
-    for spec in specs:
+    for spec, dialect in zip(specs, dialects, strict=True):
         where = ", ".join(str(loc) for loc in spec.locations)
         lines.append(f"history {spec.name}: {len(spec.files)} files in {where}")
+        if dialect is not None:
+            lines.append(f"dialect of {spec.name}: {dialect.describe()}")
     return "\n".join(lines) + "\n"
 
 
