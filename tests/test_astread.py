@@ -395,6 +395,25 @@ EDGES = {
     "starred-call": "def upgrade():\n    op.f(*op.a(), **op.b())\n"
     "    op.g(op.c(), *op.d(), k=op.e(), *op.f2(), **op.h())\n",
     "multiline-call": "def upgrade():\n    op.f(\n        k=op.a(),\n        *op.b(),\n    )\n",
+    # Dialect evidence (Migration.dialects): imports at module level and in functions,
+    # dialect keywords of operations; look-alikes that are not evidence.
+    "dialect-imports": "from sqlalchemy.dialects import postgresql, mysql as my\n"
+    "import sqlalchemy.dialects.sqlite\nimport sqlalchemy.dialects.oracle.base as ora\n"
+    "from sqlalchemy.dialects.mssql.base import BIT\nfrom sqlalchemy.dialects import *\n"
+    "from .sqlalchemy.dialects import postgres\nfrom sqlalchemy import dialects\n"
+    "if TYPE_CHECKING:\n    from sqlalchemy.dialects import mysql\n",
+    "dialect-imports-in-functions": "def upgrade():\n"
+    "    from sqlalchemy.dialects.postgresql import JSONB\n"
+    "    import sqlalchemy.dialects.mysql\n"
+    "    def inner():\n        from sqlalchemy.dialects.sqlite import JSON\n"
+    "def helper():\n    from sqlalchemy.dialects import oracle\n",
+    "dialect-keywords": "def upgrade():\n"
+    "    op.create_table('t', sa.Column('id', sa.Integer, sqlite_on_conflict='x'),"
+    " mysql_engine='InnoDB', sqlite=True)\n"
+    "    with op.batch_alter_table('t') as b:\n"
+    "        b.create_index('i', ['c'], mariadb_length=3)\n"
+    "def downgrade():\n    op.create_index('i', 't', ['c'], postgresql_using='gin', **kw)\n"
+    "    other.create_index('i', mssql_clustered=True)\n",
 }
 
 

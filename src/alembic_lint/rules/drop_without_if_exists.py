@@ -98,9 +98,9 @@ class DropWithoutIfExists(Rule):
     something without `IF EXISTS`.
 
     ## Why is this bad?
-    On a database without transactional DDL (MySQL, SQLite through Python's
-    driver, Oracle), a migration that failed halfway has already dropped some
-    objects. Re-running it then fails on the drop that already happened, and the
+    On a database without transactional DDL (MySQL, MariaDB, Oracle; SQLite,
+    for which Alembic turns it off), a migration that failed halfway has already
+    dropped some objects. Re-running it then fails on the drop that already happened, and the
     migration can never be re-run without hand-editing the database.
 
     Operations that have no `if_exists` parameter in Alembic
@@ -136,7 +136,8 @@ class DropWithoutIfExists(Rule):
       transaction, so there the finding matters less: only for DDL that runs
       outside it (`autocommit_block()`, an env.py that turns
       `transactional_ddl` off). **MySQL, MariaDB and Oracle** commit each DDL
-      statement, and SQLite does under Python's driver: there a re-run needs it.
+      statement, and so does SQLite under Python's `sqlite3` driver until the
+      run's first data change opens a transaction: there a re-run needs it.
     - **Inside `batch_alter_table`**, `if_exists` works only when the batch alters
       the table in place: always on PostgreSQL, MySQL and the others, on SQLite
       only when the batch holds nothing but index operations. When the table is
