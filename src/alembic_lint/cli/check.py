@@ -223,7 +223,7 @@ def check(
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
         never = {r.code for r in chosen if r.graph}
-        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline)
+        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline, reader)
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
     if reports_only and specs and stdin_filename is None and write_baseline is None:
@@ -240,45 +240,58 @@ def _baseline(
     never: set[str],
     baseline_file: str | None,
     write_baseline: str | None,
+    reader: Reader,
 ) -> list[Diagnostic]:
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
+    from alembic_lint.source import text_of
+
+    def read(path: str) -> str | None:
+        try:
+            return text_of(reader(path))
+        except OSError:
+            return None
 
     root = str(settings.root)
+    kept = [d for d in diagnostics if d.code not in never]
+    texts = baseline.statements(kept, read)
     try:
         if write_baseline is not None:
             target_file = os.path.abspath(
                 write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
             )
-            recorded = baseline.entries(diagnostics, root, never)
+            recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
             click.echo(
                 f"alembic-lint: recorded {sum(e.count for e in recorded)} findings "
                 f"({len(recorded)} entries) in {target_file}",
                 err=True,
             )
-            diagnostics, _, _ = baseline.apply(diagnostics, recorded, root, never)
+            left, _, _ = baseline.apply(kept, texts, recorded, root, never)
         elif baseline_file is not None or settings.baseline is not None:
             source = (
                 baseline_file
                 if baseline_file is not None
                 else str(settings.root / str(settings.baseline))
             )
-            diagnostics, _, stale = baseline.apply(diagnostics, baseline.read(source), root, never)
+            recorded = baseline.read(source)
+            left, _, stale = baseline.apply(kept, texts, recorded, root, never)
             if stale:
                 click.echo(
                     f"alembic-lint: {len(stale)} baseline entries in {source} no longer match "
                     "(rewrite it with --write-baseline): "
-                    + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
+                    + ", ".join(e.describe() for e in stale[:10])
                     + (" ..." if len(stale) > 10 else ""),
                     err=True,
                 )
+        else:
+            left = kept
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
-    return diagnostics
+    return [d for d in diagnostics if d.code in never] + left
 
 
 def _apply_fixes(
