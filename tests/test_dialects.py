@@ -606,3 +606,28 @@ def test_a_warm_run_sees_evidence_change_in_another_file(
     assert run("--cache-dir", cache) == after
     path.write_text(path.read_text().replace("from sqlalchemy.dialects import sqlite", ""))
     assert run("--cache-dir", cache) == before
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_each_file_is_parsed_once_when_the_files_decide(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cache: bool,
+) -> None:
+    """Finding the dialect reads the files first; they are then checked, not read again."""
+    from alembic_lint import parse
+
+    versions = evidence_history(tmp_path, "from sqlalchemy.dialects import postgresql", "")
+    seen: list[str] = []
+    real = parse.read_migration
+
+    def counting(path: str, data: bytes):  # type: ignore[no-untyped-def]
+        seen.append(path)
+        return real(path, data)
+
+    monkeypatch.setattr(parse, "read_migration", counting)
+    where = ["--cache-dir", str(tmp_path / "cache")] if cache else ["--no-cache"]
+    assert main([*where, "--jobs", "1", "--select", "AL201", str(versions)]) == 1
+    assert "`op.drop_column()` without `if_exists=True`" in capsys.readouterr().out
+    assert sorted(seen) == sorted(str(p) for p in versions.iterdir())

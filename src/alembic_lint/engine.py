@@ -194,7 +194,6 @@ def lint(
     parsed = itertools.chain(
         first, _parse_all(to_parse, reader, options.jobs, incremental=incremental, check=check)
     )
-    to_parse.extend(early)
     for migration, found_here in parsed:
         path = migration.path
         if migration.digest:
@@ -210,7 +209,7 @@ def lint(
             local[path] = found_here
             checked.add(path)
         migrations[path] = migration
-    for path in to_parse:
+    for path in itertools.chain(to_parse, early):
         if path not in migrations:  # vanished between the two reads
             migrations[path] = _unreadable(path, FileNotFoundError(2, "No such file or directory"))
 
