@@ -631,3 +631,79 @@ def test_each_file_is_parsed_once_when_the_files_decide(
     assert main([*where, "--jobs", "1", "--select", "AL201", str(versions)]) == 1
     assert "`op.drop_column()` without `if_exists=True`" in capsys.readouterr().out
     assert sorted(seen) == sorted(str(p) for p in versions.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("dialect", "body", "expected"),
+    [
+        # recreate="always" recreates on every database; "never" alters in place.
+        (
+            "postgresql",
+            'with op.batch_alter_table("t", recreate="always") as b:\n    b.drop_column("c")',
+            ["no fix: does nothing"],
+        ),
+        (
+            "sqlite",
+            'with op.batch_alter_table("t", recreate="never") as b:\n    b.drop_column("c")',
+            ["no fix: SQLite rejects `DROP COLUMN IF EXISTS`"],
+        ),
+        (
+            None,
+            'with op.batch_alter_table("t", recreate=MODE) as b:\n    b.drop_index("i")',
+            ["unsafe"],
+        ),
+        # Each batch is judged on its own operations.
+        (
+            "sqlite",
+            'with op.batch_alter_table("t") as b:\n    b.drop_column("c")\n'
+            'with op.batch_alter_table("u") as b:\n    b.drop_index("i")',
+            ["no fix: does nothing", "safe"],
+        ),
+        (
+            "sqlite",
+            'with op.batch_alter_table("t") as b:\n    b.drop_index("i")\n'
+            '    op.execute("UPDATE t SET c = 1")\n    b.alter_column("c", nullable=True)',
+            ["no fix: is a TypeError"],
+        ),
+        (
+            "mysql",
+            'with op.batch_alter_table("t") as b:\n    b.drop_index("i")',
+            ["no fix: MySQL rejects `DROP INDEX IF EXISTS`"],
+        ),
+    ],
+)
+def test_batch_verdicts(
+    tmp_path: Path, dialect: str | None, body: str, expected: list[str]
+) -> None:
+    from alembic_lint import engine
+    from alembic_lint.rules.drop_without_if_exists import DropWithoutIfExists
+
+    path = tmp_path / "a.py"
+    source = FILE.format(imports="", rev="a", down=None, body=body.replace("\n", "\n    "))
+    path.write_text(
+        source.replace(
+            "def downgrade():\n    pass",
+            "def downgrade():\n"
+            '    with op.batch_alter_table("v") as b:\n'
+            '        b.drop_index("j", if_exists=True)',
+        )
+    )
+    rule = DropWithoutIfExists(dialect=dialect)
+    found = engine.lint("h", [path], engine.Options(rules=[rule]), fixes=True)
+    assert len(found) == len(expected)
+    for finding, want in zip(found, expected, strict=True):
+        if want.startswith("no fix: "):
+            assert finding.fix is None and want[len("no fix: ") :] in finding.message
+        else:
+            assert finding.fix is not None and finding.fix.applicability.value == want
+
+
+def test_the_api_finds_the_dialect_as_the_command_line_does(tmp_path: Path) -> None:
+    from alembic_lint import lint_paths
+
+    ini = project(tmp_path / "p", "sqlite:///app.db", 'op.drop_column("orders", "note")')
+    (message,) = [d.message for d in lint_paths([str(ini)]) if d.code == "AL201"]
+    assert "SQLite rejects `DROP COLUMN IF EXISTS`" in message
+    versions = evidence_history(tmp_path / "q", "from sqlalchemy.dialects import mysql", "")
+    (message,) = [d.message for d in lint_paths([str(versions)]) if d.code == "AL201"]
+    assert "MySQL rejects `DROP COLUMN IF EXISTS`" in message

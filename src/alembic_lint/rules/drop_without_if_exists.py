@@ -244,11 +244,9 @@ class DropWithoutIfExists(Rule):
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         for migration in history:
-            batches: dict[int, list[OpCall]] | None = None
-            for index, call in enumerate(migration.ops):
-                if call.batch and batches is None:
-                    batches = batch_groups(migration.ops)
-                message = self.problem(call, batches.get(index) if batches else None)
+            ops = migration.ops
+            for index, call in enumerate(ops):
+                message = self.problem(call, batch_of(ops, index) if call.batch else None)
                 if message:
                     yield self.diagnostic(migration, call.ref, message)
 
@@ -258,7 +256,7 @@ class DropWithoutIfExists(Rule):
         if index is None or ops[index].name == "execute":
             return None  # SQL in a string literal is left to a human
         call = ops[index]
-        verdict = self.verdict(call, batch_groups(ops).get(index) if call.batch else None)
+        verdict = self.verdict(call, batch_of(ops, index) if call.batch else None)
         if verdict is None or verdict.fix is None:
             return None
         edit = add_keyword(text, diagnostic.location, "if_exists=True")
@@ -349,20 +347,21 @@ def plain_verdict(name: str, dialect: str | None) -> Verdict | None:
     return Verdict(Applicability.SAFE)
 
 
-def batch_groups(ops: Sequence[OpCall]) -> dict[int, list[OpCall]]:
-    """For each batch call (by index in ``ops``), its batch: the ``batch_alter_table`` call
-    it follows (when it does), then every call on that batch."""
-    groups: dict[int, list[OpCall]] = {}
-    current: list[OpCall] = []
-    for index, call in enumerate(ops):
-        if call.name == "batch_alter_table" and not call.batch:
-            current = [call]
-        elif call.batch:
-            if current and current[-1].function != call.function:
-                current = []  # a batch call of another function: its opening is unknown
-            current.append(call)
-            groups[index] = current
-    return groups
+def batch_of(ops: Sequence[OpCall], index: int) -> list[OpCall]:
+    """The batch of the batch call ``ops[index]``: the ``batch_alter_table`` call that
+    opens it (when its function has one before it), then every call on the batch."""
+    function = ops[index].function
+    start = index
+    while start > 0 and ops[start - 1].function == function and not _opens_batch(ops[start]):
+        start -= 1
+    end = index + 1
+    while end < len(ops) and ops[end].function == function and not _opens_batch(ops[end]):
+        end += 1
+    return [call for call in ops[start:end] if call.batch or _opens_batch(call)]
+
+
+def _opens_batch(call: OpCall) -> bool:
+    return call.name == "batch_alter_table" and not call.batch
 
 
 def recreates_table(batch: Sequence[OpCall], dialect: str | None) -> bool | None:
