@@ -116,16 +116,27 @@ def test_missing_path_exits_2_with_one_line(run) -> None:  # type: ignore[no-unt
     assert err.count("\n") == 1 and "no/such/dir" in err
 
 
-def test_empty_directory_warns_and_passes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_empty_directory_is_an_error_not_a_pass(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Nothing configured and nothing below: a misconfigured CI job must not stay green.
     (tmp_path / "versions").mkdir()
-    code, _, err = run("versions")
-    assert code == 0
-    assert "no migration files" in err and "versions" in err
+    code, out, err = run("versions")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "no Alembic history in versions or below" in err
 
 
-def test_no_argument_without_config_exits_2(run) -> None:  # type: ignore[no-untyped-def]
+def test_configured_empty_versions_directory_passes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Right after `alembic init`: the history exists, it just has no revision yet.
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
     code, _, err = run()
-    assert code == 2 and "alembic.ini" in err and err.count("\n") == 1
+    assert code == 0
+    assert "no migration files" in err
+
+
+def test_no_argument_without_anything_exits_2(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run()
+    assert code == 2 and err.count("\n") == 1
+    assert "alembic.ini" in err and f"no Alembic history in {tmp_path} or below" in err
 
 
 def test_no_argument_uses_alembic_ini(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -279,3 +290,18 @@ def test_the_collector_is_on_while_libcst_parses_and_put_back_after() -> None:
         assert gc.get_threshold() == threshold
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("args", [(), (".",), ("db",), ("db/migrations",)])
+def test_two_heads_below_the_path_fail(run, tmp_path: Path, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    # No alembic.ini anywhere, as in many repositories: the history is found below.
+    write(
+        tmp_path / "db" / "migrations" / "versions",
+        m("aaaaaaaaaaaa"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        m("cccccccccccc", "aaaaaaaaaaaa"),
+    )
+    code, out, err = run(*args)
+    assert code == 1, err
+    assert out.count(" AL001 ") == 2
+    assert "db/migrations/versions/bbbbbbbbbbbb" in out

@@ -64,6 +64,11 @@ def use_color(output_format: str, to_file: bool) -> bool:
     return sys.stdout.isatty()
 
 
+def warn(message: str) -> None:
+    """One line on standard error; the run goes on."""
+    click.echo(f"alembic-lint: warning: {message}", err=True)
+
+
 def repository_root(start: str) -> str:
     """The nearest directory holding ``.git`` (paths for code hosts are relative to it)."""
     current = os.path.abspath(start)
@@ -81,7 +86,7 @@ def one_history(path: str | None, section: str | None, command: str) -> tuple[Hi
     from alembic_lint import discover, engine
 
     try:
-        specs = discover.discover([path] if path else [], section=section)
+        specs = discover.discover([path] if path else [], section=section, warn=warn)
     except discover.DiscoveryError as exc:
         raise UserError(str(exc)) from None
     if len(specs) != 1:
@@ -117,5 +122,5 @@ from alembic_lint.cli import merge as _merge  # noqa: E402
 from alembic_lint.cli import rebase as _rebase  # noqa: E402
 from alembic_lint.cli import rule as _rule  # noqa: E402
 
-__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UserError", "cli", "main", "run"]
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UserError", "cli", "main", "run", "warn"]
 del _check, _graph, _merge, _rebase, _rule

@@ -19,6 +19,7 @@ from alembic_lint.cli import (
     cli,
     repository_root,
     use_color,
+    warn,
 )
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def check(
             if "-" in paths:
                 raise UserError("`-` (standard input) needs --stdin-filename PATH")
             targets = list(paths) or [str(settings.root / p) for p in settings.paths]
-            specs = discover.discover(targets, section=section)
+            specs = discover.discover(targets, section=section, warn=warn)
     except discover.DiscoveryError as exc:
         raise UserError(str(exc)) from None
 
@@ -185,7 +186,7 @@ def check(
                 else []
             )
             if len(excluded) == len(files):
-                click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
+                warn(f"no migration files in {spec.name}")
                 continue
             only = [str(p) for p in spec.only] if spec.only is not None else None
             checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
@@ -450,7 +451,7 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
     target = Path(os.path.abspath(filename))
     if not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
-    (spec,) = discover.discover([str(target.parent)], section=section)
+    (spec,) = discover.discover([str(target.parent)], section=section, search=False)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a
     # syscall per path component: once per directory; per file only for symlinks, which
     # one listing of each directory tells apart.
