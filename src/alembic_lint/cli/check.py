@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,7 @@ from alembic_lint.cli import (
     use_color,
     warn,
 )
+from alembic_lint.wording import plural
 
 if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
@@ -32,6 +33,19 @@ if TYPE_CHECKING:
     from alembic_lint.rules import Rule
 
 DEFAULT_BASELINE = ".alembic-lint-baseline.json"
+
+
+class _Positive(click.types.IntParamType):
+    """A whole number, 1 or more (click's IntRange calls itself an "integer range")."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number: int = super().convert(value, param, ctx)
+        if number < 1:
+            self.fail(f"{number} is less than 1", param, ctx)
+        return number
+
+
+_POSITIVE = _Positive()
 
 
 @cli.command()
@@ -89,7 +103,7 @@ DEFAULT_BASELINE = ".alembic-lint-baseline.json"
 @click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(min=1),
+    type=_POSITIVE,
     default=None,
     help="Processes for parsing a cold history (default: the available CPUs; 1: in-process).",
 )
@@ -119,6 +133,7 @@ def check(
 ) -> int:
     """Check the migration histories at PATHS."""
     from alembic_lint import config, discover, engine
+    from alembic_lint.atomic import sweep
 
     if write_baseline and os.path.isdir(write_baseline):
         # `--write-baseline versions`: the optional FILE swallowed a PATH.
@@ -138,6 +153,7 @@ def check(
         raise UserError("--fix cannot write standard input; use --diff")
     reader: Reader = engine.read_bytes
     specs: list[HistorySpec]
+    no_history: str | None = None  # why, when --show-settings runs where there is none
     try:
         if stdin_filename is not None:
             if paths not in ((), ("-",)):
@@ -149,7 +165,10 @@ def check(
             targets = list(paths) or [str(settings.root / p) for p in settings.paths]
             specs = discover.discover(targets, section=section, warn=warn)
     except discover.DiscoveryError as exc:
-        raise UserError(str(exc)) from None
+        if not show_settings:
+            raise UserError(str(exc)) from None
+        # the settings are worth showing where there is no history (yet) too
+        specs, no_history = [], str(exc)
 
     target, target_source = _target_version(settings, specs)
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
@@ -170,6 +189,8 @@ def check(
             for spec in specs
         ]
         text = _settings_text(settings, chosen, specs, target, target_source, shown)
+        if no_history is not None:
+            text += f"history: none ({no_history})\n"
         click.echo(text, nl=False)
         return EXIT_OK
 
@@ -180,6 +201,10 @@ def check(
         checked = 0
         for spec in specs:
             files = list(spec.files)
+            # what a run killed while writing (--fix, merge) left behind
+            below = map(os.path.dirname, files) if spec.recursive else ()
+            for directory in {*map(str, spec.locations), *below}:
+                sweep(directory)
             excluded = (
                 [str(f) for f in files if config.is_excluded(settings, str(f))]
                 if settings.exclude
@@ -264,11 +289,9 @@ def _baseline(
             )
             recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
-            click.echo(
-                f"alembic-lint: recorded {sum(e.count for e in recorded)} findings "
-                f"({len(recorded)} entries) in {target_file}",
-                err=True,
-            )
+            findings = plural(sum(e.count for e in recorded), "finding")
+            entries = plural(len(recorded), "entry", "entries")
+            click.echo(f"alembic-lint: recorded {findings} ({entries}) in {target_file}", err=True)
             left, _, _ = baseline.apply(kept, texts, recorded, root, never)
         elif baseline_file is not None or settings.baseline is not None:
             source = (
@@ -279,9 +302,10 @@ def _baseline(
             recorded = baseline.read(source)
             left, _, stale = baseline.apply(kept, texts, recorded, root, never)
             if stale:
+                verb = "no longer matches" if len(stale) == 1 else "no longer match"
                 click.echo(
-                    f"alembic-lint: {len(stale)} baseline entries in {source} no longer match "
-                    "(rewrite it with --write-baseline): "
+                    f"alembic-lint: {plural(len(stale), 'baseline entry', 'baseline entries')} "
+                    f"in {source} {verb} (rewrite it with --write-baseline): "
                     + ", ".join(e.describe() for e in stale[:10])
                     + (" ..." if len(stale) > 10 else ""),
                     err=True,
@@ -311,18 +335,28 @@ def _apply_fixes(
             planned = fixes.plan(path, original, found)
             if planned.after == planned.before:
                 continue
-            changed += 1
-            applied += planned.count
             if write:
                 fixes.write(planned, original)
-            else:
-                click.echo(fixes.unified_diff(planned, display_path(path, os.getcwd())), nl=False)
-        except (OSError, fixes.FixError) as exc:
+        except (fixes.FixError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
             click.echo(f"alembic-lint: warning: {exc}", err=True)
+            continue
+        changed += 1
+        applied += planned.count
+        if not write:
+            click.echo(fixes.unified_diff(planned, display_path(path, os.getcwd())), nl=False)
     if write and applied:
-        problems = "problem" if applied == 1 else "problems"
-        files = "file" if changed == 1 else "files"
-        click.echo(f"alembic-lint: fixed {applied} {problems} in {changed} {files}", err=True)
+        fixed = f"{plural(applied, 'problem')} in {plural(changed, 'file')}"
+        click.echo(f"alembic-lint: fixed {fixed}", err=True)
+    hidden = 0 if unsafe else fixes.unsafe_count(diagnostics)
+    if hidden:
+        # ruff's words, so that users of both know what to do
+        click.echo(
+            f"alembic-lint: {plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled "
+            "with the `--unsafe-fixes` option.",
+            err=True,
+        )
     return changed
 
 
@@ -435,7 +469,7 @@ def _settings_text(
             lines.append(f"rules.{rule.name}.{key} = {json.dumps(value)}")
     for spec, dialect in zip(specs, dialects, strict=True):
         where = ", ".join(str(loc) for loc in spec.locations)
-        lines.append(f"history {spec.name}: {len(spec.files)} files in {where}")
+        lines.append(f"history {spec.name}: {plural(len(spec.files), 'file')} in {where}")
         if dialect is not None:
             lines.append(f"dialect of {spec.name}: {dialect.describe()}")
     return "\n".join(lines) + "\n"
