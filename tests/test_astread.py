@@ -417,6 +417,23 @@ EDGES = {
 }
 
 
+def test_files_naming_a_dialect_carry_its_marks() -> None:
+    """reading.may_name_dialect lets the engine skip parsing files early when it finds the
+    dialect: it must say True of every file whose facts name one."""
+    from alembic_lint.reading import may_name_dialect
+
+    named = 0
+    for source in [*EDGES.values(), *EXAMPLE_SOURCES.values()]:
+        data = source.encode("utf-8")
+        migration = read_migration_fast("/v/a.py", data)
+        if migration is not None and migration.dialects:
+            named += 1
+            assert may_name_dialect(data), source
+    assert named >= 3
+    assert not may_name_dialect(EDGES["literals"].encode())
+    assert may_name_dialect("revision = 'é'\n".encode())  # non-ASCII: identifiers fold
+
+
 def test_there_are_enough_edge_cases() -> None:
     assert len(EDGES) >= 25
 

@@ -265,8 +265,9 @@ def _bind_dialect(
     """The rules judging for the history's dialect, and the files parsed to find it out.
 
     When no setting or URL settles the dialect, every file's evidence is needed before any
-    file is checked: the cache holds it for unchanged files, the others are parsed first
-    (unchecked; the caller checks them with the rules returned)."""
+    file is checked: the cache holds it for unchanged files; of the others, those whose
+    bytes may name a dialect are parsed first (unchecked; the caller checks them with the
+    rules returned), so that a history without any holds no file's facts longer."""
     target = options.dialect
     if target is None:
         return list(options.rules), []
@@ -274,21 +275,45 @@ def _bind_dialect(
         return [r.for_dialect(target.name) for r in options.rules], []
     from alembic_lint import dialects
 
-    evidence: list[tuple[str, ...]] = []
-    unknown: list[str] = []
-    for path in paths:
-        if path in errors:
-            continue
-        cached = store.dialects(digests[path]) if store is not None else None
-        if cached is None:
-            unknown.append(path)
-        else:
-            evidence.append(cached)
+    readable = [p for p in paths if p not in errors]
+    evidence, unknown = _known_evidence(readable, store, reader, digests)
     # Some facts came from the cache: a few changed files are read with CPython's ast.
     first = list(_parse_all(unknown, reader, options.jobs, incremental=bool(evidence)))
     evidence.extend(migration.dialects for migration, _ in first)
     found = dialects.from_files(target, evidence)
     return [r.for_dialect(found.name) for r in options.rules], first
+
+
+def _known_evidence(
+    paths: Sequence[str], store: Cache | None, reader: Reader, digests: dict[str, str] | None
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    """The dialect evidence of the files the cache knows (by ``digests``, else by hashing
+    their bytes), and the other files that may give some: those to parse."""
+    from alembic_lint import cache as cache_mod
+    from alembic_lint.reading import may_name_dialect
+
+    evidence: list[tuple[str, ...]] = []
+    unknown: list[str] = []
+    for path in paths:
+        data: bytes | None = None
+        try:
+            if store is not None:
+                if digests is not None:
+                    key = digests[path]
+                else:
+                    data = reader(path)
+                    key = cache_mod.digest(data)
+                cached = store.dialects(key)
+                if cached is not None:
+                    evidence.append(cached)
+                    continue
+            if data is None:
+                data = reader(path)
+        except OSError:
+            continue  # reported as unreadable by whoever reads it next
+        if may_name_dialect(data):
+            unknown.append(path)
+    return evidence, unknown
 
 
 def _store(name: str, locations: Sequence[Path | str], options: Options) -> Cache | None:
@@ -306,26 +331,14 @@ def history_dialect(
 ) -> Target | None:
     """The dialect ``options`` give a history (for --show-settings): settled, or what its
     files show (from the cache where it knows them; nothing is written)."""
-    from alembic_lint import cache as cache_mod
     from alembic_lint import dialects
 
     target = options.dialect
     if target is None or target.settled:
         return target
     reader = options.reader or read_bytes
-    store = _store(name, locations, options)
-    evidence: list[tuple[str, ...]] = []
-    unknown: list[str] = []
-    for file in files:
-        path = os.path.abspath(file)
-        try:
-            cached = store.dialects(cache_mod.digest(reader(path))) if store else None
-        except OSError:
-            continue
-        if cached is None:
-            unknown.append(path)
-        else:
-            evidence.append(cached)
+    paths = [os.path.abspath(file) for file in files]
+    evidence, unknown = _known_evidence(paths, _store(name, locations, options), reader, None)
     evidence.extend(m.dialects for m, _ in _parse_all(unknown, reader, options.jobs))
     return dialects.from_files(target, evidence)
 

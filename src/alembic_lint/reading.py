@@ -55,6 +55,18 @@ DIALECT_MODULES = {
 DIALECT_PREFIXES = frozenset({"postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
 
 
+#: Bytes that the text of any file giving dialect evidence contains (the module path of a
+#: dialect import, a dialect keyword's prefix); Python folds non-ASCII identifiers (NFKC),
+#: so a file with any non-ASCII byte may give evidence too.
+_EVIDENCE_MARKS = (b"dialects", *(f"{prefix}_".encode() for prefix in DIALECT_PREFIXES))
+
+
+def may_name_dialect(data: bytes) -> bool:
+    """Whether a file's facts may name a dialect (False: they certainly name none), told
+    from its bytes without parsing them."""
+    return not data.isascii() or any(mark in data for mark in _EVIDENCE_MARKS)
+
+
 def imported_dialect(dotted: str | None) -> str | None:
     """The dialect of an imported module (``sqlalchemy.dialects.postgresql[.x]``), if any."""
     if dotted is None or not dotted.startswith("sqlalchemy.dialects."):
