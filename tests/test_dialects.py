@@ -707,3 +707,21 @@ def test_the_api_finds_the_dialect_as_the_command_line_does(tmp_path: Path) -> N
     versions = evidence_history(tmp_path / "q", "from sqlalchemy.dialects import mysql", "")
     (message,) = [d.message for d in lint_paths([str(versions)]) if d.code == "AL201"]
     assert "MySQL rejects `DROP COLUMN IF EXISTS`" in message
+
+
+def test_a_batch_whose_recreate_mode_is_not_literal(tmp_path: Path) -> None:
+    """`recreate=` from a variable: in place or not, only running the file would tell."""
+    from alembic_lint import engine
+    from alembic_lint.rules.drop_without_if_exists import DropWithoutIfExists
+
+    body = 'with op.batch_alter_table("t", recreate=MODE) as b:\n    b.drop_column("c")'
+    path = tmp_path / "a.py"
+    path.write_text(FILE.format(imports="", rev="a", down=None, body=body.replace("\n", "\n    ")))
+    for dialect, applicability in (("postgresql", "unsafe"), ("mysql", None)):
+        rule = DropWithoutIfExists(dialect=dialect)
+        (found,) = engine.lint("h", [path], engine.Options(rules=[rule]), fixes=True)
+        assert (found.fix.applicability.value if found.fix else None) == applicability
+        if found.fix:
+            assert "only when the batch alters the table in place)" in found.fix.message
+        else:  # MySQL rejects it in place, and a recreated batch ignores it
+            assert "MySQL rejects `DROP COLUMN IF EXISTS`" in found.message

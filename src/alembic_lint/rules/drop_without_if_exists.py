@@ -300,24 +300,25 @@ class DropWithoutIfExists(Rule):
         database; ``batch``: the batch the call belongs to (its ``batch_alter_table``
         call first), for calls on a batch."""
         dialect = self.dialect
-        if call.batch:
-            recreates = recreates_table(batch or (), dialect)
-            if recreates is True:
-                effect = "is a TypeError" if call.name == "drop_index" else "does nothing"
-                return Verdict(None, f"`if_exists` {effect} in a batch that recreates the table")
-            if recreates is None and dialect is None:
-                return Verdict(
-                    Applicability.UNSAFE,
-                    "Alembic honours it only when the batch alters the table in place, not "
-                    "on SQLite; set `dialect`",
-                )
-            if recreates is None:
-                return Verdict(
-                    Applicability.UNSAFE,
+        plain = plain_verdict(call.name, dialect)
+        if not call.batch:
+            return plain
+        recreates = recreates_table(batch or (), dialect)
+        if recreates is True:
+            effect = "is a TypeError" if call.name == "drop_index" else "does nothing"
+            return Verdict(None, f"`if_exists` {effect} in a batch that recreates the table")
+        if recreates is None and plain is not None and plain.fix is not None:
+            if dialect == "sqlite":  # an index operation beside added columns
+                why = (
                     "a TypeError if an added column's SQL-expression default makes the batch "
-                    "recreate the table",
+                    "recreate the table"
                 )
-        return plain_verdict(call.name, dialect)
+            else:
+                why = "Alembic honours it only when the batch alters the table in place" + (
+                    ", not on SQLite; set `dialect`" if dialect is None else ""
+                )
+            return Verdict(Applicability.UNSAFE, why)
+        return plain
 
 
 _CANNOT_RERUN = "fails when re-run after a half-done migration"
