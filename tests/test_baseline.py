@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alembic_lint import baseline
 from alembic_lint.rules.examples import m
@@ -206,3 +208,36 @@ def test_written_baselines_stay_recognisable() -> None:
     written = {"about": baseline.ABOUT, "version": baseline.FORMAT_VERSION, "findings": []}
     assert baseline.is_baseline(json.dumps(written).encode())
     assert not baseline.is_baseline(json.dumps({"version": 2, "findings": []}).encode())
+
+
+_LEAF = st.one_of(
+    st.text(max_size=6).map(repr),
+    st.integers(-5, 10**20).map(str),
+    st.floats(allow_nan=False).map(repr),
+    st.sampled_from(["None", "True", "...", "b'x'", "1j", "name", "sa.Integer"]),
+)
+_EXPR = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.lists(inner, max_size=3), st.lists(inner, max_size=2)).map(
+            lambda t: f"{t[0]}.f({', '.join([*t[1], *(f'k{i}={v}' for i, v in enumerate(t[2]))])})"
+        ),
+        st.lists(inner, max_size=3).map(lambda items: f"[{', '.join(items)}]"),
+        st.lists(inner, max_size=3).map(lambda items: f"({', '.join(items)},)"),
+        inner.map(lambda x: f"op.execute(*{x})"),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_EXPR)
+def test_the_quick_writer_writes_what_ast_unparse_writes(text: str) -> None:
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return
+    quick = baseline._quick(tree)
+    assert quick is None or quick == ast.unparse(tree)
