@@ -72,16 +72,36 @@ def statements(diagnostics: Sequence[Diagnostic], read: Callable[[str], str | No
     """The normalised text each finding points at (see :func:`normalise`), from its
     file's current text (``read``, None when unreadable): positions are what every run
     agrees on, cached or not, so the text never needs to be cached."""
-    texts: dict[str, list[str] | None] = {}
-    found: list[str] = []
-    for diagnostic in diagnostics:
-        path = diagnostic.location.path
-        if path not in texts:
-            text = read(path)
-            texts[path] = None if text is None else _lines(text)
-        lines = texts[path]
-        found.append("" if lines is None else normalise(_span(lines, diagnostic.location)))
-    return found
+    return Statements(read)(diagnostics)
+
+
+class Statements:
+    """:func:`statements`, remembering each file's while its text stays the same (a
+    language server asks again after every edit, mostly about unchanged files)."""
+
+    def __init__(self, read: Callable[[str], str | None]) -> None:
+        self.read = read
+        self._files: dict[str, tuple[str | None, dict[tuple[int, int, int, int], str]]] = {}
+
+    def __call__(self, diagnostics: Sequence[Diagnostic]) -> list[str]:
+        current: dict[str, tuple[list[str] | None, dict[tuple[int, int, int, int], str]]] = {}
+        found: list[str] = []
+        for diagnostic in diagnostics:
+            path = diagnostic.location.path
+            if path not in current:
+                text = self.read(path)
+                known = self._files.get(path)
+                if known is None or known[0] != text:
+                    known = self._files[path] = (text, {})
+                current[path] = (None if text is None else _lines(text), known[1])
+            lines, memo = current[path]
+            loc = diagnostic.location
+            span = (loc.line, loc.column, loc.end_line, loc.end_column)
+            text_at = memo.get(span)
+            if text_at is None:
+                text_at = memo[span] = "" if lines is None else normalise(_span(lines, loc))
+            found.append(text_at)
+        return found
 
 
 def _lines(text: str) -> list[str]:
