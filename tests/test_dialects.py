@@ -725,3 +725,24 @@ def test_a_batch_whose_recreate_mode_is_not_literal(tmp_path: Path) -> None:
             assert "only when the batch alters the table in place)" in found.fix.message
         else:  # MySQL rejects it in place, and a recreated batch ignores it
             assert "MySQL rejects `DROP COLUMN IF EXISTS`" in found.message
+
+
+def test_the_alembic_version_still_decides_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fix never uses a parameter the project's Alembic lacks, whatever the database:
+    with Alembic 1.13.0, only drop_index (1.11.2) has `if_exists`."""
+    body = """
+    op.drop_table("legacy_audit")
+    op.drop_index("ix_orders_placed", table_name="orders")
+    op.drop_column("orders", "note")
+    """
+    ini = project(tmp_path, "postgresql://db/shop", body)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.alembic-lint]\ntarget-alembic-version = "1.13.0"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    found = findings(capsys, str(ini))
+    assert [(d["message"], d["fix"]["applicability"]) for d in found] == [  # type: ignore[index]
+        ("`op.drop_index()` without `if_exists=True`", "safe")
+    ]
