@@ -51,6 +51,9 @@ class HistorySpec:
     only: frozenset[Path] | None = None  # user passed individual .py files: report only these
     file_template: str | None = None  # as Alembic reads it (after %-interpolation)
     truncate_slug_length: int | None = None
+    #: ``sqlalchemy.url`` of the ini section, as written (not interpolated): env.py reads
+    #: it from there (see dialects.configured).
+    sqlalchemy_url: str | None = None
 
 
 def list_version_files(
@@ -416,6 +419,13 @@ class _Options:
         except configparser.Error as exc:
             raise DiscoveryError(f"{self._where(self.ini)}: {_one_line(exc)}") from None
 
+    def ini_raw(self, name: str) -> str | None:
+        """An ini option as written, without interpolation (which only env.py's run may
+        be able to complete)."""
+        if self.parser is None or not self.parser.has_option(self.section, name):
+            return None
+        return self.parser.get(self.section, name, raw=True)
+
     def _toml_str(self, name: str, value: object) -> str:
         if not isinstance(value, str):
             raise DiscoveryError(
@@ -551,6 +561,7 @@ def _resolve(options: _Options) -> HistorySpec:
         files=(),
         file_template=template[0] if template else None,
         truncate_slug_length=options.integer("truncate_slug_length"),
+        sqlalchemy_url=options.ini_raw("sqlalchemy.url"),
     )
 
 
