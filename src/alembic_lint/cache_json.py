@@ -321,7 +321,7 @@ def suppression_from_json(d: list[Any]) -> Suppression:
 def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
     """The facts every run needs, and the operations (see :class:`Cache`)."""
     h = m.header
-    entry = {
+    entry: dict[str, Any] = {
         "facts": facts_json(
             [_binding_to_json(m.var(n)) for n in REVISION_VARS],
             None
@@ -334,6 +334,8 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
         "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
         "changes": changes_to_json(m.changes),
     }
+    if m.dialects:  # outside "facts": read for every file when the dialect is not set
+        entry["dialects"] = list(m.dialects)
     ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
         "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
@@ -387,6 +389,7 @@ def migration_from_json(
         else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
         noqa=tuple(suppression_from_json(s) for s in d["noqa"]),
         file_ignores=tuple(suppression_from_json(s) for s in d["file_ignores"]),
+        dialects=dialects_from_json(d),
         spans=None if spans is None else pack_flat(map(int, spans)),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
@@ -428,6 +431,14 @@ def _batch_call(data: Any) -> CallExpr | None:
     if not isinstance(call, CallExpr):
         raise TypeError("a batch operation's batch_alter_table call is not a call")
     return call
+
+
+def dialects_from_json(d: Mapping[str, Any]) -> tuple[str, ...]:
+    """A facts entry's dialects (see Migration.dialects); anything but strings is damage."""
+    found = d.get("dialects", [])
+    if not isinstance(found, list) or not all(isinstance(x, str) for x in found):
+        raise TypeError("bad dialects")
+    return tuple(found)
 
 
 def view_hash(m: Migration) -> str:
