@@ -438,3 +438,51 @@ def test_changes_survive_the_cache(tmp_path: Path) -> None:
     warm = lint(str(versions), files, options)
     assert [d.code for d in cold if d.code.startswith("AL3")] == ["AL301"]
     assert warm == cold
+
+
+def test_names_a_convention_or_the_database_gave_are_never_judged(tmp_path: Path) -> None:
+    """Dropped by the name PostgreSQL (or a naming convention) gave, then re-created by
+    that name in the downgrade: an exact reverse, not an incomplete one."""
+    model, _ = model_of(
+        tmp_path,
+        m(
+            "aaaaaaaaaaaa",
+            upgrade="op.create_table('rule', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('name', sa.String(), index=True),\n"
+            "    sa.Column('project_id', sa.Integer()),\n"
+            "    sa.UniqueConstraint('name', 'project_id'))",
+            downgrade="op.drop_table('rule')",
+        ),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.drop_constraint('rule_name_project_id_key', 'rule', type_='unique')\n"
+            "op.drop_index('ix_rule_name', table_name='rule')",
+            downgrade="op.create_index('ix_rule_name', 'rule', ['name'])\n"
+            "op.create_unique_constraint('rule_name_project_id_key', 'rule', "
+            "['name', 'project_id'])",
+        ),
+    )
+    assert model.failures == [] and model.unreverted == []
+
+
+def test_a_type_change_without_existing_nullable_leaves_nullability_unknown(
+    tmp_path: Path,
+) -> None:
+    """MySQL's MODIFY makes the column nullable unless existing_nullable says otherwise."""
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.alter_column('users', 'email', type_=sa.Text())",
+            downgrade="op.alter_column('users', 'email', type_=sa.String(255), "
+            "existing_nullable=True)",
+        ),
+    )
+    users = at(model, revisions, "bbbbbbbbbbbb").table("users")
+    assert users is not None
+    email = users.column("email")
+    assert email is not None and email.type == "sa.Text()" and email.nullable is None
+    assert model.unreverted == []

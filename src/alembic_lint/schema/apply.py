@@ -153,6 +153,8 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             new = replace(new, name=alter.new_name)
         if alter.unknown:
             new = replace(new, nullable=None, type=None, default=None)
+        if alter.unknown_nullable:
+            new = replace(new, nullable=None)
         if alter.nullable is not None:
             new = replace(new, nullable=alter.nullable)
         if alter.type is not None:
@@ -204,13 +206,13 @@ def _drop_index(schema: Schema, change: Change, problems: list[Problem]) -> Sche
             exists = table.has_index(name)
             if exists is False and not change.guarded:
                 problems.append(Problem("missing", change, f"index {name} on {table.name}"))
-            return _without_index(table, name)
+            return _without_index(table, name, exists)
 
         return _column_change(schema, change, problems, edit)
     # No table given: the index is looked up by name in the whole schema.
     for table in schema.tables.values():
         if table.index(name) is not None:
-            return schema.with_table(_without_index(table, name))
+            return schema.with_table(_without_index(table, name, True))
     certain = schema.rest is None and not schema.unsure
     certain = certain and all(t.has_index(name) is False for t in schema.tables.values())
     if certain and not change.guarded:
@@ -218,12 +220,21 @@ def _drop_index(schema: Schema, change: Change, problems: list[Problem]) -> Sche
     return schema
 
 
-def _without_index(table: Table, name: str) -> Table:
+def _without_index(table: Table, name: str, existed: bool | None) -> Table:
+    """``table`` without the index ``name``. When it was not known to exist by that name
+    (it may have been one named by a convention or the database), what is left of the
+    table's indexes is vague from then on."""
+    if existed is None:
+        return replace(table, vague=table.vague | {name.casefold(), _UNNAMED})
     return replace(
         table,
         indexes=tuple(i for i in table.indexes if not same(i.name, name)),
         vague=table.vague - {name.casefold()},
     )
+
+
+#: In ``Table.vague``: the indexes and constraints without a name may be fewer than listed.
+_UNNAMED = "\0unnamed"
 
 
 def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
@@ -260,6 +271,8 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
         exists = table.has_constraint(name, change.kind)
         if exists is False and not change.guarded:
             problems.append(Problem("missing", change, f"constraint {name} on {table.name}"))
+        if exists is None:  # it may have been one the database or a convention named
+            return replace(table, vague=table.vague | {name.casefold(), _UNNAMED})
         return replace(
             table,
             constraints=tuple(c for c in table.constraints if not same(c.name, name)),
@@ -271,7 +284,12 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
 
 
 def _unknown(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
-    why = f"`{change.op}()` with {change.why}" if change.why else f"`{change.op}()`"
+    if not change.op:
+        why = change.why
+    elif change.why:
+        why = f"`{change.op}()` with {change.why}"
+    else:
+        why = f"`{change.op}()`, an operation it does not read"
     if change.table is None:
         return schema.all_unsure(why)
     return schema.with_unsure(change.table, why)

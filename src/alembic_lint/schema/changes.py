@@ -21,6 +21,8 @@ class Alter:
     #: A change the model cannot follow exactly (a non-literal value): the column's
     #: attributes become unknown, its existence stays known.
     unknown: bool = False
+    #: The column's nullability may change (a type change without ``existing_nullable``).
+    unknown_nullable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +79,13 @@ class SchemaChanges:
 
 
 #: Operations that never touch tables, columns, indexes or constraints: data, comments,
-#: helpers, and the views/functions/sequences/types of common extensions (alembic_utils).
+#: helpers, and the views/functions/sequences/types of common extensions (alembic_utils,
+#: alembic-postgresql-enum).
 NO_SCHEMA_EFFECT = frozenset(
     {
+        "sync_enum_values",
+        "create_enum",
+        "drop_enum",
         "bulk_insert",
         "get_bind",
         "get_context",
@@ -122,7 +128,8 @@ def changes_of(
     reverses = down is not None and down.body is Body.CODE
     down_ref = down.ref if down is not None else -1
     if per_database:
-        unknown = Change("unknown", None, -1, "upgrade_<engine>", why="several databases")
+        why = "the multidb template's per-engine functions (one database each)"
+        unknown = Change("unknown", None, -1, "", why=why)
         return SchemaChanges((unknown,), (unknown,), reverses, down_ref)
     upgrade: list[Change] = []
     downgrade: list[Change] = []
@@ -279,7 +286,7 @@ def _changes(call: OpCall) -> Iterator[Change]:
         table = _batch_table(call.batch_call)
         params = _BATCH_PARAMS.get(name)
         if params is None:
-            yield _unknown(call, shown, table, f"`{shown}()`")
+            yield _unknown(call, shown, table, "")
             return
         args = _Call(call, params)
         if table is None:
@@ -288,7 +295,7 @@ def _changes(call: OpCall) -> Iterator[Change]:
     else:
         params = _PARAMS.get(name)
         if params is None:
-            yield _unknown(call, shown, None, f"`{shown}()`")
+            yield _unknown(call, shown, None, "")
             return
         args = _Call(call, params)
         key = _TABLE_KEY.get(name, "table_name" if "table_name" in params else params[0])
@@ -306,7 +313,7 @@ def _changes(call: OpCall) -> Iterator[Change]:
     ref = call.ref
     reader = _READERS.get(name)
     if reader is None:
-        yield _unknown(call, shown, table, f"`{shown}()`")
+        yield _unknown(call, shown, table, "")
         return
     yield from reader(args, table, ref, shown, guarded)
 
@@ -534,6 +541,7 @@ def _alter_column(
         yield Change("unknown", table, ref, shown, why="a column name that is not a literal")
         return
     unknown = False
+    unknown_nullable = False
     new_name = None
     if args.get("new_column_name") is not None:
         new_name = text(args.get("new_column_name"))
@@ -552,6 +560,10 @@ def _alter_column(
     type_ = None
     if args.get("type_") is not None:
         type_ = render(args.get("type_"))
+        if nullable is None and not args.has("existing_nullable") and not unknown:
+            # MySQL's MODIFY restates the whole column: without existing_nullable the
+            # column becomes nullable there, and stays as it was elsewhere.
+            unknown_nullable = True
     default = None
     drop_default = False
     if args.has("server_default"):
@@ -563,7 +575,7 @@ def _alter_column(
             unknown = True
         elif value is not False:
             default = render(value)
-    alter = Alter(new_name, nullable, type_, default, drop_default, unknown)
+    alter = Alter(new_name, nullable, type_, default, drop_default, unknown, unknown_nullable)
     yield Change("alter_column", table, ref, shown, name=name, alter=alter)
 
 

@@ -129,7 +129,7 @@ def _changes(migration: Migration) -> SchemaChanges:
     may have done anything."""
     if migration.changes is not None and migration.syntax_error is None:
         return migration.changes
-    unknown = (Change("unknown", None, -1, "a file it cannot read", why="unreadable"),)
+    unknown = (Change("unknown", None, -1, "", why="a file it cannot read"),)
     return SchemaChanges(unknown, unknown)
 
 
