@@ -13,6 +13,15 @@ from alembic_lint.rules import Rule
 from alembic_lint.rules.examples import Example
 
 
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache home of the test's own (the cache's key and default directories live
+    there): a test must neither write to the user's ~/.cache nor see another test's."""
+    home = tmp_path_factory.mktemp("cache-home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home / "alembic-lint"
+
+
 def write_example(example: Example, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for file in example.files:
