@@ -251,7 +251,10 @@ def forge_facts(data: bytes) -> bytes:
 
 @pytest.fixture
 def scene(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    cache_home: Path,  # CI's, as new as its clone
 ) -> Scene:
     for name in replay.ENV_KEYS:
         monkeypatch.delenv(name, raising=False)
