@@ -113,6 +113,28 @@ def test_cache_dir_default_tag_and_no_cache(run, tmp_path: Path, cache_home: Pat
     )
 
 
+def test_caches_of_projects_not_linted_for_a_month_go(
+    run, tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The default cache is one directory per project (here: the working directory, as
+    there is no config): those nobody has written for thirty days are removed when
+    another one is made."""
+    for project in ("a", "b"):
+        write(tmp_path / project / "versions", m("aaaaaaaaaaaa"))
+    monkeypatch.chdir(tmp_path / "a")
+    run("versions")
+    (old,) = (cache_home / "projects").iterdir()
+    month = 31 * 24 * 3600
+    os.utime(old, (old.stat().st_atime - month, old.stat().st_mtime - month))
+    run("versions")  # (an existing directory: nothing is pruned)
+    assert old.exists()
+    os.utime(old, (old.stat().st_atime - month, old.stat().st_mtime - month))
+    monkeypatch.chdir(tmp_path / "b")
+    run("versions")
+    (new,) = (cache_home / "projects").iterdir()
+    assert new != old
+
+
 def test_cache_dir_from_environment(run, tmp_path: Path, monkeypatch, cache_home: Path) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path / "versions", m("aaaaaaaaaaaa"))
     monkeypatch.setenv("ALEMBIC_LINT_CACHE_DIR", str(tmp_path / "elsewhere"))

@@ -86,9 +86,10 @@ def key(*, create: bool = True) -> bytes | None:
 
 def _private(info: os.stat_result) -> bool:
     """Owned by this user, and nobody else may write it (nor read it, if a file)."""
-    uid = getattr(os, "geteuid", lambda: info.st_uid)()
+    if not hasattr(os, "geteuid"):
+        return True  # Windows: ACLs, which the mode bits do not show, guard the profile
     others = 0o077 if stat.S_ISREG(info.st_mode) else 0o022
-    return info.st_uid == uid and not info.st_mode & others
+    return info.st_uid == os.geteuid() and not info.st_mode & others
 
 
 def _read_key(where: str) -> bytes | None:
@@ -115,6 +116,8 @@ def _make_key(where: str) -> bytes | None:
 
     try:
         os.makedirs(where, mode=0o700, exist_ok=True)
+        if not _private(os.stat(where)):
+            return None  # a key there could be replaced by someone else
         _tag(where)
         write_atomic(os.path.join(where, KEY_NAME), os.urandom(KEY_BYTES), exclusive=True)
     except FileExistsError:

@@ -212,11 +212,12 @@ def check(
     if reports_only and specs and stdin_filename is None and write_baseline is None:
         from alembic_lint import replay, sealed
 
-        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
         record_dir = os.path.abspath(cache_dir) if cache_dir else replay.default_dir()
         home = sealed.home()
-        if record_dir is not None and all(dirs) and home is not None:
-            replay.allow(record_dir, [*(d for d in dirs if d), home])
+        if sealed.key() is not None and record_dir is not None and home is not None:
+            # What alembic-lint keeps in the cache home (the key, the caches) is no input.
+            dirs = [d for spec in specs if (d := _cache_dir(cache_dir, settings, spec))]
+            replay.allow(record_dir, [*dirs, home])
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
 
 
