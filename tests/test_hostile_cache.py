@@ -175,9 +175,17 @@ class Scene:
             elif directory.exists():
                 shutil.rmtree(directory)
 
+    def forged(self, pattern: str, *args: str, process: bool = False) -> tuple[str, bytes]:
+        """Name and content of the file matching ``pattern`` a forger's run writes."""
+        self.forge_run(*args, process=process)
+        return unpack(self.written(pattern))
+
     def plant(self, where: Path, name: str, data: bytes) -> None:
+        """Commit ``data`` as ``where/name`` (and nothing else the forger's runs left)."""
+        self.clean()
         where.mkdir(parents=True, exist_ok=True)
         (where / name).write_bytes(data)
+        self.commit_and_clone()
 
     def commit_and_clone(self) -> None:
         """Commit the plants with ``git add -f`` and clone the repository afresh."""
@@ -318,11 +326,8 @@ IN_PROCESS = {"default": False, "cache-dir": True}
 def test_a_forged_whole_run_result_is_ignored(
     scene: Scene, honest: tuple[int, str], mode: str
 ) -> None:
-    scene.forge_run(*MODES[mode])
-    name, data = unpack(scene.written("result-*.json"))
-    scene.clean()
+    name, data = scene.forged("result-*.json", *MODES[mode])
     scene.plant(scene.project / PLANT, name, forge_result(data))
-    scene.commit_and_clone()
     assert_honest(scene, honest, *MODES[mode], process=not IN_PROCESS[mode])
 
 
@@ -331,22 +336,16 @@ def test_a_forged_replay_record_is_ignored(
     scene: Scene, honest: tuple[int, str], mode: str
 ) -> None:
     process = not IN_PROCESS[mode]  # a record is made for the forger's kind of run
-    scene.forge_run(*MODES[mode], process=process)
-    name, data = unpack(scene.written("replay-*.bin"))
-    scene.clean()
+    name, data = scene.forged("replay-*.bin", *MODES[mode], process=process)
     scene.plant(scene.project / PLANT, name, forge_record(data))
-    scene.commit_and_clone()
     assert_honest(scene, honest, *MODES[mode], process=process)
 
 
 def test_a_forged_replay_record_in_a_parent_directory_is_ignored(
     scene: Scene, honest: tuple[int, str]
 ) -> None:
-    scene.forge_run(process=True)
-    name, data = unpack(scene.written("replay-*.bin"))
-    scene.clean()
+    name, data = scene.forged("replay-*.bin", process=True)
     scene.plant(scene.repo / PLANT, name, forge_record(data))  # above the project
-    scene.commit_and_clone()
     assert_honest(scene, honest, process=True)
 
 
@@ -355,12 +354,9 @@ def test_a_forged_facts_entry_for_the_broken_file_is_ignored(
     scene: Scene, honest: tuple[int, str], mode: str
 ) -> None:
     scene.merge.write_bytes(merge_file(HEALTHY_PARENTS))
-    scene.forge_run(*MODES[mode])
-    name, data = unpack(scene.written("history-*.json"))
+    name, data = scene.forged("history-*.json", *MODES[mode])
     scene.merge.write_bytes(merge_file(BROKEN_PARENTS))
-    scene.clean()
     scene.plant(scene.project / PLANT, name, forge_facts(data))
-    scene.commit_and_clone()
     assert_honest(scene, honest, *MODES[mode], process=not IN_PROCESS[mode])
 
 
