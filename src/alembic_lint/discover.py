@@ -13,7 +13,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-__all__ = ["DiscoveryError", "HistorySpec", "discover", "list_version_files"]
+__all__ = [
+    "DiscoveryError",
+    "HistorySpec",
+    "discover",
+    "list_version_files",
+    "load_position",
+    "would_load",
+]
 
 # alembic/script/base.py:42-43
 _SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -749,3 +756,28 @@ def _sniff(path: Path) -> bool:
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
         pass  # cut off mid-token, or not Python 3: what came before still counts
     return False
+
+
+def would_load(spec: HistorySpec, path: Path) -> bool:
+    """Whether Alembic would load ``path`` as a revision file of ``spec`` once it exists
+    (an editor's new, unsaved file), as :func:`list_version_files` would list it."""
+    folder = path.parent
+    for location in spec.locations:
+        if folder == location or (spec.recursive and folder.is_relative_to(location)):
+            inside = folder.relative_to(location).parts
+            if any(part.endswith("__pycache__") for part in inside):
+                return False
+            return _SOURCE_REV_FILE.match(path.name) is not None
+    return False
+
+
+def load_position(files: Sequence[str | Path], path: str | Path) -> int:
+    """Where ``path``, a file not yet in ``files`` (Alembic's load order), would be loaded:
+    after the files of its directory whose names sort before its own."""
+    folder, name = os.path.split(os.fspath(path))
+    split = [os.path.split(os.fspath(f)) for f in files]
+    siblings = [i for i, (parent, _) in enumerate(split) if parent == folder]
+    return next(
+        (i for i in siblings if split[i][1] > name),
+        siblings[-1] + 1 if siblings else len(files),
+    )

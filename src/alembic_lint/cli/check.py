@@ -170,7 +170,9 @@ def check(
         # the settings are worth showing where there is no history (yet) too
         specs, no_history = [], str(exc)
 
-    target, target_source = _target_version(settings, specs)
+    from alembic_lint.alembic_versions import target_version
+
+    target, target_source = target_version(settings, specs, Path.cwd())
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
     if show_settings:
         text = _settings_text(settings, chosen, specs, target, target_source)
@@ -399,22 +401,6 @@ def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str 
     return sealed.project_dir(os.path.abspath(project))
 
 
-def _target_version(settings: Settings, specs: list[HistorySpec]) -> tuple[Version | None, str]:
-    """The oldest Alembic the project may run: the setting, else the project's pins."""
-    from alembic_lint.alembic_versions import Version, detect_alembic_version
-
-    if settings.target_alembic_version is not None:
-        return Version.parse(settings.target_alembic_version), f"{settings.where()}"
-    places = [settings.root] if settings.path else []
-    places += [s.config.parent for s in specs if s.config is not None]
-    places.append(Path.cwd())
-    for place in dict.fromkeys(places):
-        pin = detect_alembic_version(place)
-        if pin is not None:
-            return pin.version, pin.source
-    return None, "no pin found: the newest Alembic is assumed"
-
-
 def _settings_text(
     settings: Settings,
     chosen: list[type[Rule]],
@@ -472,13 +458,7 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
         return os.path.realpath(path) if name in links else os.path.join(real_dir, name)
 
     files = [f for f in spec.files if real(f) != real_target]
-    here = str(target.parent)
-    siblings = [i for i, f in enumerate(files) if os.path.dirname(f) == here]
-    position = next(
-        (i for i in siblings if files[i].name > target.name),
-        siblings[-1] + 1 if siblings else len(files),
-    )
-    files.insert(position, target)
+    files.insert(discover.load_position(files, target), target)
     data = sys.stdin.buffer.read()
 
     def reader(path: str) -> bytes:
