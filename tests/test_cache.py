@@ -703,3 +703,36 @@ def test_a_warm_run_with_stand_ins_reports_what_a_cold_run_does(
             warm = run("--format", "sarif", str(copy))
             assert warm == run("--format", "sarif", "--no-cache", str(copy)), target.name
             target.write_bytes(original)
+
+
+def test_an_updated_checkout_is_not_answered_from_the_old_code(tmp_path: Path) -> None:
+    """A `git pull` changes the rules without changing the version or the cache schema:
+    neither the cache nor a replay may give the older code's answer (found on the corpus)."""
+    import alembic_lint
+
+    package = tmp_path / "site" / "alembic_lint"
+    shutil.copytree(
+        Path(alembic_lint.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    _demo(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(package.parent)}
+
+    def run(*extra: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "alembic_lint", *extra, "demo"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 1, proc.stderr
+        return proc.stdout
+
+    before = run()
+    assert "without `if_exists=True`" in before
+    rule = package / "rules" / "drop_without_if_exists.py"
+    rule.write_text(rule.read_text().replace("without `if_exists=True`", "lacks `if_exists=True`"))
+    for extra in ((), ("--cache-dir", str(tmp_path / "cache"))):
+        after = run(*extra)
+        assert "lacks `if_exists=True`" in after and "without `if_exists" not in after

@@ -39,6 +39,9 @@ SCHEMA = 11
 STAMP = (
     f"alembic-lint {__version__} cache {SCHEMA} "
     + blake2b(repr(runtime.libraries()).encode(), digest_size=8).hexdigest()
+    # The sources themselves: a checkout updated by a pull, where neither the version nor
+    # SCHEMA changed, must not be answered from the older code's findings.
+    + blake2b(repr(runtime.own_code()).encode(), digest_size=8).hexdigest()
 )
 #: The usual name of a cache directory given inside a project (``--cache-dir``); the
 #: default cache is in the user's cache home (see sealed.project_dir).

@@ -94,18 +94,9 @@ def _isatty(stream: IO[Any] | None) -> bool:
 
 def _code_signature() -> list[Any]:
     """The alembic-lint sources' stats: an edited checkout must not replay old behaviour."""
-    found: list[Any] = []
-    pending = [_PACKAGE]
-    while pending:
-        directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                if entry.is_dir() and entry.name != "__pycache__":
-                    pending.append(entry.path)
-                elif entry.name.endswith(".py"):
-                    info = entry.stat()
-                    found.append([entry.path, info.st_mtime_ns, info.st_size])
-    return found
+    from alembic_lint import runtime
+
+    return runtime.own_code()
 
 
 def _name(material: dict[str, Any]) -> str:
