@@ -1,5 +1,7 @@
 """Facts and findings to JSON and back: never pickle, since loading a cache must not be
-able to run code. Anything unexpected raises (KeyError, TypeError, ValueError...)."""
+able to run code. Anything unexpected raises (KeyError, TypeError, ValueError...): every
+value is checked for its exact JSON type, never converted (``str()`` of a list would put
+the list's text into a report)."""
 
 from __future__ import annotations
 
@@ -63,26 +65,67 @@ def _value_to_json(value: object) -> Any:
 
 
 def _value_from_json(data: Any) -> object:
-    if data is None or isinstance(data, bool | str):
+    if data is None or type(data) is bool or type(data) is str:
         return data
-    (kind, payload), *rest = data.items()
-    if rest:
-        raise ValueError("bad value")
-    if kind == "int":
-        return int(payload)
-    if kind == "float":
-        return float(payload)
-    if kind == "bytes":
-        return bytes.fromhex(payload)
-    if kind == "tuple":
-        return tuple(_value_from_json(v) for v in payload)
-    if kind == "list":
-        return [_value_from_json(v) for v in payload]
-    if kind == "set":
-        return frozenset(_value_from_json(v) for v in payload)
-    if kind == "ellipsis":
+    if type(data) is not dict or len(data) != 1:
+        raise TypeError("bad value")
+    ((kind, payload),) = data.items()
+    if kind in ("int", "float", "bytes"):
+        if type(payload) is not str:
+            raise TypeError("bad value")
+        return (
+            int(payload)
+            if kind == "int"
+            else float(payload)
+            if kind == "float"
+            else (bytes.fromhex(payload))
+        )
+    if kind in ("tuple", "list", "set"):
+        items = [_value_from_json(v) for v in _list(payload)]
+        return tuple(items) if kind == "tuple" else items if kind == "list" else frozenset(items)
+    if kind == "ellipsis" and payload is True:
         return ...
     raise ValueError(f"bad value kind {kind!r}")
+
+
+# Checks of exact JSON types, written out where thousands of entries pass (a call each
+# would show in a warm run): ``type(x) is int`` also refuses True and False.
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _optional_str(value: object) -> str | None:
+    if value is not None and type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError("not an integer")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise TypeError("not a boolean")
+    return value
+
+
+def _list(value: object, size: int = -1) -> list[Any]:
+    if type(value) is not list or (size >= 0 and len(value) != size):
+        raise TypeError("not a list of the right length")
+    return value
+
+
+def _optional_bool(value: object) -> bool | None:
+    if value is not None and type(value) is not bool:
+        raise TypeError("not a boolean")
+    return value
 
 
 def expr_to_json(value: Expr) -> Any:
@@ -107,24 +150,26 @@ def expr_to_json(value: Expr) -> Any:
 
 
 def expr_from_json(data: Any) -> Expr:
-    if data is None or isinstance(data, str | bool | int | float):
-        return data
-    tag = data[0]
+    kind = type(data)
+    if data is None or kind is str or kind is bool or kind is int or kind is float:
+        return data  # type: ignore[no-any-return]
+    items = _list(data)
+    tag = items[0] if items else None
     if tag == "t":
-        return tuple(expr_from_json(v) for v in data[1:])
+        return tuple(expr_from_json(v) for v in items[1:])
     if tag == "n":
-        return Name(str(data[1]))
+        return Name(_str(_list(items, 2)[1]))
     if tag == "c":
-        _, func, args, kwargs, star = data
+        _, func, args, kwargs, star = _list(items, 5)
         return CallExpr(
-            str(func),
-            tuple(expr_from_json(v) for v in args),
-            tuple((str(k), expr_from_json(v)) for k, v in kwargs),
-            bool(star),
+            _str(func),
+            tuple(expr_from_json(v) for v in _list(args)),
+            tuple((_str(k), expr_from_json(v)) for k, v in map(_pair, _list(kwargs))),
+            _bool(star),
         )
     if tag == "b":
-        return bytes.fromhex(data[1])
-    if tag == "?":
+        return bytes.fromhex(_str(_list(items, 2)[1]))
+    if tag == "?" and len(items) == 1:
         return OPAQUE
     raise ValueError(f"bad argument tag {tag!r}")
 
@@ -176,31 +221,19 @@ def _change_to_json(c: Change) -> list[Any]:
     ]
 
 
-def changes_from_json(text: str | None) -> SchemaChanges | None:
+def changes_from_json(text: object) -> SchemaChanges | None:
     if text is None:
         return None
-    upgrade, downgrade, reverses, downgrade_ref = json.loads(text)
+    upgrade, downgrade, reverses, downgrade_ref = _list(json.loads(_str(text)), 4)
     return SchemaChanges(
-        tuple(_change_from_json(c) for c in upgrade),
-        tuple(_change_from_json(c) for c in downgrade),
-        bool(reverses),
-        int(downgrade_ref),
+        tuple(_change_from_json(c) for c in _list(upgrade)),
+        tuple(_change_from_json(c) for c in _list(downgrade)),
+        _bool(reverses),
+        _int(downgrade_ref),
     )
 
 
-def _optional_str(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError("expected a string or null")
-    return value
-
-
-def _optional_bool(value: Any) -> bool | None:
-    if value is not None and not isinstance(value, bool):
-        raise TypeError("expected a boolean or null")
-    return value
-
-
-def _change_from_json(d: list[Any]) -> Change:
+def _change_from_json(d: object) -> Change:
     (
         action,
         table,
@@ -215,46 +248,49 @@ def _change_from_json(d: list[Any]) -> Change:
         partial,
         why,
         kind,
-    ) = d
+    ) = _list(d, 13)
     return Change(
-        action=str(action),
+        action=_str(action),
         table=_optional_str(table),
-        ref=int(ref),
-        op=str(op),
+        ref=_int(ref),
+        op=_str(op),
         name=_optional_str(name),
         columns=tuple(
-            Column(str(n), _optional_str(t), _optional_bool(nl), _optional_str(df), bool(pk))
-            for n, t, nl, df, pk in columns
+            Column(_str(n), _optional_str(t), _optional_bool(nl), _optional_str(df), _bool(pk))
+            for n, t, nl, df, pk in (_list(c, 5) for c in _list(columns))
         ),
         indexes=tuple(
-            Index(_optional_str(n), tuple(_optional_str(c) for c in cols), bool(u))
-            for n, cols, u in indexes
+            Index(_optional_str(n), tuple(_optional_str(c) for c in _list(cols)), _bool(u))
+            for n, cols, u in (_list(i, 3) for i in _list(indexes))
         ),
         constraints=tuple(
             Constraint(
-                str(k),
+                _str(k),
                 _optional_str(n),
-                tuple(str(c) for c in cols),
+                tuple(_str(c) for c in _list(cols)),
                 _optional_str(r),
                 _optional_str(q),
             )
-            for k, n, cols, r, q in constraints
+            for k, n, cols, r, q in (_list(c, 5) for c in _list(constraints))
         ),
-        alter=None
-        if alter is None
-        else Alter(
-            _optional_str(alter[0]),
-            _optional_bool(alter[1]),
-            _optional_str(alter[2]),
-            _optional_str(alter[3]),
-            bool(alter[4]),
-            bool(alter[5]),
-            bool(alter[6]),
-        ),
-        guarded=bool(guarded),
-        partial=bool(partial),
-        why=str(why),
+        alter=None if alter is None else _alter_from_json(alter),
+        guarded=_bool(guarded),
+        partial=_bool(partial),
+        why=_str(why),
         kind=_optional_str(kind),
+    )
+
+
+def _alter_from_json(data: object) -> Alter:
+    new_name, nullable, type_, default, drop_default, unknown, unknown_nullable = _list(data, 7)
+    return Alter(
+        _optional_str(new_name),
+        _optional_bool(nullable),
+        _optional_str(type_),
+        _optional_str(default),
+        _bool(drop_default),
+        _bool(unknown),
+        _bool(unknown_nullable),
     )
 
 
@@ -292,9 +328,11 @@ _SEVERITY = {s.value: s for s in Severity}
 _EMPTY_BINDINGS: dict[tuple[object, ...], Binding] = {}
 
 
-def _binding_from_json(d: list[Any]) -> Binding:
-    name, status, value, elements, reason, ref = d
-    if elements or not (value is None or isinstance(value, str)):
+def _binding_from_json(d: list[Any], expected: str) -> Binding:
+    name, status, value, elements, reason, ref = _list(d, 6)
+    if name != expected or type(reason) is not str or type(ref) is not int:
+        raise TypeError("bad binding")
+    if elements or not (value is None or type(value) is str):
         return _make_binding(d)
     key = (name, status, value, reason, ref)
     known = _EMPTY_BINDINGS.get(key)
@@ -304,20 +342,28 @@ def _binding_from_json(d: list[Any]) -> Binding:
 
 
 def _make_binding(d: list[Any]) -> Binding:
-    name, status, value, elements, reason, ref = d
+    name, status, value, elements, reason, ref = d  # (checked by the caller)
     return Binding(
-        str(name),
+        name,
         _STATUS[status],
         _value_from_json(value),
-        tuple(Element(_value_from_json(v), int(r)) for v, r in elements),
-        str(reason),
-        int(ref),
+        tuple(Element(_value_from_json(v), _int(r)) for v, r in map(_pair, _list(elements))),
+        reason,
+        ref,
     )
 
 
+def _pair(value: object) -> list[Any]:
+    return _list(value, 2)
+
+
 def suppression_from_json(d: list[Any]) -> Suppression:
-    line, column, end, codes = d
-    return Suppression(int(line), int(column), int(end), None if codes is None else tuple(codes))
+    line, column, end, codes = _list(d, 4)
+    if not (type(line) is int and type(column) is int and type(end) is int):
+        raise TypeError("bad suppression")
+    return Suppression(
+        line, column, end, None if codes is None else tuple(_str(c) for c in _list(codes))
+    )
 
 
 def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -377,8 +423,16 @@ def migration_from_json(
 ) -> Migration:
     """Facts from their JSON; without ``ops``, a file's operations, functions and header
     are left empty (only the file rules read them, and their findings are cached)."""
-    variables, syntax, spans, locators = json.loads(d["facts"])
-    revision, down, labels, depends = (_binding_from_json(b) for b in variables)
+    if not isinstance(d, dict):
+        raise TypeError("bad entry")
+    variables, syntax, spans, locators = _list(json.loads(_str(d["facts"])), 4)
+    revision, down, labels, depends = (
+        _binding_from_json(b, name)
+        for b, name in zip(_list(variables, 4), REVISION_VARS, strict=True)
+    )
+    if syntax is not None:
+        message, ref, defines_nothing = _list(syntax, 3)
+        syntax = SyntaxProblem(_str(message), _int(ref), _bool(defines_nothing))
     migration = Migration(
         path=path,
         filename=os.path.basename(path),
@@ -386,43 +440,52 @@ def migration_from_json(
         down_revision=down,
         branch_labels=labels,
         depends_on=depends,
-        syntax_error=None
-        if syntax is None
-        else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
-        noqa=tuple(suppression_from_json(s) for s in d["noqa"]),
-        file_ignores=tuple(suppression_from_json(s) for s in d["file_ignores"]),
+        syntax_error=syntax,
+        noqa=tuple(suppression_from_json(s) for s in _list(d["noqa"])),
+        file_ignores=tuple(suppression_from_json(s) for s in _list(d["file_ignores"])),
         dialects=dialects_from_json(d),
-        spans=None if spans is None else pack_flat(map(int, spans)),
+        spans=None if spans is None else pack_flat(map(_int, _list(spans))),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
-        locators=str(locators),
+        locators=_str(locators),
         digest=key,
-        changes=changes_from_json(d["changes"]),
+        changes=changes_from_json(d.get("changes")),
     )
     if ops is None:
         return migration
+    if not isinstance(ops, dict):
+        raise TypeError("bad operations")
+    revision_id, revision_id_ref, revises, revises_ref = _list(ops["header"], 4)
     return replace(
         migration,
-        header=Header(*ops["header"]),
+        header=Header(
+            _optional_str(revision_id),
+            _int(revision_id_ref),
+            _optional_str(revises),
+            _int(revises_ref),
+        ),
         functions=tuple(
-            Function(str(n), Body(b), tuple(p), int(r)) for n, b, p, r in ops["functions"]
+            Function(_str(n), Body(_str(b)), tuple(map(_str, _list(p))), _int(r))
+            for n, b, p, r in (_list(f, 4) for f in _list(ops["functions"]))
         ),
         ops=tuple(
             OpCall(
-                name=str(n),
-                function=str(f),
-                batch=bool(b),
-                keywords=tuple((str(k), _value_from_json(v)) for k, v in kw),
-                star_kwargs=bool(star),
-                sql=sql,
-                ref=int(ref),
-                args=tuple(expr_from_json(a) for a in args),
-                kwargs=tuple((str(k), expr_from_json(v)) for k, v in kwargs),
+                name=_str(n),
+                function=_str(f),
+                batch=_bool(b),
+                keywords=tuple((_str(k), _value_from_json(v)) for k, v in map(_pair, _list(kw))),
+                star_kwargs=_bool(star),
+                sql=_optional_str(sql),
+                ref=_int(ref),
+                args=tuple(expr_from_json(a) for a in _list(args)),
+                kwargs=tuple((_str(k), expr_from_json(v)) for k, v in map(_pair, _list(kwargs))),
                 batch_call=_batch_call(batch_call),
             )
-            for n, f, b, kw, star, sql, ref, args, kwargs, batch_call in ops["ops"]
+            for n, f, b, kw, star, sql, ref, args, kwargs, batch_call in (
+                _list(o, 10) for o in _list(ops["ops"])
+            )
         ),
-        message=str(ops["message"]),
+        message=_str(ops["message"]),
     )
 
 
@@ -463,8 +526,17 @@ def _location_to_json(loc: Location) -> list[Any]:
 
 
 def _location_from_json(d: list[Any]) -> Location:
-    path, line, column, end_line, end_column, ref = d
-    return Location(str(path), int(line), int(column), int(end_line), int(end_column), int(ref))
+    path, line, column, end_line, end_column, ref = _list(d, 6)
+    if not (
+        type(path) is str
+        and type(line) is int
+        and type(column) is int
+        and type(end_line) is int
+        and type(end_column) is int
+        and type(ref) is int
+    ):
+        raise TypeError("bad location")
+    return Location(path, line, column, end_line, end_column, ref)
 
 
 def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> list[Any]:
@@ -486,21 +558,41 @@ def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> list[Any]:
 def diagnostic_from_json(d: Sequence[Any], path: str | None = None) -> Diagnostic:
     # Positional arguments, no generator for the (nearly always empty) related places: a
     # warm run decodes every cached finding of the history.
+    if type(d) is not list:
+        raise TypeError("bad finding")
     location, code, name, message, severity, related, revision = d
     if path is None:
         place = _location_from_json(location)
     else:
+        if type(location) is not list:
+            raise TypeError("bad location")
         line, column, end_line, end_column, ref = location
-        place = Location(path, int(line), int(column), int(end_line), int(end_column), int(ref))
+        if not (
+            type(line) is int
+            and type(column) is int
+            and type(end_line) is int
+            and type(end_column) is int
+            and type(ref) is int
+        ):
+            raise TypeError("bad location")
+        place = Location(path, line, column, end_line, end_column, ref)
+    if not (
+        type(code) is str
+        and type(name) is str
+        and type(message) is str
+        and (revision is None or type(revision) is str)
+        and type(related) is list
+    ):
+        raise TypeError("bad finding")
     return Diagnostic(
         place,
-        str(code),
-        str(name),
-        str(message),
+        code,
+        name,
+        message,
         _SEVERITY[severity],
         None,
-        tuple([Related(_location_from_json(loc), str(msg)) for loc, msg in related])
+        tuple([Related(_location_from_json(loc), _str(msg)) for loc, msg in map(_pair, related)])
         if related
         else (),
-        revision if revision is None else str(revision),
+        revision,
     )
