@@ -198,3 +198,226 @@ def test_fix_writes_what_alembic_writes(tmp_path: Path, monkeypatch: pytest.Monk
     assert main(["--no-cache", "--fix", "--select", "AL103", str(versions)]) == 0
     for path, original in originals.items():
         assert path.read_bytes() == original, path.name
+
+
+# --------------------------------------------------------------------------- AL202
+
+
+def migration(upgrade: str, downgrade: str | None = "pass", imports: str = "") -> str:
+    """A migration shaped like the data fixes and legacy stubs of real histories."""
+    lines = [
+        '"""fix data',
+        "",
+        "Revision ID: 7f6b00aa11bb",
+        "Revises: 2730cc22dd33",
+        "Create Date: 2021-06-07 15:48:00.000000",
+        '"""',
+        "import sqlalchemy as sa",
+        "from alembic import op",
+        *textwrap.dedent(imports).strip("\n").splitlines(),
+        "",
+        "# revision identifiers, used by Alembic.",
+        "revision = '7f6b00aa11bb'",
+        "down_revision = '2730cc22dd33'",
+        "branch_labels = None",
+        "depends_on = None",
+        "",
+        "",
+        "def upgrade():",
+        *("    " + x if x else "" for x in textwrap.dedent(upgrade).strip("\n").splitlines()),
+    ]
+    if downgrade is not None:
+        lines += ["", "", "def downgrade():"]
+        lines += [
+            "    " + x if x else "" for x in textwrap.dedent(downgrade).strip("\n").splitlines()
+        ]
+    return "\n".join(lines) + "\n"
+
+
+#: Upgrades that change no schema: their empty downgrade is the right one.
+NO_SCHEMA_CHANGE = {
+    "update": """
+        op.execute('''
+            UPDATE events.contributions SET title = 'Untitled' WHERE title = '';
+            DELETE FROM events.menu_entries WHERE name = 'obsolete';
+        ''')
+    """,
+    "bulk-insert": """
+        email_templates = sa.table("config", sa.column("key", sa.String), sa.column("value"))
+        op.bulk_insert(email_templates, [{"key": "password_reset_subject", "value": "Reset"}])
+    """,
+    "skipped-legacy": """
+        if skip_based_on_legacy_engine_version(op, __name__):
+            return
+        pass
+    """,
+    "connection": """
+        conn = op.get_bind()
+        for row in conn.execute(sa.text("SELECT id, weight FROM person WHERE weight < 0")):
+            conn.execute(sa.text("UPDATE person SET weight = 0 WHERE id = :id"), {"id": row.id})
+    """,
+    "orm-session": """
+        session = sa.orm.Session(bind=op.get_bind())
+        for cert in session.query(Certificate).filter(Certificate.rotation.is_(None)):
+            cert.rotation = False
+        session.commit()
+    """,
+    "prints": """
+        count = op.get_bind().execute(sa.text("SELECT count(*) FROM activity")).scalar()
+        if count:
+            print(f"{count} activities need migrating: run `ckan migrate-activities`")
+    """,
+    "temporary-table": """
+        op.execute('''
+            CREATE TEMPORARY TABLE merge_map AS
+            SELECT id AS source_id, merged_into_id AS target_id FROM users.users WHERE is_deleted;
+        ''')
+        op.execute('''
+            UPDATE event_registration.registrations r SET user_id = mm.target_id
+            FROM merge_map mm WHERE r.user_id = mm.source_id;
+            DROP TABLE merge_map;
+        ''')
+    """,
+    "triggers-off-and-on": """
+        op.execute('''
+            ALTER TABLE events.session_blocks DISABLE TRIGGER consistent_timetable;
+            ALTER TABLE events.breaks DISABLE TRIGGER consistent_timetable;
+        ''')
+        op.execute("UPDATE events.breaks SET duration = '1 minute' WHERE duration < '0'")
+        op.execute('''
+            ALTER TABLE events.session_blocks ENABLE TRIGGER consistent_timetable;
+            ALTER TABLE events.breaks ENABLE TRIGGER consistent_timetable;
+        ''')
+    """,
+    "session-settings": """
+        op.execute("SET statement_timeout = 0")
+        op.execute("LOCK TABLE release_files IN EXCLUSIVE MODE")
+        op.execute("UPDATE release_files SET yanked = true WHERE release_id IS NULL")
+        op.execute("ANALYZE release_files")
+    """,
+    "expression": """
+        role = sa.table("role", sa.column("name"), sa.column("permissions"))
+        op.execute(role.update().where(role.c.name != "Administrator").values(permissions="x"))
+    """,
+    "sequence-value": """
+        op.execute("SELECT setval('trove_classifiers_id_seq', max(id)) FROM trove_classifiers")
+    """,
+}
+
+
+@pytest.mark.parametrize("upgrade", NO_SCHEMA_CHANGE.values(), ids=NO_SCHEMA_CHANGE.keys())
+def test_empty_downgrade_of_an_upgrade_that_changes_no_schema_is_not_flagged(
+    tmp_path: Path, upgrade: str
+) -> None:
+    versions = write(tmp_path / "versions", {"7f6b00aa11bb_fix.py": migration(upgrade)})
+    assert findings(versions, "AL202") == []
+
+
+#: Upgrades that change the schema where it is less plain than `op.add_column`.
+SCHEMA_CHANGE = {
+    "extension": (
+        'op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")',
+        'changes the schema (first: `op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")`)',
+    ),
+    "enum-value": (
+        "op.execute(\"ALTER TYPE authmethod ADD VALUE 'OIDC'\")",
+        "changes the schema (first: `op.execute(\"ALTER TYPE authmethod ADD VALUE 'OIDC'\")`)",
+    ),
+    "do-block": (
+        """
+        op.execute('''
+            DO $$ BEGIN
+                CREATE TYPE visibility AS ENUM ('open', 'restricted');
+            EXCEPTION WHEN duplicate_object THEN null;
+            END $$;
+        ''')
+        """,
+        'changes the schema (first: `op.execute("DO $$ BEGIN CREATE TYPE visibility AS …")`)',
+    ),
+    "plugin-operation": (
+        'op.sync_enum_values("public", "status", ["open", "closed"], [])',
+        "changes the schema (first: `op.sync_enum_values()`)",
+    ),
+    "trigger-left-off": (
+        'op.execute("ALTER TABLE events.breaks DISABLE TRIGGER consistent_timetable")',
+        'changes the schema (first: `op.execute("ALTER TABLE events.breaks DISABLE …")`)',
+    ),
+    "temporary-then-real": (
+        """
+        op.execute("CREATE TEMP TABLE ids AS SELECT id FROM project")
+        op.execute("CREATE TABLE project_ids AS SELECT id FROM ids")
+        """,
+        'changes the schema (first: `op.execute("CREATE TABLE project_ids AS SELECT id …")`)',
+    ),
+    "global-temporary": (
+        'op.execute("CREATE GLOBAL TEMPORARY TABLE scratch (id integer)")',
+        'changes the schema (first: `op.execute("CREATE GLOBAL TEMPORARY TABLE scratch …")`)',
+    ),
+    "and-data": (
+        """
+        op.add_column("release", sa.Column("yanked_at", sa.DateTime()))
+        op.execute("UPDATE release SET yanked_at = now() WHERE yanked")
+        """,
+        "changes the schema and data (first: `op.add_column()`)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("upgrade", "said"), SCHEMA_CHANGE.values(), ids=SCHEMA_CHANGE.keys())
+def test_empty_downgrade_of_a_schema_change_is_flagged(
+    tmp_path: Path, upgrade: str, said: str
+) -> None:
+    versions = write(tmp_path / "versions", {"7f6b00aa11bb_fix.py": migration(upgrade)})
+    [(_, _, message)] = findings(versions, "AL202")
+    assert message == (
+        f"`downgrade()` does nothing but `upgrade()` {said}; "
+        "write the reverse or `raise NotImplementedError` to declare it irreversible"
+    )
+
+
+@pytest.mark.parametrize("upgrade", NO_SCHEMA_CHANGE.values(), ids=NO_SCHEMA_CHANGE.keys())
+def test_a_missing_downgrade_is_flagged_whatever_the_upgrade_does(
+    tmp_path: Path, upgrade: str
+) -> None:
+    """`alembic downgrade` fails on a file without `downgrade()` (AttributeError), data
+    fix or not: `def downgrade(): pass` is what such a file needs."""
+    source = migration(upgrade, downgrade=None)
+    versions = write(tmp_path / "versions", {"7f6b00aa11bb_fix.py": source})
+    [(_, line, message)] = findings(versions, "AL202")
+    assert source.splitlines()[line - 1] == "def upgrade():"
+    assert "there is no `downgrade()`" in message
+
+
+def test_data_migrations_are_checked_when_the_project_asks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check-data-changes = true`: a data change, or SQL that does not say what it does,
+    needs its reverse too; an upgrade with no operation at all still does not."""
+    sources = {
+        f"{n:04d}_{name}.py": migration(NO_SCHEMA_CHANGE[name])
+        .replace("7f6b00aa11bb", f"{n:012d}")
+        .replace("'2730cc22dd33'", "None" if n == 1 else f"'{n - 1:012d}'")
+        for n, name in enumerate(
+            ("update", "bulk-insert", "expression", "sequence-value", "skipped-legacy", "prints"),
+            start=1,
+        )
+    }
+    write(tmp_path / "versions", sources)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--no-cache", "--select", "AL202", "versions"]) == 0
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.alembic-lint.rules.missing-downgrade]\ncheck-data-changes = true\n"
+    )
+    capsys.readouterr()
+    assert main(["--no-cache", "--select", "AL202", "versions"]) == 1
+    said = [
+        line.split("`upgrade()` ", 1)[1].split(";")[0]
+        for line in capsys.readouterr().out.splitlines()
+        if "AL202" in line
+    ]
+    assert said == [
+        'changes data (first: `op.execute("UPDATE events.contributions SET title = …")`)',
+        "changes data (first: `op.bulk_insert()`)",
+        "runs SQL (first: `op.execute()`)",
+        "runs SQL (first: `op.execute(\"SELECT setval('trove_classifiers_id_seq' …\")`)",
+    ]

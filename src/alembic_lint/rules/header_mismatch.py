@@ -173,11 +173,15 @@ class HeaderMismatch(Rule):
             if line.rstrip().endswith(quotes):
                 end = len(line.rstrip()[:-3].rstrip())
         end = max(end, start)
+        if line[start:end].startswith(" "):
+            start, content = start + 1, value  # the space that is there stays
+        else:
+            content = " " + value
         first = Location(loc.path, loc.line, start + 1, loc.line, start + 1)
         last = Location(loc.path, loc.line, end + 1, loc.line, end + 1)
         return Fix(
             f"Rewrite the header from the variables: {key} {value}".rstrip(),
-            (Edit(" " + value, first, last),),
+            (Edit(content, first, last),),
             Applicability.SAFE,
         )
 
