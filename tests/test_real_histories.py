@@ -40,7 +40,7 @@ def findings(directory: Path, code: str) -> list[tuple[str, int, str]]:
 def old_template(rev: str, revises: str, down: str, message: str = "initial migration") -> str:
     """A migration as Alembic's templates wrote them around 2015 (no type annotations,
     `Revises:` rendered from the variable as it was, a tuple repr for merges)."""
-    return f'''
+    return textwrap.dedent(f'''
     """{message}
 
     Revision ID: {rev}
@@ -63,7 +63,7 @@ def old_template(rev: str, revises: str, down: str, message: str = "initial migr
 
     def downgrade():
         op.drop_table('forums')
-    '''
+    ''').lstrip("\n")
 
 
 #: Headers that say the same as the variables, in the ways real files write them.
@@ -421,3 +421,79 @@ def test_data_migrations_are_checked_when_the_project_asks(
         "runs SQL (first: `op.execute()`)",
         "runs SQL (first: `op.execute(\"SELECT setval('trove_classifiers_id_seq' …\")`)",
     ]
+
+
+# --------------------------------------------------------------------------- AL001
+
+
+#: A backfill that imports its ORM's names with `*` before its revision variables (as
+#: quay's do): the import may bind `branch_labels`, only running the file would tell.
+BACKFILL = '''
+"""
+back fill build config.
+
+Revision ID: b7d500aa11bb
+Revises: a6c400aa11bb
+Create Date: 2017-03-17 10:00:19.739858
+"""
+
+# revision identifiers, used by Alembic.
+import json
+
+from peewee import *
+
+revision = "b7d500aa11bb"
+down_revision = "a6c400aa11bb"
+
+
+class RepositoryBuild(Model):
+    job_config = TextField()
+
+
+def upgrade(op, tables, tester):
+    for build in RepositoryBuild.select():
+        build.job_config = json.dumps({"expand": True})
+        build.save()
+
+
+def downgrade(op, tables, tester):
+    pass
+'''
+
+
+def star_history(directory: Path, c_labels: str = "None") -> Path:
+    left = old_template("c8e600aa11bb", "b7d500aa11bb", "'b7d500aa11bb'")
+    return write(
+        directory,
+        {
+            "a6c400aa11bb_initial.py": old_template("a6c400aa11bb", "", "None"),
+            "b7d500aa11bb_back_fill.py": BACKFILL,
+            "c8e600aa11bb_left.py": left.replace(
+                "down_revision = 'b7d500aa11bb'\n",
+                f"down_revision = 'b7d500aa11bb'\nbranch_labels = {c_labels}\n",
+            ),
+            "d9f700aa11bb_right.py": old_template("d9f700aa11bb", "b7d500aa11bb", "'b7d500aa11bb'"),
+        },
+    )
+
+
+def test_heads_below_a_star_import_are_named_without_a_placeholder(tmp_path: Path) -> None:
+    versions = star_history(tmp_path / "versions")
+    found = findings(versions, "AL001")
+    assert [(name, line) for name, line, _ in found] == [
+        ("c8e600aa11bb_left.py", 11),
+        ("d9f700aa11bb_right.py", 11),
+    ]
+    assert {message for _, _, message in found} == {
+        "2 heads on one branch: c8e600aa11bb (c8e600aa11bb_left.py), d9f700aa11bb "
+        "(d9f700aa11bb_right.py); they diverge at b7d500aa11bb"
+    }
+    assert main(["graph", "--heads", str(versions)]) == 1
+
+
+def test_heads_that_unknown_labels_may_separate_are_not_reported(tmp_path: Path) -> None:
+    """One head has a label of its own, the other only what the star import may bring:
+    if it brings none they are two branches (`upgrade left@head`), so nothing is sure."""
+    versions = star_history(tmp_path / "versions", c_labels="('left',)")
+    assert findings(versions, "AL001") == []
+    assert main(["graph", "--heads", str(versions)]) == 0
