@@ -271,10 +271,15 @@ NO_SCHEMA_CHANGE = {
         op.execute('''
             CREATE TEMPORARY TABLE merge_map AS
             SELECT id AS source_id, merged_into_id AS target_id FROM users.users WHERE is_deleted;
+
+            CREATE INDEX ix_merge_map_target_id ON merge_map USING btree (target_id);
+            CREATE INDEX ON merge_map (source_id);
+            ALTER TABLE merge_map ADD PRIMARY KEY (source_id);
         ''')
         op.execute('''
             UPDATE event_registration.registrations r SET user_id = mm.target_id
             FROM merge_map mm WHERE r.user_id = mm.source_id;
+            DROP INDEX ix_merge_map_target_id;
             DROP TABLE merge_map;
         ''')
     """,
@@ -287,6 +292,16 @@ NO_SCHEMA_CHANGE = {
         op.execute('''
             ALTER TABLE events.session_blocks ENABLE TRIGGER consistent_timetable;
             ALTER TABLE events.breaks ENABLE TRIGGER consistent_timetable;
+        ''')
+    """,
+    "do-block-of-data": """
+        op.execute('''
+            DO $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM plugins WHERE name = 'legacy') THEN
+                    UPDATE plugins SET enabled = false WHERE name = 'legacy';
+                END IF;
+            END $$;
         ''')
     """,
     "session-settings": """
@@ -342,12 +357,26 @@ SCHEMA_CHANGE = {
         'op.execute("ALTER TABLE events.breaks DISABLE TRIGGER consistent_timetable")',
         'changes the schema (first: `op.execute("ALTER TABLE events.breaks DISABLE …")`)',
     ),
+    "trigger-on-then-off": (
+        """
+        op.execute("ALTER TABLE events.breaks ENABLE TRIGGER consistent_timetable")
+        op.execute("ALTER TABLE events.breaks DISABLE TRIGGER consistent_timetable")
+        """,
+        'changes the schema (first: `op.execute("ALTER TABLE events.breaks ENABLE …")`)',
+    ),
     "temporary-then-real": (
         """
         op.execute("CREATE TEMP TABLE ids AS SELECT id FROM project")
         op.execute("CREATE TABLE project_ids AS SELECT id FROM ids")
         """,
         'changes the schema (first: `op.execute("CREATE TABLE project_ids AS SELECT id …")`)',
+    ),
+    "index-beside-a-temporary-table": (
+        """
+        op.execute("CREATE TEMP TABLE ids AS SELECT id FROM project")
+        op.execute("CREATE INDEX ix_project_name ON project (name)")
+        """,
+        'changes the schema (first: `op.execute("CREATE INDEX ix_project_name ON project …")`)',
     ),
     "global-temporary": (
         'op.execute("CREATE GLOBAL TEMPORARY TABLE scratch (id integer)")',

@@ -65,17 +65,27 @@ _NEUTRAL_SQL = frozenset(
 #: Words of PL/pgSQL (a `DO` block split at its semicolons) around the statements it runs.
 _BLOCK_SQL = frozenset(
     {"DO", "BEGIN", "DECLARE", "IF", "ELSIF", "ELSE", "LOOP", "FOR", "WHILE", "EXCEPTION", "WHEN"}
-    | {"RETURN", "RAISE", "PERFORM", "NULL"}
+    | {"RETURN", "RAISE", "NULL"}
 )
 #: Where a statement starts inside a block: after these words or a dollar quote.
-_IN_BLOCK = re.compile(r"(?:\bBEGIN|\bTHEN|\bELSE|\bLOOP|\$\w*\$)\s+(\w+)", re.IGNORECASE)
+_IN_BLOCK = re.compile(r"(?:\bBEGIN|\bTHEN|\bELSE|\bLOOP|\$\w*\$)\s+(?=\w)", re.IGNORECASE)
 _TEMPORARY = re.compile(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:LOCAL\s+)?TEMP(?:ORARY)?\s+(?:TABLE|VIEW|SEQUENCE)\s+"
     r"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>[\w.\"`]+)",
     re.IGNORECASE,
 )
+#: An index on a table: temporary when the table is.
+_INDEX_ON = re.compile(
+    r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?"
+    r"(?:(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>[\w.\"`]+)\s+)?ON\s+(?:ONLY\s+)?(?P<table>[\w.\"`]+)",
+    re.IGNORECASE,
+)
+_ALTER_TABLE = re.compile(
+    r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>[\w.\"`]+)", re.IGNORECASE
+)
 _DROP_OBJECTS = re.compile(
-    r"^DROP\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW|SEQUENCE)\s+(?:IF\s+EXISTS\s+)?"
+    r"^DROP\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW|SEQUENCE|INDEX)\s+(?:CONCURRENTLY\s+)?"
+    r"(?:IF\s+EXISTS\s+)?"
     r"(?P<names>[\w.\"`]+(?:\s*,\s*[\w.\"`]+)*)",
     re.IGNORECASE,
 )
@@ -175,7 +185,9 @@ def _statements(sql: str) -> list[str]:
     return [s.strip().lstrip("(").strip() for s in cleaned.split(";") if s.strip()]
 
 
-def _kind(statement: str, temporary: set[str], restored: set[tuple[str, str]]) -> str:
+def _kind(
+    statement: str, temporary: set[str], restored: set[tuple[str, str]], nested: bool = True
+) -> str:
     words = statement.upper().split()
     if not words:
         return NOTHING
@@ -185,6 +197,11 @@ def _kind(statement: str, temporary: set[str], restored: set[tuple[str, str]]) -
         if made:
             temporary.add(_name(made["name"]))
             return NOTHING
+        index = _INDEX_ON.match(statement)
+        if index and _name(index["table"]) in temporary:
+            if index["name"]:
+                temporary.add(_name(index["name"]))
+            return NOTHING
         return SCHEMA
     if head == "DROP":
         dropped = _DROP_OBJECTS.match(statement)
@@ -193,7 +210,10 @@ def _kind(statement: str, temporary: set[str], restored: set[tuple[str, str]]) -
         return SCHEMA
     if head == "ALTER":
         toggle = _TOGGLE.match(statement)
-        return NOTHING if toggle and _toggled(toggle) in restored else SCHEMA
+        if toggle and _toggled(toggle) in restored:
+            return NOTHING
+        altered = _ALTER_TABLE.match(statement)
+        return NOTHING if altered and _name(altered["table"]) in temporary else SCHEMA
     if head in _SCHEMA_SQL:
         return SCHEMA
     if head in _DATA_SQL or (head == "WITH" and _DATA_SQL & set(words)):
@@ -201,13 +221,21 @@ def _kind(statement: str, temporary: set[str], restored: set[tuple[str, str]]) -
     if head in _NEUTRAL_SQL:
         return NOTHING
     if head in _BLOCK_SQL:
-        inner = {
-            _kind(statement[m.start(1) :], temporary, restored)
-            for m in _IN_BLOCK.finditer(statement)
-        }
-        found = [k for k in (SCHEMA, DATA, UNKNOWN) if k in inner]
-        return found[0] if found else NOTHING
+        return _block_kind(statement, temporary, restored) if nested else NOTHING
     return UNKNOWN
+
+
+def _block_kind(statement: str, temporary: set[str], restored: set[tuple[str, str]]) -> str:
+    """The kind of the statements a block runs (each from a `BEGIN`, `THEN`, `ELSE`,
+    `LOOP` or dollar quote to the next), in one pass: the block's own words, at the
+    start of a piece, say nothing themselves."""
+    starts = [m.end() for m in _IN_BLOCK.finditer(statement)]
+    inner = {
+        _kind(statement[start:end], temporary, restored, nested=False)
+        for start, end in zip(starts, [*starts[1:], len(statement)], strict=True)
+    }
+    found = [k for k in (SCHEMA, DATA, UNKNOWN) if k in inner]
+    return found[0] if found else NOTHING
 
 
 def _name(text: str) -> str:

@@ -29,8 +29,9 @@ class MissingDowngrade(Rule):
       `ALTER`, `DROP`, `COMMENT`, `RENAME`, `GRANT` or `REVOKE`, statements inside a
       `DO` block included. Not those that leave nothing behind: a temporary table,
       view or sequence (`CREATE TEMP TABLE`; `GLOBAL TEMPORARY` counts, its
-      definition stays on Oracle) and dropping it again, and an
-      `ALTER TABLE t DISABLE TRIGGER x` that the same `upgrade()` enables again.
+      definition stays on Oracle), an index on one or an `ALTER TABLE` of one, and
+      dropping them again; and an `ALTER TABLE t DISABLE TRIGGER x` that the same
+      `upgrade()` enables again.
 
     Not a schema change: changing data (`op.bulk_insert`, `INSERT`, `UPDATE`,
     `DELETE`, `MERGE`, `TRUNCATE`, `COPY`, `REFRESH` in `op.execute`), session and
