@@ -486,3 +486,32 @@ def test_a_type_change_without_existing_nullable_leaves_nullability_unknown(
     email = users.column("email")
     assert email is not None and email.type == "sa.Text()" and email.nullable is None
     assert model.unreverted == []
+
+
+def test_a_name_written_out_for_what_the_database_named_is_the_same_object(
+    tmp_path: Path,
+) -> None:
+    """Created unnamed (PostgreSQL calls it `t_project_id_name_key`), dropped with its
+    table, and re-created in the downgrade with that name spelled out (autogenerate)."""
+    model, _ = model_of(
+        tmp_path,
+        m(
+            "aaaaaaaaaaaa",
+            upgrade="op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('project_id', sa.Integer()), sa.Column('name', sa.String()),\n"
+            "    sa.Column('code', sa.String(), index=True),\n"
+            "    sa.UniqueConstraint('project_id', 'name'))",
+            downgrade="op.drop_table('t')",
+        ),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.drop_table('t')",
+            downgrade="op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('project_id', sa.Integer()), sa.Column('name', sa.String()),\n"
+            "    sa.Column('code', sa.String()),\n"
+            "    sa.UniqueConstraint('project_id', 'name', name=op.f('t_project_id_name_key')))\n"
+            "op.create_index('ix_t_code', 't', ['code'])",
+        ),
+    )
+    assert model.unreverted == []

@@ -10,7 +10,7 @@ from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import Migration
 from alembic_lint.schema.apply import Problem, apply
 from alembic_lint.schema.changes import Change, SchemaChanges
-from alembic_lint.schema.objects import Constraint, Schema, Table, same
+from alembic_lint.schema.objects import Schema, Table
 
 #: The schema at a base: tables the history never mentions are not known either way.
 BEFORE_HISTORY = Schema(rest="it may be there from before the history")
@@ -276,7 +276,7 @@ def differences(
             if after.has_table(key) is False:
                 found.append(f"does not recreate table {was.name} that upgrade() drops")
             else:
-                found.append(f"drops table {was.name}, which upgrade() does not create")
+                found.append(f"drops table {was.name}, which was there before upgrade()")
         elif exists_now and not exists_before:
             assert now is not None
             if after.has_table(key) is True:
@@ -315,21 +315,39 @@ def _table_differences(was: Table, between: Table | None, now: Table) -> Iterabl
         elif None not in (old.nullable, column.nullable) and old.nullable != column.nullable:
             state = "nullable" if column.nullable else "NOT NULL"
             yield f"leaves column {now.name}.{column.name} {state}"
-    named_was = {i.name.casefold(): i for i in was.indexes if i.name}
-    named_now = {i.name.casefold(): i for i in now.indexes if i.name}
     if was.vague or now.vague:
         return
-    for key in sorted(named_was.keys() - named_now.keys()):
-        yield f"does not recreate index {named_was[key].name} on {was.name}"
-    for key in sorted(named_now.keys() - named_was.keys()):
-        yield f"does not drop index {named_now[key].name} on {now.name}"
-    for constraint in _named_unique(was):
-        if not any(same(c.name, constraint.name) for c in now.constraints):
-            yield f"does not recreate constraint {constraint.name} on {was.name}"
-    for constraint in _named_unique(now):
-        if not any(same(c.name, constraint.name) for c in was.constraints):
-            yield f"does not drop constraint {constraint.name} on {now.name}"
+    # A name given on one side and left to a convention or the database on the other is
+    # the same index or constraint when it is on the same columns (PostgreSQL names an
+    # unnamed unique constraint `<table>_<columns>_key`; autogenerate then writes it out).
+    for what, old_items, new_items in (
+        ("index", _indexes(was), _indexes(now)),
+        ("constraint", _uniques(was), _uniques(now)),
+    ):
+        unnamed_old = {shape for name, shape in old_items if name is None}
+        unnamed_new = {shape for name, shape in new_items if name is None}
+        named_old = {name.casefold(): (name, shape) for name, shape in old_items if name}
+        named_new = {name.casefold(): (name, shape) for name, shape in new_items if name}
+        for key in sorted(named_old.keys() - named_new.keys()):
+            name, shape = named_old[key]
+            if shape not in unnamed_new:
+                yield f"does not recreate {what} {name} on {was.name}"
+        for key in sorted(named_new.keys() - named_old.keys()):
+            name, shape = named_new[key]
+            if shape not in unnamed_old:
+                yield f"does not drop {what} {name} on {now.name}"
 
 
-def _named_unique(table: Table) -> list[Constraint]:
-    return [c for c in table.constraints if c.name and c.kind == "unique"]
+def _indexes(table: Table) -> list[tuple[str | None, tuple[object, ...]]]:
+    return [
+        (i.name, (tuple(c.casefold() if c else None for c in i.columns), i.unique))
+        for i in table.indexes
+    ]
+
+
+def _uniques(table: Table) -> list[tuple[str | None, tuple[object, ...]]]:
+    return [
+        (c.name, tuple(x.casefold() for x in c.columns))
+        for c in table.constraints
+        if c.kind == "unique"
+    ]
