@@ -5,14 +5,16 @@ from __future__ import annotations
 import configparser
 import importlib.machinery
 import importlib.util
+import io
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-__all__ = ["DiscoveryError", "HistorySpec", "discover", "list_version_files"]
+__all__ = ["DISK", "DiscoveryError", "FileSystem", "HistorySpec", "discover", "list_version_files"]
 
 # alembic/script/base.py:42-43
 _SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -21,6 +23,69 @@ _SOURCELESS_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)(c|o)?$")
 _LEGACY_SPLIT = re.compile(r", *|(?: +)")
 _LEGACY_SYS_PATH_SPLIT = re.compile(r", *|(?: +)|\:")
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
+
+
+class FileSystem:
+    """Where discovery looks: the disk (this class), or a tree that only git holds (see
+    ``alembic_lint.git.views``). Paths are absolute strings; symlinks are followed as the
+    operating system follows them. The disk is reached through ``os`` at call time, so
+    that the replay trace (replay.py) observes every look."""
+
+    def kind(self, path: str) -> str | None:
+        """``"file"``, ``"dir"``, ``"other"`` (a FIFO, a socket...), or None: nothing there."""
+        try:
+            mode = os.stat(path).st_mode
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISREG(mode):
+            return "file"
+        return "dir" if stat.S_ISDIR(mode) else "other"
+
+    def entries(self, path: str) -> list[tuple[str, bool, bool]]:
+        """(name, is a directory, is a symlink) of each entry; raises OSError."""
+        found: list[tuple[str, bool, bool]] = []
+        with os.scandir(path) as listing:
+            for entry in listing:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                try:
+                    is_link = entry.is_symlink()
+                except OSError:
+                    is_link = False
+                found.append((entry.name, is_dir, is_link))
+        return found
+
+    def read_bytes(self, path: str) -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    def package_roots(self, top: str, search: list[Path]) -> list[Path]:
+        """The directories of top-level package ``top``, found without importing it:
+        ``search`` (prepend_sys_path) first, as Alembic puts it at the front of sys.path."""
+        if not top.isidentifier():
+            return []
+        spec = importlib.machinery.PathFinder.find_spec(top, [str(p) for p in search])
+        if spec is None:
+            try:
+                spec = importlib.util.find_spec(top)
+            except (ImportError, ValueError):
+                return []
+        if spec is None:
+            return []
+        if spec.submodule_search_locations is not None:
+            return [Path(location) for location in spec.submodule_search_locations]
+        if spec.has_location and spec.origin:  # a plain module: its directory (Python >= 3.12)
+            return [Path(spec.origin).parent]
+        return []
+
+
+#: The file system itself.
+DISK = FileSystem()
 
 
 class DiscoveryError(Exception):
@@ -46,7 +111,7 @@ class HistorySpec:
 
 
 def list_version_files(
-    locations: Sequence[Path], *, recursive: bool, sourceless: bool
+    locations: Sequence[Path], *, recursive: bool, sourceless: bool, fs: FileSystem = DISK
 ) -> list[Path]:
     """The files Alembic loads from ``locations``, in its load order (``_load_revisions``).
 
@@ -58,23 +123,24 @@ def list_version_files(
     folders: dict[str, Callable[[str], Path]] = {}
     for location in locations:
         top = str(Path(location).absolute())
-        if not os.path.exists(top):
+        if fs.kind(top) is None:
             continue
         real_dirs: dict[str, str] = {}
-        for root, name, is_link in _list_py_dir(top, recursive=recursive, sourceless=sourceless):
+        listed = _list_py_dir(top, recursive=recursive, sourceless=sourceless, fs=fs)
+        for root, name, is_link in listed:
             # Resolving is a syscall per path component: do it once per directory, and per
             # file only for symlinks (the result is the same, at a fraction of the cost).
             # Strings, not Paths: this runs for every file of every run.
             real_parent = real_dirs.get(root)
             if real_parent is None:
-                real_parent = real_dirs[root] = os.path.realpath(root)
+                real_parent = real_dirs[root] = fs.realpath(root)
             path = os.path.join(root, name)
-            real = os.path.realpath(path) if is_link else os.path.join(real_parent, name)
+            real = fs.realpath(path) if is_link else os.path.join(real_parent, name)
             if real in seen:
                 continue
             seen.add(real)
             # Alembic filters on the resolved path (Script._from_path(self, real_path)).
-            if _is_revision_file(real, sourceless=sourceless):
+            if _is_revision_file(real, sourceless=sourceless, fs=fs):
                 child = folders.get(root)
                 if child is None:
                     child = folders[root] = _child_maker(Path(root))
@@ -91,79 +157,84 @@ def _child_maker(folder: Path) -> Callable[[str], Path]:
     return folder.joinpath
 
 
-def _list_py_dir(top: str, *, recursive: bool, sourceless: bool) -> Iterator[tuple[str, str, bool]]:
+def _list_py_dir(
+    top: str, *, recursive: bool, sourceless: bool, fs: FileSystem
+) -> Iterator[tuple[str, str, bool]]:
     """(directory, name, is a symlink) of each candidate, as Script._list_py_dir on Python
     3.11 lists them (os.walk, symlinked directories not followed)."""
-    for root, dirs, files in _walk(top):
+    for root, dirs, files in _walk(top, fs):
         if os.path.basename(root).endswith("__pycache__"):
             dirs.sort()  # Alembic leaves this order to the filesystem
             continue  # neither its files nor the recursive check, but its subdirs are walked
         for filename in sorted(files):
             yield root, filename, files[filename]
         cache = os.path.join(root, "__pycache__")
-        if sourceless and os.path.isdir(cache):
+        if sourceless and fs.kind(cache) == "dir":
             stems = {filename.split(".")[0] for filename in files}
+            try:
+                listing = fs.entries(cache)
+            except OSError:
+                listing = []
             # sorted: Alembic takes iterdir() order, which the filesystem decides
-            for name in sorted(os.listdir(cache)):
+            for name, _, is_link in sorted(listing):
                 if name.split(".")[0] not in stems:
-                    yield cache, name, os.path.islink(os.path.join(cache, name))
+                    yield cache, name, is_link
         if not recursive:
             break
         dirs.sort()
 
 
-def _walk(top: str) -> Iterator[tuple[str, list[str], dict[str, bool]]]:
+def _walk(top: str, fs: FileSystem) -> Iterator[tuple[str, list[str], dict[str, bool]]]:
     """``os.walk(top)`` (top-down, links to directories not followed), except that files
     come with whether they are symlinks, which the directory entry tells for free."""
     try:
-        entries = os.scandir(top)
+        entries = fs.entries(top)
     except OSError:
         return
     dirs: list[str] = []
+    links: set[str] = set()
     files: dict[str, bool] = {}
-    with entries:
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                dirs.append(entry.name)
-                continue
-            try:
-                files[entry.name] = entry.is_symlink()
-            except OSError:
-                files[entry.name] = False
+    for name, is_dir, is_link in entries:
+        if is_dir:
+            dirs.append(name)
+            if is_link:
+                links.add(name)
+        else:
+            files[name] = is_link
     yield top, dirs, files
     for name in dirs:  # the caller may sort or prune ``dirs`` first, as with os.walk
-        path = os.path.join(top, name)
-        if not os.path.islink(path):
-            yield from _walk(path)
+        if name not in links:
+            yield from _walk(os.path.join(top, name), fs)
 
 
-def _is_revision_file(real: str, *, sourceless: bool) -> bool:
+def _is_revision_file(real: str, *, sourceless: bool, fs: FileSystem) -> bool:
     name = os.path.basename(real)
     match = (_SOURCELESS_REV_FILE if sourceless else _SOURCE_REV_FILE).match(name)
     if match is None:
         return False
     if sourceless and match.group(2):
         parent = os.path.dirname(real)
-        if os.path.exists(os.path.join(parent, match.group(1))):
+        if fs.kind(os.path.join(parent, match.group(1))) is not None:
             return False
-        if match.group(2) == "o" and os.path.exists(os.path.join(parent, match.group(1) + "c")):
+        if match.group(2) == "o" and fs.kind(os.path.join(parent, match.group(1) + "c")):
             return False
     return True
 
 
 def discover(
-    paths: Sequence[str], *, section: str | None = None, cwd: Path | None = None
+    paths: Sequence[str],
+    *,
+    section: str | None = None,
+    cwd: Path | None = None,
+    fs: FileSystem = DISK,
 ) -> list[HistorySpec]:
     """One HistorySpec per PATH (a later one with the same locations merges into the earlier).
 
     With no PATH, the config in ``cwd`` is used. ``section`` is the ini section (``-n``).
-    Raises DiscoveryError for anything that would make the result wrong or empty.
+    ``fs`` is where to look (default: the disk). Raises DiscoveryError for anything that
+    would make the result wrong or empty.
     """
-    ctx = _Ctx(Path(os.path.normpath((cwd or Path.cwd()).absolute())), section)
+    ctx = _Ctx(Path(os.path.normpath((cwd or Path.cwd()).absolute())), section, fs)
     if not paths:
         spec = _config_in_dir(ctx.cwd, ctx)
         if spec is None:
@@ -172,13 +243,13 @@ def discover(
                 "pass a versions directory or a config file as PATH"
             )
         assert spec.config is not None
-        return [_with_files(spec, ctx.show(spec.config))]
+        return [_with_files(spec, ctx.show(spec.config), ctx)]
     specs: list[HistorySpec] = []
     for raw in paths:
         spec = _discover_path(raw, ctx)
-        key = _location_key(spec)
+        key = _location_key(spec, ctx)
         for i, earlier in enumerate(specs):
-            if _location_key(earlier) == key:
+            if _location_key(earlier, ctx) == key:
                 if earlier.only is None or spec.only is None:
                     specs[i] = replace(earlier, only=None)
                 else:
@@ -195,32 +266,42 @@ class _Ctx:
 
     cwd: Path
     section: str | None
+    fs: FileSystem = DISK
 
     def show(self, path: Path) -> str:
         if path.is_relative_to(self.cwd) and path != self.cwd:
             return str(path.relative_to(self.cwd))
         return str(path)
 
+    def kind(self, path: Path) -> str | None:
+        return self.fs.kind(str(path))
 
-def _location_key(spec: HistorySpec) -> frozenset[Path]:
-    return frozenset(location.resolve() for location in spec.locations)
+    def real(self, path: Path) -> Path:
+        return Path(self.fs.realpath(str(path)))
 
 
-def _with_files(spec: HistorySpec, name: str) -> HistorySpec:
-    files = list_version_files(spec.locations, recursive=spec.recursive, sourceless=spec.sourceless)
+def _location_key(spec: HistorySpec, ctx: _Ctx) -> frozenset[Path]:
+    return frozenset(ctx.real(location) for location in spec.locations)
+
+
+def _with_files(spec: HistorySpec, name: str, ctx: _Ctx) -> HistorySpec:
+    files = list_version_files(
+        spec.locations, recursive=spec.recursive, sourceless=spec.sourceless, fs=ctx.fs
+    )
     return replace(spec, name=name, files=tuple(files))
 
 
 def _discover_path(raw: str, ctx: _Ctx) -> HistorySpec:
     path = Path(os.path.normpath(ctx.cwd / raw))
-    if not path.exists():
+    kind = ctx.kind(path)
+    if kind is None:
         raise DiscoveryError(f"{raw}: no such file or directory")
-    if path.is_dir():
+    if kind == "dir":
         return _discover_dir(path, raw, ctx)
     if path.suffix == ".py":
         spec = _discover_dir(path.parent, raw, ctx)
-        real = path.resolve()
-        matches = [file for file in spec.files if file.resolve() == real]
+        real = ctx.real(path)
+        matches = [file for file in spec.files if ctx.real(file) == real]
         if not matches:
             where = ", ".join(ctx.show(location) for location in spec.locations)
             raise DiscoveryError(f"{raw}: not a revision file Alembic would load from {where}")
@@ -232,48 +313,55 @@ def _discover_path(raw: str, ctx: _Ctx) -> HistorySpec:
         # `alembic -c pyproject.toml` still reads ./alembic.ini (config.py _inis_from_config);
         # run the Alembic way, ./ is this directory.
         ini = path.parent / "alembic.ini"
-        return _with_files(_resolve(_Options.load(ini if ini.is_file() else None, path, ctx)), raw)
+        options = _Options.load(ini if ctx.kind(ini) == "file" else None, path, ctx)
+        return _with_files(_resolve(options), raw, ctx)
     # Any other file is an ini, as for `alembic -c FILE`. Alembic then also reads the CWD's
     # pyproject.toml; run the Alembic way (from the config's directory) that is the sibling one.
-    return _with_files(_resolve(_Options.load(path, path.parent / "pyproject.toml", ctx)), raw)
+    options = _Options.load(path, path.parent / "pyproject.toml", ctx)
+    return _with_files(_resolve(options), raw, ctx)
 
 
 def _discover_dir(directory: Path, raw: str, ctx: _Ctx) -> HistorySpec:
     spec = _config_in_dir(directory, ctx) or _owning_config(directory, ctx)
     if spec is None:
-        if _is_script_directory(directory):
+        if _is_script_directory(directory, ctx):
             directory = directory / "versions"
             spec = _owning_config(directory, ctx)
         if spec is None:
             spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
-    return _with_files(spec, raw)
+    return _with_files(spec, raw, ctx)
 
 
-def _is_script_directory(directory: Path) -> bool:
+def _is_script_directory(directory: Path, ctx: _Ctx) -> bool:
     """A script_location without a config next to it: ``env.py`` (or nothing) beside ``versions/``.
 
     Without this, ``alembic-lint migrations`` would lint ``env.py`` as a migration, and a
     directory holding only ``versions/`` would silently check nothing.
     """
-    if not (directory / "versions").is_dir():
+    if ctx.kind(directory / "versions") != "dir":
         return False
-    if (directory / "env.py").is_file() or (directory / "script.py.mako").is_file():
+    if ctx.kind(directory / "env.py") == "file" or ctx.kind(directory / "script.py.mako") == "file":
         return True
-    return not any(p.suffix == ".py" for p in directory.iterdir() if p.is_file())
+    try:
+        names = [name for name, is_dir, _ in ctx.fs.entries(str(directory)) if not is_dir]
+    except OSError:
+        names = []
+    return not any(name.endswith(".py") and ctx.kind(directory / name) == "file" for name in names)
 
 
 def _config_in_dir(directory: Path, ctx: _Ctx) -> HistorySpec | None:
     """The history configured by ``directory``'s alembic.ini and/or pyproject.toml, if any."""
     ini, toml = directory / "alembic.ini", directory / "pyproject.toml"
-    has_table = toml.is_file() and _load_toml(toml, ctx) is not None
-    if not ini.is_file() and not has_table:
+    has_ini = ctx.kind(ini) == "file"
+    has_table = ctx.kind(toml) == "file" and _load_toml(toml, ctx) is not None
+    if not has_ini and not has_table:
         return None
-    return _resolve(_Options.load(ini if ini.is_file() else None, toml, ctx))
+    return _resolve(_Options.load(ini if has_ini else None, toml, ctx))
 
 
 def _owning_config(directory: Path, ctx: _Ctx) -> HistorySpec | None:
     """A config in an ancestor whose version locations include ``directory``."""
-    real = directory.resolve()
+    real = ctx.real(directory)
     for ancestor in directory.parents:
         try:
             spec = _config_in_dir(ancestor, ctx)
@@ -282,7 +370,7 @@ def _owning_config(directory: Path, ctx: _Ctx) -> HistorySpec | None:
         if spec is None:
             continue
         for location in spec.locations:
-            owned = location.resolve()
+            owned = ctx.real(location)
             if real == owned or (spec.recursive and real.is_relative_to(owned)):
                 return spec
     return None
@@ -297,8 +385,7 @@ def _load_toml(path: Path, ctx: _Ctx) -> dict[str, object] | None:
     import tomllib  # only when there is TOML to read
 
     try:
-        with path.open("rb") as file:
-            data = tomllib.load(file)
+        data = tomllib.loads(ctx.fs.read_bytes(str(path)).decode("utf-8"))
     except (OSError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise DiscoveryError(f"{ctx.show(path)}: {_one_line(exc)}") from None
     tool = data.get("tool", {})
@@ -321,13 +408,14 @@ class _Options:
 
     @classmethod
     def load(cls, ini: Path | None, toml: Path | None, ctx: _Ctx) -> _Options:
-        table = _load_toml(toml, ctx) if toml is not None and toml.is_file() else None
+        table = _load_toml(toml, ctx) if toml is not None and ctx.kind(toml) == "file" else None
         section = ctx.section or "alembic"
         parser = None
         if ini is not None:
             parser = configparser.ConfigParser({"here": ini.parent.as_posix()})
             try:
-                with ini.open(encoding="locale") as file:  # Alembic reads the ini this way
+                data = io.BytesIO(ctx.fs.read_bytes(str(ini)))
+                with io.TextIOWrapper(data, encoding="locale") as file:  # as Alembic reads it
                     parser.read_file(file)
             except (OSError, UnicodeDecodeError, configparser.Error) as exc:
                 raise DiscoveryError(f"{ctx.show(ini)}: {_one_line(exc)}") from None
@@ -461,22 +549,22 @@ def _resolve(options: _Options) -> HistorySpec:
     found = options.string("script_location")
     if found is None or not found[0]:
         # Flask-Migrate sets script_location in code to the directory holding alembic.ini.
-        if options.ini is None or not (options.ini.parent / "versions").is_dir():
+        if options.ini is None or ctx.kind(options.ini.parent / "versions") != "dir":
             raise DiscoveryError(f"{where}: No 'script_location' key found in configuration")
         script_dir = options.ini.parent
     else:
-        script_dir = _location(found[0], found[1], search, where)
-        if not script_dir.exists():
+        script_dir = _location(found[0], found[1], search, where, ctx)
+        if ctx.kind(script_dir) is None:
             raise DiscoveryError(
                 f"{where}: script_location {found[0]!r} does not exist ({ctx.show(script_dir)})"
             )
 
     versions = options.path_list("version_locations")
     if versions and versions[0]:
-        candidates = [_location(entry, versions[1], search, where) for entry in versions[0]]
+        candidates = [_location(entry, versions[1], search, where, ctx) for entry in versions[0]]
     else:
         candidates = [script_dir / "versions"]
-    locations = tuple(location for location in candidates if location.exists())
+    locations = tuple(location for location in candidates if ctx.kind(location) is not None)
     if not locations:
         names = ", ".join(ctx.show(location) for location in candidates)
         raise DiscoveryError(f"{where}: no version location exists: {names}")
@@ -494,45 +582,25 @@ def _resolve(options: _Options) -> HistorySpec:
     )
 
 
-def _location(value: str, base: Path, search: list[Path], where: str) -> Path:
+def _location(value: str, base: Path, search: list[Path], where: str, ctx: _Ctx) -> Path:
     # util/pyfiles.py coerce_resource_to_filename: non-absolute with ':' is `package:subdir`
     if not os.path.isabs(value) and ":" in value:
-        return _package_path(value, search, where)
+        return _package_path(value, search, where, ctx)
     return base / value
 
 
-def _package_path(value: str, search: list[Path], where: str) -> Path:
+def _package_path(value: str, search: list[Path], where: str, ctx: _Ctx) -> Path:
     """The directory of package resource ``pkg.sub:dir/sub``, found without importing ``pkg``."""
     package, *subpaths = value.split(":")
     top, *subpackages = package.split(".")
-    roots = _package_roots(top, search)
+    roots = ctx.fs.package_roots(top, search)
     for part in subpackages:
-        roots = [root / part for root in roots if (root / part).is_dir()]
+        roots = [root / part for root in roots if ctx.kind(root / part) == "dir"]
     if not roots:
         raise DiscoveryError(
             f"{where}: cannot find package {package!r} of {value!r} (it is never imported)"
         )
     for root in roots:  # a namespace package has several; importlib takes the first that has it
-        if root.joinpath(*subpaths).exists():
+        if ctx.kind(root.joinpath(*subpaths)) is not None:
             return root.joinpath(*subpaths)
     return roots[0].joinpath(*subpaths)
-
-
-def _package_roots(top: str, search: list[Path]) -> list[Path]:
-    if not top.isidentifier():
-        return []
-    # prepend_sys_path first, as Alembic puts it at the front of sys.path; find_spec of a
-    # top-level name locates it without executing anything.
-    spec = importlib.machinery.PathFinder.find_spec(top, [str(p) for p in search])
-    if spec is None:
-        try:
-            spec = importlib.util.find_spec(top)
-        except (ImportError, ValueError):
-            return []
-    if spec is None:
-        return []
-    if spec.submodule_search_locations is not None:
-        return [Path(location) for location in spec.submodule_search_locations]
-    if spec.has_location and spec.origin:  # a plain module: its directory (Python >= 3.12)
-        return [Path(spec.origin).parent]
-    return []
