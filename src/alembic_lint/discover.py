@@ -148,6 +148,11 @@ def list_version_files(
     return found
 
 
+def is_revision_name(path: str) -> bool:
+    """Whether Alembic would load a (source) file of this name as a revision."""
+    return _SOURCE_REV_FILE.match(os.path.basename(path)) is not None
+
+
 def _child_maker(folder: Path) -> Callable[[str], Path]:
     """``folder / name`` for names from a directory listing: pathlib's own shortcut for
     those where it has one (a fifth of the cost; it runs for every file of every run)."""

@@ -29,6 +29,7 @@ from alembic_lint.rules import Rule, registry
 from alembic_lint.source import text_of
 
 if TYPE_CHECKING:
+    from alembic_lint.branch import Branch
     from alembic_lint.cache import Cache
     from alembic_lint.config import Settings
 
@@ -49,8 +50,10 @@ class Options:
     cache_dir: str | None = None  # None: no cache
     jobs: int = 1
     #: ``reader`` returns what is on disk for every path outside ``only`` (the standard-input
-    #: run): those files may be known by their stat.
+    #: run) and ``virtual``: those files may be known by their stat.
     disk_outside_only: bool = False
+    #: Paths whose bytes ``reader`` does not take from the disk (a predicted merge's).
+    virtual: frozenset[str] = frozenset()
 
 
 def available_cpus() -> int:
@@ -97,10 +100,12 @@ def lint(
     exclude: Iterable[str] = (),
     sources: dict[str, str] | None = None,
     fixes: bool = False,
+    branch: Branch | None = None,
 ) -> list[Diagnostic]:
     """Lint one history, using the cache: the whole answer when nothing changed, else the
     facts of every unchanged file; only changed files are parsed (in parallel if many).
-    With ``fixes``, findings carry their fixes (the whole-run cache is then not used)."""
+    With ``fixes``, findings carry their fixes (the whole-run cache is then not used).
+    ``branch``: the history is a predicted merge (``--against``), see branch.py."""
     from alembic_lint import cache as cache_mod
 
     reader = options.reader or read_bytes
@@ -120,9 +125,14 @@ def lint(
     by_stat = store if on_disk else None
     errors: dict[str, OSError] = {}
     digests: dict[str, str] = {}
+    virtual = options.virtual
     for path in paths:
         try:
-            if by_stat is not None and (only_paths is None or path not in only_paths):
+            if (
+                by_stat is not None
+                and (only_paths is None or path not in only_paths)
+                and path not in virtual
+            ):
                 digests[path] = by_stat.digest_of(path, reader)
             else:
                 digests[path] = cache_mod.digest(reader(path))
@@ -137,6 +147,7 @@ def lint(
             [(p, digests.get(p)) for p in paths],
             only_set,
             excluded,
+            branch.key if branch is not None else None,
         )
         # (A run reporting on some files only never records a whole answer: see below.)
         hit = None if fixes or only is not None else store.diagnostics(result_key)
@@ -205,7 +216,12 @@ def lint(
         if path not in migrations:  # vanished between the two reads
             migrations[path] = _unreadable(path, FileNotFoundError(2, "No such file or directory"))
 
-    history = History(name, tuple(migrations[p] for p in paths), tuple(str(x) for x in locations))
+    history = History(
+        name,
+        tuple(migrations[p] for p in paths),
+        tuple(str(x) for x in locations),
+        branch=branch,
+    )
     resolved: dict[str, Migration] = {}
     fresh: dict[str, list[Diagnostic]] = {}
     found = check_history(
@@ -345,6 +361,15 @@ def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:
         return pared(_read_with_libcst(path, reader(path)))
     except OSError as exc:
         return _unreadable(path, exc)
+
+
+def read_facts(path: str, data: bytes) -> Migration:
+    """One file's facts: by CPython's ast when it can (LibCST's import costs as much as
+    parsing fifty files), else by LibCST."""
+    from alembic_lint import astread
+
+    fast = astread.read_migration_fast(path, data)
+    return fast if fast is not None else _read_with_libcst(path, data)
 
 
 def _read_with_libcst(path: str, data: bytes) -> Migration:

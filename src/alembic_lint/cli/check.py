@@ -91,6 +91,13 @@ DEFAULT_BASELINE = ".alembic-lint-baseline.json"
     default=None,
     help="Processes for parsing a cold history (default: the available CPUs; 1: in-process).",
 )
+@click.option(
+    "--against",
+    metavar="REV",
+    help="Check the histories as they will be after merging the work tree (uncommitted "
+    "changes included) into git revision REV, e.g. origin/main; report what this branch "
+    "adds, changes or breaks.",
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff, apply unsafe fixes too.")
@@ -111,6 +118,7 @@ def check(
     no_cache: bool,
     cache_dir: str | None,
     jobs: int | None,
+    against: str | None,
     fix: bool,
     diff: bool,
     unsafe_fixes: bool,
@@ -134,6 +142,38 @@ def check(
 
     if fix and stdin_filename is not None:
         raise UserError("--fix cannot write standard input; use --diff")
+    if against is not None:
+        clash = next(
+            (
+                name
+                for name, given in (
+                    ("--fix", fix),
+                    ("--diff", diff),
+                    ("--stdin-filename", stdin_filename is not None),
+                    ("--write-baseline", write_baseline is not None),
+                )
+                if given
+            ),
+            None,
+        )
+        if clash is not None:
+            raise UserError(f"--against cannot be combined with {clash}")
+        targets = list(paths) or [str(settings.root / p) for p in settings.paths]
+        return _check_against(
+            against,
+            targets,
+            section,
+            settings,
+            chosen,
+            output_format,
+            output_file,
+            exit_zero,
+            baseline_file,
+            no_cache,
+            cache_dir,
+            jobs,
+            show_settings,
+        )
     reader: Reader = engine.read_bytes
     specs: list[HistorySpec]
     try:
@@ -214,6 +254,79 @@ def check(
         dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
         replay.allow(dirs[0], dirs)
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
+
+
+def _check_against(
+    revision: str,
+    targets: list[str],
+    section: str | None,
+    settings: Settings,
+    chosen: list[type[Rule]],
+    output_format: str,
+    output_file: str | None,
+    exit_zero: bool,
+    baseline_file: str | None,
+    no_cache: bool,
+    cache_dir: str | None,
+    jobs: int | None,
+    show_settings: bool,
+) -> int:
+    """``check --against REV``: lint the predicted merge of the work tree into REV,
+    reporting on what this branch added, changed or deleted."""
+    from alembic_lint import against, config, discover, engine
+
+    existing = [Path(t) for t in targets if os.path.exists(t)]
+    where = existing[0].absolute() if existing else Path.cwd()
+    try:
+        prediction = against.predict(revision, where)
+    except against.GitError as exc:
+        raise UserError(str(exc)) from None
+    with prediction:
+        try:
+            predicted = prediction.histories(targets, section)
+        except discover.DiscoveryError as exc:
+            raise UserError(f"at the merge with {revision}: {exc}") from None
+        except against.GitError as exc:
+            raise UserError(str(exc)) from None
+        specs = [p.spec for p in predicted]
+        target, target_source = _target_version(settings, specs)
+        rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
+        if show_settings:
+            click.echo(_settings_text(settings, chosen, specs, target, target_source), nl=False)
+            return EXIT_OK
+        sources: dict[str, str] = {}
+        found: list[Diagnostic] = []
+        checked = 0
+        for item in predicted:
+            spec = item.spec
+            files = list(spec.files)
+            excluded = (
+                [str(f) for f in files if config.is_excluded(settings, str(f))]
+                if settings.exclude
+                else []
+            )
+            checked += len([p for p in item.only if p in {str(f) for f in files}])
+            options = engine.Options(
+                rules=rules,
+                settings=settings,
+                cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+                jobs=jobs or engine.available_cpus(),
+            )
+            try:
+                found += against.lint_history(
+                    prediction,
+                    item,
+                    options,
+                    exclude=excluded,
+                    sources=sources if output_format == "full" else None,
+                    fixes=output_format == "json",
+                )
+            except against.GitError as exc:
+                raise UserError(str(exc)) from None
+    if baseline_file is not None or settings.baseline is not None:
+        never = {r.code for r in chosen if r.graph}
+        found = _baseline(found, settings, never, baseline_file, None)
+    return _report(found, output_format, output_file, exit_zero, checked, sources)
 
 
 def _baseline(

@@ -1,0 +1,290 @@
+"""The predicted merge: per path, the three-way decision git makes, never a guess.
+
+Changed on one side only: that side. Deleted on one side and untouched on the other:
+deleted. Changed on both sides: git's own text merge (``git merge-file``, on copies
+outside the repository), and a conflict when it has one. Renames are git's exact renames
+(the same content under a new path): the other side's edit follows the file to its new
+name, and a rename meeting a deletion or another rename is a conflict, as in git.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from alembic_lint.git.trees import DIR, FILE, LINK, Node, Side
+
+__all__ = ["Merge", "Outcome"]
+
+OURS, THEIRS, FORK, MERGED = "ours", "theirs", "fork", "merged"
+
+#: (base, ours, theirs) -> the merged bytes, or None when the text merge conflicts.
+TextMerge = Callable[[bytes, bytes, bytes], bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one path holds after the merge, and where from."""
+
+    kind: str | None  # DIR, FILE, LINK, ... or None: not there after the merge
+    source: str  # OURS, THEIRS or MERGED: whose bytes (an absent path: OURS)
+    fork: Node | None
+    ours: Node | None
+    theirs: Node | None
+    #: Why ``git merge`` stops at this path (None: it does not).
+    conflict: str | None = None
+    #: The path the bytes are read from on ``source``'s side (a rename: the old path).
+    origin: str | None = None
+    #: A renamed file's other name: (side that renamed it, the path on the other end).
+    renamed: tuple[str, str] | None = None
+    data: bytes | None = None  # the text merge's result (source MERGED)
+
+
+class Merge:
+    """The merge of ``ours`` (the work tree) into ``theirs``, from their ``fork`` (the
+    merge base), worked out one directory at a time as discovery asks for it."""
+
+    def __init__(
+        self,
+        fork: Side,
+        ours: Side,
+        theirs: Side,
+        text_merge: TextMerge,
+        *,
+        here: str = "this branch",
+        there: str = "the target",
+    ) -> None:
+        self.sides = {FORK: fork, OURS: ours, THEIRS: theirs}
+        self.text_merge = text_merge
+        self.names = {OURS: here, THEIRS: there}
+        self._listings: dict[str, dict[str, Outcome] | None] = {}
+        self._overrides: dict[str, Outcome] = {}
+
+    # ------------------------------------------------------------------ reading
+
+    def listing(self, rel: str) -> dict[str, Outcome] | None:
+        """The merged entries of directory ``rel`` (absent ones left out), or None."""
+        found = self._full_listing(rel)
+        if found is None:
+            return None
+        return {name: o for name, o in found.items() if o.kind is not None}
+
+    def outcome(self, rel: str) -> Outcome | None:
+        """What ``rel`` holds after the merge (None: nothing, on any side)."""
+        if rel in self._overrides:
+            return self._overrides[rel]
+        if rel == "":
+            return Outcome(DIR, OURS, Node(DIR), Node(DIR), Node(DIR))
+        parent, _, name = rel.rpartition("/")
+        entries = self._full_listing(parent)
+        return entries.get(name) if entries is not None else None
+
+    def read(self, rel: str) -> bytes:
+        """The bytes a merged file holds (a conflicted one: this branch's side, or the
+        target's where this branch deleted it)."""
+        outcome = self.outcome(rel)
+        if outcome is None or outcome.kind is None:
+            raise FileNotFoundError(2, "No such file or directory", rel)
+        if outcome.data is not None:
+            return outcome.data
+        data = self.read_side(outcome.source, outcome.origin or rel)
+        if data is None:
+            raise FileNotFoundError(2, "No such file or directory", rel)
+        return data
+
+    def read_side(self, side: str, rel: str) -> bytes | None:
+        """The bytes of ``rel`` on one side (FORK, OURS, THEIRS), or None when absent."""
+        parent, _, name = rel.rpartition("/")
+        entries = self.sides[side].listing(parent)
+        node = entries.get(name) if entries is not None else None
+        if node is None or node.kind not in (FILE, LINK):
+            return None
+        return self.sides[side].read(rel, node)
+
+    def walk(self, rel: str, *, recursive: bool) -> Iterator[tuple[str, Outcome]]:
+        """Every file-like path below directory ``rel`` on any side (deleted ones too),
+        with its outcome; subdirectories only when ``recursive``."""
+        entries = self._full_listing(rel)
+        for name in sorted(entries or {}):
+            child = f"{rel}/{name}" if rel else name
+            outcome = self._overrides.get(child, (entries or {})[name])
+            if _is_dir(outcome):
+                if recursive:
+                    yield from self.walk(child, recursive=True)
+            else:
+                yield child, outcome
+
+    # ------------------------------------------------------------------ deciding
+
+    def _full_listing(self, rel: str) -> dict[str, Outcome] | None:
+        if rel in self._listings:
+            return self._listings[rel]
+        listed = {side: self.sides[side].listing(rel) for side in (FORK, OURS, THEIRS)}
+        if all(entries is None for entries in listed.values()):
+            self._listings[rel] = None
+            return None
+        names: dict[str, None] = {}
+        for entries in listed.values():
+            names.update(dict.fromkeys(entries or {}))
+        result: dict[str, Outcome] = {}
+        for name in names:
+            child = f"{rel}/{name}" if rel else name
+            nodes = [(listed[side] or {}).get(name) for side in (FORK, OURS, THEIRS)]
+            result[name] = self._overrides.get(child) or self._decide(child, *nodes)
+        self._listings[rel] = result
+        return result
+
+    def _decide(
+        self, rel: str, fork: Node | None, ours: Node | None, theirs: Node | None
+    ) -> Outcome:
+        base = Outcome(None, OURS, fork, ours, theirs)
+        present = [n for n in (fork, ours, theirs) if n is not None]
+        if any(n.kind == DIR for n in present):
+            if all(n.kind == DIR for n in present):
+                return replace(base, kind=DIR)
+            return replace(
+                base,
+                kind=FILE if ours is not None and ours.kind != DIR else DIR,
+                conflict="a directory on one side and a file on the other",
+            )
+        # Unchanged on the target's side: whatever this branch has (no hashing needed).
+        if _same(fork, theirs):
+            return replace(base, kind=ours.kind if ours is not None else None)
+        mine = self._identity(OURS, rel, ours)
+        if mine == _identity(theirs):
+            return replace(base, kind=ours.kind if ours is not None else None)
+        if mine == _identity(fork):
+            return replace(base, kind=theirs.kind if theirs is not None else None, source=THEIRS)
+        return self._both_changed(rel, base)
+
+    def _both_changed(self, rel: str, base: Outcome) -> Outcome:
+        fork, ours, theirs = base.fork, base.ours, base.theirs
+        here, there = self.names[OURS], self.names[THEIRS]
+        if ours is None:
+            assert theirs is not None
+            return replace(
+                base,
+                kind=theirs.kind,
+                source=THEIRS,
+                conflict=f"deleted on {here} and changed on {there}",
+            )
+        if theirs is None:
+            return replace(
+                base, kind=ours.kind, conflict=f"changed on {here} and deleted on {there}"
+            )
+        what = "added" if fork is None else "changed"
+        conflict = replace(
+            base, kind=ours.kind, conflict=f"{what} on both {here} and {there}, differently"
+        )
+        if ours.kind != FILE or theirs.kind != FILE or (fork is not None and fork.kind != FILE):
+            return conflict
+        original = self.sides[FORK].read(rel, fork) if fork is not None else b""
+        merged = self.text_merge(
+            original, self.sides[OURS].read(rel, ours), self.sides[THEIRS].read(rel, theirs)
+        )
+        if merged is None:
+            return conflict
+        return replace(base, kind=FILE, source=MERGED, data=merged)
+
+    def _identity(self, side: str, rel: str, node: Node | None) -> tuple[str, str] | None:
+        if node is None:
+            return None
+        if node.kind not in (FILE, LINK):
+            return (node.kind, node.oid or "")
+        return (node.kind, self.sides[side].oid(rel, node))
+
+    # ------------------------------------------------------------------ renames
+
+    def follow_renames(self, scope: list[tuple[str, bool]]) -> None:
+        """Apply git's exact renames among the files below ``scope`` (directories, each
+        with whether to look into subdirectories): the same content deleted at one path
+        and added at another on one side."""
+        paths: dict[str, Outcome] = {}
+        for rel, recursive in scope:
+            for child, outcome in self.walk(rel, recursive=recursive):
+                paths[child] = outcome
+        renames = {side: self._renames(side, paths) for side in (OURS, THEIRS)}
+        for side, other in ((OURS, THEIRS), (THEIRS, OURS)):
+            for old, new in renames[side].items():
+                self._apply_rename(side, other, old, new, renames[other].get(old), paths)
+        self._listings.clear()
+
+    def _renames(self, side: str, paths: dict[str, Outcome]) -> dict[str, str]:
+        def node(o: Outcome) -> Node | None:
+            return o.ours if side == OURS else o.theirs
+
+        gone = {
+            rel: o.fork.oid
+            for rel, o in paths.items()
+            if o.fork is not None and o.fork.kind == FILE and node(o) is None
+        }
+        if not gone:
+            return {}
+        added: dict[str, list[str]] = {}
+        for rel, o in sorted(paths.items()):
+            mine = node(o)
+            if o.fork is None and mine is not None and mine.kind == FILE:
+                added.setdefault(self.sides[side].oid(rel, mine), []).append(rel)
+        found: dict[str, str] = {}
+        taken: set[str] = set()
+        for old, oid in sorted(gone.items()):
+            candidates = [new for new in added.get(oid or "", []) if new not in taken]
+            if not candidates:
+                continue
+            # git prefers a candidate with the same file name
+            same = [c for c in candidates if os.path.basename(c) == os.path.basename(old)]
+            new = (same or candidates)[0]
+            taken.add(new)
+            found[old] = new
+        return found
+
+    def _apply_rename(
+        self,
+        side: str,
+        other: str,
+        old: str,
+        new: str,
+        other_new: str | None,
+        paths: dict[str, Outcome],
+    ) -> None:
+        at_old, at_new = paths[old], paths[new]
+        other_old = at_old.ours if other == OURS else at_old.theirs
+        other_at_new = at_new.ours if other == OURS else at_new.theirs
+        who, whom = self.names[side], self.names[other]
+        if other_new is not None:
+            if other_new != new:  # renamed differently on each side
+                message = f"renamed to {new} on {who} and to {other_new} on {whom}"
+                self._overrides[new] = replace(at_new, conflict=message)
+            return
+        if other_old is None:
+            self._overrides[new] = replace(
+                at_new, conflict=f"renamed on {who} (from {old}) and deleted on {whom}"
+            )
+            self._overrides[old] = replace(at_old, kind=None, conflict=None)
+            return
+        if _same(other_old, at_old.fork) or other_at_new is not None:
+            return  # nothing to carry over (or an add/add at the new path, decided as such)
+        # The other side's edit follows the file: the new path gets its bytes.
+        self._overrides[new] = replace(
+            at_new, kind=other_old.kind, source=other, origin=old, renamed=(side, old)
+        )
+        self._overrides[old] = replace(at_old, kind=None, conflict=None, renamed=(side, new))
+
+
+def _same(one: Node | None, other: Node | None) -> bool:
+    """Same content for certain (git ids known on both; the work tree's are not)."""
+    if one is None or other is None:
+        return one is other
+    return one.kind == other.kind and one.oid is not None and one.oid == other.oid
+
+
+def _identity(node: Node | None) -> tuple[str, str] | None:
+    if node is None:
+        return None
+    return (node.kind, node.oid or "")
+
+
+def _is_dir(outcome: Outcome) -> bool:
+    nodes = [n for n in (outcome.fork, outcome.ours, outcome.theirs) if n is not None]
+    return outcome.kind == DIR or (outcome.kind is None and any(n.kind == DIR for n in nodes))
