@@ -195,11 +195,20 @@ class Prediction:
         for path, origin in sorted(origins.items()):
             if origin not in changed:
                 continue
-            rel = self.view.rel(path)
-            data = self.merge.read_side("fork", rel) if rel is not None else None
+            data = self._fork_bytes(path)
             if data is not None:
                 found.append(engine.read_facts(path, data))
         return found
+
+    def _fork_bytes(self, path: str) -> bytes | None:
+        """The fork point's bytes of a file of the merge (where a rename came from)."""
+        rel = self.view.rel(path)
+        if rel is None:
+            return None
+        outcome = self.merge.outcome(rel)
+        if outcome is not None and outcome.renamed is not None and outcome.origin:
+            rel = outcome.origin
+        return self.merge.read_side("fork", rel)
 
     def _edits(self, origins: dict[str, Origin], base: list[Migration]) -> list[Edit]:
         from alembic_lint.astread.changes import first_change
@@ -208,12 +217,9 @@ class Prediction:
         for migration in base:
             if origins.get(migration.path) is Origin.DELETED_HERE:
                 continue
-            rel = self.view.rel(migration.path)
-            if rel is None:
-                continue
-            old = self.merge.read_side("fork", rel)
+            old = self._fork_bytes(migration.path)
             try:
-                new = self.merge.read(rel)
+                new = self.reader(migration.path)
             except OSError:
                 continue
             if old is None:
