@@ -48,7 +48,9 @@ def state(repo: Path) -> tuple[str, str]:
     """What --against must never change: the index's bytes and ``git status``."""
     index = repo / ".git" / "index"
     digest = hashlib.sha256(index.read_bytes()).hexdigest() if index.exists() else ""
-    return digest, git(repo, "status", "--porcelain", "--untracked-files=all", "--ignored")
+    # --no-optional-locks: this very look must not refresh (write) the index.
+    status = git(repo, "--no-optional-locks", "status", "--porcelain", "-uall", "--ignored")
+    return digest, status
 
 
 def predict(repo: Path, target: str = "main", paths: Sequence[str] = (VERSIONS,)) -> Predicted:

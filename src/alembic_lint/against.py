@@ -17,7 +17,13 @@ from alembic_lint import discover
 from alembic_lint.branch import Branch, Commit, Conflict, Edit, Origin
 from alembic_lint.discover import HistorySpec
 from alembic_lint.git.merge import MERGED, OURS, THEIRS, Merge, Outcome
-from alembic_lint.git.process import GitError, Repository, merge_text, open_repository
+from alembic_lint.git.process import (
+    GitError,
+    Repository,
+    detect_renames,
+    merge_text,
+    open_repository,
+)
 from alembic_lint.git.trees import Commit as CommitTree
 from alembic_lint.git.trees import WorkTree
 from alembic_lint.git.views import MergedView
@@ -88,7 +94,7 @@ class Prediction:
                 rel = self.view.rel(self.view.realpath(str(location)))
                 if rel is not None:
                     scope.append((rel, spec.recursive))
-        self.merge.follow_renames(scope)
+        self.merge.follow_renames(scope, detect_renames)
         specs = discover.discover(paths, section=section, fs=self.view)  # renames applied
         return [self._predicted(spec) for spec in specs]
 
@@ -118,6 +124,10 @@ class Prediction:
             for child, outcome in merge.walk(rel, recursive=spec.recursive):
                 path = view.absolute(child)
                 if outcome.kind is not None or not discover.is_revision_name(child):
+                    continue
+                if outcome.conflict is not None:
+                    origins[path] = Origin.CONFLICT
+                    conflicts.append(Conflict(path, outcome.conflict))
                     continue
                 if outcome.renamed is not None:
                     continue  # moved, not deleted (the new path is in the history)

@@ -2,14 +2,13 @@
 
 Changed on one side only: that side. Deleted on one side and untouched on the other:
 deleted. Changed on both sides: git's own text merge (``git merge-file``, on copies
-outside the repository), and a conflict when it has one. Renames are git's exact renames
-(the same content under a new path): the other side's edit follows the file to its new
-name, and a rename meeting a deletion or another rename is a conflict, as in git.
+outside the repository), and a conflict when it has one. Renames are found by git's own
+rename detection: the other side's edit follows the file to its new name, and a rename
+meeting a deletion or another rename is a conflict, as in git.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -21,6 +20,9 @@ OURS, THEIRS, FORK, MERGED = "ours", "theirs", "fork", "merged"
 
 #: (base, ours, theirs) -> the merged bytes, or None when the text merge conflicts.
 TextMerge = Callable[[bytes, bytes, bytes], bytes | None]
+#: (deleted files' old bytes, added files' bytes), by path -> old path: new path, as
+#: git's rename detection pairs them.
+RenameDetection = Callable[[dict[str, bytes], dict[str, bytes]], dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,48 +198,51 @@ class Merge:
 
     # ------------------------------------------------------------------ renames
 
-    def follow_renames(self, scope: list[tuple[str, bool]]) -> None:
-        """Apply git's exact renames among the files below ``scope`` (directories, each
-        with whether to look into subdirectories): the same content deleted at one path
-        and added at another on one side."""
+    def follow_renames(self, scope: list[tuple[str, bool]], detect: RenameDetection) -> None:
+        """Apply git's renames among the files below ``scope`` (directories, each with
+        whether to look into subdirectories). A rename only changes the merge where the
+        other side changed (or deleted) the file that moved, so git's rename detection
+        (``detect``) runs for those files only: usually for none, at no cost."""
         paths: dict[str, Outcome] = {}
         for rel, recursive in scope:
             for child, outcome in self.walk(rel, recursive=recursive):
                 paths[child] = outcome
-        renames = {side: self._renames(side, paths) for side in (OURS, THEIRS)}
+        renames: dict[str, dict[str, str]] = {}
+        for side, other in ((OURS, THEIRS), (THEIRS, OURS)):
+            renames[side] = self._renames(side, other, paths, detect)
         for side, other in ((OURS, THEIRS), (THEIRS, OURS)):
             for old, new in renames[side].items():
                 self._apply_rename(side, other, old, new, renames[other].get(old), paths)
         self._listings.clear()
 
-    def _renames(self, side: str, paths: dict[str, Outcome]) -> dict[str, str]:
-        def node(o: Outcome) -> Node | None:
-            return o.ours if side == OURS else o.theirs
+    def _renames(
+        self, side: str, other: str, paths: dict[str, Outcome], detect: RenameDetection
+    ) -> dict[str, str]:
+        def node(o: Outcome, which: str) -> Node | None:
+            return o.ours if which == OURS else o.theirs
 
-        gone = {
-            rel: o.fork.oid
+        sources = [
+            rel
             for rel, o in paths.items()
-            if o.fork is not None and o.fork.kind == FILE and node(o) is None
-        }
-        if not gone:
+            if o.fork is not None
+            and o.fork.kind == FILE
+            and node(o, side) is None
+            and not _same(node(o, other), o.fork)
+        ]
+        targets = [
+            rel
+            for rel, o in paths.items()
+            if o.fork is None and (mine := node(o, side)) is not None and mine.kind == FILE
+        ]
+        if not sources or not targets:
             return {}
-        added: dict[str, list[str]] = {}
-        for rel, o in sorted(paths.items()):
-            mine = node(o)
-            if o.fork is None and mine is not None and mine.kind == FILE:
-                added.setdefault(self.sides[side].oid(rel, mine), []).append(rel)
-        found: dict[str, str] = {}
-        taken: set[str] = set()
-        for old, oid in sorted(gone.items()):
-            candidates = [new for new in added.get(oid or "", []) if new not in taken]
-            if not candidates:
-                continue
-            # git prefers a candidate with the same file name
-            same = [c for c in candidates if os.path.basename(c) == os.path.basename(old)]
-            new = (same or candidates)[0]
-            taken.add(new)
-            found[old] = new
-        return found
+        old = {rel: self._bytes(FORK, rel, paths[rel].fork) for rel in sources}
+        new = {rel: self._bytes(side, rel, node(paths[rel], side)) for rel in targets}
+        return detect(old, new)
+
+    def _bytes(self, side: str, rel: str, node: Node | None) -> bytes:
+        assert node is not None
+        return self.sides[side].read(rel, node)
 
     def _apply_rename(
         self,
@@ -252,24 +257,44 @@ class Merge:
         other_old = at_old.ours if other == OURS else at_old.theirs
         other_at_new = at_new.ours if other == OURS else at_new.theirs
         who, whom = self.names[side], self.names[other]
+        gone = replace(at_old, kind=None, conflict=None, renamed=(side, new))
         if other_new is not None:
-            if other_new != new:  # renamed differently on each side
+            if other_new != new:  # renamed differently on each side: git stops at all three
                 message = f"renamed to {new} on {who} and to {other_new} on {whom}"
                 self._overrides[new] = replace(at_new, conflict=message)
+                self._overrides[old] = replace(gone, conflict=message)
             return
         if other_old is None:
             self._overrides[new] = replace(
                 at_new, conflict=f"renamed on {who} (from {old}) and deleted on {whom}"
             )
-            self._overrides[old] = replace(at_old, kind=None, conflict=None)
+            self._overrides[old] = gone
             return
-        if _same(other_old, at_old.fork) or other_at_new is not None:
-            return  # nothing to carry over (or an add/add at the new path, decided as such)
-        # The other side's edit follows the file: the new path gets its bytes.
-        self._overrides[new] = replace(
-            at_new, kind=other_old.kind, source=other, origin=old, renamed=(side, old)
-        )
-        self._overrides[old] = replace(at_old, kind=None, conflict=None, renamed=(side, new))
+        if other_at_new is not None:
+            return  # an add/add at the new path, decided as such
+        # The other side's edit follows the file to its new name: a three-way merge of the
+        # fork's old file, this side's new one and the other side's old one.
+        fork_bytes = self._bytes(FORK, old, at_old.fork)
+        moved = self._bytes(side, new, at_new.ours if side == OURS else at_new.theirs)
+        edited = self._bytes(other, old, other_old)
+        if moved == fork_bytes:
+            self._overrides[new] = replace(
+                at_new, kind=other_old.kind, source=other, origin=old, renamed=(side, old)
+            )
+        else:
+            ours, theirs = (moved, edited) if side == OURS else (edited, moved)
+            merged = self.text_merge(fork_bytes, ours, theirs)
+            if merged is None:
+                self._overrides[new] = replace(
+                    at_new,
+                    conflict=f"renamed and changed on {who} (from {old}), changed on {whom}",
+                    renamed=(side, old),
+                )
+            else:
+                self._overrides[new] = replace(
+                    at_new, kind=FILE, source=MERGED, data=merged, renamed=(side, old)
+                )
+        self._overrides[old] = gone
 
 
 def _same(one: Node | None, other: Node | None) -> bool:

@@ -231,3 +231,41 @@ def merge_text(repo: Repository, base: bytes, ours: bytes, theirs: bytes) -> byt
             ["git", *_SAFE, "merge-file", "-p", "-q", "--", *names], Path(tmp), repo._env, 60
         )
     return proc.stdout if proc.returncode == 0 else None
+
+
+def detect_renames(old: dict[str, bytes], new: dict[str, bytes]) -> dict[str, str]:
+    """git's rename detection (``git diff -M``, the default 50% similarity, as ``git
+    merge`` uses it) between deleted files (``old``) and added ones (``new``), run on
+    copies in a temporary directory outside the repository: old path -> new path."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="alembic-lint-renames-") as tmp:
+        for side, files in (("a", old), ("b", new)):
+            for rel, data in files.items():
+                path = os.path.join(tmp, side, *rel.split("/"))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as handle:
+                    handle.write(data)
+            os.makedirs(os.path.join(tmp, side), exist_ok=True)
+        options = ["--no-index", "--no-ext-diff", "--no-textconv", "-M", "--name-status", "-z"]
+        proc = _spawn(
+            ["git", *_SAFE, "diff", *options, "--", "a", "b"],
+            Path(tmp),
+            clean_environment(),
+            60,
+        )
+    if proc.returncode not in (0, 1):
+        raise GitError(f"git diff: {_one_line(proc.stderr)}")
+    fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    found: dict[str, str] = {}
+    at = 0
+    while at < len(fields) - 1:
+        status = fields[at]
+        if status.startswith(("R", "C")):
+            source, target = fields[at + 1], fields[at + 2]
+            if status.startswith("R"):
+                found[source.removeprefix("a/")] = target.removeprefix("b/")
+            at += 3
+        else:
+            at += 2
+    return found
