@@ -77,7 +77,7 @@ def setting(run, key: str, *args: str) -> str:  # type: ignore[no-untyped-def]
 def test_no_config_uses_defaults(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     problems(tmp_path / "versions")
     assert setting(run, "settings file", "versions") == "(none: defaults)"
-    default = ", ".join(r.code for r in registry() if r.default)
+    default = ", ".join(r.code for r in registry() if r.default and not r.needs_branch)
     assert setting(run, "rules", "versions") == default
     assert found(run, "versions") == ALL_PROBLEMS
 
@@ -389,7 +389,7 @@ def test_show_settings_defaults(run, tmp_path: Path) -> None:  # type: ignore[no
     lines = settings_lines(run, "versions")
     assert lines[:7] == [
         "settings file: (none: defaults)",
-        "rules: " + ", ".join(r.code for r in registry() if r.default),
+        "rules: " + ", ".join(r.code for r in registry() if r.default and not r.needs_branch),
         "per-file-ignores: (none)",
         "exclude: []",
         "paths: []",

@@ -139,6 +139,8 @@ def check(
         )
     except config.ConfigError as exc:
         raise UserError(str(exc)) from None
+    if against is None:  # the rules that compare with a base have nothing to compare with
+        chosen = [r for r in chosen if not r.needs_branch]
 
     if fix and stdin_filename is not None:
         raise UserError("--fix cannot write standard input; use --diff")

@@ -59,7 +59,7 @@ class NotOnTargetHead(Rule):
         against(
             base=(m("aaaaaaaaaaaa"),),
             target=(m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),),
-            branch=(m("cccccccccccc", "aaaaaaaaaaaa", expect={"down_revision": "AL001, AL014"}),),
+            branch=(m("cccccccccccc", "aaaaaaaaaaaa", expect={"down_revision": "AL014"}),),
             title="written on the head the target had when the branch forked",
         )
     ]
