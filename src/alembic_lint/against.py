@@ -298,6 +298,7 @@ def lint_history(
 ) -> list[Diagnostic]:
     """``engine.lint`` on one history of the merge, reporting on the branch's files."""
     from alembic_lint import engine
+    from alembic_lint.git.deleted import Archive
 
     options = replace(
         options,
@@ -315,6 +316,7 @@ def lint_history(
         sources=sources,
         fixes=fixes,
         branch=item.branch,
+        archive=Archive(item.spec.locations, prediction.repo),
     )
 
 

@@ -6,10 +6,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from alembic_lint.model import Migration, Span
 
-__all__ = ["Branch", "Commit", "Conflict", "Edit", "Origin"]
+__all__ = ["Archive", "Branch", "Commit", "Conflict", "Deletion", "Edit", "Origin"]
 
 
 class Origin(Enum):
@@ -123,3 +124,27 @@ class Branch:
         how = self.describe(path)
         base = os.path.basename(path)
         return f"{base}, {how}" if how else base
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """The commit that deleted the file defining a revision (git's history knows)."""
+
+    path: str  # relative to the top of the work tree, as git names it
+    commit: Commit
+
+    def describe(self, revision: str) -> str:
+        c = self.commit
+        return (
+            f"{revision} was defined in {self.path}, deleted in {c.short} ({c.date}, "
+            f'"{c.subject}"); restore it with: git checkout {c.short}^ -- {self.path}'
+        )
+
+
+class Archive(Protocol):
+    """Where a history's deleted revisions can be looked up (its git repository)."""
+
+    def deleted(self, revision: str) -> Deletion | None:
+        """The deletion of the file that defined ``revision``; None when not found
+        (or when looking would take too long)."""
+        ...

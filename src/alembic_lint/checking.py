@@ -163,7 +163,10 @@ def graph_key(
     hashed = view or cache_mod.view_hash
     branch = history.branch.key if history.branch is not None else None
     return cache_mod.fingerprint(
-        rules_fingerprint(rules), [(m.path, hashed(m)) for m in history.migrations], branch
+        rules_fingerprint(rules),
+        [(m.path, hashed(m)) for m in history.migrations],
+        branch,
+        history.archive is not None,  # messages say who deleted a missing parent
     )
 
 

@@ -29,7 +29,7 @@ from alembic_lint.rules import Rule, registry
 from alembic_lint.source import text_of
 
 if TYPE_CHECKING:
-    from alembic_lint.branch import Branch
+    from alembic_lint.branch import Archive, Branch
     from alembic_lint.cache import Cache
     from alembic_lint.config import Settings
 
@@ -101,11 +101,13 @@ def lint(
     sources: dict[str, str] | None = None,
     fixes: bool = False,
     branch: Branch | None = None,
+    archive: Archive | None = None,
 ) -> list[Diagnostic]:
     """Lint one history, using the cache: the whole answer when nothing changed, else the
     facts of every unchanged file; only changed files are parsed (in parallel if many).
     With ``fixes``, findings carry their fixes (the whole-run cache is then not used).
-    ``branch``: the history is a predicted merge (``--against``), see branch.py."""
+    ``branch``: the history is a predicted merge (``--against``), see branch.py.
+    ``archive``: where deleted revisions are looked up (the history's git repository)."""
     from alembic_lint import cache as cache_mod
 
     reader = options.reader or read_bytes
@@ -221,6 +223,7 @@ def lint(
         tuple(migrations[p] for p in paths),
         tuple(str(x) for x in locations),
         branch=branch,
+        archive=archive,
     )
     resolved: dict[str, Migration] = {}
     fresh: dict[str, list[Diagnostic]] = {}

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from alembic_lint.branch import Branch
+    from alembic_lint.branch import Archive, Branch
 
 #: The four module-level variables Alembic reads from a revision file.
 REVISION_VARS = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -247,6 +247,8 @@ class History:
     #: With ``--against``: this history is a predicted merge, and this is what the
     #: current work changed against the target (see branch.py).
     branch: Branch | None = None
+    #: Where deleted revisions are looked up (the git repository holding the history).
+    archive: Archive | None = None
 
     def __iter__(self) -> Iterator[Migration]:
         return iter(self.migrations)

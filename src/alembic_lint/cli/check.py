@@ -198,6 +198,9 @@ def check(
         return EXIT_OK
 
     sources: dict[str, str] = {}
+    from alembic_lint.git.deleted import Archive
+
+    archives = {spec.name: Archive(spec.locations) for spec in specs}
 
     def run(with_fixes: bool) -> tuple[list[Diagnostic], int]:
         found: list[Diagnostic] = []
@@ -232,18 +235,21 @@ def check(
                     exclude=excluded,
                     sources=sources if output_format == "full" else None,
                     fixes=with_fixes,
+                    archive=archives[spec.name],
                 )
             )
         return found, checked
 
-    if fix or diff:
-        diagnostics, checked = run(True)
-        changed = _apply_fixes(diagnostics, reader, write=fix and not diff, unsafe=unsafe_fixes)
-        if diff:
-            return EXIT_FINDINGS if changed else EXIT_OK
+    try:
+        if fix or diff:
+            diagnostics, checked = run(True)
+            changed = _apply_fixes(diagnostics, reader, write=fix and not diff, unsafe=unsafe_fixes)
+            if diff:
+                return EXIT_FINDINGS if changed else EXIT_OK
         diagnostics, checked = run(output_format == "json")
-    else:
-        diagnostics, checked = run(output_format == "json")
+    finally:
+        for archive in archives.values():
+            archive.close()
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
         never = {r.code for r in chosen if r.graph}
