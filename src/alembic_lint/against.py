@@ -94,8 +94,8 @@ class Prediction:
                 rel = self.view.rel(self.view.realpath(str(location)))
                 if rel is not None:
                     scope.append((rel, spec.recursive))
-        self.merge.follow_renames(scope, detect_renames)
-        specs = discover.discover(paths, section=section, fs=self.view)  # renames applied
+        if self.merge.follow_renames(scope, detect_renames):
+            specs = discover.discover(paths, section=section, fs=self.view)  # renames applied
         return [self._predicted(spec) for spec in specs]
 
     def _predicted(self, spec: HistorySpec) -> Predicted:

@@ -118,7 +118,7 @@ def lint(
     store = None
     if options.cache_dir is not None:
         history_key = cache_mod.fingerprint(sorted(str(loc) for loc in locations) or [name])
-        store = cache_mod.Cache(options.cache_dir, history_key)
+        store = cache_mod.Cache(options.cache_dir, history_key, "-against" if branch else "")
     # Files are known by the hash of their bytes, which are dropped once hashed: holding
     # every file would cost memory in proportion to the history (the few files that need
     # parsing or positions are read again). With a cache, a file whose stat is the one

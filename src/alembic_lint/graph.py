@@ -73,6 +73,7 @@ class RevisionGraph:
     uncertain: list[int] = field(default_factory=list)
     #: Bases with ``depends_on = ""``: never "real" bases, so Alembic reports a dependency cycle.
     empty_depends_bases: tuple[int, ...] = ()
+    _ancestors: dict[int, frozenset[int]] = field(default_factory=dict, repr=False)
 
     @property
     def migrations(self) -> tuple[Migration, ...]:
@@ -129,11 +130,15 @@ class RevisionGraph:
             if n in self.dag and m.down_revision.known and len(m.down_revision.elements) > 1
         )
 
-    def ancestors(self, node: int) -> set[int]:
-        """Down-revision ancestors (depends_on not followed)."""
-        import networkx as nx
+    def ancestors(self, node: int) -> frozenset[int]:
+        """Down-revision ancestors (depends_on not followed), worked out once per node:
+        several rules ask for the same heads' lines, each a walk of the whole history."""
+        found = self._ancestors.get(node)
+        if found is None:
+            import networkx as nx
 
-        return set(nx.ancestors(self.down_graph, node))
+            found = self._ancestors[node] = frozenset(nx.ancestors(self.down_graph, node))
+        return found
 
     def labels(self, node: int) -> frozenset[str]:
         """Branch labels a revision carries: its own and those of all its ancestors.
@@ -163,7 +168,7 @@ class RevisionGraph:
 
     def nearest_common_ancestors(self, nodes: Iterable[int]) -> list[int]:
         """The lowest revisions that are ancestors of every node (where the heads diverge)."""
-        common: set[int] | None = None
+        common: frozenset[int] | None = None
         for node in nodes:
             line = self.ancestors(node) | {node}
             common = line if common is None else common & line

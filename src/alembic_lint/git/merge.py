@@ -198,11 +198,12 @@ class Merge:
 
     # ------------------------------------------------------------------ renames
 
-    def follow_renames(self, scope: list[tuple[str, bool]], detect: RenameDetection) -> None:
+    def follow_renames(self, scope: list[tuple[str, bool]], detect: RenameDetection) -> bool:
         """Apply git's renames among the files below ``scope`` (directories, each with
         whether to look into subdirectories). A rename only changes the merge where the
         other side changed (or deleted) the file that moved, so git's rename detection
-        (``detect``) runs for those files only: usually for none, at no cost."""
+        (``detect``) runs for those files only: usually for none, at no cost. Returns
+        whether any rename changed the merge."""
         paths: dict[str, Outcome] = {}
         for rel, recursive in scope:
             for child, outcome in self.walk(rel, recursive=recursive):
@@ -210,10 +211,14 @@ class Merge:
         renames: dict[str, dict[str, str]] = {}
         for side, other in ((OURS, THEIRS), (THEIRS, OURS)):
             renames[side] = self._renames(side, other, paths, detect)
+        before = len(self._overrides)
         for side, other in ((OURS, THEIRS), (THEIRS, OURS)):
             for old, new in renames[side].items():
                 self._apply_rename(side, other, old, new, renames[other].get(old), paths)
+        if len(self._overrides) == before:
+            return False
         self._listings.clear()
+        return True
 
     def _renames(
         self, side: str, other: str, paths: dict[str, Outcome], detect: RenameDetection

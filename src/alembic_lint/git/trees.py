@@ -134,11 +134,19 @@ class WorkTree:
         self.top = top
         self.object_format = object_format
         self._oids: dict[str, str] = {}
+        self._listings: dict[str, dict[str, Node] | None] = {}
 
     def path(self, rel: str) -> str:
-        return os.path.join(self.top, *rel.split("/")) if rel else self.top
+        # Concatenated: os.path.join costs more, for every file of every run.
+        return self.top + os.sep + rel.replace("/", os.sep) if rel else self.top
 
     def listing(self, rel: str) -> dict[str, Node] | None:
+        """The entries of a directory, listed once per run."""
+        if rel not in self._listings:
+            self._listings[rel] = self._list(rel)
+        return self._listings[rel]
+
+    def _list(self, rel: str) -> dict[str, Node] | None:
         entries: dict[str, Node] = {}
         try:
             with os.scandir(self.path(rel)) as listing:

@@ -34,7 +34,7 @@ class MergedView(FileSystem):
         return None
 
     def absolute(self, rel: str) -> str:
-        return os.path.join(self.top, *rel.split("/")) if rel else self.top
+        return self.top + os.sep + rel.replace("/", os.sep) if rel else self.top
 
     def _resolve(self, rel: str) -> str | None:
         """``rel`` with every symlink in the merge followed (None: it leaves the work
