@@ -64,13 +64,9 @@ def predict(repo: Path, target: str = "main", paths: Sequence[str] = (VERSIONS,)
             for file in item.spec.files:
                 rel = file.relative_to(repo).as_posix()
                 files[rel] = prediction.reader(str(file))
-            conflicts |= {
-                Path(c.path).relative_to(repo).as_posix() for c in item.branch.conflicts
-            }
+            conflicts |= {Path(c.path).relative_to(repo).as_posix() for c in item.branch.conflicts}
         (item,) = items
-        history = engine.load_history(
-            item.spec.name, item.spec.files, reader=prediction.reader
-        )
+        history = engine.load_history(item.spec.name, item.spec.files, reader=prediction.reader)
         graph = graph_mod.build(history)
         verdict = LinterVerdict(
             heads=tuple(graph.head_ids()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,15 @@ def write_example(example: Example, directory: Path) -> Path:
     return directory
 
 
-def lint_dir(directory: Path, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
+def lint_dir(
+    directory: Path, rules: Iterable[Rule] | None = None, head_file: str = ""
+) -> list[Diagnostic]:
     files = sorted(p for p in directory.iterdir() if p.suffix == ".py")
     history = engine.load_history(str(directory), files)
+    if head_file:
+        path = directory / head_file
+        text = path.read_text(encoding="utf-8") if path.exists() else None
+        history = replace(history, head_file=(str(path), text))
     return engine.check_history(
         history, list(rules) if rules is not None else engine.default_rules()
     )
@@ -32,7 +39,9 @@ def triples(diagnostics: Sequence[Diagnostic]) -> set[tuple[str, int, str]]:
     return {(Path(d.location.path).name, d.location.line, d.code) for d in diagnostics}
 
 
-def lint_branch(example: Example, repo: Path, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
+def lint_branch(
+    example: Example, repo: Path, rules: Iterable[Rule] | None = None
+) -> list[Diagnostic]:
     """A branch example (``examples.against``): ``main`` holds the base then the target's
     changes; the branch's changes are left uncommitted on ``feature``, which forked from
     the base; then ``--against main``."""
@@ -54,6 +63,6 @@ def lint(tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(example: Example, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
         if example.branch:
             return lint_branch(example, tmp_path / "repo", rules)
-        return lint_dir(write_example(example, tmp_path / "versions"), rules)
+        return lint_dir(write_example(example, tmp_path / "versions"), rules, example.head_file)
 
     return run

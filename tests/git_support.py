@@ -59,9 +59,7 @@ class Builder:
         self.marks = 0
         self.time = 1_700_000_000
 
-    def commit(
-        self, branch: str, files: Tree, message: str, parents: tuple[str, ...] = ()
-    ) -> str:
+    def commit(self, branch: str, files: Tree, message: str, parents: tuple[str, ...] = ()) -> str:
         """Add a commit on ``branch`` (after ``parents``: marks or branch names, the first
         one its base); returns its mark."""
         self.marks += 1

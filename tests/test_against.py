@@ -43,7 +43,7 @@ def test_two_branches_add_on_one_parent(tmp_path: Path) -> None:
     (head,) = [d for d in predicted.diagnostics if d.code == "AL001"]
     assert head.location.path.endswith("dddddddddddd_add_orders.py")
     assert head.message.startswith("after merging into main: 2 heads, dddddddddddd (added on")
-    assert 'cccccccccccc (added on main since this branch forked, in ' in head.message
+    assert "cccccccccccc (added on main since this branch forked, in " in head.message
     assert '"add last_login")' in head.message
     assert head.message.endswith(
         "they diverge at bbbbbbbbbbbb; fix: alembic-lint rebase --onto cccccccccccc"
@@ -65,10 +65,10 @@ def test_on_top_of_the_target_head_is_clean(tmp_path: Path) -> None:
 
 def test_branch_deletes_a_revision_the_target_merges_to(tmp_path: Path) -> None:
     merge = mig("eeeeeeeeeeee", ("cccccccccccc", "dddddddddddd"), message="merge")
-    base = dict(BASE, **tree(mig("cccccccccccc", "bbbbbbbbbbbb"), mig("dddddddddddd", "bbbbbbbbbbbb")))
-    repo = two_branches(
-        tmp_path, base, tree(merge), {f"{VERSIONS}/dddddddddddd_example.py": None}
+    base = dict(
+        BASE, **tree(mig("cccccccccccc", "bbbbbbbbbbbb"), mig("dddddddddddd", "bbbbbbbbbbbb"))
     )
+    repo = two_branches(tmp_path, base, tree(merge), {f"{VERSIONS}/dddddddddddd_example.py": None})
     predicted = compare(repo)
     assert "AL003" in {d.code for d in predicted.verdict.diagnostics}
     (deleted,) = [d for d in predicted.diagnostics if d.code == "AL011"]
@@ -79,10 +79,10 @@ def test_branch_deletes_a_revision_the_target_merges_to(tmp_path: Path) -> None:
 
 def test_target_deletes_a_revision_the_branch_merges_to(tmp_path: Path) -> None:
     merge = mig("eeeeeeeeeeee", ("cccccccccccc", "dddddddddddd"), message="merge")
-    base = dict(BASE, **tree(mig("cccccccccccc", "bbbbbbbbbbbb"), mig("dddddddddddd", "bbbbbbbbbbbb")))
-    repo = two_branches(
-        tmp_path, base, {f"{VERSIONS}/dddddddddddd_example.py": None}, tree(merge)
+    base = dict(
+        BASE, **tree(mig("cccccccccccc", "bbbbbbbbbbbb"), mig("dddddddddddd", "bbbbbbbbbbbb"))
     )
+    repo = two_branches(tmp_path, base, {f"{VERSIONS}/dddddddddddd_example.py": None}, tree(merge))
     predicted = compare(repo)
     (missing,) = [d for d in predicted.diagnostics if d.code == "AL003"]
     assert missing.location.path.endswith("eeeeeeeeeeee_merge.py")
@@ -103,7 +103,9 @@ def test_both_pick_the_same_id(tmp_path: Path) -> None:
 
 
 def test_branch_edits_a_merged_migration(tmp_path: Path) -> None:
-    edited = mig("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.create_table('user')\nop.drop_index('ix')")
+    edited = mig(
+        "bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.create_table('user')\nop.drop_index('ix')"
+    )
     repo = two_branches(tmp_path, BASE, {}, dict([edited]))
     predicted = compare(repo)
     (edit,) = [d for d in predicted.diagnostics if d.code == "AL013"]
@@ -199,7 +201,9 @@ def test_conflicting_edit(tmp_path: Path) -> None:
 def test_edits_git_merges_cleanly_are_merged(tmp_path: Path) -> None:
     path, source = mig("bbbbbbbbbbbb", "aaaaaaaaaaaa")
     mine = source.replace("def upgrade():\n    pass", "def upgrade():\n    op.create_table('a')")
-    theirs = source.replace("def downgrade():\n    pass", "def downgrade():\n    op.drop_table('b')")
+    theirs = source.replace(
+        "def downgrade():\n    pass", "def downgrade():\n    op.drop_table('b')"
+    )
     repo = two_branches(tmp_path, BASE, {path: theirs}, {path: mine})
     predicted = compare(repo)
     assert b"op.create_table('a')" in predicted.files[path]

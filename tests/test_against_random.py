@@ -30,9 +30,7 @@ class Spec:
     downgrade: str = "pass"
 
     def source(self) -> str:
-        return m(
-            self.revision, self.down, upgrade=self.upgrade, downgrade=self.downgrade
-        ).source
+        return m(self.revision, self.down, upgrade=self.upgrade, downgrade=self.downgrade).source
 
 
 def render(files: dict[str, Spec]) -> dict[str, str]:
@@ -59,7 +57,9 @@ def side(draw: st.DrawFn, base: dict[str, Spec], tag: str) -> dict[str, Spec]:
             rid = draw(st.sampled_from(NEW_IDS))
             parent: object = draw(st.sampled_from([None, *ids])) if ids else None
             if len(ids) > 1 and draw(st.booleans()):
-                parent = tuple(draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True)))
+                parent = tuple(
+                    draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
+                )
             files[f"{rid}_{tag}_{len(files)}.py"] = Spec(f"{rid}_{tag}", rid, parent)
             continue
         name = draw(st.sampled_from(names))
@@ -100,7 +100,8 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, Spec], dict[str, Spec], dict[s
 )
 @given(scenarios())
 def test_prediction_agrees_with_git_and_alembic(
-    tmp_path_factory: object, scenario: tuple[dict[str, Spec], dict[str, Spec], dict[str, Spec], float]
+    tmp_path_factory: object,
+    scenario: tuple[dict[str, Spec], dict[str, Spec], dict[str, Spec], float],
 ) -> None:
     base, target, branch, committed = scenario
     delta = changes(base, branch)
@@ -109,7 +110,8 @@ def test_prediction_agrees_with_git_and_alembic(
     paths = sorted(delta)
     in_commit = {p: delta[p] for p in paths[:cut]}
     in_work = {p: delta[p] for p in paths[cut:]}
-    note(f"base={sorted(render(base))}\ntarget={changes(base, target)}\ncommit={in_commit}\nwork={in_work}")
+    note(f"base={sorted(render(base))}\ntarget={changes(base, target)}")
+    note(f"commit={in_commit}\nwork={in_work}")
     repo = two_branches(
         Path(tmp_path_factory.mktemp("repo")),  # type: ignore[attr-defined]
         {**render(base), f"{VERSIONS}/README": "kept: git keeps no empty directory\n"},

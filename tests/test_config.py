@@ -172,7 +172,7 @@ def test_selected_rules_are_shown(run, tmp_path: Path) -> None:  # type: ignore[
         '[tool.alembic-lint]\nselect = ["AL0"]\nignore = ["AL005"]\n'
     )
     rules = setting(run, "rules", "--extend-select", "AL900", "--ignore", "AL001", "versions")
-    assert rules == "AL002, AL003, AL004, AL006, AL007, AL900"
+    assert rules == "AL002, AL003, AL004, AL006, AL007, AL015, AL900"
 
 
 # --------------------------------------------------------------------------- paths, exclude
@@ -358,6 +358,7 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
         'paths = ["db/versions"]\n'
         'target-alembic-version = "1.12"\n'
         'baseline = "lint/baseline.json"\n'
+        'head-file = "db/head.txt"\n'
         "[tool.alembic-lint.per-file-ignores]\n"
         '"*_legacy.py" = ["AL201"]\n'
         "[tool.alembic-lint.rules.multiple-heads]\n"
@@ -371,12 +372,13 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         f"settings file: {tmp_path / 'pyproject.toml'}",
-        "rules: AL001, AL002, AL003, AL004, AL006, AL007, AL201, AL202, AL900",
+        "rules: AL001, AL002, AL003, AL004, AL006, AL007, AL015, AL201, AL202, AL900",
         "per-file-ignores: *_legacy.py = ['AL201']",
         "exclude: ['helpers.py']",
         "paths: ['db/versions']",
         f"target-alembic-version: 1.12.0 ({tmp_path / 'pyproject.toml'})",
         "baseline: lint/baseline.json",
+        "head-file: db/head.txt",
         "rules.multiple-heads.expected-heads = 2",
         "rules.missing-downgrade.allow-irreversible = false",
         f"history {tmp_path / 'db' / 'versions'}: 3 files in {tmp_path / 'db' / 'versions'}",

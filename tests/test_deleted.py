@@ -123,7 +123,13 @@ def test_against_names_the_targets_deletion(
     """The target deleted a revision the branch's new merge migration names."""
     repo = init(tmp_path / "repo")
     build = Builder()
-    base = dict([mig("8d46a4ba4167"), mig("98ab620aa6f9", "8d46a4ba4167"), mig("f6a668d072bb", "8d46a4ba4167")])
+    base = dict(
+        [
+            mig("8d46a4ba4167"),
+            mig("98ab620aa6f9", "8d46a4ba4167"),
+            mig("f6a668d072bb", "8d46a4ba4167"),
+        ]
+    )
     fork = build.commit("main", base, "base")
     build.commit("main", {f"{VERSIONS}/98ab620aa6f9_example.py": None}, "drop it", parents=(fork,))
     build.commit(

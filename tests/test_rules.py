@@ -74,10 +74,16 @@ def test_fix_gives_the_expected_source(tmp_path, rule: type[Rule], example: Exam
     from conftest import lint_dir, write_example
 
     versions = write_example(example, tmp_path / "versions")
-    main(["--no-cache", "--fix", "--unsafe-fixes", "--select", rule.code, str(versions)])
+    settings: list[str] = []
+    if example.head_file:
+        config = tmp_path / "settings.toml"
+        config.write_text(f'head-file = "versions/{example.head_file}"\n', encoding="utf-8")
+        settings = ["--config", str(config)]
+    main(["--no-cache", *settings, "--fix", "--unsafe-fixes", "--select", rule.code, str(versions)])
     for file in example.fixed:
         assert (versions / file.filename).read_text(encoding="utf-8") == file.source
-    assert [d for d in lint_dir(versions, [rule()]) if d.code == rule.code] == []
+    left = lint_dir(versions, [rule()], example.head_file)
+    assert [d for d in left if d.code == rule.code] == []
 
 
 def test_fixable_rules_show_a_fix() -> None:

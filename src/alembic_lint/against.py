@@ -8,7 +8,7 @@ as a Branch (branch.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +50,8 @@ class Predicted:
     virtual: frozenset[str]
     #: What to report on: the files the branch added, changed or deleted.
     only: frozenset[str]
+    #: The ``head-file`` setting's file for this history (read from the merge), if any.
+    head_file: str | None = None
 
 
 class Prediction:
@@ -85,8 +87,14 @@ class Prediction:
 
     # ------------------------------------------------------------------ histories
 
-    def histories(self, paths: Sequence[str], section: str | None = None) -> list[Predicted]:
-        """discover.discover on the merge (configs and version locations as merged)."""
+    def histories(
+        self,
+        paths: Sequence[str],
+        section: str | None = None,
+        head_file_for: Callable[[Sequence[Path]], str | None] | None = None,
+    ) -> list[Predicted]:
+        """discover.discover on the merge (configs and version locations as merged).
+        ``head_file_for`` gives a history's head file (``Settings.head_file_for``)."""
         specs = discover.discover(paths, section=section, fs=self.view)
         scope = []
         for spec in specs:
@@ -96,9 +104,12 @@ class Prediction:
                     scope.append((rel, spec.recursive))
         if self.merge.follow_renames(scope, detect_renames):
             specs = discover.discover(paths, section=section, fs=self.view)  # renames applied
-        return [self._predicted(spec) for spec in specs]
+        return [
+            self._predicted(spec, head_file_for(spec.locations) if head_file_for else None)
+            for spec in specs
+        ]
 
-    def _predicted(self, spec: HistorySpec) -> Predicted:
+    def _predicted(self, spec: HistorySpec, head_file: str | None) -> Predicted:
         from alembic_lint import cache_json
 
         view, merge = self.view, self.merge
@@ -135,12 +146,16 @@ class Prediction:
                     origins[path] = Origin.DELETED_HERE
                 elif outcome.fork is not None and outcome.theirs is None and outcome.ours:
                     origins[path] = Origin.DELETED_THERE
+        # The configuration and the head file: git stops there too.
+        others = [head_file] if head_file is not None else []
         if spec.config is not None:
-            for config in {spec.config, spec.config.parent / "pyproject.toml"}:
-                rel = view.rel(str(config))
-                outcome = merge.outcome(rel) if rel is not None else None
-                if outcome is not None and outcome.conflict is not None:
-                    conflicts.append(Conflict(str(config), outcome.conflict))
+            others += [str(spec.config), str(spec.config.parent / "pyproject.toml")]
+        for other in dict.fromkeys(others):
+            rel = view.rel(other)
+            outcome = merge.outcome(rel) if rel is not None else None
+            if outcome is not None and outcome.conflict is not None:
+                conflicts.append(Conflict(other, outcome.conflict))
+                origins[other] = Origin.CONFLICT
         base = self._base_facts(origins)
         edits = self._edits(origins, base)
         added_in = self._added_in(
@@ -170,7 +185,9 @@ class Prediction:
         reported = branch.reported()
         if spec.only is not None:
             reported &= frozenset(str(p) for p in spec.only)
-        return Predicted(replace(spec, only=None), branch, frozenset(virtual), reported)
+        if reported and head_file is not None:
+            reported |= {head_file}  # the branch changed the history: is its head file current?
+        return Predicted(replace(spec, only=None), branch, frozenset(virtual), reported, head_file)
 
     def _origin(self, rel: str, outcome: Outcome) -> Origin:
         if outcome.conflict is not None:
@@ -317,6 +334,7 @@ def lint_history(
         fixes=fixes,
         branch=item.branch,
         archive=Archive(item.spec.locations, prediction.repo),
+        head_file=item.head_file,
     )
 
 
@@ -355,7 +373,10 @@ def predict(revision: str, where: Path) -> Prediction:
         target = repo.commit(revision)
         if target is None:
             hint = ""
-            if repo.is_shallow():
+            if revision.endswith("/HEAD"):
+                remote = revision.rsplit("/", 1)[0]
+                hint = f" (set it with: git remote set-head {remote} --auto)"
+            elif repo.is_shallow():
                 hint = " (a shallow clone: fetch it, e.g. actions/checkout with fetch-depth: 0)"
             raise GitError(f"--against {revision}: unknown revision{hint}")
         fork = repo.merge_base(head, target)

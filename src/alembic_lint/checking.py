@@ -167,6 +167,7 @@ def graph_key(
         [(m.path, hashed(m)) for m in history.migrations],
         branch,
         history.archive is not None,  # messages say who deleted a missing parent
+        history.head_file,
     )
 
 

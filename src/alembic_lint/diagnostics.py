@@ -50,6 +50,8 @@ class Fix:
     message: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
+    #: The edits write a file that may not exist yet (it is created).
+    creates: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,12 +102,15 @@ def lint(
     fixes: bool = False,
     branch: Branch | None = None,
     archive: Archive | None = None,
+    head_file: str | None = None,
 ) -> list[Diagnostic]:
     """Lint one history, using the cache: the whole answer when nothing changed, else the
     facts of every unchanged file; only changed files are parsed (in parallel if many).
     With ``fixes``, findings carry their fixes (the whole-run cache is then not used).
     ``branch``: the history is a predicted merge (``--against``), see branch.py.
-    ``archive``: where deleted revisions are looked up (the history's git repository)."""
+    ``archive``: where deleted revisions are looked up (the history's git repository).
+    ``head_file``: the ``head-file`` setting's file for this history (read with the
+    reader, as the migrations are)."""
     from alembic_lint import cache as cache_mod
 
     reader = options.reader or read_bytes
@@ -224,6 +227,7 @@ def lint(
         tuple(str(x) for x in locations),
         branch=branch,
         archive=archive,
+        head_file=_head_file(head_file, reader) if head_file is not None else None,
     )
     resolved: dict[str, Migration] = {}
     fresh: dict[str, list[Diagnostic]] = {}
@@ -265,6 +269,13 @@ def lint(
     return found
 
 
+def _head_file(path: str, reader: Reader) -> tuple[str, str | None]:
+    try:
+        return path, reader(path).decode("utf-8", "replace")
+    except OSError:
+        return path, None
+
+
 def attach_fixes(
     diagnostics: Sequence[Diagnostic], history: History, rules: Sequence[Rule], reader: Reader
 ) -> list[Diagnostic]:
@@ -276,6 +287,10 @@ def attach_fixes(
     for diagnostic in diagnostics:
         rule = by_code.get(diagnostic.code)
         migration = by_path.get(diagnostic.location.path)
+        if rule is not None and migration is None and diagnostic.fix is None:
+            other = rule.fix_file(diagnostic, history)  # a finding on another file
+            result.append(replace(diagnostic, fix=other) if other is not None else diagnostic)
+            continue
         if rule is None or migration is None or diagnostic.fix is not None:
             result.append(diagnostic)
             continue

@@ -96,6 +96,10 @@ def write(planned: Planned, original: bytes) -> None:
     """Atomically replace the file, refusing if it changed since it was read; keeps the
     encoding (cookie or BOM), the line endings (edits never touch them) and the mode."""
     path = planned.path
+    if original == b"" and not os.path.lexists(path):
+        # A file the fix creates (the head file): refused if it appeared meanwhile.
+        write_atomic(path, planned.after.encode("utf-8"), mode=0o644, exclusive=True)
+        return
     with open(path, "rb") as handle:
         if digest(handle.read()) != digest(original):
             raise FixError(f"{path}: changed since it was read; not fixed")

@@ -249,6 +249,9 @@ class History:
     branch: Branch | None = None
     #: Where deleted revisions are looked up (the git repository holding the history).
     archive: Archive | None = None
+    #: The ``head-file`` setting's file for this history, if any: (path, its text or None
+    #: when it does not exist).
+    head_file: tuple[str, str | None] | None = None
 
     def __iter__(self) -> Iterator[Migration]:
         return iter(self.migrations)

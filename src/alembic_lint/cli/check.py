@@ -236,6 +236,7 @@ def check(
                     sources=sources if output_format == "full" else None,
                     fixes=with_fixes,
                     archive=archives[spec.name],
+                    head_file=settings.head_file_for(spec.locations),
                 )
             )
         return found, checked
@@ -291,7 +292,7 @@ def _check_against(
         raise UserError(str(exc)) from None
     with prediction:
         try:
-            predicted = prediction.histories(targets, section)
+            predicted = prediction.histories(targets, section, settings.head_file_for)
         except discover.DiscoveryError as exc:
             raise UserError(f"at the merge with {revision}: {exc}") from None
         except against.GitError as exc:
@@ -396,7 +397,12 @@ def _apply_fixes(
     applied = 0
     for path, found in sorted(fixes.selected(diagnostics, unsafe).items()):
         try:
-            original = reader(path)
+            try:
+                original = reader(path)
+            except FileNotFoundError:
+                if not all(d.fix is not None and d.fix.creates for d in found):
+                    raise
+                original = b""  # a file the fix creates (the head file)
             planned = fixes.plan(path, original, found)
             if planned.after == planned.before:
                 continue
@@ -506,6 +512,7 @@ def _settings_text(
         f"paths: {list(settings.paths)}",
         f"target-alembic-version: {target if target is not None else 'newest'} ({target_source})",
         f"baseline: {settings.baseline or '(none)'}",
+        f"head-file: {settings.head_file or '(none)'}",
     ]
     for rule in chosen:
         for key, option in sorted(rule.options.items()):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, one_history
+from alembic_lint.cli import EXIT_OK, UserError, cli, one_history, refresh_head_file
 
 
 @cli.command("merge")
@@ -37,4 +37,5 @@ def merge_command(
         raise UserError(f"cannot write the merge revision: {exc.strerror or exc}") from None
     shown = written.relative_to(Path.cwd()) if written.is_relative_to(Path.cwd()) else written
     click.echo(str(shown))
+    refresh_head_file(spec)
     return EXIT_OK

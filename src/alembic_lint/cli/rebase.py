@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, one_history
+from alembic_lint.cli import EXIT_OK, UserError, cli, one_history, refresh_head_file
 
 
 @cli.command("rebase")
@@ -30,7 +30,7 @@ def rebase_command(
         if revision is not None:
             raise UserError(f"no such path {path!r}")
         revision, path = path, None
-    _, history = one_history(path, section, "rebase")
+    spec, history = one_history(path, section, "rebase")
     try:
         change = rebase.plan(graph.build(history), onto, revision)
         cwd = Path.cwd()
@@ -46,4 +46,5 @@ def rebase_command(
     click.echo(
         f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
     )
+    refresh_head_file(spec)
     return EXIT_OK

@@ -75,6 +75,10 @@ class Rule:
         """The fix for one of this rule's findings, given the file's text (fixable rules)."""
         return None
 
+    def fix_file(self, diagnostic: Diagnostic, history: History) -> Fix | None:
+        """The fix for a finding on a file that is not a migration (the head file)."""
+        return None
+
     def diagnostic(
         self,
         migration: Migration,

@@ -30,6 +30,9 @@ class Example:
     ``base`` is the versions directory at the fork point, ``target`` what the target
     branch added or changed since, ``files`` what this branch added or changed, and
     ``deleted`` the names of the base's files this branch deleted.
+
+    ``head_file`` names the file of ``files`` (not a migration) that the ``head-file``
+    setting points at.
     """
 
     files: tuple[File, ...]
@@ -38,6 +41,7 @@ class Example:
     base: tuple[File, ...] = ()
     target: tuple[File, ...] = ()
     deleted: tuple[str, ...] = ()
+    head_file: str = ""
 
     @property
     def branch(self) -> bool:
@@ -45,8 +49,10 @@ class Example:
         return bool(self.base or self.target or self.deleted)
 
 
-def history(*files: File, title: str = "", fixed: tuple[File, ...] = ()) -> Example:
-    return Example(tuple(files), title, fixed)
+def history(
+    *files: File, title: str = "", fixed: tuple[File, ...] = (), head_file: str = ""
+) -> Example:
+    return Example(tuple(files), title, fixed, head_file=head_file)
 
 
 def against(
