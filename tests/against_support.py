@@ -91,9 +91,12 @@ def merged_files(repo: Path, versions: str = VERSIONS) -> dict[str, bytes]:
     }
 
 
-def compare(repo: Path, target: str = "main", versions: str = VERSIONS) -> Predicted:
-    """Predict, really merge, and assert that they agree (see the module docstring)."""
-    predicted = predict(repo, target, (versions,))
+def compare(
+    repo: Path, target: str = "main", versions: str = VERSIONS, path: str | None = None
+) -> Predicted:
+    """Predict, really merge, and assert that they agree (see the module docstring).
+    ``path`` is what is checked (default: the versions directory)."""
+    predicted = predict(repo, target, (path or versions,))
     clean, output = real_merge(repo, target)
     codes = {d.code for d in predicted.diagnostics}
     if clean:

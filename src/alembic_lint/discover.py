@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-__all__ = ["DISK", "DiscoveryError", "FileSystem", "HistorySpec", "discover", "list_version_files"]
+__all__ = [
+    "DISK",
+    "DiscoveryError",
+    "FileSystem",
+    "HistorySpec",
+    "discover",
+    "list_version_files",
+    "load_position",
+    "would_load",
+]
 
 # alembic/script/base.py:42-43
 _SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -60,6 +69,22 @@ class FileSystem:
     def read_bytes(self, path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
+
+    def head(self, path: str, size: int) -> bytes | None:
+        """The first ``size`` bytes of a regular file (None: not one); never blocks on a
+        FIFO."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return os.read(fd, size)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def realpath(self, path: str) -> str:
         return os.path.realpath(path)
@@ -231,37 +256,40 @@ def discover(
     *,
     section: str | None = None,
     cwd: Path | None = None,
+    search: bool = True,
+    warn: Callable[[str], None] | None = None,
     fs: FileSystem = DISK,
 ) -> list[HistorySpec]:
-    """One HistorySpec per PATH (a later one with the same locations merges into the earlier).
+    """The histories at ``paths`` (a later one with the same locations merges into the
+    earlier); with no PATH, those of ``cwd``. ``section`` is the ini section (``-n``).
 
-    With no PATH, the config in ``cwd`` is used. ``section`` is the ini section (``-n``).
-    ``fs`` is where to look (default: the disk). Raises DiscoveryError for anything that
-    would make the result wrong or empty.
+    A directory that is not a history itself (no config, no migration files) is searched
+    below (see :func:`search_below`), unless ``search`` is false. Raises DiscoveryError for
+    anything that would make the result wrong, and when no history is found at all;
+    ``warn`` hears about configs found by the search that cannot be read. ``fs`` is where
+    to look (default: the disk; ``--against`` looks in a predicted merge).
     """
-    ctx = _Ctx(Path(os.path.normpath((cwd or Path.cwd()).absolute())), section, fs)
+    cwd_path = Path(os.path.normpath((cwd or Path.cwd()).absolute()))
+    ctx = _Ctx(cwd_path, section, search, warn, fs)
     if not paths:
         spec = _config_in_dir(ctx.cwd, ctx)
-        if spec is None:
-            raise DiscoveryError(
-                f"no alembic.ini or pyproject.toml with [tool.alembic] in {ctx.cwd}; "
-                "pass a versions directory or a config file as PATH"
-            )
-        assert spec.config is not None
-        return [_with_files(spec, ctx.show(spec.config), ctx)]
+        if spec is not None:
+            assert spec.config is not None
+            return [_with_files(spec, ctx.show(spec.config), ctx)]
+        paths = ["."]
     specs: list[HistorySpec] = []
     for raw in paths:
-        spec = _discover_path(raw, ctx)
-        key = _location_key(spec, ctx)
-        for i, earlier in enumerate(specs):
-            if _location_key(earlier, ctx) == key:
-                if earlier.only is None or spec.only is None:
-                    specs[i] = replace(earlier, only=None)
-                else:
-                    specs[i] = replace(earlier, only=earlier.only | spec.only)
-                break
-        else:
-            specs.append(spec)
+        for spec in _discover_path(raw, ctx):
+            key = _location_key(spec, ctx)
+            for i, earlier in enumerate(specs):
+                if _location_key(earlier, ctx) == key:
+                    if earlier.only is None or spec.only is None:
+                        specs[i] = replace(earlier, only=None)
+                    else:
+                        specs[i] = replace(earlier, only=earlier.only | spec.only)
+                    break
+            else:
+                specs.append(spec)
     return specs
 
 
@@ -271,6 +299,8 @@ class _Ctx:
 
     cwd: Path
     section: str | None
+    search: bool = True
+    warn: Callable[[str], None] | None = None
     fs: FileSystem = DISK
 
     def show(self, path: Path) -> str:
@@ -296,21 +326,25 @@ def _with_files(spec: HistorySpec, name: str, ctx: _Ctx) -> HistorySpec:
     return replace(spec, name=name, files=tuple(files))
 
 
-def _discover_path(raw: str, ctx: _Ctx) -> HistorySpec:
+def _discover_path(raw: str, ctx: _Ctx) -> list[HistorySpec]:
     path = Path(os.path.normpath(ctx.cwd / raw))
     kind = ctx.kind(path)
     if kind is None:
         raise DiscoveryError(f"{raw}: no such file or directory")
     if kind == "dir":
-        return _discover_dir(path, raw, ctx)
+        spec = _discover_dir(path, raw, ctx, search=ctx.search)
+        if spec is not None:
+            return [spec]
+        return _searched(path, raw, ctx)
     if path.suffix == ".py":
-        spec = _discover_dir(path.parent, raw, ctx)
+        spec = _discover_dir(path.parent, raw, ctx, search=False)
+        assert spec is not None
         real = ctx.real(path)
         matches = [file for file in spec.files if ctx.real(file) == real]
         if not matches:
             where = ", ".join(ctx.show(location) for location in spec.locations)
             raise DiscoveryError(f"{raw}: not a revision file Alembic would load from {where}")
-        return replace(spec, only=frozenset(matches[:1]))
+        return [replace(spec, only=frozenset(matches[:1]))]
     if path.name == "pyproject.toml":
         table = _load_toml(path, ctx)
         if table is None:
@@ -319,14 +353,16 @@ def _discover_path(raw: str, ctx: _Ctx) -> HistorySpec:
         # run the Alembic way, ./ is this directory.
         ini = path.parent / "alembic.ini"
         options = _Options.load(ini if ctx.kind(ini) == "file" else None, path, ctx)
-        return _with_files(_resolve(options), raw, ctx)
+        return [_with_files(_resolve(options), raw, ctx)]
     # Any other file is an ini, as for `alembic -c FILE`. Alembic then also reads the CWD's
     # pyproject.toml; run the Alembic way (from the config's directory) that is the sibling one.
     options = _Options.load(path, path.parent / "pyproject.toml", ctx)
-    return _with_files(_resolve(options), raw, ctx)
+    return [_with_files(_resolve(options), raw, ctx)]
 
 
-def _discover_dir(directory: Path, raw: str, ctx: _Ctx) -> HistorySpec:
+def _discover_dir(directory: Path, raw: str, ctx: _Ctx, *, search: bool) -> HistorySpec | None:
+    """The history ``directory`` is (configured here or by an ancestor, or a directory of
+    migration files); None when it is none of these and ``search`` allows looking below."""
     spec = _config_in_dir(directory, ctx) or _owning_config(directory, ctx)
     if spec is None:
         if _is_script_directory(directory, ctx):
@@ -334,7 +370,39 @@ def _discover_dir(directory: Path, raw: str, ctx: _Ctx) -> HistorySpec:
             spec = _owning_config(directory, ctx)
         if spec is None:
             spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
+            found = _with_files(spec, raw, ctx)
+            if search and not _holds_migrations(found.files, ctx):
+                return None
+            return found
     return _with_files(spec, raw, ctx)
+
+
+def _searched(top: Path, raw: str, ctx: _Ctx) -> list[HistorySpec]:
+    """The histories below ``top`` (see :func:`search_below`); DiscoveryError if none."""
+    found = search_below(top, ctx)
+    if not found.specs:
+        names = "" if not found.broken else f"; unreadable configs: {', '.join(found.broken)}"
+        stopped = (
+            f"; stopped after {found.visited} directories, pass the versions directory"
+            if found.truncated
+            else ""
+        )
+        raise DiscoveryError(
+            f"no Alembic history in {ctx.show(top)} or below (looked for alembic.ini, "
+            f"pyproject.toml with [tool.alembic] and directories of migration files, in "
+            f"{found.visited} {'directory' if found.visited == 1 else 'directories'}"
+            f"{stopped}{names}); pass a versions directory or a config file as PATH"
+        )
+    warn = ctx.warn
+    if warn is not None:
+        for problem in found.broken:
+            warn(f"skipped a config that cannot be read: {problem}")
+        if found.truncated:
+            warn(
+                f"stopped looking for histories below {ctx.show(top)} after {found.visited} "
+                "directories; pass the versions directories as PATHs to be sure none is missed"
+            )
+    return found.specs
 
 
 def _is_script_directory(directory: Path, ctx: _Ctx) -> bool:
@@ -609,3 +677,180 @@ def _package_path(value: str, search: list[Path], where: str, ctx: _Ctx) -> Path
         if ctx.kind(root.joinpath(*subpaths)) is not None:
             return root.joinpath(*subpaths)
     return roots[0].joinpath(*subpaths)
+
+
+# --------------------------------------------------------------------------- search below
+
+#: How deep below a PATH histories are looked for, and how many directories at most: a
+#: repository root with a vendored tree must not make a run slow, let alone hang.
+SEARCH_DEPTH = 8
+SEARCH_DIRS = 20_000
+#: Directory names never searched: dependencies, builds and caches (hidden directories,
+#: ``.git`` and ``.venv`` among them, and virtualenvs by their ``pyvenv.cfg`` are skipped too).
+SKIPPED_DIRS = frozenset(
+    {"node_modules", "site-packages", "dist-packages", "__pycache__", "build", "dist"}
+)
+#: Bytes of a file read to tell a migration: Alembic requires ``down_revision``, and every
+#: template binds it at module level in the first lines (annotated or not).
+_SNIFF = 32_768
+_BINDS_DOWN_REVISION = re.compile(rb"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What :func:`search_below` found, and how far it looked."""
+
+    specs: list[HistorySpec]
+    visited: int
+    truncated: bool
+    broken: tuple[str, ...]  # configs found that could not be read (their one-line errors)
+
+
+def search_below(top: Path, ctx: _Ctx) -> Search:
+    """The histories in and below ``top``: configs (alembic.ini, pyproject.toml with
+    [tool.alembic]) and directories holding migration files that no config found here (or
+    above) already covers, in sorted walk order. Bounded by :data:`SEARCH_DEPTH` and
+    :data:`SEARCH_DIRS`; symlinked directories are not followed."""
+    configs: list[HistorySpec] = []
+    loose: list[Path] = []
+    broken: list[str] = []
+    visited = 0
+    truncated = False
+    stack: list[tuple[Path, int]] = [(top, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        if visited >= SEARCH_DIRS:
+            truncated = True
+            break
+        visited += 1
+        try:
+            spec = _config_in_dir(directory, ctx)
+        except DiscoveryError as exc:
+            broken.append(str(exc))
+            spec = None
+        if spec is not None:
+            configs.append(spec)
+        subdirs, has_py = _entries(directory, ctx)
+        if (
+            spec is None
+            and has_py
+            and _holds_migrations(
+                list_version_files([directory], recursive=False, sourceless=False, fs=ctx.fs),
+                ctx,
+            )
+        ):
+            loose.append(directory)
+            continue  # a directory of migrations holds no other history
+        if depth >= SEARCH_DEPTH:
+            truncated = truncated or bool(subdirs)
+            continue
+        for name in sorted(subdirs, reverse=True):
+            child = directory / name
+            if not _skipped(child, name, ctx):
+                stack.append((child, depth + 1))
+    specs = [_with_files(spec, ctx.show(spec.config or top), ctx) for spec in configs]
+    covered = [_covers(spec, ctx) for spec in specs]
+    for directory in loose:
+        real = ctx.real(directory)
+        if any(test(real) for test in covered):
+            continue
+        owner = _owning_config(directory, ctx)
+        if owner is not None:
+            assert owner.config is not None
+            specs.append(_with_files(owner, ctx.show(owner.config), ctx))
+        else:
+            name = ctx.show(directory)
+            spec = HistorySpec(name, (directory,), False, False, config=None, files=())
+            specs.append(_with_files(spec, name, ctx))
+    return Search(specs, visited, truncated, tuple(broken))
+
+
+def _covers(spec: HistorySpec, ctx: _Ctx) -> Callable[[Path], bool]:
+    owned = [ctx.real(location) for location in spec.locations]
+
+    def test(real: Path) -> bool:
+        return any(real == o or (spec.recursive and real.is_relative_to(o)) for o in owned)
+
+    return test
+
+
+def _entries(directory: Path, ctx: _Ctx) -> tuple[list[str], bool]:
+    """Names of the subdirectories (not symlinks) of ``directory``, and whether any other
+    entry is named ``*.py``."""
+    subdirs: list[str] = []
+    has_py = False
+    try:
+        entries = ctx.fs.entries(str(directory))
+    except OSError:
+        entries = []
+    for name, is_dir, is_link in entries:
+        if is_dir and not is_link:
+            subdirs.append(name)
+        elif not is_dir and name.endswith(".py"):
+            has_py = True
+    return subdirs, has_py
+
+
+def _skipped(path: Path, name: str, ctx: _Ctx) -> bool:
+    if name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info"):
+        return True
+    # A virtualenv (or conda environment) by what marks it, whatever its name.
+    return ctx.kind(path / "pyvenv.cfg") is not None or ctx.kind(path / "conda-meta") == "dir"
+
+
+def _holds_migrations(files: Sequence[Path], ctx: _Ctx) -> bool:
+    """Whether any of ``files`` looks like a revision module (see :func:`_sniff`)."""
+    return any(_sniff(file, ctx) for file in files)
+
+
+def _sniff(path: Path, ctx: _Ctx) -> bool:
+    """Whether a regular file binds ``down_revision`` (which Alembic requires) at the start
+    of a line, outside strings: a source file holding a migration template does not count.
+    Reads the first :data:`_SNIFF` bytes, never blocks on a FIFO."""
+    head = ctx.fs.head(str(path), _SNIFF)
+    if head is None or _BINDS_DOWN_REVISION.search(head) is None:
+        return False
+    import io
+    import tokenize
+
+    previous: tokenize.TokenInfo | None = None
+    try:
+        for token in tokenize.tokenize(io.BytesIO(head).readline):
+            if (
+                previous is not None
+                and previous.type == tokenize.NAME
+                and previous.string == "down_revision"
+                and previous.start[1] == 0
+                and token.string in ("=", ":")
+            ):
+                return True
+            if token.type not in (tokenize.COMMENT, tokenize.NL):
+                previous = token
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        pass  # cut off mid-token, or not Python 3: what came before still counts
+    return False
+
+
+def would_load(spec: HistorySpec, path: Path) -> bool:
+    """Whether Alembic would load ``path`` as a revision file of ``spec`` once it exists
+    (an editor's new, unsaved file), as :func:`list_version_files` would list it."""
+    folder = path.parent
+    for location in spec.locations:
+        if folder == location or (spec.recursive and folder.is_relative_to(location)):
+            inside = folder.relative_to(location).parts
+            if any(part.endswith("__pycache__") for part in inside):
+                return False
+            return _SOURCE_REV_FILE.match(path.name) is not None
+    return False
+
+
+def load_position(files: Sequence[str | Path], path: str | Path) -> int:
+    """Where ``path``, a file not yet in ``files`` (Alembic's load order), would be loaded:
+    after the files of its directory whose names sort before its own."""
+    folder, name = os.path.split(os.fspath(path))
+    split = [os.path.split(os.fspath(f)) for f in files]
+    siblings = [i for i, (parent, _) in enumerate(split) if parent == folder]
+    return next(
+        (i for i in siblings if split[i][1] > name),
+        siblings[-1] + 1 if siblings else len(files),
+    )

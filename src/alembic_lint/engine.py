@@ -84,7 +84,7 @@ def load_history(
             try:
                 data = reader(path)
             except OSError as exc:
-                migrations.append(_unreadable(path, exc))
+                migrations.append(unreadable(path, exc))
                 continue
             migrations.append(parse.read_migration(path, data))
     return History(name, tuple(migrations), tuple(str(loc) for loc in locations))
@@ -170,7 +170,7 @@ def lint(
     rules_key = rules_fingerprint([r for r in options.rules if not r.graph])
     for path in paths:
         if path in errors:
-            migrations[path] = _unreadable(path, errors[path])
+            migrations[path] = unreadable(path, errors[path])
             continue
         if store is None or not store.known(digests[path]):
             to_parse.append(path)
@@ -219,7 +219,7 @@ def lint(
         migrations[path] = migration
     for path in to_parse:
         if path not in migrations:  # vanished between the two reads
-            migrations[path] = _unreadable(path, FileNotFoundError(2, "No such file or directory"))
+            migrations[path] = unreadable(path, FileNotFoundError(2, "No such file or directory"))
 
     history = History(
         name,
@@ -378,7 +378,7 @@ def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:
     try:
         return pared(_read_with_libcst(path, reader(path)))
     except OSError as exc:
-        return _unreadable(path, exc)
+        return unreadable(path, exc)
 
 
 def read_facts(path: str, data: bytes) -> Migration:
@@ -454,7 +454,8 @@ def settings_key(options: Options) -> object:
     return [rules, extra]
 
 
-def _unreadable(path: str, exc: OSError) -> Migration:
+def unreadable(path: str, exc: OSError) -> Migration:
+    """The facts of a file that cannot be read: reported as AL100 with the reason."""
     reason = exc.strerror or str(exc)
     return Migration(
         path=path,

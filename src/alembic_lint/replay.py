@@ -163,6 +163,8 @@ def try_replay(argv: Sequence[str]) -> int | None:
                 _write(sys.stdout, stdout)
                 _write(sys.stderr, stderr)
                 return status
+    except BrokenPipeError:
+        raise  # the reader is gone: running the check again would not reach it either
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     return None
@@ -173,7 +175,7 @@ def may_record(argv: Sequence[str]) -> bool:
     blocked = {"-", "--no-cache", "--fix", "--diff", "--show-settings", "-h", "--help"}
     blocked |= {"--version", "--stdin-filename", "--write-baseline", "-o", "--output-file"}
     blocked.add("--against")  # the answer depends on git's refs, which no trace observes
-    if argv and argv[0] in ("rule", "merge", "graph", "rebase"):
+    if argv and argv[0] in ("rule", "merge", "graph", "rebase", "server"):
         return False
     return not any(arg in blocked or arg.split("=", 1)[0] in blocked for arg in argv)
 

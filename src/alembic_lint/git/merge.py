@@ -229,21 +229,42 @@ class Merge:
         sources = [
             rel
             for rel, o in paths.items()
-            if o.fork is not None
-            and o.fork.kind == FILE
-            and node(o, side) is None
-            and not _same(node(o, other), o.fork)
+            if o.fork is not None and o.fork.kind == FILE and node(o, side) is None
         ]
+        relevant = [rel for rel in sources if not _same(node(paths[rel], other), paths[rel].fork)]
         targets = [
             rel
             for rel, o in paths.items()
             if o.fork is None and (mine := node(o, side)) is not None and mine.kind == FILE
         ]
-        if not sources or not targets:
+        if not relevant or not targets:
             return {}
-        old = {rel: self._bytes(FORK, rel, paths[rel].fork) for rel in sources}
-        new = {rel: self._bytes(side, rel, node(paths[rel], side)) for rel in targets}
-        return detect(old, new)
+        # As git's merge does it: exact renames first, among all of this side's files
+        # (the same content under a new name); then similar ones, for the files that
+        # matter only (those the other side changed or deleted).
+        by_oid: dict[str, list[str]] = {}
+        for rel in sorted(targets):
+            mine = node(paths[rel], side)
+            assert mine is not None
+            by_oid.setdefault(self.sides[side].oid(rel, mine), []).append(rel)
+        found: dict[str, str] = {}
+        for rel in sorted(sources):
+            before = paths[rel].fork
+            assert before is not None
+            candidates = by_oid.get(before.oid or "", [])
+            if candidates:
+                same = [c for c in candidates if c.rsplit("/", 1)[-1] == rel.rsplit("/", 1)[-1]]
+                match = (same or candidates)[0]
+                candidates.remove(match)
+                found[rel] = match
+        taken = set(found.values())
+        left = [rel for rel in relevant if rel not in found]
+        rest = [rel for rel in targets if rel not in taken]
+        if left and rest:
+            old = {rel: self._bytes(FORK, rel, paths[rel].fork) for rel in left}
+            new = {rel: self._bytes(side, rel, node(paths[rel], side)) for rel in rest}
+            found.update(detect(old, new))
+        return {o: n for o, n in found.items() if o in relevant}
 
     def _bytes(self, side: str, rel: str, node: Node | None) -> bytes:
         assert node is not None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from alembic_lint.graph import RevisionGraph
-from alembic_lint.model import Migration
+from alembic_lint.model import Migration, OpCall
+
+#: The operations of the last migration asked about, by ref (see call_at).
+_by_ref: tuple[tuple[OpCall, ...], dict[int, OpCall]] = ((), {})
 
 
 def who(graph: RevisionGraph, node: int) -> str:
@@ -29,5 +32,14 @@ def down_ref(migration: Migration) -> int:
     return migration.revision.ref
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def call_at(migration: Migration, ref: int) -> OpCall | None:
+    """The operation call ``ref`` of ``migration``. A file's fixes are asked for one after
+    another, so the lookup table of the last file asked about is kept (a squashed
+    migration has thousands of calls and hundreds of drops: a scan per fix was quadratic).
+    """
+    global _by_ref
+    ops, table = _by_ref
+    if ops is not migration.ops:
+        table = {call.ref: call for call in migration.ops}
+        _by_ref = (migration.ops, table)
+    return table.get(ref)

@@ -10,6 +10,7 @@ from alembic_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Locat
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History, Migration, OpCall
 from alembic_lint.rules import Rule
+from alembic_lint.rules._common import call_at
 from alembic_lint.rules.examples import history, m
 
 #: Operations that accept ``if_exists``, and the Alembic version that added it.
@@ -129,7 +130,7 @@ class DropWithoutIfExists(Rule):
                     yield self.diagnostic(migration, call.ref, message)
 
     def fix(self, diagnostic: Diagnostic, migration: Migration, text: str) -> Fix | None:
-        call = next((c for c in migration.ops if c.ref == diagnostic.location.ref), None)
+        call = call_at(migration, diagnostic.location.ref)
         if call is None or call.name == "execute":
             return None  # SQL in a string literal is left to a human
         edit = add_keyword(text, diagnostic.location, "if_exists=True")
@@ -178,14 +179,19 @@ def unguarded_sql_drop(sql: str) -> str | None:
 def add_keyword(text: str, call: Location, keyword: str) -> Edit | None:
     """An insertion of ``keyword`` as the last argument of the call at ``call`` (whose end
     is just after its closing parenthesis), following the call's own layout; None when
-    the result would not parse (a comment in the way, an unusual layout)."""
+    the result would not parse (a comment in the way, an unusual layout).
+
+    Only the call is parsed again, not the file: replacing one call by another call is
+    valid wherever the first one was, and a squashed migration with hundreds of drops
+    would otherwise be parsed once per drop.
+    """
     import ast
 
-    from alembic_lint.fixes import lines_of, offset, position
+    from alembic_lint.fixes import index
 
-    lines = lines_of(text)
-    start = offset(lines, call.line, call.column)
-    close = offset(lines, call.end_line, call.end_column) - 1
+    where = index(text)
+    start = where.offset(call.line, call.column)
+    close = where.offset(call.end_line, call.end_column) - 1
     if not 0 <= start < close < len(text) or text[close] != ")":
         return None
     inner = text[start:close]
@@ -206,11 +212,14 @@ def add_keyword(text: str, call: Location, keyword: str) -> Edit | None:
             content = f" {keyword}"
     else:
         content = f", {keyword}"
-    fixed = text[:at] + content + text[at:]
+    # In parentheses, the call's own line breaks and comments are fine.
+    fixed = f"(\n{text[start:at]}{content}{text[at : close + 1]}\n)"
     try:
-        ast.parse(fixed)
+        parsed = ast.parse(fixed, mode="eval")
     except SyntaxError:
         return None
-    line, column = position(lines, at)
-    where = Location(call.path, line, column, line, column)
-    return Edit(content, where, where)
+    if not isinstance(parsed.body, ast.Call):
+        return None  # the location is not one whole call: leave it alone
+    line, column = where.position(at)
+    place = Location(call.path, line, column, line, column)
+    return Edit(content, place, place)
