@@ -266,3 +266,86 @@ def test_shallow_clone_names_the_fix(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "shallow clone" in err and "fetch-depth: 0" in err
+
+
+def test_a_similar_file_counts_as_a_rename_as_in_git(tmp_path: Path) -> None:
+    """The branch deletes a migration and adds another of the same template; main edited
+    the deleted one: git pairs them as a rename and carries main's edit over (or stops)."""
+    path, source = mig("bbbbbbbbbbbb", "aaaaaaaaaaaa")
+    edited = source.replace(
+        "def downgrade():\n    pass", "def downgrade():\n    op.drop_table('x')"
+    )
+    new_path, new_source = mig("cccccccccccc", "aaaaaaaaaaaa")
+    repo = two_branches(tmp_path, BASE, {path: edited}, {path: None, new_path: new_source})
+    compare(repo)
+
+
+def test_one_git_process_reads_every_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All blobs come from one `git cat-file --batch`, not a process per file; files the
+    target did not change are read from the work tree."""
+    import subprocess
+
+    target = dict(mig(f"c{i:011d}", "bbbbbbbbbbbb") for i in range(6))
+    repo = two_branches(tmp_path, BASE, target, tree(mig("dddddddddddd", "bbbbbbbbbbbb")))
+    started: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def spy(args: list[str], *rest: object, **kwargs: object) -> object:
+        started.append([a for a in args if not a.startswith("-c") and "=" not in a])
+        return real_popen(args, *rest, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    predicted = predict(repo)
+    assert len([f for f in predicted.files if "/c0" in f]) == 6
+    commands = [next(a for a in args[1:] if not a.startswith("-")) for args in started]
+    commands = [c for c in commands if c != "status"]  # the test's own look at the index
+    assert commands.count("cat-file") == 1, commands
+    assert sorted(commands) == ["cat-file", "log", "merge-base", "rev-parse"], commands
+
+
+def test_the_cli_writes_nothing_git_sees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = two_branches(
+        tmp_path,
+        BASE,
+        tree(mig("cccccccccccc", "bbbbbbbbbbbb")),
+        tree(mig("dddddddddddd", "bbbbbbbbbbbb")),
+        work=tree(mig("eeeeeeeeeeee", "dddddddddddd")),
+    )
+    index = (repo / ".git" / "index").read_bytes()
+    status = git(repo, "--no-optional-locks", "status", "--porcelain")
+    for args in ([], ["--format", "json"], ["--format", "full"]):
+        assert main(["--against", "main", *args, str(repo / VERSIONS)]) == 1
+    capsys.readouterr()
+    assert (repo / ".git" / "index").read_bytes() == index
+    assert git(repo, "--no-optional-locks", "status", "--porcelain") == status
+
+
+def test_a_baseline_holds_back_file_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = tree(mig("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_table('t')"))
+    repo = two_branches(tmp_path, BASE, {}, new)
+    monkeypatch.chdir(repo)
+    assert main(["--no-cache", "--against", "main", VERSIONS]) == 1
+    assert "AL201" in capsys.readouterr().out
+    assert main(["--no-cache", "--write-baseline", "base.json", VERSIONS]) == 0
+    capsys.readouterr()
+    assert main(["--no-cache", "--against", "main", "--baseline", "base.json", VERSIONS]) == 0
+
+
+def test_through_a_symlinked_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = two_branches(
+        tmp_path / "real",
+        BASE,
+        tree(mig("cccccccccccc", "bbbbbbbbbbbb")),
+        tree(mig("dddddddddddd", "bbbbbbbbbbbb")),
+    )
+    link = tmp_path / "link"
+    link.symlink_to(repo)
+    assert main(["--no-cache", "--against", "main", str(link / VERSIONS)]) == 1
+    out = capsys.readouterr().out
+    assert "AL001 after merging into main: 2 heads, dddddddddddd (added on this branch)" in out

@@ -8,6 +8,7 @@ as a Branch (branch.py).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,7 +58,9 @@ class Predicted:
 class Prediction:
     """The work tree merged into ``revision``, worked out lazily; close() when done."""
 
-    def __init__(self, repo: Repository, revision: str, target: str, fork: str) -> None:
+    def __init__(
+        self, repo: Repository, revision: str, target: str, fork: str, where: Path | None = None
+    ) -> None:
         self.repo = repo
         self.revision = revision
         self.target = target
@@ -70,7 +73,7 @@ class Prediction:
             here="this branch",
             there=revision,
         )
-        self.view = MergedView(str(repo.top), self.merge)
+        self.view = MergedView(str(repo.top), self.merge, _aliases(repo.top, where))
 
     def close(self) -> None:
         self.repo.close()
@@ -175,6 +178,7 @@ class Prediction:
             target=self.revision,
             fork=self.fork[:10],
             top=str(self.repo.top),
+            aliases=self.view.aliases,
             origins=origins,
             added_in=added_in,
             base=tuple(base),
@@ -391,4 +395,19 @@ def predict(revision: str, where: Path) -> Prediction:
     except BaseException:
         repo.close()
         raise
-    return Prediction(repo, revision, target, fork)
+    return Prediction(repo, revision, target, fork, where)
+
+
+def _aliases(top: Path, where: Path | None) -> tuple[str, ...]:
+    """Names of the work tree's top that paths may come with: git gives it resolved, while
+    the current directory (and so every PATH) may reach it through a symlink."""
+    found = []
+    for start in (where, Path.cwd()):
+        if start is None:
+            continue
+        current = Path(os.path.abspath(start))
+        for candidate in (current, *current.parents):
+            if str(candidate) != str(top) and os.path.realpath(candidate) == str(top):
+                found.append(str(candidate))
+                break
+    return tuple(dict.fromkeys(found))

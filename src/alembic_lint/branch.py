@@ -70,6 +70,7 @@ class Branch:
     target: str  # the revision as the user named it (origin/main)
     fork: str  # the merge base, abbreviated
     top: str = ""  # the work tree's top directory
+    aliases: tuple[str, ...] = ()  # other names of it (through symlinks)
     origins: Mapping[str, Origin] = field(default_factory=dict)  # absolute path -> origin
     #: The target's commit that added a file since the fork, by path.
     added_in: Mapping[str, Commit] = field(default_factory=dict)
@@ -115,9 +116,10 @@ class Branch:
 
     def shown(self, path: str) -> str:
         """``path`` as git names it: relative to the top of the work tree."""
-        if not self.top:
-            return path
-        return os.path.relpath(path, self.top).replace(os.sep, "/")
+        for top in (self.top, *self.aliases):
+            if top and (path == top or path.startswith(top + os.sep)):
+                return os.path.relpath(path, top).replace(os.sep, "/")
+        return path
 
     def name(self, path: str) -> str:
         """``filename`` or ``filename, added on this branch``."""

@@ -19,18 +19,21 @@ _MAX_LINKS = 40
 class MergedView(FileSystem):
     """Paths inside the work tree answer from the merge; others from the disk."""
 
-    def __init__(self, top: str, merge: Merge) -> None:
+    def __init__(self, top: str, merge: Merge, aliases: tuple[str, ...] = ()) -> None:
         self.top = os.path.normpath(top)
         self.merge = merge
+        #: Other names of the top (through a symlink, as the current directory may be).
+        self.aliases = tuple(os.path.normpath(a) for a in aliases if a != top)
 
     def rel(self, path: str) -> str | None:
         """``path`` relative to the work tree's top (``/``-separated), or None outside."""
         path = os.path.normpath(path)
-        if path == self.top:
-            return ""
-        if path.startswith(self.top + os.sep):
-            rel = path[len(self.top) + 1 :].replace(os.sep, "/")
-            return None if rel == ".git" or rel.startswith(".git/") else rel
+        for top in (self.top, *self.aliases):
+            if path == top:
+                return ""
+            if path.startswith(top + os.sep):
+                rel = path[len(top) + 1 :].replace(os.sep, "/")
+                return None if rel == ".git" or rel.startswith(".git/") else rel
         return None
 
     def absolute(self, rel: str) -> str:
