@@ -27,7 +27,20 @@ from alembic_lint import against, engine
 from alembic_lint import graph as graph_mod
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.rules import registry
-from differential_support import LinterVerdict, ask_alembic, check
+from differential_support import (
+    ABSENT,
+    LOAD_ERRORS,
+    AlembicVerdict,
+    LinterVerdict,
+    Rev,
+    ask_alembic,
+    check_duplicate_warnings,
+    check_error_explained,
+    check_loaded_graph_matches,
+    check_loaded_multiple_heads,
+    cycle_files,
+    filename,
+)
 from git_support import conflicted, git, real_merge
 
 VERSIONS = "db/versions"
@@ -110,10 +123,54 @@ def compare(
             for rel, data in merged_files(repo, versions).items():
                 (copy / Path(rel).name).write_bytes(data)
             alembic = ask_alembic(Path(tmp), copy)
-        check([], alembic, predicted.verdict)
+        check(merged_files(repo, versions), alembic, predicted.verdict)
     else:
         real = {p for p in conflicted(repo) if p.startswith(versions + "/")}
         assert real, f"git merge failed without conflicts in {versions}:\n{output}"
         assert predicted.conflicts == real, (predicted.conflicts, real, output)
         assert "AL010" in codes
     return predicted
+
+
+def revs_of(files: dict[str, bytes]) -> tuple[list[Rev], dict[str, str]]:
+    """The merged files as the differential test's revisions (their four variables read
+    with CPython's ast, not the linter), and each one's differential name -> real name."""
+    import ast
+
+    revs, names = [], {}
+    for index, (rel, data) in enumerate(sorted(files.items(), key=lambda item: item[0])):
+        values: dict[str, object] = {}
+        for node in ast.parse(data).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    values[target.id] = ast.literal_eval(node.value)
+        rev = Rev(
+            values.get("revision", ABSENT),
+            values.get("down_revision", ABSENT),
+            values.get("branch_labels"),
+            values.get("depends_on"),
+        )
+        revs.append(rev)
+        names[filename(index, rev)] = Path(rel).name
+    return revs, names
+
+
+def check(files: dict[str, bytes], alembic: AlembicVerdict, linter: LinterVerdict) -> None:
+    """differential_support.check on the merged files."""
+    revs, names = revs_of(files)
+    check_duplicate_warnings(revs, alembic, linter)
+    if alembic.error is not None:
+        check_error_explained(revs, alembic, linter)
+        return
+    check_loaded_graph_matches(revs, alembic, linter)
+    check_loaded_multiple_heads(revs, alembic, linter)
+    # Alembic loads some cycles (see check_loaded_no_load_errors): AL005 is accepted on
+    # the files really on one.
+    on_cycle = {names[n] for n in cycle_files(revs)}
+    wrong = [
+        d
+        for d in linter.with_code(*LOAD_ERRORS)
+        if not (d.code == "AL005" and Path(d.location.path).name in on_cycle)
+    ]
+    assert not wrong, f"Alembic loaded the merge but the linter reports {wrong}\n{alembic}"

@@ -25,8 +25,8 @@ from alembic_lint.git.process import (
     merge_text,
     open_repository,
 )
+from alembic_lint.git.trees import FILE, WorkTree
 from alembic_lint.git.trees import Commit as CommitTree
-from alembic_lint.git.trees import WorkTree
 from alembic_lint.git.views import MergedView
 from alembic_lint.model import Migration
 
@@ -153,12 +153,21 @@ class Prediction:
         others = [head_file] if head_file is not None else []
         if spec.config is not None:
             others += [str(spec.config), str(spec.config.parent / "pyproject.toml")]
+        configured_here = False  # the branch changed how the history is configured
         for other in dict.fromkeys(others):
             rel = view.rel(other)
             outcome = merge.outcome(rel) if rel is not None else None
-            if outcome is not None and outcome.conflict is not None:
+            if outcome is None or rel is None or outcome.kind not in (None, FILE):
+                continue
+            if outcome.conflict is not None:
                 conflicts.append(Conflict(other, outcome.conflict))
                 origins[other] = Origin.CONFLICT
+            elif other != head_file and outcome.kind is not None:
+                configured_here |= self._origin(rel, outcome) in (
+                    Origin.ADDED_HERE,
+                    Origin.CHANGED_HERE,
+                    Origin.CHANGED_BOTH,
+                )
         base = self._base_facts(origins)
         edits = self._edits(origins, base)
         added_in = self._added_in(
@@ -187,6 +196,8 @@ class Prediction:
             key=key,
         )
         reported = branch.reported()
+        if configured_here:  # every file of the history is the branch's business
+            reported |= {str(f) for f in spec.files}
         if spec.only is not None:
             reported &= frozenset(str(p) for p in spec.only)
         if reported and head_file is not None:
