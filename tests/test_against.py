@@ -349,3 +349,23 @@ def test_through_a_symlinked_directory(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["--no-cache", "--against", "main", str(link / VERSIONS)]) == 1
     out = capsys.readouterr().out
     assert "AL001 after merging into main: 2 heads, dddddddddddd (added on this branch)" in out
+
+
+def test_a_branch_that_reconfigures_the_history_answers_for_all_of_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The branch drops a version location from alembic.ini: the revisions there vanish
+    and their children lose a parent, in files the branch did not touch."""
+    ini = "[alembic]\nscript_location = db\nversion_locations = {}\n"
+    child = mig("cccccccccccc", "bbbbbbbbbbbb")
+    base = {
+        "alembic.ini": ini.format("db/versions db/old"),
+        "db/old/aaaaaaaaaaaa_example.py": m("aaaaaaaaaaaa").source,
+        "db/old/bbbbbbbbbbbb_example.py": m("bbbbbbbbbbbb", "aaaaaaaaaaaa").source,
+        child[0]: child[1],
+    }
+    repo = two_branches(tmp_path, base, {}, {"alembic.ini": ini.format("db/versions")})
+    monkeypatch.chdir(repo)
+    assert main(["--no-cache", "--against", "main", "alembic.ini"]) == 1
+    out = capsys.readouterr().out
+    assert f"{VERSIONS}/cccccccccccc_example.py" in out and "AL002 after merging into main" in out
