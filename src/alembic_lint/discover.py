@@ -133,6 +133,9 @@ class HistorySpec:
     only: frozenset[Path] | None = None  # user passed individual .py files: report only these
     file_template: str | None = None  # as Alembic reads it (after %-interpolation)
     truncate_slug_length: int | None = None
+    #: ``sqlalchemy.url`` of the ini section, as written (not interpolated): env.py reads
+    #: it from there (see dialects.configured).
+    sqlalchemy_url: str | None = None
 
 
 def list_version_files(
@@ -369,12 +372,18 @@ def _discover_dir(directory: Path, raw: str, ctx: _Ctx, *, search: bool) -> Hist
             directory = directory / "versions"
             spec = _owning_config(directory, ctx)
         if spec is None:
-            spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
-            found = _with_files(spec, raw, ctx)
-            if search and not _holds_migrations(found.files, ctx):
-                return None
-            return found
+            if search and not _is_root(directory, ctx):
+                return None  # a directory above the migrations: look below
+            return _with_files(_unconfigured(raw, directory), raw, ctx)
     return _with_files(spec, raw, ctx)
+
+
+def _unconfigured(name: str, directory: Path) -> HistorySpec:
+    """A directory of migrations no config describes. Its subdirectories are read too (as
+    with ``recursive_version_locations = true``): projects that keep revisions in
+    per-release subdirectories list each in ``version_locations``, often in code, and
+    reading only the top would leave most of the history unchecked without a word."""
+    return HistorySpec(name, (directory,), True, False, config=None, files=())
 
 
 def _searched(top: Path, raw: str, ctx: _Ctx) -> list[HistorySpec]:
@@ -517,6 +526,13 @@ class _Options:
         except configparser.Error as exc:
             raise DiscoveryError(f"{self._where(self.ini)}: {_one_line(exc)}") from None
 
+    def ini_raw(self, name: str) -> str | None:
+        """An ini option as written, without interpolation (which only env.py's run may
+        be able to complete)."""
+        if self.parser is None or not self.parser.has_option(self.section, name):
+            return None
+        return self.parser.get(self.section, name, raw=True)
+
     def _toml_str(self, name: str, value: object) -> str:
         if not isinstance(value, str):
             raise DiscoveryError(
@@ -652,6 +668,7 @@ def _resolve(options: _Options) -> HistorySpec:
         files=(),
         file_template=template[0] if template else None,
         truncate_slug_length=options.integer("truncate_slug_length"),
+        sqlalchemy_url=options.ini_raw("sqlalchemy.url"),
     )
 
 
@@ -731,14 +748,7 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
         if spec is not None:
             configs.append(spec)
         subdirs, has_py = _entries(directory, ctx)
-        if (
-            spec is None
-            and has_py
-            and _holds_migrations(
-                list_version_files([directory], recursive=False, sourceless=False, fs=ctx.fs),
-                ctx,
-            )
-        ):
+        if spec is None and (has_py or directory.name == "versions") and _is_root(directory, ctx):
             loose.append(directory)
             continue  # a directory of migrations holds no other history
         if depth >= SEARCH_DEPTH:
@@ -760,7 +770,7 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
             specs.append(_with_files(owner, ctx.show(owner.config), ctx))
         else:
             name = ctx.show(directory)
-            spec = HistorySpec(name, (directory,), False, False, config=None, files=())
+            spec = _unconfigured(name, directory)
             specs.append(_with_files(spec, name, ctx))
     return Search(specs, visited, truncated, tuple(broken))
 
@@ -796,6 +806,20 @@ def _skipped(path: Path, name: str, ctx: _Ctx) -> bool:
         return True
     # A virtualenv (or conda environment) by what marks it, whatever its name.
     return ctx.kind(path / "pyvenv.cfg") is not None or ctx.kind(path / "conda-meta") == "dir"
+
+
+def _is_root(directory: Path, ctx: _Ctx) -> bool:
+    """Whether an unconfigured ``directory`` is the top of a history: it holds migration
+    files, or it is named ``versions`` (Alembic's name for the place) and some of its
+    subdirectories do (revisions kept per release, with none at the top)."""
+    fs = ctx.fs
+    top = list_version_files([directory], recursive=False, sourceless=False, fs=fs)
+    if _holds_migrations(top, ctx):
+        return True
+    if directory.name != "versions":
+        return False
+    below = list_version_files([directory], recursive=True, sourceless=False, fs=fs)
+    return _holds_migrations(below, ctx)
 
 
 def _holds_migrations(files: Sequence[Path], ctx: _Ctx) -> bool:

@@ -24,7 +24,8 @@ class Example:
     """A whole versions directory: files in any order (the test writes them all).
 
     ``fixed`` holds, for a fixable rule, what each changed file must read after ``--fix``
-    (``# expect:`` markers included, as they are part of the file).
+    (``# expect:`` markers included, as they are part of the file). ``dialect``: the
+    target database the example is judged for (the `dialect` setting; None: unknown).
 
     An example with a ``base`` is checked with ``--against`` (see :func:`against`):
     ``base`` is the versions directory at the fork point, ``target`` what the target
@@ -38,6 +39,7 @@ class Example:
     files: tuple[File, ...]
     title: str = ""
     fixed: tuple[File, ...] = ()
+    dialect: str | None = None
     base: tuple[File, ...] = ()
     target: tuple[File, ...] = ()
     deleted: tuple[str, ...] = ()
@@ -50,9 +52,13 @@ class Example:
 
 
 def history(
-    *files: File, title: str = "", fixed: tuple[File, ...] = (), head_file: str = ""
+    *files: File,
+    title: str = "",
+    fixed: tuple[File, ...] = (),
+    dialect: str | None = None,
+    head_file: str = "",
 ) -> Example:
-    return Example(tuple(files), title, fixed, head_file=head_file)
+    return Example(tuple(files), title, fixed, dialect, head_file=head_file)
 
 
 def against(
