@@ -369,3 +369,14 @@ def test_a_branch_that_reconfigures_the_history_answers_for_all_of_it(
     assert main(["--no-cache", "--against", "main", "alembic.ini"]) == 1
     out = capsys.readouterr().out
     assert f"{VERSIONS}/cccccccccccc_example.py" in out and "AL002 after merging into main" in out
+
+
+def test_a_rename_git_finds_between_two_other_deletions(tmp_path: Path) -> None:
+    """Found by the random test: main deletes both files and adds an edited copy of the
+    second; the branch deleted the first. git pairs the first with the copy (its only
+    candidate for a file the branch changed) and stops with rename/delete."""
+    first, second = mig("aaaaaaaaaaaa"), mig("bbbbbbbbbbbb", "aaaaaaaaaaaa")
+    moved = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.create_table('moved')")
+    target = {first[0]: None, second[0]: None, f"{VERSIONS}/bbbbbbbbbbbb_moved.py": moved.source}
+    repo = two_branches(tmp_path, dict([first, second]), target, {first[0]: None})
+    assert compare(repo).conflicts == {f"{VERSIONS}/bbbbbbbbbbbb_moved.py"}

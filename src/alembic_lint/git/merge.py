@@ -231,7 +231,12 @@ class Merge:
             for rel, o in paths.items()
             if o.fork is not None and o.fork.kind == FILE and node(o, side) is None
         ]
-        relevant = [rel for rel in sources if not _same(node(paths[rel], other), paths[rel].fork)]
+        # (The work tree's ids are worked out here: its nodes come without them.)
+        relevant = [
+            rel
+            for rel in sources
+            if self._identity(other, rel, node(paths[rel], other)) != _identity(paths[rel].fork)
+        ]
         targets = [
             rel
             for rel, o in paths.items()
