@@ -117,6 +117,14 @@ class MergedView(FileSystem):
             raise IsADirectoryError(21, "Not a file", path)
         return self.merge.read(real)
 
+    def head(self, path: str, size: int) -> bytes | None:
+        if self.rel(path) is None:
+            return DISK.head(path, size)
+        try:
+            return self.read_bytes(path)[:size]
+        except OSError:
+            return None
+
     def realpath(self, path: str) -> str:
         rel = self.rel(path)
         if rel is None:
