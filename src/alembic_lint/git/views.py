@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 from pathlib import Path
 
 from alembic_lint.discover import DISK, FileSystem
@@ -150,7 +149,3 @@ class MergedView(FileSystem):
             if self.rel(str(root)) is not None and self.kind(str(root)) == "dir":
                 found.append(root)
         return found
-
-
-def join(rel: str, name: str) -> str:
-    return posixpath.join(rel, name) if rel else name
