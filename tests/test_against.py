@@ -380,3 +380,16 @@ def test_a_rename_git_finds_between_two_other_deletions(tmp_path: Path) -> None:
     target = {first[0]: None, second[0]: None, f"{VERSIONS}/bbbbbbbbbbbb_moved.py": moved.source}
     repo = two_branches(tmp_path, dict([first, second]), target, {first[0]: None})
     assert compare(repo).conflicts == {f"{VERSIONS}/bbbbbbbbbbbb_moved.py"}
+
+
+def test_a_renamed_file_is_neither_new_nor_deleted(tmp_path: Path) -> None:
+    """Renaming a merged migration (the same bytes): no finding about a deletion, and its
+    old findings are not the branch's."""
+    path, source = mig("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('t')")
+    repo = two_branches(
+        tmp_path,
+        dict([mig("aaaaaaaaaaaa"), (path, source)]),
+        tree(mig("cccccccccccc", "bbbbbbbbbbbb")),
+        {path: None, f"{VERSIONS}/bbbbbbbbbbbb_renamed.py": source},
+    )
+    assert codes(compare(repo)) == []

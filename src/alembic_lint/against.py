@@ -115,59 +115,12 @@ class Prediction:
     def _predicted(self, spec: HistorySpec, head_file: str | None) -> Predicted:
         from alembic_lint import cache_json
 
-        view, merge = self.view, self.merge
         origins: dict[str, Origin] = {}
         virtual: set[str] = set()
         conflicts: list[Conflict] = []
-        for file in spec.files:
-            path = str(file)
-            rel = view.rel(path)
-            outcome = merge.outcome(rel) if rel is not None else None
-            if outcome is None or rel is None:
-                continue
-            origins[path] = self._origin(rel, outcome)
-            if outcome.source != OURS or outcome.data is not None or outcome.origin:
-                virtual.add(path)
-            if outcome.conflict is not None:
-                conflicts.append(Conflict(path, outcome.conflict))
-        # Files Alembic would load that are gone from the merge: deleted on a side.
-        for location in spec.locations:
-            rel = view.rel(view.realpath(str(location)))
-            if rel is None:
-                continue
-            for child, outcome in merge.walk(rel, recursive=spec.recursive):
-                path = view.absolute(child)
-                if outcome.kind is not None or not discover.is_revision_name(child):
-                    continue
-                if outcome.conflict is not None:
-                    origins[path] = Origin.CONFLICT
-                    conflicts.append(Conflict(path, outcome.conflict))
-                    continue
-                if outcome.renamed is not None:
-                    continue  # moved, not deleted (the new path is in the history)
-                if outcome.fork is not None and outcome.ours is None and outcome.theirs:
-                    origins[path] = Origin.DELETED_HERE
-                elif outcome.fork is not None and outcome.theirs is None and outcome.ours:
-                    origins[path] = Origin.DELETED_THERE
-        # The configuration and the head file: git stops there too.
-        others = [head_file] if head_file is not None else []
-        if spec.config is not None:
-            others += [str(spec.config), str(spec.config.parent / "pyproject.toml")]
-        configured_here = False  # the branch changed how the history is configured
-        for other in dict.fromkeys(others):
-            rel = view.rel(other)
-            outcome = merge.outcome(rel) if rel is not None else None
-            if outcome is None or rel is None or outcome.kind not in (None, FILE):
-                continue
-            if outcome.conflict is not None:
-                conflicts.append(Conflict(other, outcome.conflict))
-                origins[other] = Origin.CONFLICT
-            elif other != head_file and outcome.kind is not None:
-                configured_here |= self._origin(rel, outcome) in (
-                    Origin.ADDED_HERE,
-                    Origin.CHANGED_HERE,
-                    Origin.CHANGED_BOTH,
-                )
+        gone = self._deletions(spec, origins, conflicts)
+        self._files(spec, gone, origins, virtual, conflicts)
+        configured_here = self._configuration(spec, head_file, origins, conflicts)
         base = self._base_facts(origins)
         edits = self._edits(origins, base)
         added_in = self._added_in(
@@ -203,6 +156,101 @@ class Prediction:
         if reported and head_file is not None:
             reported |= {head_file}  # the branch changed the history: is its head file current?
         return Predicted(replace(spec, only=None), branch, frozenset(virtual), reported, head_file)
+
+    def _deletions(
+        self, spec: HistorySpec, origins: dict[str, Origin], conflicts: list[Conflict]
+    ) -> dict[str, dict[str, str]]:
+        """Files Alembic would load that are gone from the merge, deleted on a side (or
+        moved: see _moved); by side, their fork ids and paths."""
+        view, merge = self.view, self.merge
+        gone: dict[str, dict[str, str]] = {OURS: {}, THEIRS: {}}
+        for location in spec.locations:
+            rel = view.rel(view.realpath(str(location)))
+            if rel is None:
+                continue
+            for child, outcome in merge.walk(rel, recursive=spec.recursive):
+                path = view.absolute(child)
+                if outcome.kind is not None or not discover.is_revision_name(child):
+                    continue
+                if outcome.conflict is not None:
+                    origins[path] = Origin.CONFLICT
+                    conflicts.append(Conflict(path, outcome.conflict))
+                    continue
+                if outcome.renamed is not None or outcome.fork is None:
+                    continue  # moved, not deleted (the new path is in the history)
+                if outcome.ours is None and outcome.theirs:
+                    origins[path] = Origin.DELETED_HERE
+                    gone[OURS][outcome.fork.oid or ""] = path
+                elif outcome.theirs is None and outcome.ours:
+                    origins[path] = Origin.DELETED_THERE
+                    gone[THEIRS][outcome.fork.oid or ""] = path
+        return gone
+
+    def _files(
+        self,
+        spec: HistorySpec,
+        gone: dict[str, dict[str, str]],
+        origins: dict[str, Origin],
+        virtual: set[str],
+        conflicts: list[Conflict],
+    ) -> None:
+        """How each file of the merged history came to be, and whose bytes it holds."""
+        for file in spec.files:
+            path = str(file)
+            rel = self.view.rel(path)
+            outcome = self.merge.outcome(rel) if rel is not None else None
+            if outcome is None or rel is None:
+                continue
+            origin = origins[path] = self._origin(rel, outcome)
+            moved = self._moved(rel, outcome, origin, gone)
+            if moved is not None:
+                here = origin is Origin.ADDED_HERE
+                origins[path] = Origin.RENAMED_HERE if here else Origin.RENAMED_THERE
+                del origins[moved]  # renamed, not deleted
+            if outcome.source != OURS or outcome.data is not None or outcome.origin:
+                virtual.add(path)
+            if outcome.conflict is not None:
+                conflicts.append(Conflict(path, outcome.conflict))
+
+    def _configuration(
+        self,
+        spec: HistorySpec,
+        head_file: str | None,
+        origins: dict[str, Origin],
+        conflicts: list[Conflict],
+    ) -> bool:
+        """Conflicts in the configuration and the head file (git stops there too), and
+        whether the branch changed how the history is configured."""
+        others = [head_file] if head_file is not None else []
+        if spec.config is not None:
+            others += [str(spec.config), str(spec.config.parent / "pyproject.toml")]
+        configured_here = False
+        for other in dict.fromkeys(others):
+            rel = self.view.rel(other)
+            outcome = self.merge.outcome(rel) if rel is not None else None
+            if outcome is None or rel is None or outcome.kind not in (None, FILE):
+                continue
+            if outcome.conflict is not None:
+                conflicts.append(Conflict(other, outcome.conflict))
+                origins[other] = Origin.CONFLICT
+            elif other != head_file and outcome.kind is not None:
+                configured_here |= self._origin(rel, outcome) in (
+                    Origin.ADDED_HERE,
+                    Origin.CHANGED_HERE,
+                    Origin.CHANGED_BOTH,
+                )
+        return configured_here
+
+    def _moved(
+        self, rel: str, outcome: Outcome, origin: Origin, gone: dict[str, dict[str, str]]
+    ) -> str | None:
+        """The deleted path an added file came from, when it holds the same bytes (git's
+        exact rename: not a new file, nor a deletion)."""
+        if origin is Origin.ADDED_HERE and outcome.ours is not None and gone[OURS]:
+            return gone[OURS].get(self.merge.sides[OURS].oid(rel, outcome.ours))
+        if origin is Origin.ADDED_THERE and outcome.theirs is not None and gone[THEIRS]:
+            return gone[THEIRS].get(outcome.theirs.oid or "")
+        return None
 
     def _origin(self, rel: str, outcome: Outcome) -> Origin:
         if outcome.conflict is not None:
