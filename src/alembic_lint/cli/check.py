@@ -17,6 +17,7 @@ from alembic_lint.cli import (
     FORMATS,
     UserError,
     cli,
+    missing,
     repository_root,
     use_color,
     warn,
@@ -425,8 +426,10 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
 
     from alembic_lint import discover, engine
 
+    if not filename.strip():
+        raise UserError(f"--stdin-filename {filename!r}: an empty PATH")
     target = Path(os.path.abspath(filename))
-    if not target.parent.is_dir():
+    if missing(str(target.parent)) or not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
     (spec,) = discover.discover([str(target.parent)], section=section, search=False)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a
