@@ -230,9 +230,7 @@ def test_the_search_reports_histories_in_path_order(tmp_path: Path) -> None:
     rev(tmp_path / "a" / "b" / "c" / "versions", "aaaaaaaaaaaa")
     rev(tmp_path / "z" / "versions", "bbbbbbbbbbbb")
     (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "alembic.ini").write_text(
-        "[alembic]\nscript_location = %(here)s/s\n"
-    )
+    (tmp_path / "m" / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/s\n")
     rev(tmp_path / "m" / "s" / "versions", "cccccccccccc")
     specs = discover(["."], cwd=tmp_path)
     assert [s.name for s in specs] == ["a/b/c/versions", "m/alembic.ini", "z/versions"]

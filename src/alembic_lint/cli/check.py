@@ -256,13 +256,25 @@ def _baseline(
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
+    from alembic_lint.atomic import leaves_tree
 
     root = str(settings.root)
+    target_file = ""
     try:
         if write_baseline is not None:
             target_file = os.path.abspath(
                 write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
             )
+            if not write_baseline:
+                # A path no one typed comes from a settings file, which a pull request can
+                # change: it must not make us write outside the repository holding it.
+                leaving = leaves_tree(target_file, within=settings.root)
+                if leaving is not None:
+                    raise UserError(
+                        f"baseline {settings.baseline or DEFAULT_BASELINE!r} "
+                        f"({settings.where()}) is outside the repository: {leaving}; "
+                        "not written (name the file after --write-baseline to write there)"
+                    )
             recorded = baseline.entries(diagnostics, root, never)
             baseline.write(target_file, recorded)
             findings = plural(sum(e.count for e in recorded), "finding")
@@ -288,7 +300,9 @@ def _baseline(
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
+        raise UserError(
+            f"{target_file or exc.filename}: cannot write the baseline: {exc.strerror or exc}"
+        ) from None
     return diagnostics
 
 
