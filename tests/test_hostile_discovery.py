@@ -99,18 +99,18 @@ def unprivileged(cwd: Path, fn: Callable[[], T]) -> T:
         status = 0
         try:
             os.close(read_end)
+            os.chdir(cwd)  # first: the directories above may be closed to the user
             if os.geteuid() == 0:
                 os.setgroups([])
                 os.setgid(NOBODY)
                 os.setuid(NOBODY)
-            os.chdir(cwd)
             try:
                 result: tuple[str, object] = ("ok", fn())
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            except BaseException as exc:  # reported to the parent
                 result = ("raised", f"{type(exc).__name__}: {exc}")
             with os.fdopen(write_end, "wb") as out:
                 pickle.dump(result, out)
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             status = 1
         finally:
             os._exit(status)
@@ -199,13 +199,13 @@ def test_a_settings_file_that_cannot_be_read_is_an_error_not_ignored(
     settings.chmod(0)
     err = one_line_error(unprivileged(project, lambda: run("--no-cache", "versions")))
     assert "pyproject.toml" in err and "ermission denied" in err
-    # A directory above that cannot even be searched: the same, never a traceback.
+    # A directory above that cannot even be entered (the run was started below it): the
+    # same, for every command.
     settings.chmod(0o644)
-    shared_tmp.chmod(0o311)
-    (shared_tmp / "project").chmod(0o700)
-    project.chmod(0o777)
-    code, _, err = unprivileged(project, lambda: run("--no-cache", "graph", "versions"))
-    assert "Traceback" not in err
+    shared_tmp.chmod(0o700)
+    for args in (["--no-cache", "versions"], ["graph", "versions"], ["merge", "--dry-run"]):
+        err = one_line_error(unprivileged(project, lambda args=args: run(*args)))  # type: ignore[misc]
+        assert "ermission denied" in err, (args, err)
 
 
 # ------------------------------------------------------------------ what the search finds

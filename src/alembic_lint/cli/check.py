@@ -269,6 +269,8 @@ def _baseline(
                 # A path no one typed comes from a settings file, which a pull request can
                 # change: it must not make us write outside the repository holding it.
                 leaving = leaves_tree(target_file, within=settings.root)
+                if leaving is None and ".git" in _repository_parts(target_file, settings):
+                    leaving = "it is inside .git"
                 if leaving is not None:
                     raise UserError(
                         f"baseline {settings.baseline or DEFAULT_BASELINE!r} "
@@ -304,6 +306,14 @@ def _baseline(
             f"{target_file or exc.filename}: cannot write the baseline: {exc.strerror or exc}"
         ) from None
     return diagnostics
+
+
+def _repository_parts(path: str, settings: Settings) -> tuple[str, ...]:
+    """The parts of ``path`` (resolved) below the repository holding the settings."""
+    from alembic_lint.atomic import work_tree
+
+    tree = os.path.realpath(work_tree(str(settings.root)))
+    return Path(os.path.relpath(os.path.realpath(path), tree)).parts
 
 
 def _apply_fixes(
