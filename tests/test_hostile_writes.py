@@ -818,3 +818,29 @@ def test_fix_in_a_directory_it_may_not_write_names_the_file_not_a_temporary(
     for warning in warnings:
         assert ".alembic-lint-" not in warning and "_example.py: cannot write" in warning
         assert "Permission denied; not fixed" in warning
+
+
+def test_python_dash_capital_p_runs_nothing_from_the_current_directory(tmp_path: Path) -> None:
+    """What `python -m` does before our __main__ runs (find `alembic_lint` itself, import
+    runpy's modules) takes the current directory first; the README's advice, -P, does not."""
+    here = tmp_path / "checkout"
+    here.mkdir()
+    names = {n for n in sys.stdlib_module_names if not n.startswith("_")} | {"alembic_lint"}
+    for name in names:
+        (here / f"{name}.py").write_text(f"open({str(tmp_path / 'RAN')!r} + '-{name}', 'w')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    plain = subprocess.run(
+        [sys.executable, "-m", "alembic_lint", "--version"], cwd=here, env=env, capture_output=True
+    )
+    assert plain.returncode != 0 or list(tmp_path.glob("RAN-*"))  # what -P is for
+    for ran in tmp_path.glob("RAN-*"):
+        ran.unlink()
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "alembic_lint", "--version"],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and result.stdout.startswith("alembic-lint, version")
+    assert not list(tmp_path.glob("RAN-*"))
