@@ -624,6 +624,17 @@ def test_fix_keeps_extended_attributes_and_acls(
     assert {name: os.getxattr(target, name) for name in os.listxattr(target)} == before
     assert stat.S_IMODE(target.stat().st_mode) == mode
 
+    # A directory with a default ACL gives every new file one: the replaced file must not
+    # gain it (user nobody would read a 0640 file).
+    other = versions / "aaaaaaaaaaaa_example.py"
+    other.chmod(0o640)
+    os.setxattr(versions, "system.posix_acl_default", acl_entries(NOBODY))
+    assert os.listxattr(other) == []
+    code, _, err = run(capsys, "--no-cache", "--select", "AL201", "--fix", str(versions))
+    assert code == 0, err
+    assert is_fixed(other) and os.listxattr(other) == []
+    assert stat.S_IMODE(other.stat().st_mode) == 0o640
+
 
 @pytest.mark.skipif(not XATTRS_SUPPORTED, reason="extended attributes are Linux's")
 def test_fix_refuses_a_file_whose_extended_attributes_it_could_not_keep(
@@ -844,3 +855,22 @@ def test_python_dash_capital_p_runs_nothing_from_the_current_directory(tmp_path:
     )
     assert result.returncode == 0 and result.stdout.startswith("alembic-lint, version")
     assert not list(tmp_path.glob("RAN-*"))
+
+
+@needs_root
+def test_fix_keeps_set_id_bits_never_adds_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """chown clears set-id bits, so they are set again after it; a file without them stays
+    without (a new file is created 0600 and given the old mode exactly)."""
+    versions = fixable_history(tmp_path)
+    marked, plain = versions / "aaaaaaaaaaaa_example.py", versions / "bbbbbbbbbbbb_example.py"
+    os.chown(marked, NOBODY, NOBODY)
+    marked.chmod(0o6755)
+    plain.chmod(0o664)
+    code, _, err = run(capsys, "--no-cache", "--select", "AL201", "--fix", str(versions))
+    assert code == 0, err
+    assert is_fixed(marked) and is_fixed(plain)
+    assert stat.S_IMODE(marked.stat().st_mode) == 0o6755
+    assert (marked.stat().st_uid, marked.stat().st_gid) == (NOBODY, NOBODY)
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o664
