@@ -446,10 +446,13 @@ def legacy(tmp_path: Path) -> Path:
 LEGACY = [(B, 19, "AL201"), (C, 19, "AL201"), (C, 22, "AL202")]
 
 
-def baseline_entries(path: Path) -> list[tuple[str, str, int, str]]:
+def baseline_entries(path: Path) -> list[tuple[str, str, str, int, str]]:
     document = json.loads(path.read_text())
-    assert document["version"] == 1 and "about" in document
-    return [(e["revision"], e["code"], e["count"], e["file"]) for e in document["findings"]]
+    assert document["version"] == 2 and document["about"].startswith("alembic-lint baseline:")
+    return [
+        (e["revision"], e["code"], e["statement"], e["count"], e["file"])
+        for e in document["findings"]
+    ]
 
 
 def test_write_baseline_in_cwd_without_config(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -459,9 +462,9 @@ def test_write_baseline_in_cwd_without_config(run, tmp_path: Path) -> None:  # t
     assert (code, out) == (0, "All checks passed.\n")
     assert err == f"alembic-lint: recorded 3 findings (3 entries) in {tmp_path / BASELINE}\n"
     assert baseline_entries(tmp_path / BASELINE) == [
-        ("bbbbbbbbbbbb", "AL201", 1, f"versions/{B}"),
-        ("cccccccccccc", "AL201", 1, f"versions/{C}"),
-        ("cccccccccccc", "AL202", 1, f"versions/{C}"),
+        ("bbbbbbbbbbbb", "AL201", "op.drop_table('t')", 1, f"versions/{B}"),
+        ("cccccccccccc", "AL201", "op.drop_index('ix')", 1, f"versions/{C}"),
+        ("cccccccccccc", "AL202", "def downgrade", 1, f"versions/{C}"),
     ]
     assert run("versions", "--baseline", BASELINE) == (0, "All checks passed.\n", "")
     # Without --baseline nothing is held back.
@@ -563,7 +566,7 @@ def test_fixed_problem_lists_stale_entry_and_exits_0(run, tmp_path: Path) -> Non
     assert (code, out) == (0, "All checks passed.\n")
     assert err == (
         f"alembic-lint: 1 baseline entry in {BASELINE} no longer matches "
-        "(rewrite it with --write-baseline): bbbbbbbbbbbb AL201\n"
+        "(rewrite it with --write-baseline): bbbbbbbbbbbb AL201 op.drop_table('t')\n"
     )
 
 
@@ -578,7 +581,8 @@ def test_stale_entries_with_new_findings_exit_1(run, tmp_path: Path) -> None:  #
     code, out, err = run("versions", "--baseline", BASELINE)
     assert code == 1
     assert "dddddddddddd_example.py:19:5: AL201" in out and out.count("AL") == 1
-    assert "2 baseline entries" in err and "cccccccccccc AL201, cccccccccccc AL202" in err
+    assert "2 baseline entries" in err
+    assert "cccccccccccc AL201 op.drop_index('ix'), cccccccccccc AL202 def downgrade" in err
 
 
 def test_graph_findings_never_baselined(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -623,10 +627,11 @@ def test_baseline_is_sorted_and_stable(run, tmp_path: Path) -> None:  # type: ig
     entries = baseline_entries(tmp_path / BASELINE)
     assert entries == sorted(entries)
     assert entries == [
-        ("bbbbbbbbbbbb", "AL201", 1, f"versions/{B}"),
-        ("ffffffffffff", "AL201", 2, "versions/ffffffffffff_example.py"),
-        ("ffffffffffff", "AL202", 1, "versions/ffffffffffff_example.py"),
-        ("file:versions/helpers.py", "AL101", 1, "versions/helpers.py"),
+        ("bbbbbbbbbbbb", "AL201", "op.drop_table('t')", 1, f"versions/{B}"),
+        ("ffffffffffff", "AL201", "op.drop_index('a')", 1, "versions/ffffffffffff_example.py"),
+        ("ffffffffffff", "AL201", "op.drop_index('b')", 1, "versions/ffffffffffff_example.py"),
+        ("ffffffffffff", "AL202", "def downgrade", 1, "versions/ffffffffffff_example.py"),
+        ("file:versions/helpers.py", "AL101", "", 1, "versions/helpers.py"),
     ]
     assert first.endswith(b"}\n")
     run("versions", "--write-baseline")
@@ -646,7 +651,7 @@ def test_baseline_is_sorted_and_stable(run, tmp_path: Path) -> None:  # type: ig
         ("[]", "malformed baseline entry"),
         ("42", "malformed baseline entry"),
         ('{"findings": []}', "malformed baseline entry"),
-        ('{"version": 2, "findings": []}', "unsupported baseline version 2"),
+        ('{"version": 3, "findings": []}', "unsupported baseline version 3"),
         ('{"version": 1}', "malformed baseline entry"),
         ('{"version": 1, "findings": [1]}', "malformed baseline entry"),
         ('{"version": 1, "findings": [{"code": "AL201", "count": 1}]}', "malformed baseline entry"),

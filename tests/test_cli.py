@@ -330,7 +330,7 @@ def test_counts_are_in_english(run, tmp_path: Path) -> None:  # type: ignore[no-
     _, _, err = run("--no-cache", "--select", "AL201", "--write-baseline", "b.json", "versions")
     assert err == f"alembic-lint: recorded 1 finding (1 entry) in {tmp_path / 'b.json'}\n"
     _, out, _ = run("--show-settings", "versions")
-    assert out.splitlines()[-1] == f"history versions: 1 file in {tmp_path / 'versions'}"
+    assert f"history versions: 1 file in {tmp_path / 'versions'}" in out.splitlines()
     _, _, err = run("--no-cache", "--select", "AL201", "--fix", "versions")
     assert err == "alembic-lint: fixed 1 problem in 1 file\n"
 

@@ -220,3 +220,46 @@ def test_state_holds_back_what_the_baseline_records(
     )
     state.flush()
     assert [(d.code, d.location.line) for d in state.findings(path)] == [("AL201", 20)]
+
+
+def test_state_judges_for_the_history_database(tmp_path: Path) -> None:
+    """The server judges AL201 for the database the CLI finds (the ini's URL, else the
+    files), its fixes too, and judges every file again when an edit changes the evidence."""
+    from alembic_lint import engine
+    from alembic_lint.model import History
+    from alembic_lint.rules.examples import m
+
+    drop = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_column('t', 'c')")
+    ini = "[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = sqlite:///a.db\n"
+    versions = project(tmp_path / "lite", m("aaaaaaaaaaaa"), drop, ini=ini)
+    state = State()
+    state.folders = [tmp_path / "lite"]
+    state.load()
+    path = str(versions / drop.filename)
+    (finding,) = [d for d in state.findings(path) if d.code == "AL201"]
+    assert "SQLite rejects `DROP COLUMN IF EXISTS`" in finding.message
+    (tracked,) = state.histories()
+    facts = state.full(path)
+    assert facts is not None
+    fixed = engine.attach_fixes([finding], History("h", (facts,)), tracked.rules(), state.read)
+    assert fixed[0].fix is None  # no fix the database rejects, in the editor either
+
+    versions = project(tmp_path / "plain", m("aaaaaaaaaaaa"), drop)
+    state = State()
+    state.folders = [tmp_path / "plain"]
+    state.load()
+    path = str(versions / drop.filename)
+    (finding,) = [d for d in state.findings(path) if d.code == "AL201"]
+    assert finding.message == "`op.drop_column()` without `if_exists=True`"
+    first = str(versions / "aaaaaaaaaaaa_example.py")
+    source = m("aaaaaaaaaaaa").source.replace(
+        "import sqlalchemy as sa", "from sqlalchemy.dialects import mysql"
+    )
+    state.opened(first, source)
+    assert path in state.flush()
+    (finding,) = [d for d in state.findings(path) if d.code == "AL201"]
+    assert "MySQL rejects `DROP COLUMN IF EXISTS`" in finding.message
+    state.closed(first)
+    state.flush()
+    (finding,) = [d for d in state.findings(path) if d.code == "AL201"]
+    assert finding.message == "`op.drop_column()` without `if_exists=True`"

@@ -143,16 +143,16 @@ class GraphCache(Protocol):
 
 
 def rules_fingerprint(rules: Sequence[Rule]) -> str:
-    """The rules, their settings and the Alembic version they judge for."""
+    """The rules, their settings and the Alembic version and dialect they judge for."""
     from alembic_lint import cache as cache_mod
 
-    return cache_mod.fingerprint(
-        cache_mod.STAMP,
-        [
-            (r.code, sorted((k, repr(v)) for k, v in r.settings.items()), str(r.alembic))
-            for r in rules
-        ],
-    )
+    return cache_mod.fingerprint(cache_mod.STAMP, [rule_key(r) for r in rules])
+
+
+def rule_key(rule: Rule) -> tuple[object, ...]:
+    """What about one rule can change its findings."""
+    settings = sorted((k, repr(v)) for k, v in rule.settings.items())
+    return (rule.code, settings, str(rule.alembic), rule.dialect)
 
 
 def graph_key(

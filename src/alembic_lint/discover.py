@@ -52,6 +52,9 @@ class HistorySpec:
     only: frozenset[Path] | None = None  # user passed individual .py files: report only these
     file_template: str | None = None  # as Alembic reads it (after %-interpolation)
     truncate_slug_length: int | None = None
+    #: ``sqlalchemy.url`` of the ini section, as written (not interpolated): env.py reads
+    #: it from there (see dialects.configured).
+    sqlalchemy_url: str | None = None
 
 
 def list_version_files(
@@ -338,12 +341,18 @@ def _discover_dir(directory: Path, raw: str, ctx: _Ctx, *, search: bool) -> Hist
             directory = directory / "versions"
             spec = _owning_config(directory, ctx)
         if spec is None:
-            spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
-            found = _with_files(spec, raw, ctx)
-            if search and not _holds_migrations(found.files):
-                return None
-            return found
+            if search and not _is_root(directory):
+                return None  # a directory above the migrations: look below
+            return _with_files(_unconfigured(raw, directory), raw, ctx)
     return _with_files(spec, raw, ctx)
+
+
+def _unconfigured(name: str, directory: Path) -> HistorySpec:
+    """A directory of migrations no config describes. Its subdirectories are read too (as
+    with ``recursive_version_locations = true``): projects that keep revisions in
+    per-release subdirectories list each in ``version_locations``, often in code, and
+    reading only the top would leave most of the history unchecked without a word."""
+    return HistorySpec(name, (directory,), True, False, config=None, files=())
 
 
 def _searched(top: Path, raw: str, ctx: _Ctx) -> list[HistorySpec]:
@@ -499,6 +508,13 @@ class _Options:
         except configparser.Error as exc:
             raise DiscoveryError(f"{self._where(self.ini)}: {_one_line(exc)}") from None
 
+    def ini_raw(self, name: str) -> str | None:
+        """An ini option as written, without interpolation (which only env.py's run may
+        be able to complete)."""
+        if self.parser is None or not self.parser.has_option(self.section, name):
+            return None
+        return self.parser.get(self.section, name, raw=True)
+
     def _toml_str(self, name: str, value: object) -> str:
         if not isinstance(value, str):
             raise DiscoveryError(
@@ -637,6 +653,7 @@ def _resolve(options: _Options) -> HistorySpec:
         files=(),
         file_template=template[0] if template else None,
         truncate_slug_length=options.integer("truncate_slug_length"),
+        sqlalchemy_url=options.ini_raw("sqlalchemy.url"),
     )
 
 
@@ -778,17 +795,12 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
                 found.append((order, directory, spec))
             else:
                 outside.append(f"{ctx.show(spec.config)} ({leaving})")
-        elif listing.has_py:
-            files = list_version_files([directory], recursive=False, sourceless=False)
-            sniffed = [_sniff(file) for file in files]
-            if any(sniffed):
+        elif listing.has_py or directory.name == "versions":
+            unread: list[Path] = []
+            if _is_root(directory, unread):
                 found.append((order, directory, None))
                 continue  # a directory of migrations holds no other history
-            unreadable.extend(
-                f"{ctx.show(file)} (cannot be read)"
-                for file, seen in zip(files, sniffed, strict=True)
-                if seen is None
-            )
+            unreadable.extend(f"{ctx.show(file)} (cannot be read)" for file in unread)
         if depth >= SEARCH_DEPTH:
             truncated = truncated or bool(listing.subdirs)
             continue
@@ -815,8 +827,7 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
                     outside.append(f"{ctx.show(spec.config)} ({leaving})")
                     spec = None
             if spec is None:
-                name = ctx.show(directory)
-                spec = HistorySpec(name, (directory,), False, False, config=None, files=())
+                spec = _unconfigured(ctx.show(directory), directory)
         try:
             specs.append(_with_files(spec, ctx.show(spec.config or directory), ctx))
         except DiscoveryError as exc:
@@ -880,9 +891,30 @@ def _covers(spec: HistorySpec) -> Callable[[Path], bool]:
     return test
 
 
-def _holds_migrations(files: Sequence[Path]) -> bool:
-    """Whether any of ``files`` looks like a revision module (see :func:`_sniff`)."""
-    return any(_sniff(file) for file in files)
+def _is_root(directory: Path, unreadable: list[Path] | None = None) -> bool:
+    """Whether an unconfigured ``directory`` is the top of a history: it holds migration
+    files, or it is named ``versions`` (Alembic's name for the place) and some of its
+    subdirectories do (revisions kept per release, with none at the top). Files that
+    could not be read are added to ``unreadable``."""
+    top = list_version_files([directory], recursive=False, sourceless=False)
+    if _holds_migrations(top, unreadable):
+        return True
+    if directory.name != "versions":
+        return False
+    below = list_version_files([directory], recursive=True, sourceless=False)
+    return _holds_migrations([f for f in below if f.parent != directory], unreadable)
+
+
+def _holds_migrations(files: Sequence[Path], unreadable: list[Path] | None = None) -> bool:
+    """Whether any of ``files`` looks like a revision module (see :func:`_sniff`); those
+    that could not be read are added to ``unreadable``."""
+    for file in files:
+        sniffed = _sniff(file)
+        if sniffed:
+            return True
+        if sniffed is None and unreadable is not None:
+            unreadable.append(file)
+    return False
 
 
 def _sniff(path: Path) -> bool | None:

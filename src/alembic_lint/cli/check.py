@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
     from alembic_lint.config import Settings
     from alembic_lint.diagnostics import Diagnostic
+    from alembic_lint.dialects import Target
     from alembic_lint.discover import HistorySpec
     from alembic_lint.engine import Reader
     from alembic_lint.rules import Rule
@@ -97,8 +98,9 @@ _POSITIVE = _Positive()
     "--cache-dir",
     metavar="DIR",
     envvar="ALEMBIC_LINT_CACHE_DIR",
-    help="Cache directory (default: .alembic-lint-cache next to the project's config; "
-    "also ALEMBIC_LINT_CACHE_DIR).",
+    help="Cache directory (default: one per project in $XDG_CACHE_HOME/alembic-lint, else "
+    "~/.cache/alembic-lint; also ALEMBIC_LINT_CACHE_DIR). Files there that the key in that "
+    "cache home did not seal are ignored.",
 )
 @click.option(
     "--jobs",
@@ -175,7 +177,22 @@ def check(
     target, target_source = target_version(settings, specs, Path.cwd())
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
     if show_settings:
-        text = _settings_text(settings, chosen, specs, target, target_source)
+        shown = [
+            engine.history_dialect(
+                spec.name,
+                spec.files,
+                engine.Options(
+                    rules=rules,
+                    reader=reader if stdin_filename is not None else None,
+                    cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+                    jobs=jobs or engine.available_cpus(),
+                    dialect=_dialect(settings, spec),
+                ),
+                spec.locations,
+            )
+            for spec in specs
+        ]
+        text = _settings_text(settings, chosen, specs, target, target_source, shown)
         if no_history is not None:
             text += f"history: none ({no_history})\n"
         click.echo(text, nl=False)
@@ -209,6 +226,7 @@ def check(
                 cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
                 jobs=jobs or engine.available_cpus(),
                 disk_outside_only=stdin_filename is not None,
+                dialect=_dialect(settings, spec),
             )
             found.extend(
                 engine.lint(
@@ -235,14 +253,18 @@ def check(
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
         never = {r.code for r in chosen if r.graph}
-        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline)
+        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline, reader)
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
     if reports_only and specs and stdin_filename is None and write_baseline is None:
-        from alembic_lint import replay
+        from alembic_lint import replay, sealed
 
-        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
-        replay.allow(dirs[0], dirs)
+        record_dir = os.path.abspath(cache_dir) if cache_dir else replay.default_dir()
+        home = sealed.home()
+        if sealed.key() is not None and record_dir is not None and home is not None:
+            # What alembic-lint keeps in the cache home (the key, the caches) is no input.
+            dirs = [d for spec in specs if (d := _cache_dir(cache_dir, settings, spec))]
+            replay.allow(record_dir, [*dirs, home])
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
 
 
@@ -252,14 +274,24 @@ def _baseline(
     never: set[str],
     baseline_file: str | None,
     write_baseline: str | None,
+    reader: Reader,
 ) -> list[Diagnostic]:
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
     from alembic_lint.atomic import leaves_tree
+    from alembic_lint.source import text_of
+
+    def read(path: str) -> str | None:
+        try:
+            return text_of(reader(path))
+        except OSError:
+            return None
 
     root = str(settings.root)
     target_file = ""
+    kept = [d for d in diagnostics if d.code not in never]
+    texts = baseline.statements(kept, read)
     try:
         if write_baseline is not None:
             target_file = os.path.abspath(
@@ -277,35 +309,38 @@ def _baseline(
                         f"({settings.where()}) is outside the repository: {leaving}; "
                         "not written (name the file after --write-baseline to write there)"
                     )
-            recorded = baseline.entries(diagnostics, root, never)
+            recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
             findings = plural(sum(e.count for e in recorded), "finding")
             entries = plural(len(recorded), "entry", "entries")
             click.echo(f"alembic-lint: recorded {findings} ({entries}) in {target_file}", err=True)
-            diagnostics, _, _ = baseline.apply(diagnostics, recorded, root, never)
+            left, _, _ = baseline.apply(kept, texts, recorded, root, never)
         elif baseline_file is not None or settings.baseline is not None:
             source = (
                 baseline_file
                 if baseline_file is not None
                 else str(settings.root / str(settings.baseline))
             )
-            diagnostics, _, stale = baseline.apply(diagnostics, baseline.read(source), root, never)
+            recorded = baseline.read(source)
+            left, _, stale = baseline.apply(kept, texts, recorded, root, never)
             if stale:
                 verb = "no longer matches" if len(stale) == 1 else "no longer match"
                 click.echo(
                     f"alembic-lint: {plural(len(stale), 'baseline entry', 'baseline entries')} "
                     f"in {source} {verb} (rewrite it with --write-baseline): "
-                    + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
+                    + ", ".join(e.describe() for e in stale[:10])
                     + (" ..." if len(stale) > 10 else ""),
                     err=True,
                 )
+        else:
+            left = kept
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(
             f"{target_file or exc.filename}: cannot write the baseline: {exc.strerror or exc}"
         ) from None
-    return diagnostics
+    return [d for d in diagnostics if d.code in never] + left
 
 
 def _repository_parts(path: str, settings: Settings) -> tuple[str, ...]:
@@ -403,17 +438,32 @@ def _report(
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
 
 
-def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str:
-    """``--cache-dir``, else ``.alembic-lint-cache`` next to the project's config."""
-    from alembic_lint.cache import DIRNAME
+def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str | None:
+    """``--cache-dir``, else the user's cache of the project (the directory of its settings
+    or config); None when there is no key to seal cache files with (see sealed.py)."""
+    from alembic_lint import sealed
 
+    if sealed.key() is None:
+        return None
     if given:
         return os.path.abspath(given)
     if settings.path is not None:
-        return str(settings.root / DIRNAME)
-    if spec.config is not None:
-        return str(spec.config.parent / DIRNAME)
-    return os.path.abspath(DIRNAME)
+        project = str(settings.root)
+    elif spec.config is not None:
+        project = str(spec.config.parent)
+    else:
+        project = os.getcwd()
+    return sealed.project_dir(os.path.abspath(project))
+
+
+def _dialect(settings: Settings, spec: HistorySpec) -> Target:
+    """The `dialect` setting, else a literal ``sqlalchemy.url`` in the history's ini; else
+    unsettled (the history's files decide, see engine.lint)."""
+    from alembic_lint.dialects import configured
+    from alembic_lint.reporters import display_path
+
+    url_source = display_path(str(spec.config), os.getcwd()) if spec.config else None
+    return configured(settings.dialect, settings.where(), spec.sqlalchemy_url, url_source)
 
 
 def _settings_text(
@@ -422,6 +472,7 @@ def _settings_text(
     specs: list[HistorySpec],
     target: Version | None,
     target_source: str,
+    dialects: list[Target | None],
 ) -> str:
     lines = [
         f"settings file: {settings.path or '(none: defaults)'}",
@@ -437,9 +488,11 @@ def _settings_text(
         for key, option in sorted(rule.options.items()):
             value = settings.rule_options.get(rule.name, {}).get(key, option.default)
             lines.append(f"rules.{rule.name}.{key} = {json.dumps(value)}")
-    for spec in specs:
+    for spec, dialect in zip(specs, dialects, strict=True):
         where = ", ".join(str(loc) for loc in spec.locations)
         lines.append(f"history {spec.name}: {plural(len(spec.files), 'file')} in {where}")
+        if dialect is not None:
+            lines.append(f"dialect of {spec.name}: {dialect.describe()}")
     return "\n".join(lines) + "\n"
 
 

@@ -91,7 +91,7 @@ def _with_fixes(
     if migration is None:
         return findings
     history = History(tracked.spec.name, (migration,))
-    return engine.attach_fixes(findings, history, tracked.project.rules, ls.state.read)
+    return engine.attach_fixes(findings, history, tracked.rules(), ls.state.read)
 
 
 def _fix_action(

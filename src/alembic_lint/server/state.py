@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic_lint import checking, config, discover, engine
-from alembic_lint.baseline import Entry
+from alembic_lint import checking, config, dialects, discover, engine
+from alembic_lint.baseline import Entry, Statements
 from alembic_lint.config import Settings
 from alembic_lint.diagnostics import Diagnostic, Related
+from alembic_lint.dialects import Target
 from alembic_lint.discover import HistorySpec
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History, Migration
@@ -46,6 +47,10 @@ class Tracked:
     spec: HistorySpec
     project: Project
     disk: list[str]  # the revision files listed on disk, load order
+    #: The target database as settings and the ini give it (see dialects.py); when not
+    #: settled there, the files decide, and ``dialect`` is what they decided last.
+    target: Target | None = None
+    dialect: str | None = None
     files: list[str] = field(default_factory=list)  # disk plus unsaved new buffers
     known: dict[str, Known] = field(default_factory=dict)
     findings: dict[str, list[Diagnostic]] = field(default_factory=dict)
@@ -54,6 +59,10 @@ class Tracked:
     _graph: RevisionGraph | None = None
     _node_of: dict[str, int] | None = None
     _listed: frozenset[str] | None = None
+
+    def rules(self) -> list[Rule]:
+        """The project's rules, judging for this history's database (as the CLI's)."""
+        return [rule.for_dialect(self.dialect) for rule in self.project.rules]
 
     def history(self) -> History:
         migrations = tuple(self.known[p].migration for p in self.files)
@@ -175,6 +184,8 @@ class State:
         self._real: dict[str, str] = {}  # resolved path -> tracked path
         self._full: dict[str, tuple[str, Migration]] = {}  # path -> (digest, all facts)
         self._baselines: dict[str, tuple[tuple[int, int, int], list[Entry]]] = {}
+        #: The statements baseline entries are matched by (see baseline.Statements).
+        self._statements = Statements(self._read_text)
 
     # -- reading
 
@@ -262,9 +273,13 @@ class State:
         target, _ = target_version(settings, specs, folder)
         rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
         project = Project(folder, settings, rules, warnings=warnings)
-        project.histories = [
-            Tracked(spec, project, [os.path.abspath(f) for f in spec.files]) for spec in specs
-        ]
+        for spec in specs:
+            config_file = str(spec.config) if spec.config is not None else None
+            url = spec.sqlalchemy_url
+            database = dialects.configured(settings.dialect, settings.where(), url, config_file)
+            tracked = Tracked(spec, project, [os.path.abspath(f) for f in spec.files], database)
+            tracked.dialect = database.name
+            project.histories.append(tracked)
         return project
 
     def histories(self) -> list[Tracked]:
@@ -275,7 +290,7 @@ class State:
         return list(found.values())
 
     def _file_rules(self, tracked: Tracked) -> list[Rule]:
-        return [r for r in tracked.project.rules if not r.graph]
+        return [r for r in tracked.rules() if not r.graph]
 
     def _read_all(self, tracked: Tracked) -> None:
         tracked.files = self._members(tracked)
@@ -283,6 +298,23 @@ class State:
         for path in tracked.files:
             tracked.known[path] = self._read_one(path, rules)
             self._enter(path, tracked)
+        self._settle(tracked)
+
+    def _settle(self, tracked: Tracked) -> bool:
+        """Decide the history's database from its files when nothing else does; when that
+        changes, judge every file again (a file's findings depend on it). Whether it did."""
+        target = tracked.target
+        if target is None or target.settled:
+            return False
+        evidence = (known.migration.dialects for known in tracked.known.values())
+        decided = dialects.from_files(target, evidence).name
+        if decided == tracked.dialect:
+            return False
+        tracked.dialect = decided
+        rules = self._file_rules(tracked)
+        for path in tracked.files:
+            tracked.known[path] = self._read_one(path, rules)
+        return True
 
     def _read_one(self, path: str, rules: Sequence[Rule]) -> Known:
         try:
@@ -405,6 +437,8 @@ class State:
             self._enter(path, tracked)
             rewritten.add(path)
             changed = True
+        if changed and self._settle(tracked):
+            rewritten.update(tracked.files)  # every finding may read differently now
         return rewritten if changed else None
 
     def _check(self, tracked: Tracked) -> None:
@@ -419,7 +453,7 @@ class State:
         history = tracked.history()
         found = checking.check_history(
             history,
-            project.rules,
+            tracked.rules(),
             reader=self.read,
             settings=settings,
             exclude=excluded,
@@ -484,8 +518,16 @@ class State:
         except (OSError, baseline.BaselineError):
             return found  # the CLI says what is wrong; the editor shows every finding
         never = {r.code for r in project.rules if r.graph}
-        held, _, _ = baseline.apply(found, kept[1], str(settings.root), never)
+        held, _, _ = baseline.apply(
+            found, self._statements(found), kept[1], str(settings.root), never
+        )
         return held
+
+    def _read_text(self, path: str) -> str | None:
+        try:
+            return text_of(self.read(path))
+        except OSError:
+            return None
 
     def fork_points(self, tracked: Tracked, finding: Diagnostic) -> list[Related]:
         """For a multiple-heads finding, where its heads diverge (their nearest common
