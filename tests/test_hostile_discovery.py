@@ -241,29 +241,31 @@ def test_a_config_found_below_never_leads_the_search_out_of_the_repository(
 ) -> None:
     """A pull request that adds `evil/alembic.ini` pointing at /usr (recursively) made
     `alembic-lint .` read every Python file of the system."""
-    (tmp_path / ".git").mkdir()
-    two_heads(tmp_path / "db" / "versions")
-    (tmp_path / "evil").mkdir()
-    (tmp_path / "evil" / "alembic.ini").write_text(
+    repository, outside = tmp_path / "repo", tmp_path / "outside"
+    (repository / ".git").mkdir(parents=True)
+    two_heads(repository / "db" / "versions")
+    rev(outside, "dddddddddddd")
+    (repository / "evil").mkdir()
+    (repository / "evil" / "alembic.ini").write_text(
         "[alembic]\nscript_location = /\nversion_locations = /usr\n"
         "recursive_version_locations = true\n"
     )
-    (tmp_path / "sneaky").mkdir()
-    (tmp_path / "sneaky" / "migrations").symlink_to("/usr", target_is_directory=True)
-    (tmp_path / "sneaky" / "alembic.ini").write_text(
+    (repository / "sneaky").mkdir()
+    (repository / "sneaky" / "migrations").symlink_to(outside, target_is_directory=True)
+    (repository / "sneaky" / "alembic.ini").write_text(
         "[alembic]\nscript_location = %(here)s\nversion_locations = %(here)s/migrations\n"
         "recursive_version_locations = true\n"
     )
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(repository)
     started = time.monotonic()
     code = main(["--no-cache", "."])
     out, err = capsys.readouterr()
     assert time.monotonic() - started < 20
-    assert code == 1 and "AL001" in out and "/usr" not in out
+    assert code == 1 and "AL001" in out and "dddddddddddd" not in out
     assert "evil/alembic.ini" in err and "sneaky/alembic.ini" in err and "outside" in err
     # Given as a PATH, a config is the user's choice: read as Alembic reads it.
-    (spec,) = discover(["sneaky/alembic.ini"], cwd=tmp_path)
-    assert spec.recursive and spec.locations == (tmp_path / "sneaky" / "migrations",)
+    (spec,) = discover(["sneaky/alembic.ini"], cwd=repository)
+    assert spec.recursive and [f.name for f in spec.files] == ["dddddddddddd_m.py"]
 
 
 def test_vendored_packages_are_not_searched(tmp_path: Path) -> None:
