@@ -17,6 +17,7 @@ from alembic_lint.cli import (
     FORMATS,
     UserError,
     cli,
+    missing,
     repository_root,
     use_color,
     warn,
@@ -97,8 +98,9 @@ _POSITIVE = _Positive()
     "--cache-dir",
     metavar="DIR",
     envvar="ALEMBIC_LINT_CACHE_DIR",
-    help="Cache directory (default: .alembic-lint-cache next to the project's config; "
-    "also ALEMBIC_LINT_CACHE_DIR).",
+    help="Cache directory (default: one per project in $XDG_CACHE_HOME/alembic-lint, else "
+    "~/.cache/alembic-lint; also ALEMBIC_LINT_CACHE_DIR). Files there that the key in that "
+    "cache home did not seal are ignored.",
 )
 @click.option(
     "--jobs",
@@ -304,10 +306,14 @@ def check(
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
     if reports_only and specs and stdin_filename is None and write_baseline is None:
-        from alembic_lint import replay
+        from alembic_lint import replay, sealed
 
-        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
-        replay.allow(dirs[0], dirs)
+        record_dir = os.path.abspath(cache_dir) if cache_dir else replay.default_dir()
+        home = sealed.home()
+        if sealed.key() is not None and record_dir is not None and home is not None:
+            # What alembic-lint keeps in the cache home (the key, the caches) is no input.
+            dirs = [d for spec in specs if (d := _cache_dir(cache_dir, settings, spec))]
+            replay.allow(record_dir, [*dirs, home])
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
 
 
@@ -413,6 +419,7 @@ def _baseline(
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
+    from alembic_lint.atomic import leaves_tree
     from alembic_lint.source import text_of
 
     def read(path: str) -> str | None:
@@ -422,6 +429,7 @@ def _baseline(
             return None
 
     root = str(settings.root)
+    target_file = ""
     kept = [d for d in diagnostics if d.code not in never]
     texts = baseline.statements(kept, read)
     try:
@@ -429,6 +437,18 @@ def _baseline(
             target_file = os.path.abspath(
                 write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
             )
+            if not write_baseline:
+                # A path no one typed comes from a settings file, which a pull request can
+                # change: it must not make us write outside the repository holding it.
+                leaving = leaves_tree(target_file, within=settings.root)
+                if leaving is None and ".git" in _repository_parts(target_file, settings):
+                    leaving = "it is inside .git"
+                if leaving is not None:
+                    raise UserError(
+                        f"baseline {settings.baseline or DEFAULT_BASELINE!r} "
+                        f"({settings.where()}) is outside the repository: {leaving}; "
+                        "not written (name the file after --write-baseline to write there)"
+                    )
             recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
             findings = plural(sum(e.count for e in recorded), "finding")
@@ -457,8 +477,18 @@ def _baseline(
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
+        raise UserError(
+            f"{target_file or exc.filename}: cannot write the baseline: {exc.strerror or exc}"
+        ) from None
     return [d for d in diagnostics if d.code in never] + left
+
+
+def _repository_parts(path: str, settings: Settings) -> tuple[str, ...]:
+    """The parts of ``path`` (resolved) below the repository holding the settings."""
+    from alembic_lint.atomic import work_tree
+
+    tree = os.path.realpath(work_tree(str(settings.root)))
+    return Path(os.path.relpath(os.path.realpath(path), tree)).parts
 
 
 def _apply_fixes(
@@ -553,17 +583,22 @@ def _report(
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
 
 
-def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str:
-    """``--cache-dir``, else ``.alembic-lint-cache`` next to the project's config."""
-    from alembic_lint.cache import DIRNAME
+def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str | None:
+    """``--cache-dir``, else the user's cache of the project (the directory of its settings
+    or config); None when there is no key to seal cache files with (see sealed.py)."""
+    from alembic_lint import sealed
 
+    if sealed.key() is None:
+        return None
     if given:
         return os.path.abspath(given)
     if settings.path is not None:
-        return str(settings.root / DIRNAME)
-    if spec.config is not None:
-        return str(spec.config.parent / DIRNAME)
-    return os.path.abspath(DIRNAME)
+        project = str(settings.root)
+    elif spec.config is not None:
+        project = str(spec.config.parent)
+    else:
+        project = os.getcwd()
+    return sealed.project_dir(os.path.abspath(project))
 
 
 def _dialect(settings: Settings, spec: HistorySpec) -> Target:
@@ -614,8 +649,10 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
 
     from alembic_lint import discover, engine
 
+    if not filename.strip():
+        raise UserError(f"--stdin-filename {filename!r}: an empty PATH")
     target = Path(os.path.abspath(filename))
-    if not target.parent.is_dir():
+    if missing(str(target.parent)) or not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
     (spec,) = discover.discover([str(target.parent)], section=section, search=False)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from alembic_lint.cli import (
     UserError,
     cli,
     looks_like_path,
+    missing,
     one_history,
     refresh_head_file,
 )
@@ -39,7 +39,7 @@ def merge_command(
     `alembic merge heads`, without running Alembic."""
     from alembic_lint import graph, scaffold
 
-    if path is not None and not os.path.exists(path):
+    if path is not None and missing(path):
         if looks_like_path(path):
             raise UserError(f"{path}: no such file or directory")
         # `merge HEAD HEAD` run from the project: the first HEAD is not a PATH

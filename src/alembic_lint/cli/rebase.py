@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from alembic_lint.cli import (
     UserError,
     cli,
     looks_like_path,
+    missing,
     one_history,
     refresh_head_file,
 )
@@ -32,7 +32,7 @@ def rebase_command(
     --onto, editing its down_revision and Revises: line, without running Alembic."""
     from alembic_lint import graph, rebase
 
-    if path is not None and not os.path.exists(path):
+    if path is not None and missing(path):
         # `rebase REVISION --onto HEAD` run from the project: the first argument is no PATH
         if revision is not None or looks_like_path(path):
             raise UserError(f"{path}: no such file or directory")
