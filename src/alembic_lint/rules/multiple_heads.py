@@ -176,10 +176,19 @@ class MultipleHeads(Rule):
             if len(members) - slack <= expected or key in reported:
                 continue
             reported.add(key)
-            where = f"on branch '{label}'" if label else "on one branch"
             names = ", ".join(who(graph, h) for h in members)
             tail = _divergence(graph, members)
-            message = f"{len(members)} heads {where}: {names}; {tail}"
+            if history.branch is None:
+                where = f"on branch '{label}'" if label else "on one branch"
+                message = f"{len(members)} heads {where}: {names}; {tail}"
+            else:
+                # The branch's heads first: that is where the reader is.
+                order = sorted(members, key=lambda h: not _branch_line(graph, h))
+                names = ", ".join(who(graph, h) for h in order)
+                if len(members) == 2:
+                    names = " and ".join(who(graph, h) for h in order)
+                where = f" on branch '{label}'" if label else ""
+                message = f"{len(members)} heads{where}, {names}; {tail}{_fix(graph, members)}"
             for head in members:
                 mig = migrations[head]
                 others = [
@@ -188,6 +197,22 @@ class MultipleHeads(Rule):
                     if o != head
                 ]
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
+
+
+def _fix(graph: RevisionGraph, heads: list[int]) -> str:
+    """On a predicted merge with the branch's head and one other: the rebase that fixes it."""
+    mine = [h for h in heads if _branch_line(graph, h)]
+    others = [h for h in heads if h not in mine]
+    if len(mine) == 1 and len(others) == 1:
+        return f"; fix: alembic-lint rebase --onto {graph.id_of(others[0])}"
+    return ""
+
+
+def _branch_line(graph: RevisionGraph, head: int) -> bool:
+    """Whether the branch added or changed a revision on the line of ``head``."""
+    branch = graph.history.branch
+    assert branch is not None
+    return any(branch.here(graph.migrations[n].path) for n in graph.ancestors(head) | {head})
 
 
 def _corrections(graph: RevisionGraph) -> list[tuple[int, int | None]]:
