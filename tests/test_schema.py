@@ -515,3 +515,25 @@ def test_a_name_written_out_for_what_the_database_named_is_the_same_object(
         ),
     )
     assert model.unreverted == []
+
+
+def test_against_names_the_same_column_added_on_the_target_branch(tmp_path: Path) -> None:
+    """Each branch adds users.last_login: each is fine alone, and `--against main` on the
+    branch says the merged upgrade will fail, on the branch's own file."""
+    from against_support import VERSIONS, predict
+    from git_support import two_branches
+
+    add = "op.add_column('users', sa.Column('last_login', sa.DateTime()))"
+    drop = "op.drop_column('users', 'last_login', if_exists=True)"
+    base = m("aaaaaaaaaaaa", upgrade=USERS, downgrade="op.drop_table('users', if_exists=True)")
+    theirs = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=add, downgrade=drop)
+    ours = m("cccccccccccc", "aaaaaaaaaaaa", upgrade=add, downgrade=drop)
+    repo = two_branches(
+        tmp_path / "repo",
+        {f"{VERSIONS}/{base.filename}": base.source},
+        {f"{VERSIONS}/{theirs.filename}": theirs.source},
+        {f"{VERSIONS}/{ours.filename}": ours.source},
+    )
+    found = [d for d in predict(repo).diagnostics if d.code == "AL302"]
+    assert [Path(d.location.path).name for d in found] == [ours.filename]
+    assert "column users.last_login already exists" in found[0].message

@@ -23,8 +23,10 @@ class Failure:
     node: int
     function: str  # "upgrade" or "downgrade"
     problem: Problem
-    #: The merge point where it fails (the revision alone was fine), if that is the case.
+    #: The merge point where it fails (the revision alone was fine), if that is the case,
+    #: and the operation of the other line it clashes with (its revision and change).
     merge: int | None = None
+    other: tuple[int, Change] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,16 @@ def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
             remaining[parent] -= 1
             if remaining[parent] == 0:
                 states.pop(parent, None)
+    heads = sorted((n for n in placed if not succ[n] and n in states), key=position.__getitem__)
+    if len(heads) > 1:
+        # Several heads are merged sooner or later (or upgraded together, `alembic upgrade
+        # heads`): what clashes between their lines fails then, whichever comes first.
+        _start(pred, UNMERGED, heads, states, file_changes, position, model.failures)
     return model
+
+
+#: ``Failure.merge`` of a clash between heads not merged yet.
+UNMERGED = -1
 
 
 def _order(pred: dict[int, list[int]], succ: dict[int, list[int]]) -> list[int]:
@@ -174,14 +185,19 @@ def _start(
     done = lines[0]
     extra = set().union(*lines[1:]) - done
     start, forward = _replay_line(start, extra, file_changes, position)
-    # The other order: the first parent's own revisions on top of the other parents'.
-    others = [states.get(p) for p in parents[1:]]
-    if len(parents) == 2 and others[0] is not None:
-        _, backward = _replay_line(others[0], done - lines[1], file_changes, position)
-        clashes = {(p.kind, p.what.casefold()) for _, p in backward}
+    # The other order: the first parent's own revisions on top of each other parent's.
+    for parent, line in zip(parents[1:], lines[1:], strict=True):
+        other_start = states.get(parent)
+        if other_start is None:
+            continue
+        _, backward = _replay_line(other_start, done - line, file_changes, position)
+        clashes = {(p.kind, p.what.casefold()): (r, p.change) for r, p in backward}
         for revision, problem in forward:
-            if (problem.kind, problem.what.casefold()) in clashes:
-                failures.append(Failure(revision, "upgrade", problem, merge=node))
+            if revision not in line:
+                continue
+            other = clashes.get((problem.kind, problem.what.casefold()))
+            if other is not None:
+                failures.append(Failure(revision, "upgrade", problem, merge=node, other=other))
     return start
 
 
