@@ -18,6 +18,7 @@ from alembic_lint.checking import graph_key as graph_key
 from alembic_lint.checking import read_bytes as read_bytes
 from alembic_lint.checking import rules_fingerprint as rules_fingerprint
 from alembic_lint.diagnostics import Diagnostic
+from alembic_lint.inputs import TooLarge
 from alembic_lint.model import (
     Binding,
     History,
@@ -240,7 +241,9 @@ def lint(
                 )
         # A run that reports on some files only (--stdin-filename, a file PATH) must not
         # evict the answer for the whole history.
-        if only is None and all(d.fix is None for d in found):
+        # Nor one with an unreadable file: the key knows no content for it (a file too
+        # large to read can change its revision variables).
+        if only is None and not errors and all(d.fix is None for d in found):
             store.put_diagnostics(result_key, found)
         store.save(digests.values(), paths)
     return found
@@ -412,6 +415,10 @@ def settings_key(options: Options) -> object:
 
 
 def _unreadable(path: str, exc: OSError) -> Migration:
+    if isinstance(exc, TooLarge):
+        from alembic_lint import recover
+
+        return recover.oversized(path, exc)
     reason = exc.strerror or str(exc)
     return Migration(
         path=path,

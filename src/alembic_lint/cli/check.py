@@ -433,9 +433,18 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
         siblings[-1] + 1 if siblings else len(files),
     )
     files.insert(position, target)
-    data = sys.stdin.buffer.read()
+    from alembic_lint import inputs
+
+    try:
+        data: bytes | OSError = inputs.read_stream(sys.stdin.buffer, str(target))
+    except inputs.TooLarge as exc:
+        data = exc  # reported as the file's finding, like a file on disk that size
 
     def reader(path: str) -> bytes:
-        return data if path == str(target) else engine.read_bytes(path)
+        if path != str(target):
+            return engine.read_bytes(path)
+        if isinstance(data, OSError):
+            raise data
+        return data
 
     return [replace(spec, files=tuple(files), only=frozenset([target]))], reader
