@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from alembic_lint.atomic import write_atomic
 from alembic_lint.diagnostics import Diagnostic
+from alembic_lint.inputs import open_text
 
 FORMAT_VERSION = 1
 ABOUT = (
@@ -66,7 +67,7 @@ def write(path: str, items: Sequence[Entry]) -> None:
 
 def read(path: str) -> list[Entry]:
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open_text(path) as handle:
             document = json.load(handle)
     except FileNotFoundError:
         raise BaselineError(

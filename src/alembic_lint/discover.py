@@ -5,12 +5,15 @@ from __future__ import annotations
 import configparser
 import importlib.machinery
 import importlib.util
+import io
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
+
+from alembic_lint.inputs import open_text, read_regular
 
 __all__ = ["DiscoveryError", "HistorySpec", "discover", "list_version_files"]
 
@@ -297,8 +300,7 @@ def _load_toml(path: Path, ctx: _Ctx) -> dict[str, object] | None:
     import tomllib  # only when there is TOML to read
 
     try:
-        with path.open("rb") as file:
-            data = tomllib.load(file)
+        data = tomllib.load(io.BytesIO(read_regular(path)))
     except (OSError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise DiscoveryError(f"{ctx.show(path)}: {_one_line(exc)}") from None
     tool = data.get("tool", {})
@@ -327,7 +329,7 @@ class _Options:
         if ini is not None:
             parser = configparser.ConfigParser({"here": ini.parent.as_posix()})
             try:
-                with ini.open(encoding="locale") as file:  # Alembic reads the ini this way
+                with open_text(ini, encoding="locale") as file:  # Alembic reads the ini so
                     parser.read_file(file)
             except (OSError, UnicodeDecodeError, configparser.Error) as exc:
                 raise DiscoveryError(f"{ctx.show(ini)}: {_one_line(exc)}") from None

@@ -8,7 +8,7 @@ including its quirks: the last-loaded file wins an id, duplicate ids stay in ``h
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -73,6 +73,8 @@ class RevisionGraph:
     uncertain: list[int] = field(default_factory=list)
     #: Bases with ``depends_on = ""``: never "real" bases, so Alembic reports a dependency cycle.
     empty_depends_bases: tuple[int, ...] = ()
+    #: Work already spent on "did you mean" ids (see rules.missing_parent.suggest).
+    suggest_spent: int = 0
 
     @property
     def migrations(self) -> tuple[Migration, ...]:
@@ -140,10 +142,61 @@ class RevisionGraph:
 
         A label whose value is unknown statically counts as a label of its own.
         """
-        found: set[str] = set()
-        for n in self.ancestors(node) | {node}:
-            found.update(_own_labels(n, self.migrations[n]))
-        return frozenset(found)
+        names, bits = self._label_bits
+        return frozenset(names[i] for i in _bit_indices(bits.get(node, 0)))
+
+    @cached_property
+    def _label_bits(self) -> tuple[list[str], dict[int, int]]:
+        """Every label, and for each revision the set (bits of that list) of the labels it
+        carries: one pass for the whole graph, where asking each head for its ancestors'
+        labels would cost heads times revisions."""
+        names: dict[str, int] = {}
+        seeds: dict[int, int] = {}
+        for node in self.dag.nodes:
+            for label in sorted(_own_labels(node, self.migrations[node])):
+                seeds[node] = seeds.get(node, 0) | 1 << names.setdefault(label, len(names))
+        return list(names), self._spread(seeds, down=True)
+
+    def below(self, nodes: Iterable[int]) -> set[int]:
+        """``nodes`` and every revision descending from one of them (down_revision edges)."""
+        down = self.down_graph
+        found = {n for n in nodes if n in down}
+        pending = list(found)
+        while pending:
+            for child in down.successors(pending.pop()):
+                if child not in found:
+                    found.add(child)
+                    pending.append(child)
+        return found
+
+    def has_parent(self, node: int) -> bool:
+        """Whether another revision is the down_revision parent of ``node``."""
+        return any(p != node for p in self.down_graph.predecessors(node))
+
+    def _spread(self, seeds: dict[int, int], *, down: bool) -> dict[int, int]:
+        """For each revision, the union of the bit sets ``seeds`` gives its ancestors and
+        itself (``down``: from parents to children), or its descendants and itself. Linear
+        in the graph (bit sets are machine words until there are many seeds); revisions in a
+        cycle share their sets."""
+        import networkx as nx
+
+        condensed = nx.condensation(self.down_graph)
+        members: dict[int, list[int]] = {}
+        for node, group in condensed.graph["mapping"].items():
+            members.setdefault(group, []).append(node)
+        order = list(nx.topological_sort(condensed))
+        if not down:
+            order.reverse()
+        near = condensed.predecessors if down else condensed.successors
+        group_bits: dict[int, int] = {}
+        for group in order:
+            bits = 0
+            for node in members[group]:
+                bits |= seeds.get(node, 0)
+            for other in near(group):
+                bits |= group_bits[other]
+            group_bits[group] = bits
+        return {n: group_bits[g] for n, g in condensed.graph["mapping"].items()}
 
     def cycles(self) -> list[list[int]]:
         """Strongly connected groups through down_revision and depends_on, self-loops included."""
@@ -163,15 +216,24 @@ class RevisionGraph:
 
     def nearest_common_ancestors(self, nodes: Iterable[int]) -> list[int]:
         """The lowest revisions that are ancestors of every node (where the heads diverge)."""
-        common: set[int] | None = None
-        for node in nodes:
-            line = self.ancestors(node) | {node}
-            common = line if common is None else common & line
+        chosen = list(dict.fromkeys(nodes))
+        if not chosen:
+            return []
+        below = self._spread({n: 1 << i for i, n in enumerate(chosen)}, down=False)
+        every = (1 << len(chosen)) - 1
+        common = {n for n, bits in below.items() if bits == every}
         if not common:
             return []
         # The lowest ones: no child of theirs is itself a common ancestor (linear, not cubic).
         down = self.down_graph
         return sorted(c for c in common if not any(s in common for s in down.successors(c)))
+
+
+def _bit_indices(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
 
 
 def _own_labels(node: int, migration: Migration) -> set[str]:

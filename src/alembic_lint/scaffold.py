@@ -12,6 +12,7 @@ from pathlib import Path
 from alembic_lint.atomic import write_atomic
 from alembic_lint.discover import HistorySpec
 from alembic_lint.graph import RevisionGraph, UnknownRevision
+from alembic_lint.inputs import read_text
 
 __all__ = [
     "DEFAULT_FILE_TEMPLATE",
@@ -239,7 +240,7 @@ def script_template(spec: HistorySpec) -> str:
         candidate = location.parent / "script.py.mako"
         if candidate.is_file():
             try:
-                text = candidate.read_text(encoding="utf-8")
+                text = read_text(candidate)
             except (OSError, UnicodeDecodeError):
                 return GENERIC_TEMPLATE
             return text if is_plain(text) else GENERIC_TEMPLATE

@@ -8,6 +8,7 @@ from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Rule, related
+from alembic_lint.rules._common import EXCERPT, excerpt, nearby
 from alembic_lint.rules.examples import history, m
 
 
@@ -56,8 +57,8 @@ class DuplicateRevision(Rule):
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         for rid, nodes in graph.duplicates.items():
             winner = graph.migrations[nodes[-1]].filename
-            files = ", ".join(graph.migrations[n].filename for n in nodes)
-            for node in nodes:
+            files = excerpt([graph.migrations[n].filename for n in nodes[:EXCERPT]], len(nodes))
+            for index, node in enumerate(nodes):
                 migration = graph.migrations[node]
                 message = (
                     f"revision '{rid}' is defined by {len(nodes)} files ({files}); "
@@ -67,8 +68,7 @@ class DuplicateRevision(Rule):
                     related(
                         graph.migrations[o], _revision_ref(graph.migrations[o]), "also defined here"
                     )
-                    for o in nodes
-                    if o != node
+                    for o in nearby(nodes, index)
                 ]
                 yield self.diagnostic(migration, _revision_ref(migration), message, related=others)
 

@@ -84,20 +84,33 @@ def _certain(graph: RevisionGraph) -> bool:
     return all(graph.migrations[n].revision_id is not None for n in graph.uncertain)
 
 
+#: Ids compared, over one graph, while looking for suggestions: every missing parent
+#: against every id would grow with the square of the history (thousands of dangling
+#: parents in thousands of revisions); past this (about a second), no more suggestions.
+SUGGEST_BUDGET = 2_000_000
+
+
 def suggest(missing: str, graph: RevisionGraph) -> str | None:
     """A likely intended id: one contained in the value (a pasted filename), or a typo away."""
     ids = [i for i in graph.by_id if i]
+    spent = graph.suggest_spent
+    if spent + len(ids) > SUGGEST_BUDGET:
+        return None
     stem = os.path.splitext(os.path.basename(missing))[0]
     contained = sorted((i for i in ids if len(i) >= 4 and i in stem), key=len, reverse=True)
     if contained:
+        graph.suggest_spent = spent + len(ids)
         return contained[0]
     best: tuple[int, str] | None = None
+    compared = 0
     for candidate in ids:
         if abs(len(candidate) - len(missing)) > 2:
             continue
+        compared += len(candidate)  # the distance's first rows, where it nearly always stops
         distance = _distance(missing, candidate, limit=2)
         if distance <= 2 and (best is None or (distance, candidate) < best):
             best = (distance, candidate)
+    graph.suggest_spent = spent + len(ids) + compared
     return best[1] if best else None
 
 

@@ -9,7 +9,7 @@ from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Option, Rule, related
-from alembic_lint.rules._common import down_ref, who
+from alembic_lint.rules._common import EXCERPT, down_ref, excerpt, nearby, who
 from alembic_lint.rules.examples import history, m
 
 _H = {"down_revision": "AL001"}
@@ -82,11 +82,11 @@ class MultipleHeads(Rule):
         migrations = graph.migrations
         # Duplicates (AL004) and heads whose line has a dangling parent (AL002/AL003) are
         # explained by those rules; counting them here would only repeat the noise.
+        below_dangling = graph.below(graph.dangling)
         heads = [
             h
             for h in graph.heads
-            if graph.by_id.get(graph.id_of(h)) == h
-            and not (graph.dangling & (graph.ancestors(h) | {h}))
+            if graph.by_id.get(graph.id_of(h)) == h and h not in below_dangling
         ]
         if len(heads) < 2:
             return
@@ -106,30 +106,32 @@ class MultipleHeads(Rule):
                 continue
             reported.add(key)
             where = f"on branch '{label}'" if label else "on one branch"
-            names = ", ".join(who(graph, h) for h in members)
+            names = excerpt([who(graph, h) for h in members[:EXCERPT]], len(members))
             tail = _divergence(graph, members)
             message = f"{len(members)} heads {where}: {names}; {tail}"
-            for head in members:
+            for index, head in enumerate(members):
                 mig = migrations[head]
+                # The heads next to this one, not all of them: thousands of heads would
+                # make every finding as long as the history.
                 others = [
                     related(migrations[o], down_ref(migrations[o]), f"other head {who(graph, o)}")
-                    for o in members
-                    if o != head
+                    for o in nearby(members, index)
                 ]
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
 
 
 def _divergence(graph: RevisionGraph, heads: list[int]) -> str:
     """Where the heads part ways, and which of them stand alone."""
-    rooted = [h for h in heads if graph.ancestors(h)]
-    alone = [graph.id_of(h) for h in heads if h not in rooted]
+    rooted = [h for h in heads if graph.has_parent(h)]
+    alone = [graph.id_of(h) for h in heads if not graph.has_parent(h)]
     parts = []
     common = graph.nearest_common_ancestors(rooted) if len(rooted) > 1 else []
     if common:
-        parts.append("they diverge at " + ", ".join(graph.id_of(c) for c in common))
+        where = excerpt([graph.id_of(c) for c in common[:EXCERPT]], len(common))
+        parts.append(f"they diverge at {where}")
     elif len(rooted) > 1:
         parts.append("they share no ancestor")
     if alone:
         verb = "has" if len(alone) == 1 else "have"
-        parts.append(f"{', '.join(alone)} {verb} no parent in the history")
+        parts.append(f"{excerpt(alone[:EXCERPT], len(alone))} {verb} no parent in the history")
     return "; ".join(parts)
