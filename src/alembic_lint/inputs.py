@@ -43,6 +43,9 @@ class NotRegularFile(OSError):
     def __init__(self, path: str, kind: str) -> None:
         super().__init__(errno.EINVAL, f"not a regular file ({kind})", path)
 
+    def __str__(self) -> str:  # callers name the file themselves
+        return str(self.strerror)
+
 
 class TooLarge(OSError):
     """The file is larger than the limit: not read. ``head`` gives a stream of its bytes
@@ -59,6 +62,9 @@ class TooLarge(OSError):
         self.size = size
         self.limit = limit
         self.head = head
+
+    def __str__(self) -> str:  # callers name the file themselves
+        return str(self.strerror)
 
 
 def _size(count: int) -> str:
@@ -103,11 +109,6 @@ def read_regular(path: str | os.PathLike[str], limit: int = MAX_CONFIG_BYTES) ->
                 return data
             size = max(size, len(data))
     raise TooLarge(name, size, limit, head=lambda: open_regular(name))
-
-
-def read_migration_bytes(path: str) -> bytes:
-    """A migration's bytes for the engine (see :data:`MAX_MIGRATION_BYTES`)."""
-    return read_regular(path, MAX_MIGRATION_BYTES)
 
 
 def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:

@@ -13,6 +13,7 @@ import click
 
 from alembic_lint import __version__
 from alembic_lint.entry import main as main
+from alembic_lint.printable import printable
 
 if TYPE_CHECKING:
     from alembic_lint.discover import HistorySpec
@@ -95,7 +96,7 @@ def run(args: list[str]) -> int:
     try:
         result = cli.main(args=args, prog_name="alembic-lint", standalone_mode=False)
     except UserError as exc:
-        click.echo(f"alembic-lint: error: {exc}", err=True)
+        click.echo(f"alembic-lint: error: {printable(str(exc))}", err=True)
         return EXIT_ERROR
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -20,6 +20,7 @@ from alembic_lint.cli import (
     repository_root,
     use_color,
 )
+from alembic_lint.printable import printable
 
 if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
@@ -152,7 +153,8 @@ def check(
     target, target_source = _target_version(settings, specs)
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
     if show_settings:
-        click.echo(_settings_text(settings, chosen, specs, target, target_source), nl=False)
+        text = _settings_text(settings, chosen, specs, target, target_source)
+        click.echo("\n".join(printable(line) for line in text.split("\n")), nl=False)
         return EXIT_OK
 
     sources: dict[str, str] = {}
@@ -168,7 +170,10 @@ def check(
                 else []
             )
             if len(excluded) == len(files):
-                click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
+                click.echo(
+                    f"alembic-lint: warning: no migration files in {printable(spec.name)}",
+                    err=True,
+                )
                 continue
             only = [str(p) for p in spec.only] if spec.only is not None else None
             checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
@@ -237,7 +242,7 @@ def _baseline(
             baseline.write(target_file, recorded)
             click.echo(
                 f"alembic-lint: recorded {sum(e.count for e in recorded)} findings "
-                f"({len(recorded)} entries) in {target_file}",
+                f"({len(recorded)} entries) in {printable(target_file)}",
                 err=True,
             )
             diagnostics, _, _ = baseline.apply(diagnostics, recorded, root, never)
@@ -250,10 +255,12 @@ def _baseline(
             diagnostics, _, stale = baseline.apply(diagnostics, baseline.read(source), root, never)
             if stale:
                 click.echo(
-                    f"alembic-lint: {len(stale)} baseline entries in {source} no longer match "
-                    "(rewrite it with --write-baseline): "
-                    + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
-                    + (" ..." if len(stale) > 10 else ""),
+                    printable(
+                        f"alembic-lint: {len(stale)} baseline entries in {source} no longer "
+                        "match (rewrite it with --write-baseline): "
+                        + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
+                        + (" ..." if len(stale) > 10 else "")
+                    ),
                     err=True,
                 )
     except baseline.BaselineError as exc:
@@ -284,9 +291,10 @@ def _apply_fixes(
             if write:
                 fixes.write(planned, original)
             else:
-                click.echo(fixes.unified_diff(planned, display_path(path, os.getcwd())), nl=False)
+                shown = printable(display_path(path, os.getcwd()))
+                click.echo(fixes.unified_diff(planned, shown), nl=False)
         except (OSError, fixes.FixError) as exc:
-            click.echo(f"alembic-lint: warning: {exc}", err=True)
+            click.echo(f"alembic-lint: warning: {printable(str(exc))}", err=True)
     if write and applied:
         problems = "problem" if applied == 1 else "problems"
         files = "file" if changed == 1 else "files"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from alembic_lint.cli import EXIT_FINDINGS, EXIT_OK, UserError, cli
+from alembic_lint.printable import printable
 
 
 @cli.command("graph")
@@ -57,11 +58,11 @@ def graph_command(
             ids = (revisions.head_ids() if show_heads else []) + (
                 revisions.base_ids() if show_bases else []
             )
-            click.echo("".join(f"{i}\n" for i in ids), nl=False)
+            click.echo("".join(f"{printable(i)}\n" for i in ids), nl=False)
             if any(d.code == "AL001" for d in findings):
                 status = EXIT_FINDINGS
             continue
         if len(specs) > 1:
-            click.echo(f"{'' if number == 0 else chr(10)}# {spec.name}")
+            click.echo(f"{'' if number == 0 else chr(10)}# {printable(spec.name)}")
         click.echo(picture.RENDERERS[output_format](revisions, findings), nl=False)
     return status

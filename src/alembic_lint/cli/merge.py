@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from alembic_lint.cli import EXIT_OK, UserError, cli, one_history
+from alembic_lint.printable import printable
 
 
 @cli.command("merge")
@@ -36,5 +37,5 @@ def merge_command(
     except OSError as exc:
         raise UserError(f"cannot write the merge revision: {exc.strerror or exc}") from None
     shown = written.relative_to(Path.cwd()) if written.is_relative_to(Path.cwd()) else written
-    click.echo(str(shown))
+    click.echo(printable(str(shown)))
     return EXIT_OK

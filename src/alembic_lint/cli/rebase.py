@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from alembic_lint.cli import EXIT_OK, UserError, cli, one_history
+from alembic_lint.printable import printable
 
 
 @cli.command("rebase")
@@ -36,7 +37,7 @@ def rebase_command(
         cwd = Path.cwd()
         shown = change.path.relative_to(cwd) if change.path.is_relative_to(cwd) else change.path
         if dry_run:
-            click.echo(rebase.diff(change, shown.as_posix()), nl=False)
+            click.echo(rebase.diff(change, printable(shown.as_posix())), nl=False)
             return EXIT_OK
         rebase.write(change)
     except rebase.RebaseError as exc:
@@ -44,6 +45,8 @@ def rebase_command(
     except OSError as exc:
         raise UserError(f"cannot rewrite the revision: {exc.strerror or exc}") from None
     click.echo(
-        f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
+        printable(
+            f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
+        )
     )
     return EXIT_OK
