@@ -430,10 +430,11 @@ def _read_and_check(
     cache (in a pool worker, where that work runs in parallel)."""
     from alembic_lint import parse
 
-    migration = parse.read_migration(path, data)
+    # CPython's tree, which judged the file before LibCST read it, places the facts too.
+    migration, tree = parse.read_with_tree(path, data)
     if check is None:
         if all_spans:
-            migration = positions.with_spans(migration, data) or migration
+            migration = positions.with_spans(migration, data, tree=tree) or migration
         return migration, None
     found = file_findings(migration, check)
     if found:
@@ -441,7 +442,7 @@ def _read_and_check(
         # the others need no position (working them out was most of this step's time).
         wanted = {loc.ref for d in found for loc in (d.location, *(r.location for r in d.related))}
         skip = {op.ref for op in migration.ops} - wanted
-        placed = positions.with_spans(migration, data, skip)
+        placed = positions.with_spans(migration, data, skip, tree)
         if placed is not None:
             migration = placed
             found = [with_positions(d, {path: placed}) for d in found]

@@ -49,10 +49,16 @@ class NotRegularFile(OSError):
 
 class TooLarge(OSError):
     """The file is larger than the limit: not read. ``head`` gives a stream of its bytes
-    (the file itself, or what a buffer holds) for a bounded line-by-line look."""
+    for a bounded line-by-line look: all of them, or (``whole=False``) the first ones."""
 
     def __init__(
-        self, path: str, size: int, limit: int, head: Callable[[], BinaryIO] | None = None
+        self,
+        path: str,
+        size: int,
+        limit: int,
+        head: Callable[[], BinaryIO] | None = None,
+        *,
+        whole: bool = True,
     ) -> None:
         super().__init__(
             errno.EFBIG,
@@ -62,6 +68,7 @@ class TooLarge(OSError):
         self.size = size
         self.limit = limit
         self.head = head
+        self.whole = whole
 
     def __str__(self) -> str:  # callers name the file themselves
         return str(self.strerror)
@@ -124,9 +131,11 @@ def open_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> io.TextI
     return io.TextIOWrapper(buffer, encoding=encoding)
 
 
-def read_stream(stream: BinaryIO, name: str, limit: int = MAX_MIGRATION_BYTES) -> bytes:
-    """At most ``limit`` bytes of ``stream`` (standard input); a larger one is drained in
-    chunks and its first ``limit`` bytes kept for :class:`TooLarge`'s ``head``."""
+def read_stream(stream: BinaryIO, name: str, limit: int | None = None) -> bytes:
+    """At most ``limit`` bytes (default: a migration's limit) of ``stream`` (standard input);
+    a larger one is drained in chunks and its first ``limit`` bytes kept for
+    :class:`TooLarge`'s ``head``."""
+    limit = MAX_MIGRATION_BYTES if limit is None else limit
     data = stream.read(limit + 1)
     if len(data) <= limit:
         return data
@@ -138,4 +147,4 @@ def read_stream(stream: BinaryIO, name: str, limit: int = MAX_MIGRATION_BYTES) -
     def head() -> BinaryIO:
         return io.BytesIO(kept)
 
-    raise TooLarge(name, size, limit, head=head)
+    raise TooLarge(name, size, limit, head=head, whole=False)

@@ -123,7 +123,7 @@ def oversized(path: str, problem: TooLarge) -> Migration:
                     bindings[match.group(1)] = binding(match.group(1), value, ref)
         except OSError:
             scan.complete = False  # it changed or went away while being read
-        if not scan.complete:
+        if not (scan.complete and problem.whole):
             bindings.clear()  # what was not read could assign them again
     # The file may define a revision this run did not find: never "defines nothing".
     reason = SyntaxProblem(problem.strerror or str(problem), 0, defines_nothing=False)

@@ -86,17 +86,20 @@ def _certain(graph: RevisionGraph) -> bool:
 
 #: Work (ids looked at, distance cells worked out) spent over one graph on suggestions:
 #: every missing parent against every id would grow with the square of the history
-#: (thousands of dangling parents in thousands of revisions); past this (about half a
+#: (thousands of dangling parents in thousands of revisions); past this (a few tenths of a
 #: second), no more suggestions.
-SUGGEST_BUDGET = 2_000_000
+SUGGEST_BUDGET = 500_000
 
 
 def suggest(missing: str, graph: RevisionGraph) -> str | None:
     """A likely intended id: one contained in the value (a pasted filename), or a typo away."""
+    if graph.suggest_spent >= SUGGEST_BUDGET:
+        return None
     ids = [i for i in graph.by_id if i]
     near = [i for i in ids if abs(len(i) - len(missing)) <= 2]
     cost = len(ids) + len(near) * len(missing) * 5  # the cells of the banded distances
     if graph.suggest_spent + cost > SUGGEST_BUDGET:
+        graph.suggest_spent = SUGGEST_BUDGET  # spent: the next ones are not even looked at
         return None
     graph.suggest_spent += cost
     stem = os.path.splitext(os.path.basename(missing))[0]
