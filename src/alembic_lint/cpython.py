@@ -75,14 +75,18 @@ def _import_error(data: bytes, path: str, err: Exception) -> str:
 
 
 def deeper_than(tree: ast.AST, limit: int) -> bool:
-    """Whether the tree has more than ``limit`` levels (one breadth-first pass, no recursion;
-    stops as soon as it knows)."""
+    """Whether the tree has more than ``limit`` levels: one breadth-first pass, no
+    recursion, that stops as soon as it knows. A node on one line of ``w`` bytes holds at
+    most about ``2 w`` levels (each level of an expression takes a character of its own,
+    an operator, a dot, a bracket, a keyword, bar a few wrappers such as ``keyword``), so a
+    node that short for the levels left is not entered: most of a file's nodes."""
     level: list[ast.AST] = [tree]
     depth = 0
     while level:
         depth += 1
         if depth > limit:
             return True
+        room = (limit - depth) // 3  # a third of the levels left, for that margin
         below: list[object] = []
         for node in level:
             for name in node._fields:
@@ -91,5 +95,14 @@ def deeper_than(tree: ast.AST, limit: int) -> bool:
                     below += value
                 elif isinstance(value, ast.AST):
                     below.append(value)
-        level = [n for n in below if isinstance(n, ast.AST)]
+        level = []
+        for child in below:
+            if not isinstance(child, ast.AST) or not child._fields:
+                continue  # a name, a constant's value, a context or an operator: a leaf
+            end = getattr(child, "end_col_offset", None)
+            if end is not None:
+                line, end_line, start = child.lineno, child.end_lineno, child.col_offset  # type: ignore[attr-defined]
+                if line == end_line and end - start < room:
+                    continue
+            level.append(child)
     return False
