@@ -241,6 +241,21 @@ def test_a_huge_expression_is_read_quickly(tmp_path: Path) -> None:
     ]
 
 
+def test_rebase_does_not_hand_libcst_a_file_too_deep_for_it(run: Run, tmp_path: Path) -> None:
+    """rebase edits with LibCST: a file it cannot read safely is left for a human."""
+    versions = tmp_path / "versions"
+    chain(versions, 2)
+    (versions / "bbbbbbbbbbbb_deep.py").write_text(
+        source("bbbbbbbbbbbb", "000000000000", f"x = {NESTED['sum'](2500)}")
+    )
+    status, out, err = run("rebase", "versions", "--onto", "000000000001")
+    assert (status, out) == (2, "")
+    assert err == (
+        "alembic-lint: error: bbbbbbbbbbbb_deep.py: not edited: nested more than 100 levels "
+        "deep; edit it by hand\n"
+    )
+
+
 # --------------------------------------------------------------------------- 10: files
 
 
