@@ -552,10 +552,15 @@ def test_the_recovery_reads_lines_as_the_fallback_does() -> None:
 
 
 MEASURED = """
-import resource, sys
+import re, resource, sys
 from alembic_lint.entry import main
 status = main(sys.argv[1:])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+try:  # this process's peak (ru_maxrss would count the parent's pages before exec)
+    with open("/proc/self/status") as status_file:
+        peak = int(re.search(r"VmHWM:\\s*(\\d+)", status_file.read()).group(1))
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(peak // 1024, file=sys.stderr)
 sys.exit(status)
 """
 

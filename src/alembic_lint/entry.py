@@ -14,22 +14,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Imports only what a replay needs until it is clear that there is nothing to replay:
     click, the rules and the parsers cost most of a warm run's time."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["server"]:
+        # The language server runs for hours: none of the devices that make a short run
+        # faster (no replay trace wrapping os.stat and the standard streams, the cyclic
+        # garbage collector left as it is) may reach it.
+        from alembic_lint.cli import run
+
+        return run(args)
     # A run is short and what it builds is nearly all freed by reference counting; the
     # cyclic collector's passes over the ever larger heap of imported modules were 4% of
     # a warm run. It is back on wherever LibCST parses many files (see engine._parse_all).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _main(argv)
+        return _main(args)
+    except BrokenPipeError:
+        # The reader went away (`alembic-lint --diff | head -1`): stop quietly. Python's
+        # last flush of stdout at exit would fail again and print a warning; give it
+        # somewhere to write.
+        _stdout_to_devnull()
+        return EXIT_ERROR
     finally:
         if collecting:
             gc.enable()
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _stdout_to_devnull() -> None:
+    import os
+
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return  # not a file (a test's capture): nothing will be flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
+
+
+def _main(args: list[str]) -> int:
     from alembic_lint import replay
 
-    args = list(sys.argv[1:] if argv is None else argv)
     status = replay.try_replay(args)
     if status is not None:
         return status

@@ -12,6 +12,20 @@ from functools import cache
 #: The libraries whose behaviour shows in facts or reports.
 LIBRARIES = ("libcst", "networkx", "click")
 
+#: Set once a process runs for long (the language server): the devices that speed up a
+#: short run by changing process-wide state (the collector's threshold here, LibCST's node
+#: checks in parse/trusted.py) are then never used.
+_long_running = False
+
+
+def become_long_running() -> None:
+    global _long_running
+    _long_running = True
+
+
+def long_running() -> bool:
+    return _long_running
+
 
 @cache
 def libraries() -> tuple[object, ...]:
@@ -33,6 +47,25 @@ def libraries() -> tuple[object, ...]:
     return tuple(found)
 
 
+def own_code() -> list[list[object]]:
+    """alembic-lint's own sources with their stats (path, mtime, size): a checkout that was
+    edited or pulled must not be answered from what the code before it worked out (the
+    version string only changes with a release)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found: list[list[object]] = []
+    pending = [package]
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_dir() and entry.name != "__pycache__":
+                    pending.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    found.append([entry.path, info.st_mtime_ns, info.st_size])
+    return found
+
+
 @contextmanager
 def collecting() -> Iterator[None]:
     """The cyclic garbage collector on while LibCST parses many files (its trees leave
@@ -40,7 +73,11 @@ def collecting() -> Iterator[None]:
     youngest generation ten times less often than Python's default: every 700 of the
     great many objects LibCST allocates cost a tenth of a cold run, and peak memory did
     not move. (Pausing it altogether let the cycles pile up: a quarter more memory at
-    10,000 files.) The collector's state is put back on exit."""
+    10,000 files.) The collector's state is put back on exit. In a long-running process
+    nothing changes: its collector stays as it is."""
+    if _long_running:
+        yield
+        return
     threshold = gc.get_threshold()
     enabled = gc.isenabled()
     gc.set_threshold(threshold[0] * 10, *threshold[1:])

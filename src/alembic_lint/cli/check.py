@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,18 +19,34 @@ from alembic_lint.cli import (
     cli,
     repository_root,
     use_color,
+    warn,
 )
 from alembic_lint.printable import printable
+from alembic_lint.wording import plural
 
 if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
     from alembic_lint.config import Settings
     from alembic_lint.diagnostics import Diagnostic
+    from alembic_lint.dialects import Target
     from alembic_lint.discover import HistorySpec
     from alembic_lint.engine import Reader
     from alembic_lint.rules import Rule
 
 DEFAULT_BASELINE = ".alembic-lint-baseline.json"
+
+
+class _Positive(click.types.IntParamType):
+    """A whole number, 1 or more (click's IntRange calls itself an "integer range")."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number: int = super().convert(value, param, ctx)
+        if number < 1:
+            self.fail(f"{number} is less than 1", param, ctx)
+        return number
+
+
+_POSITIVE = _Positive()
 
 
 @cli.command()
@@ -82,13 +98,14 @@ DEFAULT_BASELINE = ".alembic-lint-baseline.json"
     "--cache-dir",
     metavar="DIR",
     envvar="ALEMBIC_LINT_CACHE_DIR",
-    help="Cache directory (default: .alembic-lint-cache next to the project's config; "
-    "also ALEMBIC_LINT_CACHE_DIR).",
+    help="Cache directory (default: one per project in $XDG_CACHE_HOME/alembic-lint, else "
+    "~/.cache/alembic-lint; also ALEMBIC_LINT_CACHE_DIR). Files there that the key in that "
+    "cache home did not seal are ignored.",
 )
 @click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(min=1),
+    type=_POSITIVE,
     default=None,
     help="Processes for parsing a cold history (default: the available CPUs; 1: in-process).",
 )
@@ -118,6 +135,7 @@ def check(
 ) -> int:
     """Check the migration histories at PATHS."""
     from alembic_lint import config, discover, engine
+    from alembic_lint.atomic import sweep
 
     if write_baseline and os.path.isdir(write_baseline):
         # `--write-baseline versions`: the optional FILE swallowed a PATH.
@@ -137,6 +155,7 @@ def check(
         raise UserError("--fix cannot write standard input; use --diff")
     reader: Reader = engine.read_bytes
     specs: list[HistorySpec]
+    no_history: str | None = None  # why, when --show-settings runs where there is none
     try:
         if stdin_filename is not None:
             if paths not in ((), ("-",)):
@@ -146,14 +165,36 @@ def check(
             if "-" in paths:
                 raise UserError("`-` (standard input) needs --stdin-filename PATH")
             targets = list(paths) or [str(settings.root / p) for p in settings.paths]
-            specs = discover.discover(targets, section=section)
+            specs = discover.discover(targets, section=section, warn=warn)
     except discover.DiscoveryError as exc:
-        raise UserError(str(exc)) from None
+        if not show_settings:
+            raise UserError(str(exc)) from None
+        # the settings are worth showing where there is no history (yet) too
+        specs, no_history = [], str(exc)
 
-    target, target_source = _target_version(settings, specs)
+    from alembic_lint.alembic_versions import target_version
+
+    target, target_source = target_version(settings, specs, Path.cwd())
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
     if show_settings:
-        text = _settings_text(settings, chosen, specs, target, target_source)
+        shown = [
+            engine.history_dialect(
+                spec.name,
+                spec.files,
+                engine.Options(
+                    rules=rules,
+                    reader=reader if stdin_filename is not None else None,
+                    cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+                    jobs=jobs or engine.available_cpus(),
+                    dialect=_dialect(settings, spec),
+                ),
+                spec.locations,
+            )
+            for spec in specs
+        ]
+        text = _settings_text(settings, chosen, specs, target, target_source, shown)
+        if no_history is not None:
+            text += f"history: none ({no_history})\n"
         click.echo("\n".join(printable(line) for line in text.split("\n")), nl=False)
         return EXIT_OK
 
@@ -164,16 +205,17 @@ def check(
         checked = 0
         for spec in specs:
             files = list(spec.files)
+            # what a run killed while writing (--fix, merge) left behind
+            below = map(os.path.dirname, files) if spec.recursive else ()
+            for directory in {*map(str, spec.locations), *below}:
+                sweep(directory)
             excluded = (
                 [str(f) for f in files if config.is_excluded(settings, str(f))]
                 if settings.exclude
                 else []
             )
             if len(excluded) == len(files):
-                click.echo(
-                    f"alembic-lint: warning: no migration files in {printable(spec.name)}",
-                    err=True,
-                )
+                warn(f"no migration files in {spec.name}")
                 continue
             only = [str(p) for p in spec.only] if spec.only is not None else None
             checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
@@ -184,6 +226,7 @@ def check(
                 cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
                 jobs=jobs or engine.available_cpus(),
                 disk_outside_only=stdin_filename is not None,
+                dialect=_dialect(settings, spec),
             )
             found.extend(
                 engine.lint(
@@ -210,14 +253,18 @@ def check(
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
         never = {r.code for r in chosen if r.graph}
-        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline)
+        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline, reader)
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
     if reports_only and specs and stdin_filename is None and write_baseline is None:
-        from alembic_lint import replay
+        from alembic_lint import replay, sealed
 
-        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
-        replay.allow(dirs[0], dirs)
+        record_dir = os.path.abspath(cache_dir) if cache_dir else replay.default_dir()
+        home = sealed.home()
+        if sealed.key() is not None and record_dir is not None and home is not None:
+            # What alembic-lint keeps in the cache home (the key, the caches) is no input.
+            dirs = [d for spec in specs if (d := _cache_dir(cache_dir, settings, spec))]
+            replay.allow(record_dir, [*dirs, home])
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
 
 
@@ -227,47 +274,60 @@ def _baseline(
     never: set[str],
     baseline_file: str | None,
     write_baseline: str | None,
+    reader: Reader,
 ) -> list[Diagnostic]:
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
+    from alembic_lint.source import text_of
+
+    def read(path: str) -> str | None:
+        try:
+            return text_of(reader(path))
+        except OSError:
+            return None
 
     root = str(settings.root)
+    kept = [d for d in diagnostics if d.code not in never]
+    texts = baseline.statements(kept, read)
     try:
         if write_baseline is not None:
             target_file = os.path.abspath(
                 write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
             )
-            recorded = baseline.entries(diagnostics, root, never)
+            recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
-            click.echo(
-                f"alembic-lint: recorded {sum(e.count for e in recorded)} findings "
-                f"({len(recorded)} entries) in {printable(target_file)}",
-                err=True,
-            )
-            diagnostics, _, _ = baseline.apply(diagnostics, recorded, root, never)
+            findings = plural(sum(e.count for e in recorded), "finding")
+            entries = plural(len(recorded), "entry", "entries")
+            shown = printable(target_file)
+            click.echo(f"alembic-lint: recorded {findings} ({entries}) in {shown}", err=True)
+            left, _, _ = baseline.apply(kept, texts, recorded, root, never)
         elif baseline_file is not None or settings.baseline is not None:
             source = (
                 baseline_file
                 if baseline_file is not None
                 else str(settings.root / str(settings.baseline))
             )
-            diagnostics, _, stale = baseline.apply(diagnostics, baseline.read(source), root, never)
+            recorded = baseline.read(source)
+            left, _, stale = baseline.apply(kept, texts, recorded, root, never)
             if stale:
+                verb = "no longer matches" if len(stale) == 1 else "no longer match"
                 click.echo(
                     printable(
-                        f"alembic-lint: {len(stale)} baseline entries in {source} no longer "
-                        "match (rewrite it with --write-baseline): "
-                        + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
+                        f"alembic-lint: {plural(len(stale), 'baseline entry', 'baseline entries')} "
+                        f"in {source} {verb} (rewrite it with --write-baseline): "
+                        + ", ".join(e.describe() for e in stale[:10])
                         + (" ..." if len(stale) > 10 else "")
                     ),
                     err=True,
                 )
+        else:
+            left = kept
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
-    return diagnostics
+    return [d for d in diagnostics if d.code in never] + left
 
 
 def _apply_fixes(
@@ -286,19 +346,29 @@ def _apply_fixes(
             planned = fixes.plan(path, original, found)
             if planned.after == planned.before:
                 continue
-            changed += 1
-            applied += planned.count
             if write:
                 fixes.write(planned, original)
-            else:
-                shown = printable(display_path(path, os.getcwd()))
-                click.echo(fixes.unified_diff(planned, shown), nl=False)
-        except (OSError, fixes.FixError) as exc:
+        except (fixes.FixError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
             click.echo(f"alembic-lint: warning: {printable(str(exc))}", err=True)
+            continue
+        changed += 1
+        applied += planned.count
+        if not write:
+            shown = printable(display_path(path, os.getcwd()))
+            click.echo(fixes.unified_diff(planned, shown), nl=False)
     if write and applied:
-        problems = "problem" if applied == 1 else "problems"
-        files = "file" if changed == 1 else "files"
-        click.echo(f"alembic-lint: fixed {applied} {problems} in {changed} {files}", err=True)
+        fixed = f"{plural(applied, 'problem')} in {plural(changed, 'file')}"
+        click.echo(f"alembic-lint: fixed {fixed}", err=True)
+    hidden = 0 if unsafe else fixes.unsafe_count(diagnostics)
+    if hidden:
+        # ruff's words, so that users of both know what to do
+        click.echo(
+            f"alembic-lint: {plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled "
+            "with the `--unsafe-fixes` option.",
+            err=True,
+        )
     return changed
 
 
@@ -348,33 +418,32 @@ def _report(
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
 
 
-def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str:
-    """``--cache-dir``, else ``.alembic-lint-cache`` next to the project's config."""
-    from alembic_lint.cache import DIRNAME
+def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str | None:
+    """``--cache-dir``, else the user's cache of the project (the directory of its settings
+    or config); None when there is no key to seal cache files with (see sealed.py)."""
+    from alembic_lint import sealed
 
+    if sealed.key() is None:
+        return None
     if given:
         return os.path.abspath(given)
     if settings.path is not None:
-        return str(settings.root / DIRNAME)
-    if spec.config is not None:
-        return str(spec.config.parent / DIRNAME)
-    return os.path.abspath(DIRNAME)
+        project = str(settings.root)
+    elif spec.config is not None:
+        project = str(spec.config.parent)
+    else:
+        project = os.getcwd()
+    return sealed.project_dir(os.path.abspath(project))
 
 
-def _target_version(settings: Settings, specs: list[HistorySpec]) -> tuple[Version | None, str]:
-    """The oldest Alembic the project may run: the setting, else the project's pins."""
-    from alembic_lint.alembic_versions import Version, detect_alembic_version
+def _dialect(settings: Settings, spec: HistorySpec) -> Target:
+    """The `dialect` setting, else a literal ``sqlalchemy.url`` in the history's ini; else
+    unsettled (the history's files decide, see engine.lint)."""
+    from alembic_lint.dialects import configured
+    from alembic_lint.reporters import display_path
 
-    if settings.target_alembic_version is not None:
-        return Version.parse(settings.target_alembic_version), f"{settings.where()}"
-    places = [settings.root] if settings.path else []
-    places += [s.config.parent for s in specs if s.config is not None]
-    places.append(Path.cwd())
-    for place in dict.fromkeys(places):
-        pin = detect_alembic_version(place)
-        if pin is not None:
-            return pin.version, pin.source
-    return None, "no pin found: the newest Alembic is assumed"
+    url_source = display_path(str(spec.config), os.getcwd()) if spec.config else None
+    return configured(settings.dialect, settings.where(), spec.sqlalchemy_url, url_source)
 
 
 def _settings_text(
@@ -383,6 +452,7 @@ def _settings_text(
     specs: list[HistorySpec],
     target: Version | None,
     target_source: str,
+    dialects: list[Target | None],
 ) -> str:
     lines = [
         f"settings file: {settings.path or '(none: defaults)'}",
@@ -398,9 +468,11 @@ def _settings_text(
         for key, option in sorted(rule.options.items()):
             value = settings.rule_options.get(rule.name, {}).get(key, option.default)
             lines.append(f"rules.{rule.name}.{key} = {json.dumps(value)}")
-    for spec in specs:
+    for spec, dialect in zip(specs, dialects, strict=True):
         where = ", ".join(str(loc) for loc in spec.locations)
-        lines.append(f"history {spec.name}: {len(spec.files)} files in {where}")
+        lines.append(f"history {spec.name}: {plural(len(spec.files), 'file')} in {where}")
+        if dialect is not None:
+            lines.append(f"dialect of {spec.name}: {dialect.describe()}")
     return "\n".join(lines) + "\n"
 
 
@@ -414,7 +486,7 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
     target = Path(os.path.abspath(filename))
     if not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
-    (spec,) = discover.discover([str(target.parent)], section=section)
+    (spec,) = discover.discover([str(target.parent)], section=section, search=False)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a
     # syscall per path component: once per directory; per file only for symlinks, which
     # one listing of each directory tells apart.
@@ -434,13 +506,7 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
         return os.path.realpath(path) if name in links else os.path.join(real_dir, name)
 
     files = [f for f in spec.files if real(f) != real_target]
-    here = str(target.parent)
-    siblings = [i for i, f in enumerate(files) if os.path.dirname(f) == here]
-    position = next(
-        (i for i in siblings if files[i].name > target.name),
-        siblings[-1] + 1 if siblings else len(files),
-    )
-    files.insert(position, target)
+    files.insert(discover.load_position(files, target), target)
     from alembic_lint import inputs
 
     try:

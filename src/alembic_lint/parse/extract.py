@@ -31,6 +31,7 @@ from alembic_lint.parse.nodes import (
     _defined_functions,
     _dotted,
     _dotted_test,
+    _imported_names,
     _keyword,
     _literal,
     _mentions_globals,
@@ -45,7 +46,10 @@ from alembic_lint.reading import (
     TRUTHY_TESTS,
     UPDOWN,
     def_order,
+    file_dialects,
+    from_import_dialects,
     function_role,
+    imported_dialect,
 )
 
 
@@ -63,6 +67,7 @@ class _Extractor:
         _statement_locators(module.body, ("body",), self.statements)
         self.op_names: set[str] = {"op"}
         self.op_modules: set[str] = set()  # names bound to the alembic package
+        self.dialect_imports: set[str] = set()  # see model.Migration.dialects
         self._count = 0
 
     # -- refs
@@ -133,6 +138,7 @@ class _Extractor:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
+            dialects=file_dialects(self.dialect_imports, ops),
             spans=self._spans(),
             locators=positions.encode_locators(self.locators),
         )
@@ -235,6 +241,9 @@ class _Extractor:
             for alias in small.names:
                 dotted = _dotted(alias.name)
                 asname = _alias_name(alias)
+                dialect = imported_dialect(dotted)
+                if dialect is not None:
+                    self.dialect_imports.add(dialect)
                 if dotted == "alembic.op" and asname:
                     self.op_names.add(asname)
                 elif dotted is not None and dotted.split(".")[0] == "alembic" and not asname:
@@ -247,6 +256,7 @@ class _Extractor:
 
     def _import_from(self, small: cst.ImportFrom, bindings: dict[str, Binding]) -> None:
         module = _dotted(small.module) if small.module is not None else None
+        self.dialect_imports |= from_import_dialects(module, _imported_names(small))
         if isinstance(small.names, cst.ImportStar):
             for name in REVISION_VARS:
                 self._rebind(name, bindings, f"`from {module} import *`", small)

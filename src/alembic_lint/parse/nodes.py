@@ -339,3 +339,9 @@ def _is_trivial(stmt: cst.CSTNode) -> bool:
     if isinstance(stmt, cst.Expr):
         return isinstance(stmt.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis)
     return False
+
+
+def _imported_names(node: cst.ImportFrom) -> list[str]:
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    return [_dotted(alias.name) or "" for alias in node.names]

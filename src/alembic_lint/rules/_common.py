@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from alembic_lint.graph import RevisionGraph
-from alembic_lint.model import Migration
+from alembic_lint.model import Migration, OpCall
+
+#: The operations of the last migration asked about, and their indexes by ref (see index_at).
+_by_ref: tuple[tuple[OpCall, ...], dict[int, int]] = ((), {})
 
 T = TypeVar("T")
 
@@ -44,3 +47,16 @@ def nearby(group: Sequence[T], index: int) -> list[T]:
     if len(group) <= EXCERPT:
         return [m for i, m in enumerate(group) if i != index]
     return [group[(index + step) % len(group)] for step in range(1, EXCERPT)]
+
+
+def index_at(migration: Migration, ref: int) -> int | None:
+    """Where the operation call ``ref`` is in ``migration.ops``. A file's fixes are asked
+    for one after another, so the lookup table of the last file asked about is kept (a
+    squashed migration has thousands of calls and hundreds of drops: a scan per fix was
+    quadratic)."""
+    global _by_ref
+    ops, table = _by_ref
+    if ops is not migration.ops:
+        table = {call.ref: index for index, call in enumerate(migration.ops)}
+        _by_ref = (migration.ops, table)
+    return table.get(ref)
