@@ -15,6 +15,7 @@ from alembic_lint.atomic import write_atomic
 from alembic_lint.discover import HistorySpec
 from alembic_lint.graph import RefKind, RevisionGraph, UnknownRevision
 from alembic_lint.inputs import read_text
+from alembic_lint.rules._common import EXCERPT, excerpt
 
 __all__ = [
     "DEFAULT_FILE_TEMPLATE",
@@ -217,7 +218,8 @@ def heads_problem(graph: RevisionGraph) -> str | None:
         )
     cycles = graph.cycles()
     if cycles:
-        ids = ", ".join(graph.id_of(n) for n in cycles[0])
+        cycle = cycles[0]
+        ids = excerpt([graph.id_of(n) for n in cycle[:EXCERPT]], len(cycle))
         return f"the history has a cycle through {ids}; fix it first"
     if graph.duplicates:
         rid = next(iter(graph.duplicates))
