@@ -18,15 +18,19 @@ from typing import BinaryIO
 
 #: The largest migration that is analysed. Real migrations are far smaller: squashed
 #: histories reach about 7,000 lines, a few hundred KB. Reading 1 MB of Python costs
-#: LibCST about 5 s and 900 MB (superlinearly more beyond), CPython's ast about 0.7 s and
-#: 150 MB; so files above parse.LIBCST_MAX_BYTES are read with CPython's ast, and this
-#: limit (about ten times the largest real migration) bounds that at about 3 s and 700 MB.
+#: LibCST about 5 s and 900 MB (superlinearly more beyond: 3 MB took 27 s and 2.6 GB),
+#: CPython's ast about 0.7 s and 150 MB; so files above parse.LIBCST_MAX_BYTES are read
+#: with CPython's ast, and this limit (about ten times the largest real migration) bounds
+#: a file's reading at about 4 s and 600 MB (measured: a 4 MB autogenerate-shaped file).
 MAX_MIGRATION_BYTES = 4 * 1024 * 1024
 #: Configuration and pin files (alembic.ini, pyproject.toml, requirements, lock files,
 #: script.py.mako, baselines): lock files of large projects reach a few MB.
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
 
-_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+#: Never wait for a writer (a named pipe), never adopt a terminal; binary on Windows.
+_FLAGS = os.O_RDONLY
+for _name in ("O_NONBLOCK", "O_CLOEXEC", "O_NOCTTY", "O_BINARY"):
+    _FLAGS |= getattr(os, _name, 0)
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
