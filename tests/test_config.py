@@ -337,10 +337,12 @@ def test_default_rule_options_are_shown(run, tmp_path: Path) -> None:  # type: i
     assert "rules.multiple-heads.expected-heads = 1" in lines
     assert "rules.invalid-revision-id.max-length = 32" in lines
     assert "rules.missing-downgrade.allow-irreversible = true" in lines
+    assert "rules.missing-downgrade.check-data-changes = false" in lines
     # Options of rules that are not selected are not shown.
     lines = settings_lines(run, "--select", "AL2", "versions")
     assert [line for line in lines if line.startswith("rules.")] == [
-        "rules.missing-downgrade.allow-irreversible = true"
+        "rules.missing-downgrade.allow-irreversible = true",
+        "rules.missing-downgrade.check-data-changes = false",
     ]
 
 
@@ -365,6 +367,7 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
         "expected-heads = 2\n"
         "[tool.alembic-lint.rules.missing-downgrade]\n"
         "allow-irreversible = false\n"
+        "check-data-changes = true\n"
         "[tool.alembic-lint.rules.invalid-revision-id]\n"
         "max-length = 40\n"
     )
@@ -380,6 +383,7 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
         "baseline: lint/baseline.json",
         "rules.multiple-heads.expected-heads = 2",
         "rules.missing-downgrade.allow-irreversible = false",
+        "rules.missing-downgrade.check-data-changes = true",
         f"history {tmp_path / 'db' / 'versions'}: 3 files in {tmp_path / 'db' / 'versions'}",
         f"dialect of {tmp_path / 'db' / 'versions'}: mysql "
         f"(`dialect` in {tmp_path / 'pyproject.toml'})",

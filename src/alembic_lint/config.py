@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,15 +65,27 @@ class Settings:
 
 
 def find(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.alembic-lint]`` table, walking up."""
+    """The nearest pyproject.toml with a ``[tool.alembic-lint]`` table, walking up.
+
+    A pyproject.toml that cannot be read (or a directory that cannot be looked into) is a
+    ConfigError: it may hold the settings, and going on without them would lint with
+    other rules than the user chose."""
     current = start.absolute()
     for directory in (current, *current.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        try:
+            regular = stat.S_ISREG(os.stat(candidate).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{candidate}: cannot read: {exc.strerror or exc}") from None
+        if regular:
             try:
                 text = read_text(candidate)
-            except (OSError, UnicodeDecodeError):
+            except UnicodeDecodeError:
                 continue
+            except OSError as exc:
+                raise ConfigError(f"{candidate}: cannot read: {exc.strerror or exc}") from None
             import tomllib  # only when there is TOML to read
 
             try:

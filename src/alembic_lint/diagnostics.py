@@ -50,6 +50,9 @@ class Fix:
     message: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
+    #: The hash (source.digest) of the bytes the edits were worked out on: applied to
+    #: other bytes (the file was saved meanwhile), the same offsets would corrupt it.
+    digest: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from alembic_lint.model import (
     SyntaxProblem,
 )
 from alembic_lint.rules import Rule, registry
-from alembic_lint.source import text_of
+from alembic_lint.source import digest, text_of
 
 if TYPE_CHECKING:
     from alembic_lint.cache import Cache
@@ -363,11 +363,19 @@ def attach_fixes(
         path = migration.path
         if path not in texts:
             try:
-                texts[path] = text_of(reader(path))
+                data = reader(path)
             except OSError:
+                data = None
+            # The facts are those of the bytes parsed: a file saved since then gets no fix
+            # (the next run works it out on what is there).
+            if data is None or (migration.digest and digest(data) != migration.digest):
                 texts[path] = None
+            else:
+                texts[path] = text_of(data)
         text = texts[path]
         fix = rule.fix(diagnostic, migration, text) if text is not None else None
+        if fix is not None:
+            fix = replace(fix, digest=migration.digest)
         result.append(replace(diagnostic, fix=fix) if fix is not None else diagnostic)
     return result
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from alembic_lint.atomic import RefusedWrite, rewrite
 from alembic_lint.diagnostics import Applicability, Diagnostic, Edit
-from alembic_lint.source import DecodeProblem, decode
+from alembic_lint.source import DecodeProblem, decode, digest
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
@@ -86,7 +86,11 @@ def unsafe_count(diagnostics: Sequence[Diagnostic]) -> int:
 
 
 def plan(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> Planned:
-    """The file's text with the fixes of ``diagnostics`` applied (overlapping ones skipped)."""
+    """The file's text with the fixes of ``diagnostics`` applied (overlapping ones skipped).
+
+    FixError when ``data`` are not the bytes the fixes were worked out on."""
+    if any(d.fix is not None and d.fix.digest not in ("", digest(data)) for d in diagnostics):
+        raise FixError(f"{path}: changed since it was linted; not fixed")
     try:
         text = decode(data).text
     except DecodeProblem as exc:
@@ -155,6 +159,8 @@ def write(planned: Planned, original: bytes) -> None:
         rewrite(planned.path, data, expected=original)
     except RefusedWrite as exc:
         raise FixError(f"{exc}; not fixed") from None
+    except OSError as exc:  # the directory refuses the temporary file: name the file
+        raise FixError(f"{planned.path}: cannot write: {exc.strerror or exc}; not fixed") from None
 
 
 def unified_diff(planned: Planned, display: str) -> str:

@@ -167,7 +167,8 @@ class RevisionGraph:
     def labels(self, node: int) -> frozenset[str]:
         """Branch labels a revision carries: its own and those of all its ancestors.
 
-        A label whose value is unknown statically counts as a label of its own.
+        Only labels whose values are known: a revision whose ``branch_labels`` only
+        running it would tell is one of :meth:`label_sources`.
         """
         names, bits = self._label_bits
         return frozenset(names[i] for i in _bit_indices(bits.get(node, 0)))
@@ -180,7 +181,7 @@ class RevisionGraph:
         names: dict[str, int] = {}
         seeds: dict[int, int] = {}
         for node in self.dag.nodes:
-            for label in sorted(_own_labels(node, self.migrations[node])):
+            for label in sorted({str(v) for v in self.migrations[node].label_ids}):
                 seeds[node] = seeds.get(node, 0) | 1 << names.setdefault(label, len(names))
         return list(names), self._spread(seeds, down=True)
 
@@ -317,14 +318,30 @@ class RevisionGraph:
             group_bits[group] = bits
         return {n: group_bits[g] for n, g in condensed.graph["mapping"].items()}
 
-    def branches(self) -> dict[str, list[int]]:
-        """The heads by branch label ("" for the heads without one); a head with several
-        labels is on each of their branches."""
-        found: dict[str, list[int]] = defaultdict(list)
+    def branches(self) -> dict[tuple[str, frozenset[int]], list[int]]:
+        """The heads by branch: a head with known labels is on each of their branches;
+        one without is on the unlabelled branch of the revisions whose unknown
+        ``branch_labels`` it inherits (two heads below the same ones carry the same)."""
+        found: dict[tuple[str, frozenset[int]], list[int]] = defaultdict(list)
         for head in self.heads:
-            for label in sorted(self.labels(head)) or [""]:
-                found[label].append(head)
+            labels = sorted(self.labels(head))
+            if labels:
+                for label in labels:
+                    found[(label, frozenset())].append(head)
+            else:
+                found[("", self.unknown_labels_above(head))].append(head)
         return dict(found)
+
+    def unknown_labels_above(self, node: int) -> frozenset[int]:
+        """The revisions in the line of ``node`` (it and its ancestors) whose
+        ``branch_labels`` only running them would tell."""
+        unknown = self._unknown_labels
+        holding = self.lines_holding(unknown).get(node, 0) if unknown else 0
+        return frozenset(unknown[i] for i in _bit_indices(holding))
+
+    @cached_property
+    def _unknown_labels(self) -> tuple[int, ...]:
+        return tuple(n for n in self.dag.nodes if _labels_unknown(self.migrations[n]))
 
     def certain_heads(self) -> tuple[int, ...]:
         """The heads that stay heads whatever the unknown values turn out to be.
@@ -370,9 +387,10 @@ class RevisionGraph:
 
     def label_sources(self, node: int) -> frozenset[int]:
         """The revisions in the line of ``node`` (itself and its ancestors) through which
-        it may have more branch labels than :meth:`labels` says: those whose parent is
-        unknown, and those whose parent is wrong or absent when its correction may bring
-        labels (some revision has labels, or a file's id is unknown). Two heads with the
+        it may have more branch labels than :meth:`labels` says: those whose
+        ``branch_labels`` are unknown, those whose parent is unknown, and those whose
+        parent is wrong or absent when its correction may bring labels (some revision
+        has labels, or a file's id is unknown). Two heads with the
         same sources and no known label would gain the same labels, if any: one branch."""
         sources = self._label_sources
         holding = self.lines_holding(sources)
@@ -380,7 +398,7 @@ class RevisionGraph:
 
     @cached_property
     def _label_sources(self) -> tuple[int, ...]:
-        sources = list(self.open_parents)
+        sources = [*self.open_parents, *self._unknown_labels]
         corrected = [b.node for b in self.wrong_parents] + self.absent_parents
         if corrected and (
             self.unknown_ids
@@ -439,11 +457,8 @@ def _bit_indices(bits: int) -> Iterator[int]:
         bits ^= low
 
 
-def _own_labels(node: int, migration: Migration) -> set[str]:
-    labels = migration.branch_labels
-    if labels.status is Status.UNRESOLVED:
-        return {f"<unresolved label of {migration.filename}>"}
-    return {str(v) for v in migration.label_ids}
+def _labels_unknown(migration: Migration) -> bool:
+    return migration.branch_labels.status is Status.UNRESOLVED
 
 
 def build(history: History) -> RevisionGraph:

@@ -36,6 +36,15 @@ class _DefaultGroup(click.Group):
         if not args or (
             args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
         ):
+            if args and not args[0].startswith("-") and missing(args[0]):
+                import difflib
+
+                close = difflib.get_close_matches(args[0], list(self.commands), n=1, cutoff=0.75)
+                if close:  # `alembic-lint grpah`: a command, mistyped, not a PATH
+                    raise UserError(
+                        f"{args[0]}: no such file or directory "
+                        f"(did you mean `alembic-lint {close[0]}`?)"
+                    )
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
@@ -76,6 +85,22 @@ def repository_root(start: str) -> str:
     from alembic_lint.atomic import work_tree
 
     return work_tree(start)
+
+
+def missing(path: str) -> bool:
+    """Whether nothing is at ``path``; UserError when it cannot be looked at (a directory
+    on the way that we may not enter is not "no such file")."""
+    if not path.strip():
+        raise UserError(f"{path!r}: an empty PATH (give . for the current directory)")
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError as exc:
+        raise UserError(f"{path}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise UserError(f"{path!r}: a path cannot hold a NUL character") from None
+    return False
 
 
 def looks_like_path(argument: str) -> bool:

@@ -17,6 +17,7 @@ from alembic_lint.cli import (
     FORMATS,
     UserError,
     cli,
+    missing,
     repository_root,
     use_color,
     warn,
@@ -279,6 +280,7 @@ def _baseline(
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
+    from alembic_lint.atomic import leaves_tree
     from alembic_lint.source import text_of
 
     def read(path: str) -> str | None:
@@ -288,6 +290,7 @@ def _baseline(
             return None
 
     root = str(settings.root)
+    target_file = ""
     kept = [d for d in diagnostics if d.code not in never]
     texts = baseline.statements(kept, read)
     try:
@@ -295,6 +298,18 @@ def _baseline(
             target_file = os.path.abspath(
                 write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
             )
+            if not write_baseline:
+                # A path no one typed comes from a settings file, which a pull request can
+                # change: it must not make us write outside the repository holding it.
+                leaving = leaves_tree(target_file, within=settings.root)
+                if leaving is None and ".git" in _repository_parts(target_file, settings):
+                    leaving = "it is inside .git"
+                if leaving is not None:
+                    raise UserError(
+                        f"baseline {settings.baseline or DEFAULT_BASELINE!r} "
+                        f"({settings.where()}) is outside the repository: {leaving}; "
+                        "not written (name the file after --write-baseline to write there)"
+                    )
             recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
             findings = plural(sum(e.count for e in recorded), "finding")
@@ -326,8 +341,18 @@ def _baseline(
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
+        raise UserError(
+            f"{target_file or exc.filename}: cannot write the baseline: {exc.strerror or exc}"
+        ) from None
     return [d for d in diagnostics if d.code in never] + left
+
+
+def _repository_parts(path: str, settings: Settings) -> tuple[str, ...]:
+    """The parts of ``path`` (resolved) below the repository holding the settings."""
+    from alembic_lint.atomic import work_tree
+
+    tree = os.path.realpath(work_tree(str(settings.root)))
+    return Path(os.path.relpath(os.path.realpath(path), tree)).parts
 
 
 def _apply_fixes(
@@ -483,8 +508,10 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
 
     from alembic_lint import discover, engine
 
+    if not filename.strip():
+        raise UserError(f"--stdin-filename {filename!r}: an empty PATH")
     target = Path(os.path.abspath(filename))
-    if not target.parent.is_dir():
+    if missing(str(target.parent)) or not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
     (spec,) = discover.discover([str(target.parent)], section=section, search=False)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a

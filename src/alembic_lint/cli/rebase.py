@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, looks_like_path, one_history
+from alembic_lint.cli import EXIT_OK, UserError, cli, looks_like_path, missing, one_history
 from alembic_lint.printable import printable
 
 
@@ -26,7 +25,7 @@ def rebase_command(
     --onto, editing its down_revision and Revises: line, without running Alembic."""
     from alembic_lint import graph, rebase
 
-    if path is not None and not os.path.exists(path):
+    if path is not None and missing(path):
         # `rebase REVISION --onto HEAD` run from the project: the first argument is no PATH
         if revision is not None or looks_like_path(path):
             raise UserError(f"{path}: no such file or directory")

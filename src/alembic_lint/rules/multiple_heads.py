@@ -10,7 +10,7 @@ from alembic_lint.graph import RefKind, RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Option, Rule, related
 from alembic_lint.rules._common import EXCERPT, down_ref, excerpt, nearby, who
-from alembic_lint.rules.examples import history, m
+from alembic_lint.rules.examples import history, m, raw
 from alembic_lint.rules.missing_parent import suggest
 
 _H = {"down_revision": "AL001"}
@@ -33,6 +33,13 @@ class MultipleHeads(Rule):
     corrected, may name one of the heads (the "parent that never existed" was, in
     one real history, meant to be the other head), so a fork is reported only when
     it has more heads than such corrections could close.
+
+    `branch_labels` that only running a file would tell (bound by a
+    `from models import *` above them, or from an imported name) are inherited by
+    every revision after that file: heads that both descend from it carry the same
+    labels, so they are on one branch whatever the value is. A head with a label of
+    its own beside one without is not reported: the unknown labels may be none,
+    and then they are two branches.
 
     ## Why is this bad?
     Two branches of the code each added a migration on the same parent. Both
@@ -74,6 +81,21 @@ class MultipleHeads(Rule):
             m("cccccccccccc", "aaaaaaaaaaaa", labels=("contract",)),
             title="expand/contract heads, each with its own branch label",
         ),
+        history(
+            m("aaaaaaaaaaaa"),
+            raw(
+                "bbbbbbbbbbbb_backfill.py",
+                """
+                from peewee import *
+
+                revision = "bbbbbbbbbbbb"
+                down_revision = "aaaaaaaaaaaa"
+                """,
+            ),
+            m("cccccccccccc", "bbbbbbbbbbbb", labels=("reporting",)),
+            m("dddddddddddd", "bbbbbbbbbbbb"),
+            title="a labelled head beside an unlabelled one, below labels that may be none",
+        ),
     ]
     invalid = [
         history(
@@ -102,6 +124,21 @@ class MultipleHeads(Rule):
             m("dddddddddddd", "ffffffffffff", expect={"down_revision": "AL002"}),
             m("eeeeeeeeeeee", "dddddddddddd", expect=_H),
             title="three heads, one on a line whose first parent was deleted",
+        ),
+        history(
+            m("aaaaaaaaaaaa"),
+            raw(
+                "bbbbbbbbbbbb_backfill.py",
+                """
+                from peewee import *
+
+                revision = "bbbbbbbbbbbb"
+                down_revision = "aaaaaaaaaaaa"
+                """,
+            ),
+            m("cccccccccccc", "bbbbbbbbbbbb", expect=_H),
+            m("dddddddddddd", "bbbbbbbbbbbb", expect=_H),
+            title="a fork below a file whose `import *` may bind `branch_labels`",
         ),
     ]
 
