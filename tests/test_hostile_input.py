@@ -293,12 +293,12 @@ def test_a_named_pipe_is_reported_not_waited_on(
         (
             lambda d: os.mkfifo(d / "alembic.ini"),
             ("alembic.ini",),
-            "alembic-lint: error: alembic.ini: not a regular file (a named pipe)",
+            "alembic-lint: error: alembic.ini: not a regular file",
         ),
         (
             lambda d: (d / "alembic.ini").symlink_to("/dev/zero"),
             ("alembic.ini",),
-            "alembic-lint: error: alembic.ini: not a regular file (a character device)",
+            "alembic-lint: error: alembic.ini: not a regular file",
         ),
         (
             lambda d: os.mkfifo(d / "settings.toml"),
@@ -424,7 +424,7 @@ def shapes(n: int) -> Iterator[tuple[str, list[Migration]]]:
     )
 
 
-@pytest.mark.parametrize(("name", "migrations"), list(shapes(3000)), ids=lambda x: str(x)[:20])
+@pytest.mark.parametrize(("name", "migrations"), list(shapes(1000)), ids=lambda x: str(x)[:20])
 def test_graph_rules_stay_near_linear(name: str, migrations: list[Migration]) -> None:
     """Wide forks, thousands of heads, duplicates, typos and labels: every graph rule's
     findings name a bounded number of revisions (before, each named all the others: output
