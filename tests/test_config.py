@@ -77,7 +77,7 @@ def setting(run, key: str, *args: str) -> str:  # type: ignore[no-untyped-def]
 def test_no_config_uses_defaults(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     problems(tmp_path / "versions")
     assert setting(run, "settings file", "versions") == "(none: defaults)"
-    default = ", ".join(r.code for r in registry() if r.default)
+    default = ", ".join(r.code for r in registry() if r.default and not r.needs_branch)
     assert setting(run, "rules", "versions") == default
     assert found(run, "versions") == ALL_PROBLEMS
 
@@ -172,7 +172,7 @@ def test_selected_rules_are_shown(run, tmp_path: Path) -> None:  # type: ignore[
         '[tool.alembic-lint]\nselect = ["AL0"]\nignore = ["AL005"]\n'
     )
     rules = setting(run, "rules", "--extend-select", "AL900", "--ignore", "AL001", "versions")
-    assert rules == "AL002, AL003, AL004, AL006, AL007, AL900"
+    assert rules == "AL002, AL003, AL004, AL006, AL007, AL015, AL900"
 
 
 # --------------------------------------------------------------------------- paths, exclude
@@ -361,6 +361,7 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
         'target-alembic-version = "1.12"\n'
         'dialect = "mysql"\n'
         'baseline = "lint/baseline.json"\n'
+        'head-file = "db/head.txt"\n'
         "[tool.alembic-lint.per-file-ignores]\n"
         '"*_legacy.py" = ["AL201"]\n'
         "[tool.alembic-lint.rules.multiple-heads]\n"
@@ -375,12 +376,13 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         f"settings file: {tmp_path / 'pyproject.toml'}",
-        "rules: AL001, AL002, AL003, AL004, AL006, AL007, AL201, AL202, AL900",
+        "rules: AL001, AL002, AL003, AL004, AL006, AL007, AL015, AL201, AL202, AL900",
         "per-file-ignores: *_legacy.py = ['AL201']",
         "exclude: ['helpers.py']",
         "paths: ['db/versions']",
         f"target-alembic-version: 1.12.0 ({tmp_path / 'pyproject.toml'})",
         "baseline: lint/baseline.json",
+        "head-file: db/head.txt",
         "rules.multiple-heads.expected-heads = 2",
         "rules.missing-downgrade.allow-irreversible = false",
         "rules.missing-downgrade.check-data-changes = true",
@@ -396,7 +398,7 @@ def test_show_settings_defaults(run, tmp_path: Path) -> None:  # type: ignore[no
     lines = settings_lines(run, "versions")
     assert lines[:7] == [
         "settings file: (none: defaults)",
-        "rules: " + ", ".join(r.code for r in registry() if r.default),
+        "rules: " + ", ".join(r.code for r in registry() if r.default and not r.needs_branch),
         "per-file-ignores: (none)",
         "exclude: []",
         "paths: []",

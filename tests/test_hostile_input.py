@@ -517,6 +517,20 @@ def test_a_file_over_the_limit_keeps_its_place_in_the_graph(
     assert "AL100" in codes and "AL002" not in codes
 
 
+def test_bytes_over_the_limit_from_any_reader_are_not_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reader other than the disk's (a git object, an editor's buffer) hands over bytes
+    without a limit: parsing refuses them the same way."""
+    monkeypatch.setattr(inputs, "MAX_MIGRATION_BYTES", 1024)
+    data = source("r1", "r0", "op.execute('x')\n    " * 200).encode()
+    assert astread.read_migration_fast("/v/r1_big.py", data) is None
+    migration = parse.read_migration("/v/r1_big.py", data)
+    assert migration.syntax_error is not None
+    assert migration.syntax_error.message.startswith("file is too large to analyse")
+    assert (migration.revision_id, migration.down_ids) == ("r1", ("r0",))
+
+
 def test_the_recovery_reads_lines_as_the_fallback_does() -> None:
     """The streamed recovery (chunks of any size) and the fallback for files that do not
     parse agree on values and positions."""

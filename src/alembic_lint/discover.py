@@ -14,10 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-from alembic_lint.inputs import open_text, read_regular
+from alembic_lint.inputs import read_regular
 
 __all__ = [
+    "DISK",
     "DiscoveryError",
+    "FileSystem",
     "HistorySpec",
     "discover",
     "list_version_files",
@@ -32,6 +34,85 @@ _SOURCELESS_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)(c|o)?$")
 _LEGACY_SPLIT = re.compile(r", *|(?: +)")
 _LEGACY_SYS_PATH_SPLIT = re.compile(r", *|(?: +)|\:")
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
+
+
+class FileSystem:
+    """Where discovery looks: the disk (this class), or a tree that only git holds (see
+    ``alembic_lint.git.views``). Paths are absolute strings; symlinks are followed as the
+    operating system follows them. The disk is reached through ``os`` at call time, so
+    that the replay trace (replay.py) observes every look."""
+
+    def kind(self, path: str) -> str | None:
+        """``"file"``, ``"dir"``, ``"other"`` (a FIFO, a socket...), or None: nothing
+        there. Raises OSError when it cannot be looked at, ValueError for a NUL."""
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISREG(mode):
+            return "file"
+        return "dir" if stat.S_ISDIR(mode) else "other"
+
+    def entries(self, path: str) -> list[tuple[str, bool, bool]]:
+        """(name, is a directory, is a symlink) of each entry; raises OSError."""
+        found: list[tuple[str, bool, bool]] = []
+        with os.scandir(path) as listing:
+            for entry in listing:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                try:
+                    is_link = entry.is_symlink()
+                except OSError:
+                    is_link = False
+                found.append((entry.name, is_dir, is_link))
+        return found
+
+    def read_bytes(self, path: str) -> bytes:
+        """A configuration file's bytes: a regular file's only, bounded (see inputs.py)."""
+        return read_regular(path)
+
+    def head(self, path: str, size: int) -> bytes | None:
+        """The first ``size`` bytes of a regular file; None when it is not one. Only a
+        regular file is opened (a FIFO would block; opening a device may act on it), and
+        never waited on. Raises OSError when it cannot be read."""
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None  # replaced meanwhile
+            return os.read(fd, size)
+        finally:
+            os.close(fd)
+
+    def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    def package_roots(self, top: str, search: list[Path]) -> list[Path]:
+        """The directories of top-level package ``top``, found without importing it:
+        ``search`` (prepend_sys_path) first, as Alembic puts it at the front of sys.path."""
+        if not top.isidentifier():
+            return []
+        spec = importlib.machinery.PathFinder.find_spec(top, [str(p) for p in search])
+        if spec is None:
+            try:
+                spec = importlib.util.find_spec(top)
+            except (ImportError, ValueError):
+                return []
+        if spec is None:
+            return []
+        if spec.submodule_search_locations is not None:
+            return [Path(location) for location in spec.submodule_search_locations]
+        if spec.has_location and spec.origin:  # a plain module: its directory (Python >= 3.12)
+            return [Path(spec.origin).parent]
+        return []
+
+
+#: The file system itself.
+DISK = FileSystem()
 
 
 class DiscoveryError(Exception):
@@ -65,6 +146,7 @@ def list_version_files(
     recursive: bool,
     sourceless: bool,
     unreadable: list[tuple[str, OSError]] | None = None,
+    fs: FileSystem = DISK,
 ) -> list[Path]:
     """The files Alembic loads from ``locations``, in its load order (``_load_revisions``).
 
@@ -78,24 +160,29 @@ def list_version_files(
     folders: dict[str, Callable[[str], Path]] = {}
     for location in locations:
         top = str(Path(location).absolute())
-        if not os.path.exists(top):
+        try:
+            if fs.kind(top) is None:
+                continue
+        except (OSError, ValueError):
             continue
         real_dirs: dict[str, str] = {}
-        listing = _list_py_dir(top, recursive=recursive, sourceless=sourceless, problems=unreadable)
+        listing = _list_py_dir(
+            top, recursive=recursive, sourceless=sourceless, problems=unreadable, fs=fs
+        )
         for root, name, is_link in listing:
             # Resolving is a syscall per path component: do it once per directory, and per
             # file only for symlinks (the result is the same, at a fraction of the cost).
             # Strings, not Paths: this runs for every file of every run.
             real_parent = real_dirs.get(root)
             if real_parent is None:
-                real_parent = real_dirs[root] = os.path.realpath(root)
+                real_parent = real_dirs[root] = fs.realpath(root)
             path = os.path.join(root, name)
-            real = os.path.realpath(path) if is_link else os.path.join(real_parent, name)
+            real = fs.realpath(path) if is_link else os.path.join(real_parent, name)
             if real in seen:
                 continue
             seen.add(real)
             # Alembic filters on the resolved path (Script._from_path(self, real_path)).
-            if _is_revision_file(real, sourceless=sourceless):
+            if _is_revision_file(real, sourceless=sourceless, fs=fs):
                 child = folders.get(root)
                 if child is None:
                     child = folders[root] = _child_maker(Path(root))
@@ -118,77 +205,85 @@ def _list_py_dir(
     recursive: bool,
     sourceless: bool,
     problems: list[tuple[str, OSError]] | None = None,
+    fs: FileSystem = DISK,
 ) -> Iterator[tuple[str, str, bool]]:
     """(directory, name, is a symlink) of each candidate, as Script._list_py_dir on Python
     3.11 lists them (os.walk, symlinked directories not followed)."""
-    for root, dirs, files in _walk(top, problems):
+    for root, dirs, files in _walk(top, problems, fs):
         if os.path.basename(root).endswith("__pycache__"):
             dirs.sort()  # Alembic leaves this order to the filesystem
             continue  # neither its files nor the recursive check, but its subdirs are walked
         for filename in sorted(files):
             yield root, filename, files[filename]
         cache = os.path.join(root, "__pycache__")
-        if sourceless and os.path.isdir(cache):
+        if sourceless and _kind_or_none(fs, cache) == "dir":
             stems = {filename.split(".")[0] for filename in files}
             try:
-                names = os.listdir(cache)
+                names = fs.entries(cache)
             except OSError as exc:
                 if problems is not None:
                     problems.append((cache, exc))
                 names = []
             # sorted: Alembic takes iterdir() order, which the filesystem decides
-            for name in sorted(names):
+            for name, _, is_link in sorted(names):
                 if name.split(".")[0] not in stems:
-                    yield cache, name, os.path.islink(os.path.join(cache, name))
+                    yield cache, name, is_link
         if not recursive:
             break
         dirs.sort()
 
 
 def _walk(
-    top: str, problems: list[tuple[str, OSError]] | None = None
+    top: str, problems: list[tuple[str, OSError]] | None = None, fs: FileSystem = DISK
 ) -> Iterator[tuple[str, list[str], dict[str, bool]]]:
     """``os.walk(top)`` (top-down, links to directories not followed), except that files
     come with whether they are symlinks, which the directory entry tells for free; a
     directory that cannot be listed is added to ``problems``."""
     try:
-        entries = os.scandir(top)
+        entries = fs.entries(top)
     except OSError as exc:
         if problems is not None and not isinstance(exc, FileNotFoundError):
             problems.append((top, exc))
         return
     dirs: list[str] = []
+    links: set[str] = set()
     files: dict[str, bool] = {}
-    with entries:
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                dirs.append(entry.name)
-                continue
-            try:
-                files[entry.name] = entry.is_symlink()
-            except OSError:
-                files[entry.name] = False
+    for name, is_dir, is_link in entries:
+        if is_dir:
+            dirs.append(name)
+            if is_link:
+                links.add(name)
+        else:
+            files[name] = is_link
     yield top, dirs, files
     for name in dirs:  # the caller may sort or prune ``dirs`` first, as with os.walk
-        path = os.path.join(top, name)
-        if not os.path.islink(path):
-            yield from _walk(path, problems)
+        if name not in links:
+            yield from _walk(os.path.join(top, name), problems, fs)
 
 
-def _is_revision_file(real: str, *, sourceless: bool) -> bool:
+def _kind_or_none(fs: FileSystem, path: str) -> str | None:
+    """``fs.kind``, with what cannot be looked at taken as nothing there."""
+    try:
+        return fs.kind(path)
+    except (OSError, ValueError):
+        return None
+
+
+def is_revision_name(path: str) -> bool:
+    """Whether Alembic would load a (source) file of this name as a revision."""
+    return _SOURCE_REV_FILE.match(os.path.basename(path)) is not None
+
+
+def _is_revision_file(real: str, *, sourceless: bool, fs: FileSystem = DISK) -> bool:
     name = os.path.basename(real)
     match = (_SOURCELESS_REV_FILE if sourceless else _SOURCE_REV_FILE).match(name)
     if match is None:
         return False
     if sourceless and match.group(2):
         parent = os.path.dirname(real)
-        if os.path.exists(os.path.join(parent, match.group(1))):
+        if _kind_or_none(fs, os.path.join(parent, match.group(1))) is not None:
             return False
-        if match.group(2) == "o" and os.path.exists(os.path.join(parent, match.group(1) + "c")):
+        if match.group(2) == "o" and _kind_or_none(fs, os.path.join(parent, match.group(1) + "c")):
             return False
     return True
 
@@ -200,6 +295,7 @@ def discover(
     cwd: Path | None = None,
     search: bool = True,
     warn: Callable[[str], None] | None = None,
+    fs: FileSystem = DISK,
 ) -> list[HistorySpec]:
     """The histories at ``paths`` (a later one with the same locations merges into the
     earlier); with no PATH, those of ``cwd``. ``section`` is the ini section (``-n``).
@@ -207,9 +303,11 @@ def discover(
     A directory that is not a history itself (no config, no migration files) is searched
     below (see :func:`search_below`), unless ``search`` is false. Raises DiscoveryError for
     anything that would make the result wrong, and when no history is found at all;
-    ``warn`` hears about configs found by the search that cannot be read.
+    ``warn`` hears about configs found by the search that cannot be read. ``fs`` is where
+    to look (default: the disk; ``--against`` looks in a predicted merge).
     """
-    ctx = _Ctx(Path(os.path.normpath((cwd or Path.cwd()).absolute())), section, search, warn)
+    cwd_path = Path(os.path.normpath((cwd or Path.cwd()).absolute()))
+    ctx = _Ctx(cwd_path, section, search, warn, fs)
     if not paths:
         spec = _config_in_dir(ctx.cwd, ctx)
         if spec is not None:
@@ -219,9 +317,9 @@ def discover(
     specs: list[HistorySpec] = []
     for raw in paths:
         for spec in _discover_path(raw, ctx):
-            key = _location_key(spec)
+            key = _location_key(spec, ctx)
             for i, earlier in enumerate(specs):
-                if _location_key(earlier) == key:
+                if _location_key(earlier, ctx) == key:
                     if earlier.only is None or spec.only is None:
                         specs[i] = replace(earlier, only=None)
                     else:
@@ -240,15 +338,19 @@ class _Ctx:
     section: str | None
     search: bool = True
     warn: Callable[[str], None] | None = None
+    fs: FileSystem = DISK
 
     def show(self, path: Path) -> str:
         if path.is_relative_to(self.cwd) and path != self.cwd:
             return str(path.relative_to(self.cwd))
         return str(path)
 
+    def real(self, path: Path) -> Path:
+        return Path(self.fs.realpath(str(path)))
 
-def _location_key(spec: HistorySpec) -> frozenset[Path]:
-    return frozenset(location.resolve() for location in spec.locations)
+
+def _location_key(spec: HistorySpec, ctx: _Ctx) -> frozenset[Path]:
+    return frozenset(ctx.real(location) for location in spec.locations)
 
 
 def _with_files(spec: HistorySpec, name: str, ctx: _Ctx) -> HistorySpec:
@@ -256,7 +358,11 @@ def _with_files(spec: HistorySpec, name: str, ctx: _Ctx) -> HistorySpec:
     be listed (Alembic would skip it silently: a pass on what was never read)."""
     problems: list[tuple[str, OSError]] = []
     files = list_version_files(
-        spec.locations, recursive=spec.recursive, sourceless=spec.sourceless, unreadable=problems
+        spec.locations,
+        recursive=spec.recursive,
+        sourceless=spec.sourceless,
+        unreadable=problems,
+        fs=ctx.fs,
     )
     # A __pycache__ that cannot be listed hides nothing unless sourceless files count.
     problems = [(p, e) for p, e in problems if spec.sourceless or not p.endswith("__pycache__")]
@@ -273,13 +379,12 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or _one_line(exc)
 
 
-def _lookup(path: Path, ctx: _Ctx) -> os.stat_result | None:
-    """``path``'s status (symlinks followed), None when nothing is there; DiscoveryError
-    when it cannot be looked at (a directory on the way that we may not enter...)."""
+def _lookup(path: Path, ctx: _Ctx) -> str | None:
+    """What ``path`` is (``FileSystem.kind``: symlinks followed), None when nothing is
+    there; DiscoveryError when it cannot be looked at (a directory on the way that we may
+    not enter...)."""
     try:
-        return os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
+        return ctx.fs.kind(str(path))
     except OSError as exc:
         raise DiscoveryError(f"{ctx.show(path)}: {_reason(exc)}") from None
     except ValueError:  # a NUL character
@@ -287,34 +392,32 @@ def _lookup(path: Path, ctx: _Ctx) -> os.stat_result | None:
 
 
 def _is_file(path: Path, ctx: _Ctx) -> bool:
-    info = _lookup(path, ctx)
-    return info is not None and stat.S_ISREG(info.st_mode)
+    return _lookup(path, ctx) == "file"
 
 
 def _is_dir(path: Path, ctx: _Ctx) -> bool:
-    info = _lookup(path, ctx)
-    return info is not None and stat.S_ISDIR(info.st_mode)
+    return _lookup(path, ctx) == "dir"
 
 
 def _discover_path(raw: str, ctx: _Ctx) -> list[HistorySpec]:
     if not raw.strip():
         raise DiscoveryError(f"{raw!r}: an empty PATH (give . for the current directory)")
     path = Path(os.path.normpath(ctx.cwd / raw))
-    info = _lookup(path, ctx)
-    if info is None:
+    kind = _lookup(path, ctx)
+    if kind is None:
         raise DiscoveryError(f"{raw}: no such file or directory")
-    if stat.S_ISDIR(info.st_mode):
+    if kind == "dir":
         spec = _discover_dir(path, raw, ctx, search=ctx.search)
         if spec is not None:
             return [spec]
         return _searched(path, raw, ctx)
-    if not stat.S_ISREG(info.st_mode):
+    if kind != "file":
         raise DiscoveryError(f"{raw}: not a regular file or a directory")
     if path.suffix == ".py":
         spec = _discover_dir(path.parent, raw, ctx, search=False)
         assert spec is not None
-        real = path.resolve()
-        matches = [file for file in spec.files if file.resolve() == real]
+        real = ctx.real(path)
+        matches = [file for file in spec.files if ctx.real(file) == real]
         if not matches:
             where = ", ".join(ctx.show(location) for location in spec.locations)
             raise DiscoveryError(f"{raw}: not a revision file Alembic would load from {where}")
@@ -343,7 +446,7 @@ def _discover_dir(directory: Path, raw: str, ctx: _Ctx, *, search: bool) -> Hist
             directory = directory / "versions"
             spec = _owning_config(directory, ctx)
         if spec is None:
-            if search and not _is_root(directory):
+            if search and not _is_root(directory, ctx):
                 return None  # a directory above the migrations: look below
             return _with_files(_unconfigured(raw, directory), raw, ctx)
     return _with_files(spec, raw, ctx)
@@ -410,7 +513,7 @@ def _is_script_directory(directory: Path, ctx: _Ctx) -> bool:
     if _is_file(directory / "env.py", ctx) or _is_file(directory / "script.py.mako", ctx):
         return True
     try:
-        return not _Listing.of(directory).has_py
+        return not _Listing.of(directory, ctx).has_py
     except OSError:
         return False
 
@@ -427,7 +530,7 @@ def _config_in_dir(directory: Path, ctx: _Ctx) -> HistorySpec | None:
 
 def _owning_config(directory: Path, ctx: _Ctx) -> HistorySpec | None:
     """A config in an ancestor whose version locations include ``directory``."""
-    real = directory.resolve()
+    real = ctx.real(directory)
     for ancestor in directory.parents:
         try:
             spec = _config_in_dir(ancestor, ctx)
@@ -436,7 +539,7 @@ def _owning_config(directory: Path, ctx: _Ctx) -> HistorySpec | None:
         if spec is None:
             continue
         for location in spec.locations:
-            owned = location.resolve()
+            owned = ctx.real(location)
             if real == owned or (spec.recursive and real.is_relative_to(owned)):
                 return spec
     return None
@@ -451,7 +554,7 @@ def _load_toml(path: Path, ctx: _Ctx) -> dict[str, object] | None:
     import tomllib  # only when there is TOML to read
 
     try:
-        data = tomllib.load(io.BytesIO(read_regular(path)))
+        data = tomllib.loads(ctx.fs.read_bytes(str(path)).decode("utf-8"))
     except (OSError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise DiscoveryError(f"{ctx.show(path)}: {_one_line(exc)}") from None
     tool = data.get("tool", {})
@@ -480,7 +583,8 @@ class _Options:
         if ini is not None:
             parser = configparser.ConfigParser({"here": ini.parent.as_posix()})
             try:
-                with open_text(ini, encoding="locale") as file:  # Alembic reads the ini so
+                data = io.BytesIO(ctx.fs.read_bytes(str(ini)))
+                with io.TextIOWrapper(data, encoding="locale") as file:  # as Alembic reads it
                     parser.read_file(file)
             except (OSError, UnicodeDecodeError, configparser.Error) as exc:
                 raise DiscoveryError(f"{ctx.show(ini)}: {_one_line(exc)}") from None
@@ -627,7 +731,7 @@ def _resolve(options: _Options) -> HistorySpec:
         script_dir = options.ini.parent
     else:
         _no_nul(where, "script_location", found[0])
-        script_dir = _location(found[0], found[1], search, where)
+        script_dir = _location(found[0], found[1], search, where, ctx)
         if _lookup(script_dir, ctx) is None:
             raise DiscoveryError(
                 f"{where}: script_location {found[0]!r} does not exist ({ctx.show(script_dir)})"
@@ -636,7 +740,7 @@ def _resolve(options: _Options) -> HistorySpec:
     versions = options.path_list("version_locations")
     if versions and versions[0]:
         _no_nul(where, "version_locations", *versions[0])
-        candidates = [_location(entry, versions[1], search, where) for entry in versions[0]]
+        candidates = [_location(entry, versions[1], search, where, ctx) for entry in versions[0]]
     else:
         candidates = [script_dir / "versions"]
     locations = tuple(location for location in candidates if _lookup(location, ctx) is not None)
@@ -664,48 +768,28 @@ def _no_nul(where: str, name: str, *values: str) -> None:
         raise DiscoveryError(f"{where}: {name} holds a NUL character, which no path can")
 
 
-def _location(value: str, base: Path, search: list[Path], where: str) -> Path:
+def _location(value: str, base: Path, search: list[Path], where: str, ctx: _Ctx) -> Path:
     # util/pyfiles.py coerce_resource_to_filename: non-absolute with ':' is `package:subdir`
     if not os.path.isabs(value) and ":" in value:
-        return _package_path(value, search, where)
+        return _package_path(value, search, where, ctx)
     return base / value
 
 
-def _package_path(value: str, search: list[Path], where: str) -> Path:
+def _package_path(value: str, search: list[Path], where: str, ctx: _Ctx) -> Path:
     """The directory of package resource ``pkg.sub:dir/sub``, found without importing ``pkg``."""
     package, *subpaths = value.split(":")
     top, *subpackages = package.split(".")
-    roots = _package_roots(top, search)
+    roots = ctx.fs.package_roots(top, search)
     for part in subpackages:
-        roots = [root / part for root in roots if os.path.isdir(root / part)]
+        roots = [root / part for root in roots if _kind_or_none(ctx.fs, str(root / part)) == "dir"]
     if not roots:
         raise DiscoveryError(
             f"{where}: cannot find package {package!r} of {value!r} (it is never imported)"
         )
     for root in roots:  # a namespace package has several; importlib takes the first that has it
-        if os.path.exists(root.joinpath(*subpaths)):
+        if _kind_or_none(ctx.fs, str(root.joinpath(*subpaths))) is not None:
             return root.joinpath(*subpaths)
     return roots[0].joinpath(*subpaths)
-
-
-def _package_roots(top: str, search: list[Path]) -> list[Path]:
-    if not top.isidentifier():
-        return []
-    # prepend_sys_path first, as Alembic puts it at the front of sys.path; find_spec of a
-    # top-level name locates it without executing anything.
-    spec = importlib.machinery.PathFinder.find_spec(top, [str(p) for p in search])
-    if spec is None:
-        try:
-            spec = importlib.util.find_spec(top)
-        except (ImportError, ValueError):
-            return []
-    if spec is None:
-        return []
-    if spec.submodule_search_locations is not None:
-        return [Path(location) for location in spec.submodule_search_locations]
-    if spec.has_location and spec.origin:  # a plain module: its directory (Python >= 3.12)
-        return [Path(spec.origin).parent]
-    return []
 
 
 # --------------------------------------------------------------------------- search below
@@ -776,7 +860,7 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
             break
         visited += 1
         try:
-            listing = _Listing.of(directory)
+            listing = _Listing.of(directory, ctx)
         except OSError as exc:
             unreadable.append(f"{ctx.show(directory)} ({_reason(exc)})")
             continue
@@ -791,14 +875,14 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
                 broken.append(str(exc))
         if spec is not None:
             assert spec.config is not None
-            leaving = _leaving(spec, boundary)
+            leaving = _leaving(spec, boundary, ctx)
             if leaving is None:
                 found.append((order, directory, spec))
             else:
                 outside.append(f"{ctx.show(spec.config)} ({leaving})")
         elif listing.has_py or directory.name == "versions":
             unread: list[Path] = []
-            if _is_root(directory, unread):
+            if _is_root(directory, ctx, unread):
                 found.append((order, directory, None))
                 continue  # a directory of migrations holds no other history
             unreadable.extend(f"{ctx.show(file)} (cannot be read)" for file in unread)
@@ -810,18 +894,18 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
                 queue.append((directory / name, depth + 1))
 
     found.sort(key=lambda item: item[0])
-    covered = [_covers(spec) for _, _, spec in found if spec is not None]
+    covered = [_covers(spec, ctx) for _, _, spec in found if spec is not None]
     specs: list[HistorySpec] = []
     for _, directory, config in found:
         spec = config
         if spec is None:  # a directory of migrations
-            if any(test(directory.resolve()) for test in covered):
+            if any(test(ctx.real(directory)) for test in covered):
                 continue
             spec = _owning_config(directory, ctx)
             if spec is not None and spec.config is not None:
                 leaving = (
-                    _leaving(spec, boundary)
-                    if spec.config.resolve().is_relative_to(boundary)
+                    _leaving(spec, boundary, ctx)
+                    if ctx.real(spec.config).is_relative_to(boundary)
                     else None
                 )
                 if leaving is not None:
@@ -848,43 +932,37 @@ class _Listing:
     environment: bool  # a virtualenv, conda environment or pip --target tree
 
     @classmethod
-    def of(cls, directory: Path) -> _Listing:
+    def of(cls, directory: Path, ctx: _Ctx) -> _Listing:
         """Raises OSError when ``directory`` cannot be listed."""
         subdirs: list[str] = []
         has_py = configs = environment = False
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                name = entry.name
-                try:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
-                    is_dir = False
-                if is_dir:
-                    subdirs.append(name)
-                    # conda-meta: a conda environment; *.dist-info: what pip installed
-                    # here (a site-packages, or `pip install --target`)
-                    environment = environment or name == "conda-meta"
-                    environment = environment or name.endswith(".dist-info")
-                    continue
-                lowered = name.lower()
-                has_py = has_py or name.endswith(".py")
-                configs = configs or lowered in _CONFIG_NAMES
-                environment = environment or lowered == "pyvenv.cfg"
+        for name, is_dir, is_link in ctx.fs.entries(str(directory)):
+            if is_dir and not is_link:
+                subdirs.append(name)
+                # conda-meta: a conda environment; *.dist-info: what pip installed
+                # here (a site-packages, or `pip install --target`)
+                environment = environment or name == "conda-meta"
+                environment = environment or name.endswith(".dist-info")
+                continue
+            lowered = name.lower()
+            has_py = has_py or name.endswith(".py")
+            configs = configs or lowered in _CONFIG_NAMES
+            environment = environment or lowered == "pyvenv.cfg"
         return cls(subdirs, has_py, configs, environment)
 
 
-def _leaving(spec: HistorySpec, boundary: Path) -> str | None:
+def _leaving(spec: HistorySpec, boundary: Path, ctx: _Ctx) -> str | None:
     """The first version location of ``spec`` that is not inside ``boundary`` (resolved),
     described; None when all are inside."""
     for location in spec.locations:
-        real = Path(os.path.realpath(location))
+        real = ctx.real(location)
         if not real.is_relative_to(boundary):
             return f"version location {real} is outside {boundary}"
     return None
 
 
-def _covers(spec: HistorySpec) -> Callable[[Path], bool]:
-    owned = [location.resolve() for location in spec.locations]
+def _covers(spec: HistorySpec, ctx: _Ctx) -> Callable[[Path], bool]:
+    owned = [ctx.real(location) for location in spec.locations]
 
     def test(real: Path) -> bool:
         return any(real == o or (spec.recursive and real.is_relative_to(o)) for o in owned)
@@ -892,25 +970,28 @@ def _covers(spec: HistorySpec) -> Callable[[Path], bool]:
     return test
 
 
-def _is_root(directory: Path, unreadable: list[Path] | None = None) -> bool:
+def _is_root(directory: Path, ctx: _Ctx, unreadable: list[Path] | None = None) -> bool:
     """Whether an unconfigured ``directory`` is the top of a history: it holds migration
     files, or it is named ``versions`` (Alembic's name for the place) and some of its
     subdirectories do (revisions kept per release, with none at the top). Files that
     could not be read are added to ``unreadable``."""
-    top = list_version_files([directory], recursive=False, sourceless=False)
-    if _holds_migrations(top, unreadable):
+    fs = ctx.fs
+    top = list_version_files([directory], recursive=False, sourceless=False, fs=fs)
+    if _holds_migrations(top, ctx, unreadable):
         return True
     if directory.name != "versions":
         return False
-    below = list_version_files([directory], recursive=True, sourceless=False)
-    return _holds_migrations([f for f in below if f.parent != directory], unreadable)
+    below = list_version_files([directory], recursive=True, sourceless=False, fs=fs)
+    return _holds_migrations([f for f in below if f.parent != directory], ctx, unreadable)
 
 
-def _holds_migrations(files: Sequence[Path], unreadable: list[Path] | None = None) -> bool:
+def _holds_migrations(
+    files: Sequence[Path], ctx: _Ctx, unreadable: list[Path] | None = None
+) -> bool:
     """Whether any of ``files`` looks like a revision module (see :func:`_sniff`); those
     that could not be read are added to ``unreadable``."""
     for file in files:
-        sniffed = _sniff(file)
+        sniffed = _sniff(file, ctx)
         if sniffed:
             return True
         if sniffed is None and unreadable is not None:
@@ -918,29 +999,16 @@ def _holds_migrations(files: Sequence[Path], unreadable: list[Path] | None = Non
     return False
 
 
-def _sniff(path: Path) -> bool | None:
+def _sniff(path: Path, ctx: _Ctx) -> bool | None:
     """Whether a regular file binds ``down_revision`` (which Alembic requires) at the start
     of a line, outside strings and brackets: a source file holding a migration template
-    does not count. Reads the first :data:`_SNIFF` bytes; None when it cannot be read.
-
-    Only a regular file is opened (a FIFO would block; opening a device may act on it),
-    and never waited on."""
+    does not count. Reads the first :data:`_SNIFF` bytes (``FileSystem.head``); None when
+    it cannot be read."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-        fd = os.open(path, flags)
+        head = ctx.fs.head(str(path), _SNIFF)
     except OSError as exc:
         return None if isinstance(exc, PermissionError) else False
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False  # replaced meanwhile
-        head = os.read(fd, _SNIFF)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if _BINDS_DOWN_REVISION.search(head) is None:
+    if head is None or _BINDS_DOWN_REVISION.search(head) is None:
         return False
     import tokenize
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alembic_lint.atomic import RefusedWrite, rewrite
+from alembic_lint.atomic import RefusedWrite, rewrite, write_atomic
 from alembic_lint.diagnostics import Applicability, Diagnostic, Edit
 from alembic_lint.source import DecodeProblem, decode, digest
 
@@ -150,6 +151,10 @@ def write(planned: Planned, original: bytes) -> None:
     encoding (cookie or BOM), the line endings (edits never touch them), and what
     :func:`atomic.rewrite` keeps (symlinks, owner, mode; hard-linked and read-only files
     are refused)."""
+    if original == b"" and not os.path.lexists(planned.path):
+        # A file the fix creates (the head file): refused if it appeared meanwhile.
+        write_atomic(planned.path, planned.after.encode("utf-8"), mode=0o644, exclusive=True)
+        return
     decoded = decode(original)
     encoding = "utf-8" if decoded.encoding == "utf-8-sig" else decoded.encoding
     data = planned.after.encode(encoding)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from alembic_lint import positions
+from alembic_lint import inputs, positions
 from alembic_lint.astread.nodes import (
     _COMPOUND,
     _CST_NAMES,
@@ -61,6 +61,8 @@ def read_migration_fast(path: str, data: bytes) -> Migration | None:
     ``spans`` is None (resolved later, as for the LibCST reader's fast path) in the rare
     file whose locators CPython's ast cannot follow: only LibCST can place those facts.
     """
+    if len(data) > inputs.MAX_MIGRATION_BYTES:
+        return None  # the LibCST reader's entry reports it as too large to analyse
     try:
         text = decode(data).text
         tree = ast.parse(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -122,6 +123,41 @@ def one_history(path: str | None, section: str | None, command: str) -> tuple[Hi
         raise UserError(f"{command} works on one history; give one PATH")
     (spec,) = specs
     return spec, engine.load_history(spec.name, spec.files, locations=spec.locations)
+
+
+def refresh_head_file(spec: HistorySpec) -> None:
+    """After ``merge`` or ``rebase``: rewrite the ``head-file`` setting's file (if this
+    history has one) with the heads the history has now, and say so."""
+    from alembic_lint import config, engine, graph, headfile
+
+    try:
+        settings = config.load(config.find(Path.cwd()))
+    except config.ConfigError as exc:
+        raise UserError(str(exc)) from None
+    path = settings.head_file_for(spec.locations)
+    if path is None:
+        return
+    spec = discover_again(spec)
+    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
+    heads = graph.build(history).head_ids()
+    try:
+        if headfile.update(path, heads):
+            shown = os.path.relpath(path)
+            click.echo(f"{shown}: now lists {', '.join(sorted(set(heads)))}")
+    except OSError as exc:
+        raise UserError(f"cannot write the head file {path}: {exc.strerror or exc}") from None
+
+
+def discover_again(spec: HistorySpec) -> HistorySpec:
+    """``spec`` with its files listed again (after a command added one)."""
+    from dataclasses import replace
+
+    from alembic_lint import discover
+
+    files = discover.list_version_files(
+        spec.locations, recursive=spec.recursive, sourceless=spec.sourceless
+    )
+    return replace(spec, files=tuple(files))
 
 
 def run(args: list[str]) -> int:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, looks_like_path, missing, one_history
+from alembic_lint.cli import (
+    EXIT_OK,
+    UserError,
+    cli,
+    looks_like_path,
+    missing,
+    one_history,
+    refresh_head_file,
+)
 from alembic_lint.printable import printable
 
 
@@ -55,4 +63,5 @@ def merge_command(
         click.echo("".join(line if line.endswith("\n") else line + "\n" for line in diff), nl=False)
         return EXIT_OK
     click.echo(printable(str(shown)))
+    refresh_head_file(spec)
     return EXIT_OK

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, looks_like_path, missing, one_history
+from alembic_lint.cli import (
+    EXIT_OK,
+    UserError,
+    cli,
+    looks_like_path,
+    missing,
+    one_history,
+    refresh_head_file,
+)
 from alembic_lint.printable import printable
 
 
@@ -30,7 +38,7 @@ def rebase_command(
         if revision is not None or looks_like_path(path):
             raise UserError(f"{path}: no such file or directory")
         revision, path = path, None
-    _, history = one_history(path, section, "rebase")
+    spec, history = one_history(path, section, "rebase")
     try:
         change = rebase.plan(graph.build(history), onto, revision)
         cwd = Path.cwd()
@@ -49,4 +57,5 @@ def rebase_command(
             f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
         )
     )
+    refresh_head_file(spec)
     return EXIT_OK

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import io
 from dataclasses import astuple, replace
 from pathlib import Path
 
 import libcst as cst
 
-from alembic_lint import cpython, positions
+from alembic_lint import cpython, inputs, positions
 from alembic_lint.model import Migration
 from alembic_lint.parse.codegen import _Positions as _Positions
 from alembic_lint.parse.edits import repoint_edit as repoint_edit
@@ -61,6 +62,14 @@ def read_with_tree(
     safely and quickly is read from CPython's tree (the same facts: tests/test_astread.py).
     """
     filename = Path(path).name
+    if len(data) > inputs.MAX_MIGRATION_BYTES:
+        # Bytes from a reader that does not bound them (a git object, an editor's buffer):
+        # as a file on disk that large, not analysed.
+        from alembic_lint import recover
+
+        limit = inputs.MAX_MIGRATION_BYTES
+        problem = inputs.TooLarge(path, len(data), limit, head=lambda: io.BytesIO(data))
+        return recover.oversized(path, problem), None
     try:
         decoded = decode(data)
     except DecodeProblem as problem:

@@ -8,7 +8,7 @@ from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Rule, related
-from alembic_lint.rules._common import EXCERPT, excerpt, nearby
+from alembic_lint.rules._common import EXCERPT, excerpt, file_of, nearby
 from alembic_lint.rules.examples import history, m
 
 
@@ -58,7 +58,7 @@ class DuplicateRevision(Rule):
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         for rid, nodes in graph.duplicates.items():
             winner = graph.migrations[nodes[-1]].filename
-            files = excerpt([graph.migrations[n].filename for n in nodes[:EXCERPT]], len(nodes))
+            files = excerpt([file_of(graph, n) for n in nodes[:EXCERPT]], len(nodes))
             for index, node in enumerate(nodes):
                 migration = graph.migrations[node]
                 copies = "the other copy" if len(nodes) == 2 else "the other copies"

@@ -182,10 +182,20 @@ class MultipleHeads(Rule):
             if len(members) - slack <= expected or key in reported:
                 continue
             reported.add(key)
-            where = f"on branch '{label}'" if label else "on one branch"
-            names = excerpt([who(graph, h) for h in members[:EXCERPT]], len(members))
             tail = _divergence(graph, members)
-            message = f"{len(members)} heads {where}: {names}; {tail}"
+            if history.branch is None:
+                where = f"on branch '{label}'" if label else "on one branch"
+                names = excerpt([who(graph, h) for h in members[:EXCERPT]], len(members))
+                message = f"{len(members)} heads {where}: {names}; {tail}"
+            else:
+                # The branch's heads first: that is where the reader is.
+                mine = _on_branch(graph, members)
+                order = sorted(members, key=lambda h: h not in mine)
+                names = excerpt([who(graph, h) for h in order[:EXCERPT]], len(members))
+                if len(members) == 2:
+                    names = " and ".join(who(graph, h) for h in order)
+                where = f" on branch '{label}'" if label else ""
+                message = f"{len(members)} heads{where}, {names}; {tail}{_fix(graph, members)}"
             for index, head in enumerate(members):
                 mig = migrations[head]
                 # The heads next to this one, not all of them: thousands of heads would
@@ -195,6 +205,25 @@ class MultipleHeads(Rule):
                     for o in nearby(members, index)
                 ]
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
+
+
+def _fix(graph: RevisionGraph, heads: list[int]) -> str:
+    """On a predicted merge with the branch's head and one other: the rebase that fixes it."""
+    mine = [h for h in heads if h in _on_branch(graph, heads)]
+    others = [h for h in heads if h not in mine]
+    if len(mine) == 1 and len(others) == 1:
+        return f"; fix: alembic-lint rebase --onto {graph.id_of(others[0])}"
+    return ""
+
+
+def _on_branch(graph: RevisionGraph, heads: list[int]) -> set[int]:
+    """Those of ``heads`` on whose line (the head and its ancestors) the branch added or
+    changed a revision (one pass over the graph for all: RevisionGraph.lines_holding)."""
+    branch = graph.history.branch
+    assert branch is not None
+    changed = [n for n in graph.dag.nodes if branch.here(graph.migrations[n].path)]
+    holding = graph.lines_holding(changed) if changed else {}
+    return {h for h in heads if holding.get(h, 0)}
 
 
 def _corrections(graph: RevisionGraph) -> list[tuple[int, int | None]]:
