@@ -16,6 +16,8 @@ from alembic_lint.model import (
     Body,
     Element,
     Function,
+    Guard,
+    GuardKind,
     Header,
     Migration,
     OpCall,
@@ -106,6 +108,7 @@ STAND_IN = Migration(
 # Lookups by value: calling an Enum class is slow enough to show on thousands of entries.
 _STATUS = {s.value: s for s in Status}
 _SEVERITY = {s.value: s for s in Severity}
+_GUARD_KIND = {k.value: k for k in GuardKind}
 
 
 #: Bindings without elements recur across files (``branch_labels = None`` at the same ref):
@@ -159,21 +162,55 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
     ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
         "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
-        "ops": [
-            [
-                o.name,
-                o.function,
-                o.batch,
-                [[k, _value_to_json(v)] for k, v in o.keywords],
-                o.star_kwargs,
-                o.sql,
-                o.ref,
-            ]
-            for o in m.ops
-        ],
+        "ops": [_op_to_json(o) for o in m.ops],
         "message": m.message,
     }
     return entry, ops
+
+
+def _op_to_json(o: OpCall) -> list[Any]:
+    """The fields every operation has, in order, then (only when there are any) a mapping
+    of those that most leave at their default: a new field of OpCall goes there."""
+    core = [
+        o.name,
+        o.function,
+        o.batch,
+        [[k, _value_to_json(v)] for k, v in o.keywords],
+        o.star_kwargs,
+        o.sql,
+        o.ref,
+    ]
+    extra: dict[str, Any] = {}
+    if o.via:
+        extra["via"] = list(o.via)
+    if o.guards:
+        extra["guards"] = [[g.kind.value, list(g.arguments), list(g.strings)] for g in o.guards]
+    return [*core, extra] if extra else core
+
+
+def _op_from_json(d: list[Any]) -> OpCall:
+    n, f, b, kw, star, sql, ref, *rest = d
+    extra: dict[str, Any] = {}
+    if rest:
+        (extra,) = rest  # more than one is a damaged entry: raises
+    return OpCall(
+        name=str(n),
+        function=str(f),
+        batch=bool(b),
+        keywords=tuple((str(k), _value_from_json(v)) for k, v in kw),
+        star_kwargs=bool(star),
+        sql=None if sql is None else str(sql),
+        ref=int(ref),
+        via=tuple(str(name) for name in extra.get("via", ())),
+        guards=tuple(
+            Guard(
+                _GUARD_KIND[kind],
+                tuple(a if isinstance(a, str) else int(a) for a in arguments),
+                tuple(str(s) for s in strings),
+            )
+            for kind, arguments, strings in extra.get("guards", ())
+        ),
+    )
 
 
 def facts_json(
@@ -220,18 +257,7 @@ def migration_from_json(
         functions=tuple(
             Function(str(n), Body(b), tuple(p), int(r)) for n, b, p, r in ops["functions"]
         ),
-        ops=tuple(
-            OpCall(
-                name=str(n),
-                function=str(f),
-                batch=bool(b),
-                keywords=tuple((str(k), _value_from_json(v)) for k, v in kw),
-                star_kwargs=bool(star),
-                sql=sql,
-                ref=int(ref),
-            )
-            for n, f, b, kw, star, sql, ref in ops["ops"]
-        ),
+        ops=tuple(_op_from_json(o) for o in ops["ops"]),
         message=str(ops["message"]),
     )
 

@@ -45,6 +45,11 @@ def resolve(text: str, locators: Sequence[Locator], skip: Collection[int] = ()) 
     )
 
 
+def locate(tree: ast.Module, path: Sequence[object]) -> object:
+    """The node at ``path`` (a locator without its tag) in ``tree``; NoMatch if none."""
+    return _Resolver(tree, []).walk(path)
+
+
 class _Resolver:
     def __init__(self, tree: ast.Module, lines: list[str]) -> None:
         self.tree = tree

@@ -1,0 +1,317 @@
+"""How control reaches an operation, read from CPython's ast by both fact readers alike."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable, Iterable, Sequence
+from typing import Generic, TypeVar
+
+from alembic_lint.model import Guard, GuardKind, OpCall
+from alembic_lint.positions import Locator, NoMatch, _dotted, locate
+from alembic_lint.reading import function_role
+
+# Both readers walk their own tree to find operations and calls; what a function binds and
+# which conditions an operation runs under are worked out here, once, on CPython's ast
+# (the LibCST reader parses the file with ast when it needs them), and reached by the
+# statement locators both readers share. So the two readers cannot disagree about them.
+
+_Def = ast.FunctionDef | ast.AsyncFunctionDef
+_COMPREHENSIONS = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+#: Statements after which the rest of a block does not run.
+_EXITS = ast.Return | ast.Raise | ast.Continue | ast.Break
+
+
+D = TypeVar("D")  # a function definition, in either reader's tree
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class ModuleFunctions(Generic[D]):
+    """The module-level functions a call by name reaches (each reader fills ``defs`` as it
+    walks the module: the last binding of a name when it is a ``def``; an assignment,
+    import, class or ``del`` of the name at module level unbinds it)."""
+
+    def __init__(self, tree: Callable[[], ast.Module | None], is_async: Callable[[D], bool]):
+        self.defs: dict[str, D] = {}
+        self._tree = tree
+        self._is_async = is_async
+        self._locals: dict[Locator, frozenset[str]] = {}
+
+    def reached(self, name: str, caller: Locator) -> D | None:
+        """The function a call of ``name`` in the function at ``caller`` runs, unless the
+        caller binds the name itself; not an ``async def`` (calling one runs none of it)."""
+        func = self.defs.get(name)
+        if func is None or self._is_async(func):
+            return None
+        names = self._locals.get(caller)
+        if names is None:
+            tree = self._tree()
+            names = self._locals[caller] = (
+                frozenset() if tree is None else local_names(tree, caller)
+            )
+        return None if name in names else func
+
+
+class Entry(Generic[D]):
+    """What the functions walked for one entry point (``upgrade``...) share."""
+
+    def __init__(self, role: str, func: D) -> None:
+        self.role = role
+        self.calls: list[OpCall] = []
+        self.entered = {id(func)}
+
+    def enter(self, functions: ModuleFunctions[D], name: str, caller: Locator) -> D | None:
+        """The helper a call of ``name`` runs, the first time it is called from this entry
+        point (an entry point is read as one, not as a helper)."""
+        if function_role(name) is not None:
+            return None
+        func = functions.reached(name, caller)
+        if func is None or id(func) in self.entered:
+            return None
+        self.entered.add(id(func))
+        return func
+
+
+# --------------------------------------------------------------------------- local names
+
+
+def local_names(tree: ast.Module, function: Locator) -> frozenset[str]:
+    """The names the function at ``function`` binds in its own scope (parameters,
+    assignments, loop and ``with`` targets, imports, nested ``def``/``class``, ``except
+    ... as``, walrus, match captures; not those declared ``global``/``nonlocal``): a call
+    to such a name is not a call to the module-level function of that name. Empty when
+    the locator leads to no function."""
+    try:
+        func = locate(tree, function)
+    except NoMatch:
+        return frozenset()
+    if not isinstance(func, _Def):
+        return frozenset()
+    args = func.args
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    declared: set[str] = set()
+    stack: list[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+        elif isinstance(node, _Def | ast.ClassDef):
+            # Its body is a scope of its own; decorators, defaults and bases run here.
+            names.add(node.name)
+            stack.extend(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                stack.extend([*node.bases, *node.keywords])
+            else:
+                stack.extend(_defaults(node.args))
+        elif isinstance(node, ast.Lambda):
+            stack.extend(_defaults(node.args))
+        elif isinstance(node, _COMPREHENSIONS):
+            # Its targets are its own; a walrus inside binds in the function.
+            for generator in node.generators:
+                stack.extend([generator.iter, *generator.ifs])
+            stack.extend([node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt])
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            declared.update(node.names)
+        else:
+            if isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+                if node.name is not None:
+                    names.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest is not None:
+                names.add(node.rest)
+            stack.extend(ast.iter_child_nodes(node))
+    return frozenset(names - declared)
+
+
+def _defaults(args: ast.arguments) -> list[ast.expr]:
+    return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def guards_at(tree: ast.Module, statement: Locator, call: Locator) -> tuple[Guard, ...]:
+    """The guards of the operation call at ``call`` (a locator without its tag), whose
+    innermost statement is at ``statement``: the conditions between its function's
+    ``def`` and the statement (outer first). Empty when a locator leads nowhere."""
+    found: list[tuple[ast.expr, bool] | Guard] = []
+    node: object = tree
+    holder: object = None
+    for step in statement:
+        if isinstance(step, int):
+            if not isinstance(node, list) or not 0 <= step < len(node):
+                return ()
+            for before in node[:step]:
+                if isinstance(before, ast.If):
+                    # `if <test>: return` leaves the rest of the block to `not <test>`.
+                    if _exits(before.body):
+                        found.append((before.test, False))
+                    if _exits(before.orelse):
+                        found.append((before.test, True))
+            node = node[step]
+            if isinstance(node, _Def):
+                found = []  # a function's conditions are its own
+        elif isinstance(step, str):
+            holder, node = node, getattr(node, step, None)
+            if isinstance(holder, ast.If) and step in ("body", "orelse"):
+                found.append((holder.test, step == "body"))
+            elif step == "body" and _swallows(holder):
+                found.append(Guard(GuardKind.SWALLOWED))
+        else:
+            return ()
+    if not found:
+        return ()
+    guards: list[Guard] = []
+    operation: ast.Call | None = None
+    for item in found:
+        if isinstance(item, Guard):
+            guards.append(item)
+            continue
+        for test in _holding(*item):
+            if operation is None:
+                try:
+                    located = locate(tree, call)
+                except NoMatch:
+                    return ()
+                if not isinstance(located, ast.Call):
+                    return ()
+                operation = located
+            guards.append(_exists(test, operation))
+    return tuple(guards)
+
+
+def _exits(body: Sequence[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], _EXITS)
+
+
+def _holding(test: ast.expr, truth: bool) -> list[ast.Compare | ast.Call]:
+    """The existence tests known to hold where ``test`` is ``truth``: `x in y` (true),
+    `x not in y` (false), a call of an existence function (true), through `not`, `and`
+    (true) and `or` (false)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _holding(test.operand, not truth)
+    if isinstance(test, ast.BoolOp):
+        if isinstance(test.op, ast.And) is truth:
+            return [found for value in test.values for found in _holding(value, truth)]
+        return []
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        operator = test.ops[0]
+        if (isinstance(operator, ast.In) and truth) or (
+            isinstance(operator, ast.NotIn) and not truth
+        ):
+            return [test]
+        return []
+    if isinstance(test, ast.Call) and truth and _tests_existence(test.func):
+        return [test]
+    return []
+
+
+def _tests_existence(func: ast.expr) -> bool:
+    """``has_table``, ``inspector.has_index``, ``table_exists``, ``_index_exists``,
+    ``check_exists``, ``columnExists``; not ``table_not_exists`` nor ``is_offline_mode``."""
+    if isinstance(func, ast.Attribute):
+        name = func.attr
+    elif isinstance(func, ast.Name):
+        name = func.id
+    else:
+        return False
+    lowered = name.lstrip("_").lower()
+    parts = lowered.split("_")
+    if any(part in ("not", "no", "missing", "absent") for part in parts):
+        return False
+    if parts[0] == "has" and len(parts) > 1 and parts[1]:
+        return True
+    return any(part in ("exist", "exists") for part in parts) or lowered.endswith("exists")
+
+
+def _exists(test: ast.Compare | ast.Call, operation: ast.Call) -> Guard:
+    """What an existence test names, against the operation's arguments: the left operand
+    of `in` (what is looked for, not where), every argument of a call."""
+    if isinstance(test, ast.Compare):
+        named: list[ast.expr] = [test.left]
+    else:
+        named = [*test.args, *(k.value for k in test.keywords)]
+    strings, names = _mentions(named)
+    arguments: list[int | str] = []
+    for index, arg in enumerate(operation.args):
+        if isinstance(arg, ast.Starred):
+            break  # later positions are unknown
+        if _named(arg, strings, names):
+            arguments.append(index)
+    arguments.extend(
+        k.arg for k in operation.keywords if k.arg is not None and _named(k.value, strings, names)
+    )
+    return Guard(GuardKind.EXISTS, tuple(arguments), tuple(sorted(strings)))
+
+
+def _mentions(nodes: Iterable[ast.AST]) -> tuple[set[str], set[str]]:
+    """The string literals and the (dotted) names in ``nodes``; f-strings count as neither."""
+    strings: set[str] = set()
+    names: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                strings.add(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            continue
+        elif isinstance(node, ast.expr) and (dotted := _dotted(node)) is not None:
+            names.add(dotted)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+    return strings, names
+
+
+def _named(arg: ast.expr, strings: set[str], names: set[str]) -> bool:
+    if isinstance(arg, ast.Constant):
+        return isinstance(arg.value, str) and arg.value in strings
+    dotted = _dotted(arg)
+    return dotted is not None and dotted in names
+
+
+def _swallows(holder: object) -> bool:
+    """A ``try`` with a handler that catches database errors and does not re-raise, or a
+    ``with`` that suppresses them (``contextlib.suppress(Exception)``)."""
+    if isinstance(holder, ast.Try):
+        return any(
+            _catches(handler.type) and not any(isinstance(s, ast.Raise) for s in handler.body)
+            for handler in holder.handlers
+        )
+    if isinstance(holder, ast.With | ast.AsyncWith):
+        for item in holder.items:
+            call = item.context_expr
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            name = func.attr if isinstance(func, ast.Attribute) else _dotted(func)
+            if name == "suppress" and any(
+                _catches(a) for a in call.args if not isinstance(a, ast.Starred)
+            ):
+                return True
+    return False
+
+
+def _catches(kind: ast.expr | None) -> bool:
+    """Whether ``except <kind>`` may catch a database error: anything but Python's own
+    exceptions other than Exception and BaseException (``except KeyError`` does not)."""
+    if kind is None:
+        return True
+    for item in kind.elts if isinstance(kind, ast.Tuple) else [kind]:
+        dotted = _dotted(item)
+        if dotted is None:
+            return True  # computed: it may be anything
+        last = dotted.rsplit(".", 1)[-1]
+        if last in ("Exception", "BaseException") or not _builtin_exception(last):
+            return True
+    return False
+
+
+def _builtin_exception(name: str) -> bool:
+    value = getattr(builtins, name, None)
+    return isinstance(value, type) and issubclass(value, BaseException)
