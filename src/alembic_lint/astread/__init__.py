@@ -178,8 +178,9 @@ class _Reader:
                 self.rebind(stmt.name, "a class definition", stmt)
             else:
                 self.small(stmt)
-                for name in _small_binds(stmt):
-                    self.helpers.pop(name, None)
+                if self.helpers:  # nearly always empty here: imports and ids come first
+                    for name in _small_binds(stmt):
+                        self.helpers.pop(name, None)
 
     def scan(self, stmt: ast.AST) -> tuple[set[str], dict[str, _Def]]:
         """LibCST's _scan: every name in the statement, and the functions it defines (the

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from alembic_lint.astread import _Reader
 
 _OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of their own
+_CONDITIONAL = (ast.If, ast.Try)  # statements that may make guards (see flow.guards_at)
 
 
 class _Ops:
@@ -95,7 +96,7 @@ class _Ops:
                 if (func.attr if isinstance(func, ast.Attribute) else _dotted(func)) == "suppress":
                     self.conditional = True
             self.batch.append(batch)
-        elif isinstance(node, ast.If | ast.Try):
+        elif isinstance(node, _CONDITIONAL):
             self.conditional = True
         for child in _kids(node):
             if not isinstance(child, str):
@@ -106,12 +107,17 @@ class _Ops:
     def expression(self, node: ast.AST) -> None:
         """Below a statement only calls count (an expression holds no statement)."""
         kind = type(node)
-        helper = None
         if kind is ast.Call:
             assert isinstance(node, ast.Call)
             helper = self.call(node)
             self.seen_calls += 1
             self.own_calls += 1
+            if helper is not None:
+                for child in _kids(node):
+                    if not isinstance(child, str):
+                        self.expression(child)
+                helper.walk_body()  # its body runs once the arguments are evaluated
+                return
             if is_sqlalchemy(_dotted(node.func)):
                 return  # sa.Column(...) holds no operations; positions.py skips it too
         elif kind is ast.Name or kind is ast.Constant:
@@ -119,8 +125,6 @@ class _Ops:
         for child in _kids(node):
             if not isinstance(child, str):
                 self.expression(child)
-        if helper is not None:
-            helper.walk_body()  # its body runs once the arguments are evaluated
 
     def op_call_name(self, call: ast.Call) -> str | None:
         func = call.func
@@ -154,19 +158,23 @@ class _Ops:
                 value = NOT_LITERAL
             keywords.append((sys.intern(keyword.arg), value))
         reader = self.reader
-        known = reader.op_refs.get(id(node))
+        # Only a helper's call can be reached again (from another entry point).
+        known = reader.op_refs.get(id(node)) if self.via else None
         if known is None:
-            where = (
-                (*self.function, "call", self.seen_calls)
-                if self.statement is None
-                else (*self.statement, "own", self.own_calls)
+            statement = self.statement
+            locator = (
+                (*self.function, "call", self.seen_calls, f"call:{name}")
+                if statement is None
+                else (*statement, "own", self.own_calls, f"call:{name}")
             )
             guards = (
-                flow.guards_at(reader.tree, self.statement, where)
-                if self.conditional and self.statement is not None
+                flow.guards_at(reader.tree, statement, locator[:-1])
+                if self.conditional and statement is not None
                 else ()
             )
-            known = reader.op_refs[id(node)] = (reader.ref((*where, f"call:{name}")), guards)
+            known = (reader.ref(locator), guards)
+            if self.via:
+                reader.op_refs[id(node)] = known
         self.entry.calls.append(
             OpCall(
                 name=sys.intern(name),

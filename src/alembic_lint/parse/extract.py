@@ -208,8 +208,9 @@ class _Extractor:
             self._walk_module([orelse], bindings, defs, unconditional=unconditional)
 
     def _unbind(self, small: cst.BaseSmallStatement) -> None:
-        for name in _small_binds(small):
-            self.helpers.pop(name, None)
+        if self.helpers:  # nearly always empty here: imports and ids come first
+            for name in _small_binds(small):
+                self.helpers.pop(name, None)
 
     def _rebind(
         self, name: str, bindings: dict[str, Binding], reason: str, node: cst.CSTNode

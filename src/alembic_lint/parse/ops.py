@@ -192,22 +192,23 @@ class _OpCollector:
                 keywords.append((sys.intern(arg.keyword.value), value))
         sql = _sql_text(node) if name == "execute" else None
         extractor = self.extractor
-        known = extractor.op_refs.get(id(node))
+        # Only a helper's call can be reached again (from another entry point).
+        known = extractor.op_refs.get(id(node)) if self.via else None
         if known is None:
-            where = (
-                (*self.function, "call", self.seen_calls)
-                if self.statement is None
-                else (*self.statement, "own", self.own_calls)
+            statement = self.statement
+            locator = (
+                (*self.function, "call", self.seen_calls, f"call:{name}")
+                if statement is None
+                else (*statement, "own", self.own_calls, f"call:{name}")
             )
             guards = (
-                extractor.guards(self.statement, where)
-                if self.conditional and self.statement is not None
+                extractor.guards(statement, locator[:-1])
+                if self.conditional and statement is not None
                 else ()
             )
-            known = extractor.op_refs[id(node)] = (
-                extractor.ref(node, (*where, f"call:{name}")),
-                guards,
-            )
+            known = (extractor.ref(node, locator), guards)
+            if self.via:
+                extractor.op_refs[id(node)] = known
         self.entry.calls.append(
             OpCall(
                 name=sys.intern(name),
