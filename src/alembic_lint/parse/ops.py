@@ -1,4 +1,4 @@
-"""The operation calls of an ``upgrade()`` / ``downgrade()`` body, walked without recursion."""
+"""Operation calls of ``upgrade()``/``downgrade()`` and the helpers they call, no recursion."""
 
 from __future__ import annotations
 
