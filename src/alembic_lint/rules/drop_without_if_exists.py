@@ -62,11 +62,13 @@ class DropWithoutIfExists(Rule):
 
     Drops in the migration's own functions count too: calls from `upgrade()` and
     `downgrade()` to functions defined at module level in the same file are followed
-    (to any depth, through loops, conditions and `with` blocks), and the finding
-    points at the drop inside the function. Not followed: functions imported from
-    other modules, methods, `async def` functions, a name the calling function binds
-    itself, a name the module rebinds after its `def` (the last binding wins, as in
-    Python).
+    (to any depth, through loops, conditions and `with` blocks, wherever in the file
+    the function is defined: `upgrade()` runs once the whole module has), and the
+    finding points at the drop inside the function, once however often it is called.
+    Not followed: functions imported from other modules (what they do is unknown),
+    methods, `async def` functions, a name the calling function binds itself, a name
+    the module rebinds after its `def` (of two `def`s of one name the last one
+    counts, as in Python).
 
     A drop that is already guarded is idempotent and not reported:
     - under a test that holds only when the object exists and that names it:

@@ -24,6 +24,7 @@ class MissingDowngrade(Rule):
     Calls to functions defined at module level in the same file are followed: a
     `downgrade()` that only calls a function that does nothing does nothing, and one
     whose first call raises `NotImplementedError` declares the migration irreversible.
+    A call to a function imported from another module counts as doing something.
 
     ## Why is this bad?
     Nobody notices an empty downgrade until a rollback is needed: then
