@@ -524,7 +524,7 @@ def test_fixed_problem_lists_stale_entry_and_exits_0(run, tmp_path: Path) -> Non
     code, out, err = run("versions", "--baseline", BASELINE)
     assert (code, out) == (0, "All checks passed.\n")
     assert err == (
-        f"alembic-lint: 1 baseline entries in {BASELINE} no longer match "
+        f"alembic-lint: 1 baseline entry in {BASELINE} no longer matches "
         "(rewrite it with --write-baseline): bbbbbbbbbbbb AL201\n"
     )
 

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,16 +117,27 @@ def test_missing_path_exits_2_with_one_line(run) -> None:  # type: ignore[no-unt
     assert err.count("\n") == 1 and "no/such/dir" in err
 
 
-def test_empty_directory_warns_and_passes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_empty_directory_is_an_error_not_a_pass(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Nothing configured and nothing below: a misconfigured CI job must not stay green.
     (tmp_path / "versions").mkdir()
-    code, _, err = run("versions")
-    assert code == 0
-    assert "no migration files" in err and "versions" in err
+    code, out, err = run("versions")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "no Alembic history in versions or below" in err
 
 
-def test_no_argument_without_config_exits_2(run) -> None:  # type: ignore[no-untyped-def]
+def test_configured_empty_versions_directory_passes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Right after `alembic init`: the history exists, it just has no revision yet.
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
     code, _, err = run()
-    assert code == 2 and "alembic.ini" in err and err.count("\n") == 1
+    assert code == 0
+    assert "no migration files" in err
+
+
+def test_no_argument_without_anything_exits_2(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run()
+    assert code == 2 and err.count("\n") == 1
+    assert "alembic.ini" in err and f"no Alembic history in {tmp_path} or below" in err
 
 
 def test_no_argument_uses_alembic_ini(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -279,3 +291,106 @@ def test_the_collector_is_on_while_libcst_parses_and_put_back_after() -> None:
         assert gc.get_threshold() == threshold
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("args", [(), (".",), ("db",), ("db/migrations",)])
+def test_two_heads_below_the_path_fail(run, tmp_path: Path, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    # No alembic.ini anywhere, as in many repositories: the history is found below.
+    write(
+        tmp_path / "db" / "migrations" / "versions",
+        m("aaaaaaaaaaaa"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        m("cccccccccccc", "aaaaaaaaaaaa"),
+    )
+    code, out, err = run(*args)
+    assert code == 1, err
+    assert out.count(" AL001 ") == 2
+    assert "db/migrations/versions/bbbbbbbbbbbb" in out
+
+
+# --------------------------------------------------------------------------- what a new user meets
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bogus"], "no such option --bogus (did you mean --jobs?)"),
+        (["check", "--fixx", "versions"], "no such option --fixx (did you mean --fix?)"),
+        (["--format", "xml"], "invalid value for --format: 'xml' is not one of 'concise', "),
+        (["-j", "abc"], "invalid value for --jobs / -j: 'abc' is not a valid integer"),
+        (["--jobs", "0"], "invalid value for --jobs / -j: 0 is less than 1"),
+        (["-o"], "option -o requires an argument"),
+        (["rebase"], "missing option --onto"),
+        (["rebase", "--onto"], "option --onto requires an argument"),
+        (["rule", "AL201", "extra"], "got unexpected extra argument (extra)"),
+        (["graph", "--format", "png"], "invalid value for --format: 'png' is not one of 'text'"),
+        (["graph", "--bogus"], "no such option --bogus"),
+        (["merge", "--dry", "versions"], "no such option --dry (did you mean --dry-run?)"),
+    ],
+)
+def test_usage_errors_are_one_line(run, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run(*args)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"alembic-lint: error: {message}") and err.count("\n") == 1, err
+
+
+def test_counts_are_in_english(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "versions", m("aaaaaaaaaaaa", upgrade="op.drop_table('t')", downgrade=None))
+    code, out, _ = run("--no-cache", "--select", "AL201", "versions")
+    assert (code, out.splitlines()[-1]) == (1, "Found 1 problem in 1 migration.")
+    _, _, err = run("--no-cache", "--select", "AL201", "--write-baseline", "b.json", "versions")
+    assert err == f"alembic-lint: recorded 1 finding (1 entry) in {tmp_path / 'b.json'}\n"
+    _, out, _ = run("--show-settings", "versions")
+    assert out.splitlines()[-1] == f"history versions: 1 file in {tmp_path / 'versions'}"
+    _, _, err = run("--no-cache", "--select", "AL201", "--fix", "versions")
+    assert err == "alembic-lint: fixed 1 problem in 1 file\n"
+
+
+def test_show_settings_outside_a_history(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run("--show-settings")
+    assert (code, err) == (0, "")
+    assert out.startswith("settings file: (none: defaults)\nrules: AL001, ")
+    assert out.splitlines()[-1].startswith("history: none (")  # and why, in discovery's words
+    assert run("--show-settings", "nowhere")[0] == 0
+
+
+def test_fix_and_diff_say_how_to_apply_hidden_unsafe_fixes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    body = "with op.batch_alter_table('t') as b:\n    b.drop_column('c')\n    b.drop_column('d')"
+    write(tmp_path / "versions", m("aaaaaaaaaaaa", upgrade=body))
+    hint = "alembic-lint: 2 hidden fixes can be enabled with the `--unsafe-fixes` option.\n"
+    source = (tmp_path / "versions" / "aaaaaaaaaaaa_example.py").read_text()
+    for mode in ("--diff", "--fix"):
+        code, out, err = run("--no-cache", "--select", "AL201", mode, "versions")
+        assert err == hint and not out.startswith("---")
+    assert (tmp_path / "versions" / "aaaaaaaaaaaa_example.py").read_text() == source
+    code, out, err = run("--no-cache", "--select", "AL201", "--diff", "--unsafe-fixes", "versions")
+    assert code == 1 and "hidden" not in err and out.count("if_exists=True") == 2
+    write(tmp_path / "one", m("aaaaaaaaaaaa", upgrade=body.rsplit("\n", 1)[0]))
+    err = run("--no-cache", "--select", "AL201", "--diff", "one")[2]
+    assert err == "alembic-lint: 1 hidden fix can be enabled with the `--unsafe-fixes` option.\n"
+
+
+def test_a_closed_pipe_ends_the_output_quietly(tmp_path: Path) -> None:
+    """`alembic-lint --diff | head -1`, with a real pipe that closes after one line."""
+    # more than a pipe holds (64 KiB), so that writing blocks until the reader is gone
+    drops = "\n".join(f"op.drop_table('{'t' * 400}{i}')" for i in range(90))
+    files = [m(f"{i:012x}", f"{i - 1:012x}" if i else None, upgrade=drops) for i in range(2)]
+    write(tmp_path / "versions", *files)
+    past = time.time() - 60  # not "just edited": a report of these files may be replayed
+    for path in (tmp_path / "versions").iterdir():
+        os.utime(path, (past, past))
+    runs = [["--no-cache", "--diff"], ["--no-cache", "--format", "full"]]
+    runs += [["--format", "full"]] * 2  # the second is replayed from the first's record
+    for args in runs:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alembic_lint", *args, "versions"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline()
+        process.stdout.close()  # like head -1 exiting: the next writes get EPIPE
+        err = process.stderr.read().decode()
+        process.wait(timeout=60)
+        assert err == "", (args, err)

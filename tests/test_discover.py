@@ -688,3 +688,153 @@ def test_script_directory_without_config_means_its_versions(tmp_path: Path) -> N
     (script / "env.py").unlink()
     (spec,) = discover(["migrations"], cwd=tmp_path)
     assert [f.name for f in spec.files] == ["a1_init.py"]
+
+
+# --- histories below a directory (`alembic-lint .`, `alembic-lint db`, bare `alembic-lint`) ---
+
+
+def names(specs: list[HistorySpec], root: Path) -> list[list[str]]:
+    return [rel(list(spec.locations), root) for spec in specs]
+
+
+def test_a_repository_root_finds_the_versions_directory_below(tmp_path: Path) -> None:
+    rev(tmp_path / "db" / "migrations" / "versions" / "a.py")
+    write(tmp_path / "app" / "main.py", "print('hello')\n")
+    for cwd, paths in (
+        (tmp_path, ["."]),
+        (tmp_path, []),
+        (tmp_path, ["db"]),
+        (tmp_path / "db", []),
+    ):
+        (spec,) = discover(paths, cwd=cwd)
+        assert rel(list(spec.locations), tmp_path) == ["db/migrations/versions"]
+        assert rel(spec.files, tmp_path) == ["db/migrations/versions/a.py"]
+        assert spec.config is None
+
+
+def test_several_histories_below_are_each_found_in_sorted_order(tmp_path: Path) -> None:
+    rev(tmp_path / "services" / "billing" / "migrations" / "versions" / "a.py")
+    rev(tmp_path / "services" / "auth" / "alembic" / "versions" / "a.py")
+    ini(tmp_path / "services" / "auth", "script_location = %(here)s/alembic")
+    specs = discover(["."], cwd=tmp_path)
+    assert names(specs, tmp_path) == [
+        ["services/auth/alembic/versions"],
+        ["services/billing/migrations/versions"],
+    ]
+    assert [s.name for s in specs] == [
+        "services/auth/alembic.ini",
+        "services/billing/migrations/versions",
+    ]
+
+
+def test_a_config_found_below_claims_its_locations_wherever_they_are(tmp_path: Path) -> None:
+    # The config sorts after the directory it points at: still one history, the config's.
+    rev(tmp_path / "a_schema" / "revisions" / "a.py")
+    ini(
+        tmp_path / "z_conf",
+        "script_location = %(here)s/../a_schema\n"
+        "version_locations = %(here)s/../a_schema/revisions",
+    )
+    (spec,) = discover(["."], cwd=tmp_path)
+    assert spec.config == tmp_path / "z_conf" / "alembic.ini"
+    assert rel(list(spec.locations), tmp_path / "z_conf") == ["../a_schema/revisions"]
+
+
+def test_a_directory_below_owned_by_a_config_above_uses_that_config(tmp_path: Path) -> None:
+    rev(tmp_path / "db" / "revisions" / "a.py")
+    ini(tmp_path, "script_location = %(here)s/db\nversion_locations = %(here)s/db/revisions")
+    (spec,) = discover(["db"], cwd=tmp_path)
+    assert spec.config == tmp_path / "alembic.ini"
+
+
+def test_dependencies_builds_caches_and_hidden_directories_are_not_searched(
+    tmp_path: Path,
+) -> None:
+    rev(tmp_path / "migrations" / "versions" / "a.py")
+    for skipped in (
+        ".git/x/versions",
+        ".venv/lib/versions",
+        "node_modules/pkg/versions",
+        "build/lib/versions",
+        "dist/versions",
+        "pkg.egg-info/versions",
+        "site-packages/versions",
+        "myenv/lib/versions",  # a virtualenv by its pyvenv.cfg, whatever its name
+    ):
+        rev(tmp_path / skipped / "a.py")
+    write(tmp_path / "myenv" / "pyvenv.cfg", "home = /usr/bin\n")
+    assert names(discover(["."], cwd=tmp_path), tmp_path) == [["migrations/versions"]]
+
+
+def test_source_files_holding_a_migration_template_are_not_a_history(tmp_path: Path) -> None:
+    template = '"""\nrevision = ${repr(up_revision)}\ndown_revision = ${repr(down_revision)}\n"""\n'
+    write(tmp_path / "tools" / "scaffold.py", f"TEMPLATE = {template}")
+    write(tmp_path / "tests" / "test_x.py", "# down_revision = 'x'\nassert 'down_revision' in ''\n")
+    message = error(lambda: discover(["."], cwd=tmp_path))
+    assert message.startswith(f"no Alembic history in {tmp_path} or below")
+    assert "pass a versions directory or a config file as PATH" in message
+
+
+def test_a_migration_is_recognised_in_its_usual_shapes(tmp_path: Path) -> None:
+    shapes = {
+        "typed": '"""msg\n\nRevision ID: a\n"""\nrevision: str = "a"\n'
+        "down_revision: Union[str, None] = None\n",
+        "python2": "revision = 'a'\ndown_revision = None\n\ndef upgrade():\n    print 'x'\n",
+        "late": "# a long comment\n" * 200 + "revision = 'a'\ndown_revision = None\n",
+    }
+    for name, text in shapes.items():
+        write(tmp_path / name / "versions" / "a.py", text)
+        (spec,) = discover([name], cwd=tmp_path)
+        assert rel(list(spec.locations), tmp_path) == [f"{name}/versions"], name
+
+
+def test_search_is_bounded_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import alembic_lint.discover as discover_mod
+
+    deep = tmp_path.joinpath(*"abcdefghijkl")
+    rev(deep / "versions" / "a.py")
+    message = error(lambda: discover(["."], cwd=tmp_path))
+    assert "stopped after" in message
+    monkeypatch.setattr(discover_mod, "SEARCH_DEPTH", 20)
+    monkeypatch.setattr(discover_mod, "SEARCH_DIRS", 5)
+    warnings: list[str] = []
+    assert "stopped after 5 directories" in error(lambda: discover(["."], cwd=tmp_path))
+    monkeypatch.setattr(discover_mod, "SEARCH_DIRS", 100)
+    (spec,) = discover(["."], cwd=tmp_path, warn=warnings.append)
+    assert spec.locations == (deep / "versions",) and warnings == []
+
+
+def test_search_neither_follows_symlinks_nor_blocks_on_fifos(tmp_path: Path) -> None:
+    rev(tmp_path / "migrations" / "versions" / "a.py")
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "loop" / "back").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "outside").symlink_to("/", target_is_directory=True)
+    (tmp_path / "pipes").mkdir()
+    os.mkfifo(tmp_path / "pipes" / "m.py")
+    assert names(discover(["."], cwd=tmp_path), tmp_path) == [["migrations/versions"]]
+
+
+def test_a_broken_config_found_below_is_named(tmp_path: Path) -> None:
+    ini(tmp_path / "legacy", "script_location = %(here)s/gone")
+    message = error(lambda: discover(["."], cwd=tmp_path))
+    assert "unreadable configs: legacy/alembic.ini: script_location" in message
+    rev(tmp_path / "migrations" / "versions" / "a.py")
+    warnings: list[str] = []
+    (_spec,) = discover(["."], cwd=tmp_path, warn=warnings.append)
+    assert len(warnings) == 1 and "legacy/alembic.ini" in warnings[0]
+
+
+def test_an_explicit_directory_of_migrations_is_a_history_even_with_helpers(
+    tmp_path: Path,
+) -> None:
+    rev(tmp_path / "versions" / "a.py")
+    for name in ("helpers.py", "util.py", "more.py"):
+        write(tmp_path / "versions" / name, "X = 1\n")
+    (spec,) = discover(["versions"], cwd=tmp_path)
+    assert len(spec.files) == 4
+
+
+def test_stdin_discovery_does_not_search(tmp_path: Path) -> None:
+    (tmp_path / "versions").mkdir()
+    (spec,) = discover(["versions"], cwd=tmp_path, search=False)
+    assert spec.files == () and spec.locations == (tmp_path / "versions",)

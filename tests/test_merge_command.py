@@ -189,7 +189,18 @@ def _extra_head(versions: Path, rev: str, parent: str) -> None:
         ("two heads", ["ffff0000", "bbbb"], "No such revision 'ffff0000'"),
         ("two heads", ["aaaa", "aaaa11112222"], "Duplicate head revisions specified"),
         ("two heads", ["bbbb"], "give at least two heads"),
-        ("missing parent", [], "cannot tell the heads: ffff00000000_extra.py: down_revision"),
+        (
+            "missing parent",
+            [],
+            "cannot tell the heads: ffff00000000_extra.py: down_revision '0123456789ab' names no "
+            "revision in this history",
+        ),
+        ("empty", [], "the history has no revisions: nothing to merge"),
+        (
+            "two heads",
+            ["/no/such/path", "aaaa", "bbbb"],
+            "/no/such/path: no such file or directory",
+        ),
         ("dynamic id", [], "cannot tell the heads: the revision ids or parents of"),
     ],
 )
@@ -208,6 +219,9 @@ def test_refusals_write_nothing(
         (versions / "bbbb33334444_add_webhooks.py").unlink()
     elif case == "ambiguous":
         _extra_head(versions, "aaaa00000001", "5b7e2d914c0a")
+    elif case == "empty":
+        for path in versions.iterdir():
+            path.unlink()
     elif case == "missing parent":
         _extra_head(versions, "ffff00000000", "0123456789ab")
     elif case == "dynamic id":
@@ -320,3 +334,35 @@ def test_file_name_tokens() -> None:
     )
     assert name == "2026_11_21_052141-aaaa00000001_a_very_long_message_that_will_be_.py"
     assert scaffold.file_name("%(epoch)s", "r", "m", when) == f"{int(when.timestamp())}.py"
+
+
+def test_dry_run_prints_the_file_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ini = make_project(tmp_path)
+    before = files_under(tmp_path)
+
+    code, out, err = run_merge(["--dry-run", "-m", "dry run"], tmp_path, monkeypatch, capsys)
+
+    assert (code, err) == (0, "")
+    assert files_under(tmp_path) == before
+    header = re.match(
+        r"--- /dev/null\n\+\+\+ b/migrations/versions/([0-9a-f]{12})_dry_run\.py\n"
+        r"@@ -0,0 \+1,(\d+) @@\n",
+        out,
+    )
+    assert header, out
+    body = out[header.end() :].splitlines(keepends=True)
+    assert len(body) == int(header[2]) and all(line.startswith("+") for line in body)
+    # What it shows is what a real merge with that id writes.
+    script = scaffold.merge(*_spec_and_graph(ini), [], "dry run", rev_id=header[1], dry_run=True)[1]
+    shown = "".join(line[1:] for line in body)
+    assert re.sub(r"Create Date: .*", "", shown) == re.sub(r"Create Date: .*", "", script)
+
+
+def _spec_and_graph(ini: Path):  # type: ignore[no-untyped-def]
+    from alembic_lint import discover, engine, graph
+
+    (spec,) = discover.discover([str(ini)])
+    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
+    return spec, graph.build(history)

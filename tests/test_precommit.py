@@ -252,28 +252,76 @@ def test_second_head_fails_and_the_fix_passes(
     assert "AL0" not in output, output
 
 
-def test_non_migration_change_skips(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -> None:
+def test_a_commit_that_only_deletes_a_migration_is_checked(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    """pre-commit never passes deleted files, so a `files:` filter would skip the hook; yet
+    deleting a revision is how a merge migration ends up pointing at nothing."""
+    left = "migrations/versions/cccccccccccc_left.py"
+    merge = "migrations/versions/dddddddddddd_merge.py"
     project = make_project(tmp_path / "project", hook_repo)
-    # A second head already committed: were the hook to run, it would fail.
-    write(project, {NEW: revision("cccccccccccc", "aaaaaaaaaaaa")})
-    commit_all(project, "an existing second head")
-    write(project, {"README.txt": "A project with migrations, and a README change.\n"})
-    git(project, "add", "README.txt")
+    write(project, {left: revision("cccccccccccc", "aaaaaaaaaaaa")})
+    write(
+        project,
+        {merge: "revision = 'dddddddddddd'\ndown_revision = ('bbbbbbbbbbbb', 'cccccccccccc')\n"},
+    )
+    commit_all(project, "a branch and its merge")
+    git(project, "rm", "-q", left)
 
     code, output = run_hook(project, pre_commit_home)
 
-    assert code == 0, output
-    assert status(output) == "Skipped", output
-    assert "(no files to check)" in output, output
-    assert "AL001" not in output, output
+    assert code == 1, output
+    assert status(output) == "Failed", output
+    assert re.search(rf"^{re.escape(merge)}:\d+:\d+: AL003 .*cccccccccccc", output, re.M), output
 
 
-def test_args_and_files_overrides(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -> None:
-    """The README's recipe for a config elsewhere and version_locations not named `versions`."""
+def test_the_hook_runs_on_every_commit(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    project = make_project(tmp_path / "project", hook_repo)
+    write(project, {"README.txt": "A project with migrations, and a README change.\n"})
+    git(project, "add", "README.txt")
+    code, output = run_hook(project, pre_commit_home)
+    assert (code, status(output)) == (0, "Passed"), output
+
+    # A second head already committed (say, by a merge done elsewhere): the next commit,
+    # whatever it touches, is stopped until the history is repaired.
+    write(project, {NEW: revision("cccccccccccc", "aaaaaaaaaaaa")})
+    commit_all(project, "an existing second head")
+    write(project, {"README.txt": "Another README change.\n"})
+    git(project, "add", "README.txt")
+    assert_second_head_reported(*run_hook(project, pre_commit_home))
+
+
+def test_zero_configuration_project_without_alembic_ini(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    """Only `db/migrations/versions/` and no alembic.ini: the default hook finds it."""
+    versions = "db/migrations/versions"
     project = make_project(
         tmp_path / "project",
         hook_repo,
-        hook={"args": ["db/alembic.ini"], "files": r"^db/revisions/.+\.py$"},
+        files={
+            f"{versions}/aaaaaaaaaaaa_base.py": revision("aaaaaaaaaaaa", None),
+            f"{versions}/bbbbbbbbbbbb_add_users.py": revision("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        },
+    )
+    new = f"{versions}/cccccccccccc_add_orders.py"
+    write(project, {new: revision("cccccccccccc", "aaaaaaaaaaaa")})
+    git(project, "add", new)
+
+    assert_second_head_reported(
+        *run_hook(project, pre_commit_home), new=new, old=f"{versions}/bbbbbbbbbbbb_add_users.py"
+    )
+
+
+def test_args_override(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -> None:
+    """The README's recipe for a config elsewhere (here with version_locations not named
+    `versions`)."""
+    project = make_project(
+        tmp_path / "project",
+        hook_repo,
+        hook={"args": ["db/alembic.ini"]},
         files={
             "db/alembic.ini": (
                 "[alembic]\n"
@@ -294,7 +342,7 @@ def test_args_and_files_overrides(tmp_path: Path, hook_repo: Path, pre_commit_ho
     )
 
 
-def test_manifest_is_valid_and_files_pattern_matches_versions(pre_commit_installed: None) -> None:
+def test_manifest_is_valid_and_runs_on_every_commit(pre_commit_installed: None) -> None:
     from pre_commit.clientlib import load_manifest
 
     (hook,) = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
@@ -303,20 +351,7 @@ def test_manifest_is_valid_and_files_pattern_matches_versions(pre_commit_install
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
     assert hook["require_serial"] is True
-    assert hook["types"] == ["python"]
+    # Deleted files are never passed to hooks: a `files:` filter would skip a commit that
+    # only deletes a migration.
+    assert hook["always_run"] is True
     assert hook["description"]
-    files = re.compile(hook["files"])
-    for path in (
-        "versions/0001_init.py",
-        "migrations/versions/abc_add_users.py",
-        "app/db/alembic/versions/2024/abc.py",
-    ):
-        assert files.search(path), path
-    for path in (
-        "migrations/env.py",
-        "myversions/abc.py",
-        "versions.py",
-        "migrations/versions/script.py.mako",
-        "migrations/versions/README",
-    ):
-        assert not files.search(path), path

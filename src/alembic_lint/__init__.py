@@ -1,11 +1,14 @@
 """alembic-lint: a static linter for Alembic migration histories (no imports, no database)."""
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
+# No imports here, not even `from __future__`: `python -m alembic_lint` imports this package
+# while the current directory is still first on sys.path, so any module imported now could
+# be a file of the user's (a json.py, a typing.py) run in our place; __main__ drops the
+# directory before importing anything. Annotations are strings instead (type checkers
+# treat any `TYPE_CHECKING` as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from alembic_lint.diagnostics import Diagnostic
 
 __version__ = "0.1.0"
@@ -13,7 +16,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "lint_paths"]
 
 
-def lint_paths(paths: Sequence[str], *, section: str | None = None) -> list[Diagnostic]:
+def lint_paths(paths: "Sequence[str]", *, section: "str | None" = None) -> "list[Diagnostic]":
     """Lint the histories found at ``paths`` with the default rules; returns the findings.
 
     ``paths`` are what the command line takes (versions directories, directories holding

@@ -1,28 +1,63 @@
-"""Write a file atomically: a temporary file in the same directory, then a rename."""
+"""Write files atomically (a temporary file in the same directory, then a rename), safely."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import stat
+import sys
+import time
 from pathlib import Path
+
+#: Our temporary files: ``.alembic-lint-<pid>-<random>.tmp``. A name ending in ``.tmp`` can
+#: never be taken for a migration (Alembic loads ``*.py``, sourceless also ``*.pyc``/``*.pyo``),
+#: and the writer's pid tells a later run whether the file was orphaned. The name without a
+#: pid is what versions before 0.2 left behind.
+TEMPORARY = re.compile(r"\.alembic-lint-(?:(\d{1,10})-)?[0-9a-f]{12}\.tmp")
+#: A temporary file this old is stale whatever its writer's pid says (pids are reused,
+#: and a writer in another pid namespace or on another host cannot be asked).
+STALE_AFTER = 3600.0
+#: A dead writer's file is removed once it is this old (a short grace for clocks and for
+#: writers whose pid means something else here).
+DEAD_WRITER_GRACE = 10.0
+
+_swept: set[str] = set()
+
+
+class RefusedWrite(Exception):
+    """A file we will not replace (hard-linked, read-only, foreign owner, link leaving the
+    tree...): why, in a few words the caller completes ("...; not fixed"). Nothing changed."""
 
 
 def write_atomic(
-    path: str | Path, data: bytes, *, mode: int | None = None, exclusive: bool = False
+    path: str | Path,
+    data: bytes,
+    *,
+    mode: int | None = None,
+    exclusive: bool = False,
+    create_mode: int = 0o600,
+    owner: tuple[int, int] | None = None,
 ) -> None:
     """Readers see the old file or the new one, never half of it.
 
-    ``mode`` sets the permissions of the result; ``exclusive`` refuses (FileExistsError)
-    to replace an existing file, atomically too.
+    The new file is created with ``create_mode`` less the umask, as ``open()`` would
+    (the default, 0600, suits the cache; files meant to be committed pass 0o666); ``mode``
+    sets exact permissions instead and ``owner`` a (uid, gid), for replacing a file as it
+    was. ``exclusive`` refuses (FileExistsError) to replace an existing file, atomically too.
+    ``path`` itself is replaced: resolve a symlink first (see :func:`rewrite`).
     """
     directory = os.path.dirname(os.path.abspath(path))
+    sweep(directory)
     # tempfile.mkstemp, without importing tempfile (it costs a warm run several ms):
-    # a random name, created exclusively, readable by the owner only.
+    # a random name, created exclusively, never through a symlink.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0)
     for _ in range(100):
-        temporary = os.path.join(directory, f".alembic-lint-{os.urandom(6).hex()}.tmp")
+        name = f".alembic-lint-{os.getpid()}-{os.urandom(6).hex()}.tmp"
+        temporary = os.path.join(directory, name)
         try:
-            handle = os.open(temporary, flags, 0o600)
+            handle = os.open(temporary, flags, create_mode)
             break
         except FileExistsError:
             continue
@@ -31,8 +66,10 @@ def write_atomic(
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        if mode is not None:
-            os.chmod(temporary, mode)
+            if owner is not None:
+                _chown(out.fileno(), owner, path)
+            if mode is not None:
+                os.chmod(temporary, mode)  # after chown, which clears set-id bits
         if exclusive:
             os.link(temporary, path)  # fails if the file exists, unlike a rename
             os.unlink(temporary)
@@ -42,3 +79,120 @@ def write_atomic(
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _chown(handle: int, owner: tuple[int, int], path: str | Path) -> None:
+    if not hasattr(os, "fchown"):
+        return
+    current = os.fstat(handle)
+    if (current.st_uid, current.st_gid) == owner:
+        return
+    try:
+        os.fchown(handle, *owner)
+    except PermissionError:
+        raise RefusedWrite(
+            f"{path}: owned by user {owner[0]}, group {owner[1]}, which a replaced file "
+            "could not keep"
+        ) from None
+
+
+def rewrite(path: str | Path, data: bytes, *, expected: bytes | None = None) -> None:
+    """Replace the contents of the existing file ``path`` atomically, as an edit in place
+    would leave it: a symlink keeps pointing at its target, which gets the new contents;
+    owner, group and permissions stay. Raises :class:`RefusedWrite` (file unchanged) for a
+    file with other hard links (a rename would split them), a read-only file, a file owned
+    by someone we cannot give it back to, a file that is not ``expected`` any more, and a
+    symlink whose target is outside the repository holding the link (a link committed to a
+    repository must not make us write elsewhere).
+    """
+    shown = str(path)
+    real = os.path.realpath(path)
+    if os.path.islink(path):
+        boundary = work_tree(os.path.realpath(os.path.dirname(os.path.abspath(path))))
+        if not real.startswith(boundary.rstrip(os.sep) + os.sep):
+            raise RefusedWrite(f"{shown}: a symlink to {real}, outside {boundary}")
+    info = os.stat(real)
+    if not stat.S_ISREG(info.st_mode):
+        raise RefusedWrite(f"{shown}: not a regular file")
+    if info.st_nlink > 1:
+        raise RefusedWrite(
+            f"{shown}: has {info.st_nlink} hard links, which replacing it would split"
+        )
+    if _read_only(real, info):
+        raise RefusedWrite(f"{shown}: read-only")
+    if expected is not None:
+        with open(real, "rb") as handle:
+            if handle.read() != expected:
+                raise RefusedWrite(f"{shown}: changed since it was read")
+    write_atomic(real, data, mode=stat.S_IMODE(info.st_mode), owner=(info.st_uid, info.st_gid))
+
+
+def _read_only(real: str, info: os.stat_result) -> bool:
+    """Nobody may write it, or we may not: root may write anything, but a file without a
+    write bit says "leave me alone" to root too."""
+    if not info.st_mode & 0o222:
+        return True
+    if hasattr(os, "geteuid") and info.st_uid == os.geteuid() and not info.st_mode & 0o200:
+        return True
+    effective = os.access in os.supports_effective_ids
+    return not os.access(real, os.W_OK, effective_ids=effective)
+
+
+def work_tree(start: str) -> str:
+    """The nearest directory at or above ``start`` holding ``.git``; else ``start``."""
+    current = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return os.path.abspath(start)
+        current = parent
+
+
+def sweep(directory: str) -> None:
+    """Remove the temporary files an interrupted run (SIGKILL, power loss) left in
+    ``directory``: only regular files with our name, owned by us, whose writer is dead or
+    that are too old to be in use; symlinks are never followed. Once per directory and
+    process; errors are ignored (a read-only checkout still lints)."""
+    if directory in _swept:
+        return
+    _swept.add(directory)
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.name.startswith(".alembic-lint-")]
+    except OSError:
+        return
+    if not names:
+        return
+    now = time.time()
+    for name in names:
+        match = TEMPORARY.fullmatch(name)
+        if match is None:
+            continue
+        path = os.path.join(directory, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue  # a symlink or a directory with our name is not ours
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            continue
+        age = now - info.st_mtime
+        pid = int(match.group(1)) if match.group(1) else None
+        if age > STALE_AFTER or (age > DEAD_WRITER_GRACE and pid is not None and _dead(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def _dead(pid: int) -> bool:
+    if sys.platform == "win32" or pid == os.getpid() or pid <= 0:
+        return False  # Windows' os.kill terminates; our own files are in use
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alembic_lint.atomic import write_atomic
+from alembic_lint.atomic import RefusedWrite, rewrite, write_atomic
 from alembic_lint.diagnostics import Diagnostic
 
 FORMAT_VERSION = 1
+#: How ``about`` starts in every baseline alembic-lint writes, whatever its version or entry
+#: shape: what tells a baseline from a file --write-baseline must never overwrite.
+MARKER = "alembic-lint baseline"
 ABOUT = (
-    "alembic-lint baseline: findings recorded by revision id and rule code, not by line, so "
+    f"{MARKER}: findings recorded by revision id and rule code, not by line, so "
     "edits do not invalidate it. Regenerate with `alembic-lint --write-baseline`."
 )
+#: Larger than any baseline we write; a bigger file is not one (and is not read whole).
+MAX_BYTES = 64 * 1024 * 1024
 
 
 class BaselineError(Exception):
@@ -60,8 +66,40 @@ def write(path: str, items: Sequence[Entry]) -> None:
             for e in items
         ],
     }
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, text.encode("utf-8"))
+    data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if not os.path.lexists(path):
+        try:  # a new file, with the permissions any new file gets (0644 under umask 022)
+            write_atomic(path, data, create_mode=0o666, exclusive=True)
+            return
+        except FileExistsError:
+            pass  # created meanwhile: it must pass the checks below
+    existing = _existing(path)
+    if existing and not is_baseline(existing):
+        raise BaselineError(f"{path}: not a baseline written by alembic-lint; not overwritten")
+    try:
+        rewrite(path, data, expected=existing)
+    except RefusedWrite as exc:
+        raise BaselineError(f"{exc}; baseline not written") from None
+
+
+def _existing(path: str) -> bytes:
+    """The bytes of the file ``path`` names, if it is a regular file of a baseline's size."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+        raise BaselineError(f"{path}: not a baseline written by alembic-lint; not overwritten")
+    with open(path, "rb") as handle:
+        return handle.read(MAX_BYTES + 1)
+
+
+def is_baseline(data: bytes) -> bool:
+    """Whether ``data`` is a baseline alembic-lint wrote: a JSON object with ``findings``
+    whose ``about`` starts with :data:`MARKER` (entries and version may be any)."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    about = document.get("about") if isinstance(document, dict) else None
+    return isinstance(about, str) and about.startswith(MARKER) and "findings" in document
 
 
 def read(path: str) -> list[Entry]:

@@ -7,6 +7,7 @@ import importlib.machinery
 import importlib.util
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -156,36 +157,41 @@ def _is_revision_file(real: str, *, sourceless: bool) -> bool:
 
 
 def discover(
-    paths: Sequence[str], *, section: str | None = None, cwd: Path | None = None
+    paths: Sequence[str],
+    *,
+    section: str | None = None,
+    cwd: Path | None = None,
+    search: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> list[HistorySpec]:
-    """One HistorySpec per PATH (a later one with the same locations merges into the earlier).
+    """The histories at ``paths`` (a later one with the same locations merges into the
+    earlier); with no PATH, those of ``cwd``. ``section`` is the ini section (``-n``).
 
-    With no PATH, the config in ``cwd`` is used. ``section`` is the ini section (``-n``).
-    Raises DiscoveryError for anything that would make the result wrong or empty.
+    A directory that is not a history itself (no config, no migration files) is searched
+    below (see :func:`search_below`), unless ``search`` is false. Raises DiscoveryError for
+    anything that would make the result wrong, and when no history is found at all;
+    ``warn`` hears about configs found by the search that cannot be read.
     """
-    ctx = _Ctx(Path(os.path.normpath((cwd or Path.cwd()).absolute())), section)
+    ctx = _Ctx(Path(os.path.normpath((cwd or Path.cwd()).absolute())), section, search, warn)
     if not paths:
         spec = _config_in_dir(ctx.cwd, ctx)
-        if spec is None:
-            raise DiscoveryError(
-                f"no alembic.ini or pyproject.toml with [tool.alembic] in {ctx.cwd}; "
-                "pass a versions directory or a config file as PATH"
-            )
-        assert spec.config is not None
-        return [_with_files(spec, ctx.show(spec.config))]
+        if spec is not None:
+            assert spec.config is not None
+            return [_with_files(spec, ctx.show(spec.config))]
+        paths = ["."]
     specs: list[HistorySpec] = []
     for raw in paths:
-        spec = _discover_path(raw, ctx)
-        key = _location_key(spec)
-        for i, earlier in enumerate(specs):
-            if _location_key(earlier) == key:
-                if earlier.only is None or spec.only is None:
-                    specs[i] = replace(earlier, only=None)
-                else:
-                    specs[i] = replace(earlier, only=earlier.only | spec.only)
-                break
-        else:
-            specs.append(spec)
+        for spec in _discover_path(raw, ctx):
+            key = _location_key(spec)
+            for i, earlier in enumerate(specs):
+                if _location_key(earlier) == key:
+                    if earlier.only is None or spec.only is None:
+                        specs[i] = replace(earlier, only=None)
+                    else:
+                        specs[i] = replace(earlier, only=earlier.only | spec.only)
+                    break
+            else:
+                specs.append(spec)
     return specs
 
 
@@ -195,6 +201,8 @@ class _Ctx:
 
     cwd: Path
     section: str | None
+    search: bool = True
+    warn: Callable[[str], None] | None = None
 
     def show(self, path: Path) -> str:
         if path.is_relative_to(self.cwd) and path != self.cwd:
@@ -211,20 +219,24 @@ def _with_files(spec: HistorySpec, name: str) -> HistorySpec:
     return replace(spec, name=name, files=tuple(files))
 
 
-def _discover_path(raw: str, ctx: _Ctx) -> HistorySpec:
+def _discover_path(raw: str, ctx: _Ctx) -> list[HistorySpec]:
     path = Path(os.path.normpath(ctx.cwd / raw))
     if not path.exists():
         raise DiscoveryError(f"{raw}: no such file or directory")
     if path.is_dir():
-        return _discover_dir(path, raw, ctx)
+        spec = _discover_dir(path, raw, ctx, search=ctx.search)
+        if spec is not None:
+            return [spec]
+        return _searched(path, raw, ctx)
     if path.suffix == ".py":
-        spec = _discover_dir(path.parent, raw, ctx)
+        spec = _discover_dir(path.parent, raw, ctx, search=False)
+        assert spec is not None
         real = path.resolve()
         matches = [file for file in spec.files if file.resolve() == real]
         if not matches:
             where = ", ".join(ctx.show(location) for location in spec.locations)
             raise DiscoveryError(f"{raw}: not a revision file Alembic would load from {where}")
-        return replace(spec, only=frozenset(matches[:1]))
+        return [replace(spec, only=frozenset(matches[:1]))]
     if path.name == "pyproject.toml":
         table = _load_toml(path, ctx)
         if table is None:
@@ -232,13 +244,16 @@ def _discover_path(raw: str, ctx: _Ctx) -> HistorySpec:
         # `alembic -c pyproject.toml` still reads ./alembic.ini (config.py _inis_from_config);
         # run the Alembic way, ./ is this directory.
         ini = path.parent / "alembic.ini"
-        return _with_files(_resolve(_Options.load(ini if ini.is_file() else None, path, ctx)), raw)
+        options = _Options.load(ini if ini.is_file() else None, path, ctx)
+        return [_with_files(_resolve(options), raw)]
     # Any other file is an ini, as for `alembic -c FILE`. Alembic then also reads the CWD's
     # pyproject.toml; run the Alembic way (from the config's directory) that is the sibling one.
-    return _with_files(_resolve(_Options.load(path, path.parent / "pyproject.toml", ctx)), raw)
+    return [_with_files(_resolve(_Options.load(path, path.parent / "pyproject.toml", ctx)), raw)]
 
 
-def _discover_dir(directory: Path, raw: str, ctx: _Ctx) -> HistorySpec:
+def _discover_dir(directory: Path, raw: str, ctx: _Ctx, *, search: bool) -> HistorySpec | None:
+    """The history ``directory`` is (configured here or by an ancestor, or a directory of
+    migration files); None when it is none of these and ``search`` allows looking below."""
     spec = _config_in_dir(directory, ctx) or _owning_config(directory, ctx)
     if spec is None:
         if _is_script_directory(directory):
@@ -246,7 +261,39 @@ def _discover_dir(directory: Path, raw: str, ctx: _Ctx) -> HistorySpec:
             spec = _owning_config(directory, ctx)
         if spec is None:
             spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
+            found = _with_files(spec, raw)
+            if search and not _holds_migrations(found.files):
+                return None
+            return found
     return _with_files(spec, raw)
+
+
+def _searched(top: Path, raw: str, ctx: _Ctx) -> list[HistorySpec]:
+    """The histories below ``top`` (see :func:`search_below`); DiscoveryError if none."""
+    found = search_below(top, ctx)
+    if not found.specs:
+        names = "" if not found.broken else f"; unreadable configs: {', '.join(found.broken)}"
+        stopped = (
+            f"; stopped after {found.visited} directories, pass the versions directory"
+            if found.truncated
+            else ""
+        )
+        raise DiscoveryError(
+            f"no Alembic history in {ctx.show(top)} or below (looked for alembic.ini, "
+            f"pyproject.toml with [tool.alembic] and directories of migration files, in "
+            f"{found.visited} {'directory' if found.visited == 1 else 'directories'}"
+            f"{stopped}{names}); pass a versions directory or a config file as PATH"
+        )
+    warn = ctx.warn
+    if warn is not None:
+        for problem in found.broken:
+            warn(f"skipped a config that cannot be read: {problem}")
+        if found.truncated:
+            warn(
+                f"stopped looking for histories below {ctx.show(top)} after {found.visited} "
+                "directories; pass the versions directories as PATHs to be sure none is missed"
+            )
+    return found.specs
 
 
 def _is_script_directory(directory: Path) -> bool:
@@ -536,3 +583,169 @@ def _package_roots(top: str, search: list[Path]) -> list[Path]:
     if spec.has_location and spec.origin:  # a plain module: its directory (Python >= 3.12)
         return [Path(spec.origin).parent]
     return []
+
+
+# --------------------------------------------------------------------------- search below
+
+#: How deep below a PATH histories are looked for, and how many directories at most: a
+#: repository root with a vendored tree must not make a run slow, let alone hang.
+SEARCH_DEPTH = 8
+SEARCH_DIRS = 20_000
+#: Directory names never searched: dependencies, builds and caches (hidden directories,
+#: ``.git`` and ``.venv`` among them, and virtualenvs by their ``pyvenv.cfg`` are skipped too).
+SKIPPED_DIRS = frozenset(
+    {"node_modules", "site-packages", "dist-packages", "__pycache__", "build", "dist"}
+)
+#: Bytes of a file read to tell a migration: Alembic requires ``down_revision``, and every
+#: template binds it at module level in the first lines (annotated or not).
+_SNIFF = 32_768
+_BINDS_DOWN_REVISION = re.compile(rb"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What :func:`search_below` found, and how far it looked."""
+
+    specs: list[HistorySpec]
+    visited: int
+    truncated: bool
+    broken: tuple[str, ...]  # configs found that could not be read (their one-line errors)
+
+
+def search_below(top: Path, ctx: _Ctx) -> Search:
+    """The histories in and below ``top``: configs (alembic.ini, pyproject.toml with
+    [tool.alembic]) and directories holding migration files that no config found here (or
+    above) already covers, in sorted walk order. Bounded by :data:`SEARCH_DEPTH` and
+    :data:`SEARCH_DIRS`; symlinked directories are not followed."""
+    configs: list[HistorySpec] = []
+    loose: list[Path] = []
+    broken: list[str] = []
+    visited = 0
+    truncated = False
+    stack: list[tuple[Path, int]] = [(top, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        if visited >= SEARCH_DIRS:
+            truncated = True
+            break
+        visited += 1
+        try:
+            spec = _config_in_dir(directory, ctx)
+        except DiscoveryError as exc:
+            broken.append(str(exc))
+            spec = None
+        if spec is not None:
+            configs.append(spec)
+        subdirs, has_py = _entries(directory)
+        if (
+            spec is None
+            and has_py
+            and _holds_migrations(
+                list_version_files([directory], recursive=False, sourceless=False)
+            )
+        ):
+            loose.append(directory)
+            continue  # a directory of migrations holds no other history
+        if depth >= SEARCH_DEPTH:
+            truncated = truncated or bool(subdirs)
+            continue
+        for name in sorted(subdirs, reverse=True):
+            child = directory / name
+            if not _skipped(child, name):
+                stack.append((child, depth + 1))
+    specs = [_with_files(spec, ctx.show(spec.config or top)) for spec in configs]
+    covered = [_covers(spec) for spec in specs]
+    for directory in loose:
+        real = directory.resolve()
+        if any(test(real) for test in covered):
+            continue
+        owner = _owning_config(directory, ctx)
+        if owner is not None:
+            assert owner.config is not None
+            specs.append(_with_files(owner, ctx.show(owner.config)))
+        else:
+            name = ctx.show(directory)
+            spec = HistorySpec(name, (directory,), False, False, config=None, files=())
+            specs.append(_with_files(spec, name))
+    return Search(specs, visited, truncated, tuple(broken))
+
+
+def _covers(spec: HistorySpec) -> Callable[[Path], bool]:
+    owned = [location.resolve() for location in spec.locations]
+
+    def test(real: Path) -> bool:
+        return any(real == o or (spec.recursive and real.is_relative_to(o)) for o in owned)
+
+    return test
+
+
+def _entries(directory: Path) -> tuple[list[str], bool]:
+    """Names of the subdirectories (not symlinks) of ``directory``, and whether any other
+    entry is named ``*.py``."""
+    subdirs: list[str] = []
+    has_py = False
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    subdirs.append(entry.name)
+                elif entry.name.endswith(".py"):
+                    has_py = True
+    except OSError:
+        pass
+    return subdirs, has_py
+
+
+def _skipped(path: Path, name: str) -> bool:
+    if name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info"):
+        return True
+    # A virtualenv (or conda environment) by what marks it, whatever its name.
+    return (path / "pyvenv.cfg").exists() or (path / "conda-meta").is_dir()
+
+
+def _holds_migrations(files: Sequence[Path]) -> bool:
+    """Whether any of ``files`` looks like a revision module (see :func:`_sniff`)."""
+    return any(_sniff(file) for file in files)
+
+
+def _sniff(path: Path) -> bool:
+    """Whether a regular file binds ``down_revision`` (which Alembic requires) at the start
+    of a line, outside strings: a source file holding a migration template does not count.
+    Reads the first :data:`_SNIFF` bytes, never blocks on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        head = os.read(fd, _SNIFF)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    if _BINDS_DOWN_REVISION.search(head) is None:
+        return False
+    import io
+    import tokenize
+
+    previous: tokenize.TokenInfo | None = None
+    try:
+        for token in tokenize.tokenize(io.BytesIO(head).readline):
+            if (
+                previous is not None
+                and previous.type == tokenize.NAME
+                and previous.string == "down_revision"
+                and previous.start[1] == 0
+                and token.string in ("=", ":")
+            ):
+                return True
+            if token.type not in (tokenize.COMMENT, tokenize.NL):
+                previous = token
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        pass  # cut off mid-token, or not Python 3: what came before still counts
+    return False

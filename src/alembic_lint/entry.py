@@ -21,9 +21,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.disable()
     try:
         return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`alembic-lint --diff | head -1`): stop quietly. Python's
+        # last flush of stdout at exit would fail again and print a warning; give it
+        # somewhere to write.
+        _stdout_to_devnull()
+        return EXIT_ERROR
     finally:
         if collecting:
             gc.enable()
+
+
+def _stdout_to_devnull() -> None:
+    import os
+
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return  # not a file (a test's capture): nothing will be flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alembic_lint.atomic import write_atomic
+from alembic_lint.atomic import RefusedWrite, rewrite
 from alembic_lint.diagnostics import Applicability, Diagnostic, Edit
-from alembic_lint.source import DecodeProblem, decode, digest
+from alembic_lint.source import DecodeProblem, decode
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
@@ -60,6 +59,13 @@ def selected(diagnostics: Sequence[Diagnostic], unsafe: bool) -> dict[str, list[
     return by_path
 
 
+def unsafe_count(diagnostics: Sequence[Diagnostic]) -> int:
+    """How many findings carry a fix that only ``--unsafe-fixes`` applies."""
+    return sum(
+        1 for d in diagnostics if d.fix is not None and d.fix.applicability is Applicability.UNSAFE
+    )
+
+
 def plan(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> Planned:
     """The file's text with the fixes of ``diagnostics`` applied (overlapping ones skipped)."""
     try:
@@ -94,17 +100,18 @@ def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
 
 def write(planned: Planned, original: bytes) -> None:
     """Atomically replace the file, refusing if it changed since it was read; keeps the
-    encoding (cookie or BOM), the line endings (edits never touch them) and the mode."""
-    path = planned.path
-    with open(path, "rb") as handle:
-        if digest(handle.read()) != digest(original):
-            raise FixError(f"{path}: changed since it was read; not fixed")
+    encoding (cookie or BOM), the line endings (edits never touch them), and what
+    :func:`atomic.rewrite` keeps (symlinks, owner, mode; hard-linked and read-only files
+    are refused)."""
     decoded = decode(original)
     encoding = "utf-8" if decoded.encoding == "utf-8-sig" else decoded.encoding
     data = planned.after.encode(encoding)
     if decoded.bom:
         data = b"\xef\xbb\xbf" + data
-    write_atomic(path, data, mode=os.stat(path).st_mode & 0o7777)
+    try:
+        rewrite(planned.path, data, expected=original)
+    except RefusedWrite as exc:
+        raise FixError(f"{exc}; not fixed") from None
 
 
 def unified_diff(planned: Planned, display: str) -> str:

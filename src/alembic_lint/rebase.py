@@ -7,13 +7,11 @@ or executed.
 from __future__ import annotations
 
 import difflib
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic_lint import parse
-from alembic_lint.atomic import write_atomic
+from alembic_lint.atomic import RefusedWrite, rewrite
 from alembic_lint.graph import RevisionGraph, UnknownRevision
 from alembic_lint.scaffold import heads_problem
 from alembic_lint.source import text_of
@@ -55,15 +53,19 @@ def plan(graph: RevisionGraph, onto: str, revision: str | None = None) -> Rebase
     onto_line = graph.ancestors(onto_node) | {onto_node}
     if revision is None:
         others = [h for h in heads if h != onto_id]
-        if len(heads) != 2 or len(others) != 1:
+        if not others:
+            raise RebaseError(f"only one head ({onto_id}): nothing to rebase")
+        if len(others) != 1:
             raise RebaseError(f"there are {len(heads)} heads; name the REVISION to rebase")
         rev_id = others[0]
     else:
         rev_id = _resolve(graph, revision)
     rev_node = graph.by_id[rev_id]
+    if rev_id == onto_id:
+        raise RebaseError(f"{rev_id} is the --onto head itself: nothing to rebase")
     if rev_node in onto_line:
         raise RebaseError(
-            f"{rev_id} is an ancestor of {onto_id} (or is it): rebasing would create a cycle"
+            f"{rev_id} is an ancestor of {onto_id}: rebasing it onto {onto_id} would create a cycle"
         )
     branch = (graph.ancestors(rev_node) | {rev_node}) - onto_line
     migrations = graph.migrations
@@ -116,8 +118,9 @@ def diff(change: RebasePlan, shown: str) -> str:
 
 
 def write(change: RebasePlan) -> None:
-    """Replace the file atomically (same directory, same mode) if it has not changed."""
-    target = Path(os.path.realpath(change.path))
-    if target.read_bytes() != change.before:
-        raise RebaseError(f"{change.path} changed while rebasing; nothing written")
-    write_atomic(target, change.after, mode=stat.S_IMODE(target.stat().st_mode))
+    """Replace the file atomically if it has not changed (see :func:`atomic.rewrite`: links,
+    owner and mode are kept)."""
+    try:
+        rewrite(change.path, change.after, expected=change.before)
+    except RefusedWrite as exc:
+        raise RebaseError(f"{exc}; nothing written") from None

@@ -163,6 +163,8 @@ def try_replay(argv: Sequence[str]) -> int | None:
                 _write(sys.stdout, stdout)
                 _write(sys.stderr, stderr)
                 return status
+    except BrokenPipeError:
+        raise  # the reader is gone: running the check again would not reach it either
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     return None

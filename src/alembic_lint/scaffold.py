@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic_lint import literal
 from alembic_lint.atomic import write_atomic
 from alembic_lint.discover import HistorySpec
-from alembic_lint.graph import RevisionGraph, UnknownRevision
+from alembic_lint.graph import RefKind, RevisionGraph, UnknownRevision
 
 __all__ = [
     "DEFAULT_FILE_TEMPLATE",
@@ -130,10 +132,23 @@ def is_plain(template: str) -> bool:
 
 
 def render(template: str, values: TemplateValues) -> str:
-    """Substitute a plain template (see ``is_plain``) as Mako would."""
+    """Substitute a plain template (see ``is_plain``) as Mako would, except that the
+    message is escaped for the literal or comment it lands in (Mako pastes it as it is, so
+    a message holding three double quotes ends the docstring and goes on as code)."""
     table = values.expressions()
     text = template.replace("\r\n", "\n")  # Mako's lexer normalises newlines
-    return _EXPRESSION.sub(lambda m: table[_normalise(m.group(1))], text)
+    marker = "message" + new_rev_id()
+    while marker in text:
+        marker += new_rev_id()
+
+    def substitute(match: re.Match[str]) -> str:
+        expression = _normalise(match.group(1))
+        return marker if expression == "message" else table[expression]
+
+    try:
+        return literal.place(_EXPRESSION.sub(substitute, text), marker, values.message)
+    except literal.PlacementError as exc:
+        raise ScaffoldError(f"cannot write the message safely into script.py.mako: {exc}") from None
 
 
 def new_rev_id() -> str:
@@ -174,6 +189,14 @@ def file_name(
         raise ScaffoldError(f"file_template {template!r} cannot be rendered: {exc!r}") from None
 
 
+_BAD_REF = {
+    RefKind.MISSING: "names no revision in this history",
+    RefKind.LABEL: "is a branch label, not a revision id",
+    RefKind.EMPTY: "is an empty id",
+    RefKind.NOT_STR: "is not a revision id string",
+}
+
+
 def heads_problem(graph: RevisionGraph) -> str | None:
     """Why the heads of ``graph`` cannot be trusted, if they cannot."""
     migrations = graph.migrations
@@ -182,9 +205,11 @@ def heads_problem(graph: RevisionGraph) -> str | None:
         return f"the revision ids or parents of {names} are not literals (fix or lint first)"
     if graph.bad_refs:
         ref = graph.bad_refs[0]
+        value = ref.element.value
+        shown = f"'{value}'" if isinstance(value, str) else repr(value)
         return (
-            f"{migrations[ref.node].filename}: {ref.attribute} names no revision "
-            f"({ref.kind.value}); run `alembic-lint` and fix the history first"
+            f"{migrations[ref.node].filename}: {ref.attribute} {shown} {_BAD_REF[ref.kind]}; "
+            "run `alembic-lint` and fix the history first"
         )
     cycles = graph.cycles()
     if cycles:
@@ -203,9 +228,10 @@ def choose_heads(graph: RevisionGraph, wanted: Sequence[str]) -> list[str]:
         raise ScaffoldError(f"cannot tell the heads: {problem}")
     heads = list(dict.fromkeys(graph.head_ids()))
     if not wanted or list(wanted) == ["heads"]:
-        if len(heads) < 2:
-            only = heads[0] if heads else "none"
-            raise ScaffoldError(f"only one head ({only}): nothing to merge")
+        if not heads:
+            raise ScaffoldError("the history has no revisions: nothing to merge")
+        if len(heads) == 1:
+            raise ScaffoldError(f"only one head ({heads[0]}): nothing to merge")
         return heads
     chosen = [_resolve(graph, given) for given in wanted]
     if len(set(chosen)) != len(chosen):
@@ -252,7 +278,8 @@ def write_new(path: Path, text: str) -> None:
         raise ScaffoldError(f"{path} already exists")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_atomic(path, text.encode("utf-8"), exclusive=True)
+        # permissions as for any new file (0644 under umask 022): it is meant to be committed
+        write_atomic(path, text.encode("utf-8"), exclusive=True, create_mode=0o666)
     except FileExistsError:  # created while we wrote
         raise ScaffoldError(f"{path} already exists") from None
 
@@ -265,14 +292,34 @@ def merge(
     *,
     rev_id: str | None = None,
     now: datetime.datetime | None = None,
-) -> Path:
-    """Write a merge revision of the heads (or ``wanted``) of one history; return its path."""
+    dry_run: bool = False,
+) -> tuple[Path, str]:
+    """Write a merge revision of the heads (or ``wanted``) of one history (not with
+    ``dry_run``); return its path and text."""
     heads = choose_heads(graph, wanted)
     message = DEFAULT_MERGE_MESSAGE if message is None else message
     rev = rev_id or new_rev_id()
     create_date = now or datetime.datetime.now()
     name = file_name(spec.file_template, rev, message, create_date, spec.truncate_slug_length)
-    path = target_directory(spec, graph, heads) / name
+    directory = target_directory(spec, graph, heads)
+    path = directory / name
+    if not _inside(path, directory):
+        raise ScaffoldError(
+            f"file_template {spec.file_template!r} puts the merge at {path}, outside the "
+            f"versions directory {directory}; nothing written"
+        )
     values = TemplateValues(message, rev, tuple(heads), create_date)
-    write_new(path, render(script_template(spec), values))
-    return path
+    text = render(script_template(spec), values)
+    if not dry_run:
+        write_new(path, text)
+    return path, text
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    """Whether ``path`` stays below ``directory``: no absolute name, no ``..``, no symlinked
+    subdirectory leading elsewhere."""
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(directory))
+    if os.path.isabs(relative) or relative.split(os.sep)[0] == os.pardir:
+        return False
+    real_directory = os.path.realpath(directory)
+    return os.path.realpath(path).startswith(os.path.join(real_directory, ""))

@@ -6,6 +6,7 @@ what they share, and :func:`run`."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -64,16 +65,23 @@ def use_color(output_format: str, to_file: bool) -> bool:
     return sys.stdout.isatty()
 
 
+def warn(message: str) -> None:
+    """One line on standard error; the run goes on."""
+    click.echo(f"alembic-lint: warning: {message}", err=True)
+
+
 def repository_root(start: str) -> str:
     """The nearest directory holding ``.git`` (paths for code hosts are relative to it)."""
-    current = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return os.path.abspath(start)
-        current = parent
+    from alembic_lint.atomic import work_tree
+
+    return work_tree(start)
+
+
+def looks_like_path(argument: str) -> bool:
+    """Whether a PATH-or-revision argument can only be a path (a revision id holds no
+    directory separator and no config file suffix)."""
+    separators = {os.sep, os.altsep or os.sep}
+    return any(s in argument for s in separators) or argument.endswith((".ini", ".toml", ".py"))
 
 
 def one_history(path: str | None, section: str | None, command: str) -> tuple[HistorySpec, History]:
@@ -81,7 +89,7 @@ def one_history(path: str | None, section: str | None, command: str) -> tuple[Hi
     from alembic_lint import discover, engine
 
     try:
-        specs = discover.discover([path] if path else [], section=section)
+        specs = discover.discover([path] if path else [], section=section, warn=warn)
     except discover.DiscoveryError as exc:
         raise UserError(str(exc)) from None
     if len(specs) != 1:
@@ -100,14 +108,28 @@ def run(args: list[str]) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
-        return EXIT_ERROR if exc.exit_code == 2 else exc.exit_code
+        click.echo(f"alembic-lint: error: {usage_message(exc)}", err=True)
+        return EXIT_ERROR if exc.exit_code in (1, 2) else exc.exit_code
     except click.Abort:
         click.echo("Aborted.", err=True)
         return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
+
+
+_QUOTED_OPTION = re.compile(r"'(-[^'\s]*)'")
+
+
+def usage_message(exc: click.ClickException) -> str:
+    """Click's message on one line, in our words: ``no such option --bogus (did you mean
+    --jobs?)``, ``invalid value for --format: ...``, ``missing option --onto``."""
+    if isinstance(exc, click.NoSuchOption):
+        text = f"no such option {exc.option_name}"
+        if exc.possibilities:
+            text += f" (did you mean {' or '.join(sorted(exc.possibilities))}?)"
+        return text
+    text = " ".join(exc.format_message().split())
+    text = _QUOTED_OPTION.sub(r"\1", text).rstrip(".")
+    return text[:1].lower() + text[1:]
 
 
 # The commands register themselves on the group as they are imported.
@@ -117,5 +139,5 @@ from alembic_lint.cli import merge as _merge  # noqa: E402
 from alembic_lint.cli import rebase as _rebase  # noqa: E402
 from alembic_lint.cli import rule as _rule  # noqa: E402
 
-__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UserError", "cli", "main", "run"]
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UserError", "cli", "main", "run", "warn"]
 del _check, _graph, _merge, _rebase, _rule

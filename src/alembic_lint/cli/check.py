@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,7 +19,9 @@ from alembic_lint.cli import (
     cli,
     repository_root,
     use_color,
+    warn,
 )
+from alembic_lint.wording import plural
 
 if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
@@ -30,6 +32,19 @@ if TYPE_CHECKING:
     from alembic_lint.rules import Rule
 
 DEFAULT_BASELINE = ".alembic-lint-baseline.json"
+
+
+class _Positive(click.types.IntParamType):
+    """A whole number, 1 or more (click's IntRange calls itself an "integer range")."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number: int = super().convert(value, param, ctx)
+        if number < 1:
+            self.fail(f"{number} is less than 1", param, ctx)
+        return number
+
+
+_POSITIVE = _Positive()
 
 
 @cli.command()
@@ -87,7 +102,7 @@ DEFAULT_BASELINE = ".alembic-lint-baseline.json"
 @click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(min=1),
+    type=_POSITIVE,
     default=None,
     help="Processes for parsing a cold history (default: the available CPUs; 1: in-process).",
 )
@@ -117,6 +132,7 @@ def check(
 ) -> int:
     """Check the migration histories at PATHS."""
     from alembic_lint import config, discover, engine
+    from alembic_lint.atomic import sweep
 
     if write_baseline and os.path.isdir(write_baseline):
         # `--write-baseline versions`: the optional FILE swallowed a PATH.
@@ -136,6 +152,7 @@ def check(
         raise UserError("--fix cannot write standard input; use --diff")
     reader: Reader = engine.read_bytes
     specs: list[HistorySpec]
+    no_history: str | None = None  # why, when --show-settings runs where there is none
     try:
         if stdin_filename is not None:
             if paths not in ((), ("-",)):
@@ -145,14 +162,20 @@ def check(
             if "-" in paths:
                 raise UserError("`-` (standard input) needs --stdin-filename PATH")
             targets = list(paths) or [str(settings.root / p) for p in settings.paths]
-            specs = discover.discover(targets, section=section)
+            specs = discover.discover(targets, section=section, warn=warn)
     except discover.DiscoveryError as exc:
-        raise UserError(str(exc)) from None
+        if not show_settings:
+            raise UserError(str(exc)) from None
+        # the settings are worth showing where there is no history (yet) too
+        specs, no_history = [], str(exc)
 
     target, target_source = _target_version(settings, specs)
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
     if show_settings:
-        click.echo(_settings_text(settings, chosen, specs, target, target_source), nl=False)
+        text = _settings_text(settings, chosen, specs, target, target_source)
+        if no_history is not None:
+            text += f"history: none ({no_history})\n"
+        click.echo(text, nl=False)
         return EXIT_OK
 
     sources: dict[str, str] = {}
@@ -162,13 +185,17 @@ def check(
         checked = 0
         for spec in specs:
             files = list(spec.files)
+            # what a run killed while writing (--fix, merge) left behind
+            below = map(os.path.dirname, files) if spec.recursive else ()
+            for directory in {*map(str, spec.locations), *below}:
+                sweep(directory)
             excluded = (
                 [str(f) for f in files if config.is_excluded(settings, str(f))]
                 if settings.exclude
                 else []
             )
             if len(excluded) == len(files):
-                click.echo(f"alembic-lint: warning: no migration files in {spec.name}", err=True)
+                warn(f"no migration files in {spec.name}")
                 continue
             only = [str(p) for p in spec.only] if spec.only is not None else None
             checked += len(files) - len(excluded) if spec.only is None else len(spec.only)
@@ -235,11 +262,9 @@ def _baseline(
             )
             recorded = baseline.entries(diagnostics, root, never)
             baseline.write(target_file, recorded)
-            click.echo(
-                f"alembic-lint: recorded {sum(e.count for e in recorded)} findings "
-                f"({len(recorded)} entries) in {target_file}",
-                err=True,
-            )
+            findings = plural(sum(e.count for e in recorded), "finding")
+            entries = plural(len(recorded), "entry", "entries")
+            click.echo(f"alembic-lint: recorded {findings} ({entries}) in {target_file}", err=True)
             diagnostics, _, _ = baseline.apply(diagnostics, recorded, root, never)
         elif baseline_file is not None or settings.baseline is not None:
             source = (
@@ -249,9 +274,10 @@ def _baseline(
             )
             diagnostics, _, stale = baseline.apply(diagnostics, baseline.read(source), root, never)
             if stale:
+                verb = "no longer matches" if len(stale) == 1 else "no longer match"
                 click.echo(
-                    f"alembic-lint: {len(stale)} baseline entries in {source} no longer match "
-                    "(rewrite it with --write-baseline): "
+                    f"alembic-lint: {plural(len(stale), 'baseline entry', 'baseline entries')} "
+                    f"in {source} {verb} (rewrite it with --write-baseline): "
                     + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
                     + (" ..." if len(stale) > 10 else ""),
                     err=True,
@@ -279,18 +305,28 @@ def _apply_fixes(
             planned = fixes.plan(path, original, found)
             if planned.after == planned.before:
                 continue
-            changed += 1
-            applied += planned.count
             if write:
                 fixes.write(planned, original)
-            else:
-                click.echo(fixes.unified_diff(planned, display_path(path, os.getcwd())), nl=False)
-        except (OSError, fixes.FixError) as exc:
+        except (fixes.FixError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
             click.echo(f"alembic-lint: warning: {exc}", err=True)
+            continue
+        changed += 1
+        applied += planned.count
+        if not write:
+            click.echo(fixes.unified_diff(planned, display_path(path, os.getcwd())), nl=False)
     if write and applied:
-        problems = "problem" if applied == 1 else "problems"
-        files = "file" if changed == 1 else "files"
-        click.echo(f"alembic-lint: fixed {applied} {problems} in {changed} {files}", err=True)
+        fixed = f"{plural(applied, 'problem')} in {plural(changed, 'file')}"
+        click.echo(f"alembic-lint: fixed {fixed}", err=True)
+    hidden = 0 if unsafe else fixes.unsafe_count(diagnostics)
+    if hidden:
+        # ruff's words, so that users of both know what to do
+        click.echo(
+            f"alembic-lint: {plural(hidden, 'hidden fix', 'hidden fixes')} can be enabled "
+            "with the `--unsafe-fixes` option.",
+            err=True,
+        )
     return changed
 
 
@@ -392,7 +428,7 @@ def _settings_text(
             lines.append(f"rules.{rule.name}.{key} = {json.dumps(value)}")
     for spec in specs:
         where = ", ".join(str(loc) for loc in spec.locations)
-        lines.append(f"history {spec.name}: {len(spec.files)} files in {where}")
+        lines.append(f"history {spec.name}: {plural(len(spec.files), 'file')} in {where}")
     return "\n".join(lines) + "\n"
 
 
@@ -406,7 +442,7 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
     target = Path(os.path.abspath(filename))
     if not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
-    (spec,) = discover.discover([str(target.parent)], section=section)
+    (spec,) = discover.discover([str(target.parent)], section=section, search=False)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a
     # syscall per path component: once per directory; per file only for symlinks, which
     # one listing of each directory tells apart.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_FINDINGS, EXIT_OK, UserError, cli
+from alembic_lint.cli import EXIT_FINDINGS, EXIT_OK, UserError, cli, warn
 
 
 @cli.command("graph")
@@ -42,7 +42,7 @@ def graph_command(
             if cls.graph
         ]
         targets = [path] if path is not None else [str(settings.root / p) for p in settings.paths]
-        specs = discover.discover(targets, section=section)
+        specs = discover.discover(targets, section=section, warn=warn)
     except (config.ConfigError, discover.DiscoveryError) as exc:
         raise UserError(str(exc)) from None
     marked = {r.code for r in registry() if r.graph}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, one_history
+from alembic_lint.cli import EXIT_OK, UserError, cli, looks_like_path, one_history
 
 
 @cli.command("rebase")
@@ -27,22 +27,23 @@ def rebase_command(
 
     if path is not None and not os.path.exists(path):
         # `rebase REVISION --onto HEAD` run from the project: the first argument is no PATH
-        if revision is not None:
-            raise UserError(f"no such path {path!r}")
+        if revision is not None or looks_like_path(path):
+            raise UserError(f"{path}: no such file or directory")
         revision, path = path, None
     _, history = one_history(path, section, "rebase")
     try:
         change = rebase.plan(graph.build(history), onto, revision)
         cwd = Path.cwd()
         shown = change.path.relative_to(cwd) if change.path.is_relative_to(cwd) else change.path
-        if dry_run:
-            click.echo(rebase.diff(change, shown.as_posix()), nl=False)
-            return EXIT_OK
-        rebase.write(change)
+        if not dry_run:
+            rebase.write(change)
     except rebase.RebaseError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot rewrite the revision: {exc.strerror or exc}") from None
+    if dry_run:
+        click.echo(rebase.diff(change, shown.as_posix()), nl=False)
+        return EXIT_OK
     click.echo(
         f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
     )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.reporters import Report, display_path
+from alembic_lint.wording import plural
 
 
 def line(diagnostic: Diagnostic, cwd: str) -> str:
@@ -18,9 +19,7 @@ def summary(diagnostics: Sequence[Diagnostic]) -> str:
     if not diagnostics:
         return "All checks passed."
     files = len({d.location.path for d in diagnostics})
-    problems = "problem" if len(diagnostics) == 1 else "problems"
-    migrations = "migration" if files == 1 else "migrations"
-    return f"Found {len(diagnostics)} {problems} in {files} {migrations}."
+    return f"Found {plural(len(diagnostics), 'problem')} in {plural(files, 'migration')}."
 
 
 def render(diagnostics: Sequence[Diagnostic], report: Report) -> str:

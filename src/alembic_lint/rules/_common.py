@@ -16,7 +16,3 @@ def down_ref(migration: Migration) -> int:
     if migration.down_revision.ref >= 0:
         return migration.down_revision.ref
     return migration.revision.ref
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
