@@ -32,6 +32,7 @@ from alembic_lint.rules.examples import Example, File, expected, history, m
 from alembic_lint.rules.missing_downgrade import MissingDowngrade
 from conftest import lint_dir, triples, write_example
 from test_astread import assert_same
+from test_seeds import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPER_DROPS = ROOT / "fixtures" / "real" / "helper_drops" / "versions"
@@ -397,18 +398,6 @@ def test_fixture_findings_match_markers(versions: Path) -> None:
     script = ScriptDirectory(str(versions.parent), version_locations=[str(versions)])
     assert len(script.get_heads()) == 1
 
-
-OFFLINE_ENV = """\
-from alembic import context
-
-context.configure(
-    url=context.config.get_main_option("sqlalchemy.url"),
-    literal_binds=True,
-    dialect_opts={"paramstyle": "named"},
-)
-with context.begin_transaction():
-    context.run_migrations()
-"""
 
 ONLINE_ENV = """\
 from alembic import context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Callable, Iterable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from alembic_lint.model import Guard, GuardKind, OpCall
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
@@ -28,16 +28,53 @@ D = TypeVar("D")  # a function definition, in either reader's tree
 # --------------------------------------------------------------------------- helpers
 
 
-class ModuleFunctions(Generic[D]):
-    """The module-level functions a call by name reaches (each reader fills ``defs`` as it
-    walks the module: the last binding of a name when it is a ``def``; an assignment,
-    import, class or ``del`` of the name at module level unbinds it)."""
+class Walk(Protocol):
+    """Where a reader's walk of a function is (parse.ops._OpCollector, astread.ops._Ops)."""
+
+    function: Locator  # the function's ``def``
+    statement: Locator | None  # the innermost statement, if it has a locator
+    seen_calls: int  # calls of the function before this one
+    own_calls: int  # calls of the statement before this one
+    conditional: bool  # an `if`, `try` or `with suppress` seen: guards are possible
+    via: tuple[str, ...]  # the helpers the entry point reached the function through
+
+
+class ModuleScope(Generic[D]):
+    """What a reader's walks of one module share: the module-level functions a call by
+    name reaches (the reader fills ``defs`` as it walks the module: the last binding of a
+    name when it is a ``def``; an assignment, import, class or ``del`` of the name at
+    module level unbinds it), the module's ast, and the refs given to helpers' calls."""
 
     def __init__(self, tree: Callable[[], ast.Module | None], is_async: Callable[[D], bool]):
         self.defs: dict[str, D] = {}
-        self._tree = tree
+        self.tree = tree  # parsed when first needed (the LibCST reader has none of its own)
         self._is_async = is_async
         self._locals: dict[Locator, frozenset[str]] = {}
+        self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
+
+    def place(
+        self, walk: Walk, node: object, name: str, ref: Callable[[Locator], int]
+    ) -> tuple[int, tuple[Guard, ...]]:
+        """The ref (from ``ref``, given the call's locator) and the guards of the operation
+        call ``node`` where ``walk`` is; one ref however many entry points reach it."""
+        # Only a helper's call can be reached again (from another entry point).
+        known = self._placed.get(id(node)) if walk.via else None
+        if known is None:
+            statement = walk.statement
+            locator = (
+                (*walk.function, "call", walk.seen_calls, f"call:{name}")
+                if statement is None
+                else (*statement, "own", walk.own_calls, f"call:{name}")
+            )
+            guards: tuple[Guard, ...] = ()
+            if walk.conditional and statement is not None:
+                tree = self.tree()
+                if tree is not None:
+                    guards = guards_at(tree, statement, locator[:-1])
+            known = (ref(locator), guards)
+            if walk.via:
+                self._placed[id(node)] = known
+        return known
 
     def reached(self, name: str, caller: Locator) -> D | None:
         """The function a call of ``name`` in the function at ``caller`` runs, unless the
@@ -47,7 +84,7 @@ class ModuleFunctions(Generic[D]):
             return None
         names = self._locals.get(caller)
         if names is None:
-            tree = self._tree()
+            tree = self.tree()
             names = self._locals[caller] = (
                 frozenset() if tree is None else local_names(tree, caller)
             )
@@ -62,12 +99,12 @@ class Entry(Generic[D]):
         self.calls: list[OpCall] = []
         self.entered = {id(func)}
 
-    def enter(self, functions: ModuleFunctions[D], name: str, caller: Locator) -> D | None:
+    def enter(self, scope: ModuleScope[D], name: str, caller: Locator) -> D | None:
         """The helper a call of ``name`` runs, the first time it is called from this entry
         point (an entry point is read as one, not as a helper)."""
         if function_role(name) is not None:
             return None
-        func = functions.reached(name, caller)
+        func = scope.reached(name, caller)
         if func is None or id(func) in self.entered:
             return None
         self.entered.add(id(func))

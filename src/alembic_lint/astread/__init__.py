@@ -30,7 +30,6 @@ from alembic_lint.model import (
     Body,
     Element,
     Function,
-    Guard,
     Header,
     Migration,
     OpCall,
@@ -92,11 +91,10 @@ class _Reader:
         self.op_modules: set[str] = set()  # names bound to the alembic package
         self.bindings: dict[str, Binding] = {}
         self.defs: dict[str, _Def] = {}
-        self.functions = flow.ModuleFunctions[_Def](
+        self.scope = flow.ModuleScope[_Def](
             lambda: self.tree, lambda func: isinstance(func, ast.AsyncFunctionDef)
         )
-        self.helpers = self.functions.defs
-        self.op_refs: dict[int, tuple[int, tuple[Guard, ...]]] = {}
+        self.helpers = self.scope.defs
 
     def ref(self, locator: Locator) -> int:
         self.locators.append(locator)
@@ -381,7 +379,7 @@ class _Reader:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 called = stmt.value.func
                 if isinstance(called, ast.Name):
-                    helper = self.functions.reached(called.id, self.where(func))
+                    helper = self.scope.reached(called.id, self.where(func))
             yield Body.CODE if helper is None else helper
 
     def op_names_in(self, func: _Def) -> set[str]:

@@ -158,23 +158,7 @@ class _Ops:
                 value = NOT_LITERAL
             keywords.append((sys.intern(keyword.arg), value))
         reader = self.reader
-        # Only a helper's call can be reached again (from another entry point).
-        known = reader.op_refs.get(id(node)) if self.via else None
-        if known is None:
-            statement = self.statement
-            locator = (
-                (*self.function, "call", self.seen_calls, f"call:{name}")
-                if statement is None
-                else (*statement, "own", self.own_calls, f"call:{name}")
-            )
-            guards = (
-                flow.guards_at(reader.tree, statement, locator[:-1])
-                if self.conditional and statement is not None
-                else ()
-            )
-            known = (reader.ref(locator), guards)
-            if self.via:
-                reader.op_refs[id(node)] = known
+        ref, guards = reader.scope.place(self, node, name, reader.ref)
         self.entry.calls.append(
             OpCall(
                 name=sys.intern(name),
@@ -183,9 +167,9 @@ class _Ops:
                 keywords=tuple(keywords),
                 star_kwargs=star,
                 sql=_sql_text(node) if name == "execute" else None,
-                ref=known[0],
+                ref=ref,
                 via=self.via,
-                guards=known[1],
+                guards=guards,
             )
         )
         return None
@@ -193,7 +177,7 @@ class _Ops:
     def helper(self, name: str) -> _Ops | None:
         """See parse.ops._OpCollector.helper."""
         reader = self.reader
-        func = self.entry.enter(reader.functions, name, self.function)
+        func = self.entry.enter(reader.scope, name, self.function)
         if func is None:
             return None
         return _Ops(

@@ -14,7 +14,6 @@ from alembic_lint.model import (
     Body,
     Element,
     Function,
-    Guard,
     Header,
     Migration,
     OpCall,
@@ -71,12 +70,10 @@ class _Extractor:
         _statement_locators(module.body, ("body",), self.statements)
         self.op_names: set[str] = {"op"}
         self.op_modules: set[str] = set()  # names bound to the alembic package
-        self.functions = flow.ModuleFunctions[cst.FunctionDef](
+        self.scope = flow.ModuleScope[cst.FunctionDef](
             self.tree, lambda func: func.asynchronous is not None
         )
-        self.helpers = self.functions.defs
-        #: Operation calls already given a ref (a helper's, reached from two entry points).
-        self.op_refs: dict[int, tuple[int, tuple[Guard, ...]]] = {}
+        self.helpers = self.scope.defs
         self._tree: ast.Module | None = _UNPARSED
         self._count = 0
 
@@ -412,7 +409,7 @@ class _Extractor:
                 yield Body.NOT_IMPLEMENTED
                 continue
             name = _called_name(stmt)
-            helper = None if name is None else self.functions.reached(name, self.where(func))
+            helper = None if name is None else self.scope.reached(name, self.where(func))
             yield Body.CODE if helper is None else helper
 
     def _ops(self, role: str, func: cst.FunctionDef) -> list[OpCall]:
@@ -426,10 +423,6 @@ class _Extractor:
         names = set(self.op_names)
         names.update(p.name.value for p in func.params.params if p.name.value == "op")
         return names
-
-    def guards(self, statement: Locator, call: Locator) -> tuple[Guard, ...]:
-        tree = self.tree()
-        return () if tree is None else flow.guards_at(tree, statement, call)
 
     def tree(self) -> ast.Module | None:
         """CPython's ast of the module, parsed once when first needed."""

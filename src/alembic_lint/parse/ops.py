@@ -192,23 +192,9 @@ class _OpCollector:
                 keywords.append((sys.intern(arg.keyword.value), value))
         sql = _sql_text(node) if name == "execute" else None
         extractor = self.extractor
-        # Only a helper's call can be reached again (from another entry point).
-        known = extractor.op_refs.get(id(node)) if self.via else None
-        if known is None:
-            statement = self.statement
-            locator = (
-                (*self.function, "call", self.seen_calls, f"call:{name}")
-                if statement is None
-                else (*statement, "own", self.own_calls, f"call:{name}")
-            )
-            guards = (
-                extractor.guards(statement, locator[:-1])
-                if self.conditional and statement is not None
-                else ()
-            )
-            known = (extractor.ref(node, locator), guards)
-            if self.via:
-                extractor.op_refs[id(node)] = known
+        ref, guards = extractor.scope.place(
+            self, node, name, lambda locator: extractor.ref(node, locator)
+        )
         self.entry.calls.append(
             OpCall(
                 name=sys.intern(name),
@@ -217,9 +203,9 @@ class _OpCollector:
                 keywords=tuple(keywords),
                 star_kwargs=star,
                 sql=sql,
-                ref=known[0],
+                ref=ref,
                 via=self.via,
-                guards=known[1],
+                guards=guards,
             )
         )
         return None
@@ -228,7 +214,7 @@ class _OpCollector:
         """The collector of the module-level function ``name``, when this is the first call
         of it from the entry point."""
         extractor = self.extractor
-        func = self.entry.enter(extractor.functions, name, self.function)
+        func = self.entry.enter(extractor.scope, name, self.function)
         if func is None:
             return None
         return _OpCollector(
