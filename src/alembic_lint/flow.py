@@ -45,12 +45,21 @@ class ModuleScope(Generic[D]):
     name when it is a ``def``; an assignment, import, class or ``del`` of the name at
     module level unbinds it), the module's ast, and the refs given to helpers' calls."""
 
-    def __init__(self, tree: Callable[[], ast.Module | None], is_async: Callable[[D], bool]):
+    def __init__(self, parse: Callable[[], ast.Module | None], is_async: Callable[[D], bool]):
+        # Neither callable may hold the reader: the reader holds this, and a cycle would
+        # keep every tree alive until a garbage collection (a run keeps the collector off).
         self.defs: dict[str, D] = {}
-        self.tree = tree  # parsed when first needed (the LibCST reader has none of its own)
+        self._parse: Callable[[], ast.Module | None] | None = parse
+        self._tree: ast.Module | None = None
         self._is_async = is_async
         self._locals: dict[Locator, frozenset[str]] = {}
         self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
+
+    def tree(self) -> ast.Module | None:
+        """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
+        if self._parse is not None:
+            self._tree, self._parse = self._parse(), None
+        return self._tree
 
     def place(
         self, walk: Walk, node: object, name: str, ref: Callable[[Locator], int]

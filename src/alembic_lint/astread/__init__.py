@@ -91,8 +91,9 @@ class _Reader:
         self.op_modules: set[str] = set()  # names bound to the alembic package
         self.bindings: dict[str, Binding] = {}
         self.defs: dict[str, _Def] = {}
-        self.scope = flow.ModuleScope[_Def](
-            lambda: self.tree, lambda func: isinstance(func, ast.AsyncFunctionDef)
+        # Not `ModuleScope[...](...)`: typing's subscripted call costs a few microseconds.
+        self.scope: flow.ModuleScope[_Def] = flow.ModuleScope(
+            lambda: tree, lambda func: isinstance(func, ast.AsyncFunctionDef)
         )
         self.helpers = self.scope.defs
 

@@ -53,7 +53,17 @@ from alembic_lint.reading import (
     function_role,
 )
 
-_UNPARSED = ast.Module(body=[], type_ignores=[])  # the ast of the module, not parsed yet
+
+def _parse_ast(text: str) -> ast.Module | None:
+    """CPython's ast of the module (for flow.py), None if it has none."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _is_async(func: cst.FunctionDef) -> bool:
+    return func.asynchronous is not None
 
 
 class _Extractor:
@@ -70,11 +80,11 @@ class _Extractor:
         _statement_locators(module.body, ("body",), self.statements)
         self.op_names: set[str] = {"op"}
         self.op_modules: set[str] = set()  # names bound to the alembic package
-        self.scope = flow.ModuleScope[cst.FunctionDef](
-            self.tree, lambda func: func.asynchronous is not None
+        # Not `ModuleScope[...](...)`: typing's subscripted call costs a few microseconds.
+        self.scope: flow.ModuleScope[cst.FunctionDef] = flow.ModuleScope(
+            lambda: _parse_ast(module.code if text is None else text), _is_async
         )
         self.helpers = self.scope.defs
-        self._tree: ast.Module | None = _UNPARSED
         self._count = 0
 
     # -- refs
@@ -423,12 +433,3 @@ class _Extractor:
         names = set(self.op_names)
         names.update(p.name.value for p in func.params.params if p.name.value == "op")
         return names
-
-    def tree(self) -> ast.Module | None:
-        """CPython's ast of the module, parsed once when first needed."""
-        if self._tree is _UNPARSED:
-            try:
-                self._tree = ast.parse(self.module.code if self.text is None else self.text)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                self._tree = None
-        return self._tree
