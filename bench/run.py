@@ -13,7 +13,13 @@ directory and measures, on that same directory, each case in a fresh subprocess:
   what is cached), with one file edited before each run (a comment line appended), and
   with ``--stdin-filename`` on that file's content plus an unsaved edit;
 - peak memory (max RSS) of the cold ``--jobs 1`` run, and its time and peak memory at
-  ``--scale-files`` files for the scaling check.
+  ``--scale-files`` files for the scaling check;
+- on a second history that starts with one squashed migration of ``--squash-lines`` lines
+  (hundreds of drops, bench/generate.py ``generate_squash``), cold ``--jobs 1`` runs with
+  ``--format json``, which attaches a fix to every finding that has one, and the same
+  command with fix attachment switched off (:data:`NO_FIXES`: ``engine.attach_fixes``
+  replaced by the identity), whose ratio is the cost of the fixes; and ``--format concise``
+  (no fixes) for scale.
 
 Runs are interleaved (one round of every case, then the next round) so that a noisy,
 shared machine disturbs every case alike; medians are reported. Each measurement is a
@@ -88,6 +94,16 @@ for name in sorted(os.listdir(sys.argv[1])):
             libcst.parse_module(f.read())
 """
 
+#: alembic-lint's command line with fix attachment switched off: the same run as
+#: ``--format json`` in every other respect (the fixes are what the ratio measures).
+NO_FIXES = r"""
+import sys
+from alembic_lint import engine
+engine.attach_fixes = lambda diagnostics, *rest: list(diagnostics)
+from alembic_lint.entry import main
+sys.exit(main(sys.argv[1:]))
+"""
+
 # Row labels (the smoke test looks for each of them in the output).
 HEADS = "alembic heads"
 AST = "ast.parse loop (floor)"
@@ -99,7 +115,26 @@ WARM_EDIT = "warm, one file edited"
 STDIN = "--stdin-filename one file, warm"
 MEMORY = "peak memory cold"
 SCALING = "scaling"
-CASE_NAMES = (HEADS, AST, LIBCST, COLD_1, COLD_N, WARM, WARM_EDIT, STDIN, MEMORY, SCALING)
+SQUASH_FIXES = "squash: --format json, fixes attached"
+SQUASH_NO_FIXES = "squash: --format json, no fixes"
+SQUASH_CONCISE = "squash: --format concise"
+SQUASH_RATIO = "fixes attached / not attached"
+CASE_NAMES = (
+    HEADS,
+    AST,
+    LIBCST,
+    COLD_1,
+    COLD_N,
+    WARM,
+    WARM_EDIT,
+    STDIN,
+    MEMORY,
+    SCALING,
+    SQUASH_FIXES,
+    SQUASH_NO_FIXES,
+    SQUASH_CONCISE,
+    SQUASH_RATIO,
+)
 
 
 #: Environment of the measured commands: no cache directory or colours from the caller.
@@ -325,6 +360,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="revisions for the scaling and memory check (default 10000; 2000 with --quick)",
     )
+    parser.add_argument(
+        "--squash-lines",
+        type=int,
+        help="lines of the squashed migration of the fixes rows (default 6000; 1500 with --quick)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     parser.add_argument(
         "--quick",
@@ -342,8 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     files = args.files if args.files is not None else (200 if args.quick else 1000)
     runs = args.runs if args.runs is not None else (1 if args.quick else 5)
     scale = args.scale_files if args.scale_files is not None else (2000 if args.quick else 10000)
+    squash = args.squash_lines if args.squash_lines is not None else (1500 if args.quick else 6000)
     if files < 2 or runs < 1 or scale < 2:
         parser.error("--files and --scale-files must be at least 2, --runs at least 1")
+    if squash < 100:
+        parser.error("--squash-lines must be at least 100")
+    args.squash_lines = squash
 
     tmp = Path(tempfile.mkdtemp(prefix="alembic-lint-bench-"))
     try:
@@ -363,6 +407,10 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
     project = tmp / "project"
     versions = generator.generate(project, files, args.seed)
     stats = history_stats(versions)
+    squash_project = tmp / "squash"
+    squash_stats = history_stats(
+        generator.generate_squash(squash_project, args.squash_lines, seed=args.seed)
+    )
     info = machine()
     source = source_state()
     info["alembic_lint_source"] = {"package": source["package"], "commit": source["commit"]}
@@ -382,6 +430,10 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         f"{stats['bytes'] / 1e6:.1f} MB; seed {args.seed}; {runs} runs per case"
         + ("" if args.quick else " after one warm-up round")
         + f"; scaling at {scale} revisions"
+    )
+    print(
+        f"squash history: {squash_stats['files']} revisions, {squash_stats['lines']} lines, "
+        f"the first one a squashed migration of about {args.squash_lines} lines"
     )
     sys.stdout.flush()
 
@@ -465,6 +517,26 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         ),
         "stdin_warm": Case(STDIN, stdin_argv, project, stdin_note, lint_ok, stdin=unsaved),
     }
+    # The same cold --jobs 1 command on the squash history, with and without fixes.
+    squash_flags = cold_1_argv[len(lint) : -1] if cold_1_argv is not None else []
+    squash_cmd = [*squash_flags, "--format", "json", str(squash_project)]
+    cases["squash_fixes"] = Case(
+        SQUASH_FIXES, [*lint, *squash_cmd], squash_project, cold_1_note, lint_ok
+    )
+    cases["squash_no_fixes"] = Case(
+        SQUASH_NO_FIXES,
+        [sys.executable, "-c", NO_FIXES, *squash_cmd],
+        squash_project,
+        cold_1_note,
+        lint_ok,
+    )
+    cases["squash_concise"] = Case(
+        SQUASH_CONCISE,
+        [*lint, *squash_flags, "--format", "concise", str(squash_project)],
+        squash_project,
+        cold_1_note,
+        lint_ok,
+    )
     active = [c for c in cases.values() if c.available]
 
     if warm_argv is not None:  # fill the cache
@@ -517,11 +589,16 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
             rows.append(Row(label, "not available", result="n/a"))
             verdicts[key] = {"result": "n/a", "note": case.note}
             continue
+        other_history = key.startswith("squash")  # the ratios would compare two histories
         row = Row(
             label,
             f"{case.median:.3f} s",
-            fmt_ratio(ratio(case.median, heads)) if key != "heads" else "1.00x",
-            fmt_ratio(ratio(case.median, floor)),
+            ""
+            if other_history
+            else "1.00x"
+            if key == "heads"
+            else fmt_ratio(ratio(case.median, heads)),
+            "" if other_history else fmt_ratio(ratio(case.median, floor)),
             f"{case.peak_mb:.0f} MB",
         )
         if key in targets:
@@ -580,6 +657,16 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         "result": rows[-2].result,
     }
     verdicts["scaling"] = {"seconds": time_scale, "ratio": time_ratio, "result": rows[-1].result}
+    fix_ratio = ratio(cases["squash_fixes"].median, cases["squash_no_fixes"].median)
+    rows.append(
+        Row(
+            f"{SQUASH_RATIO} (squash, --format json)",
+            fmt_ratio(fix_ratio) or "not available",
+            target="<= 1.10x",
+            result=verdict(fix_ratio, 1.10),
+        )
+    )
+    verdicts["squash_fixes"] = {"ratio": fix_ratio, "target": "<= 1.10x", "result": rows[-1].result}
 
     print()
     print_table(rows)
@@ -619,6 +706,8 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
                 "seed": args.seed,
                 "quick": args.quick,
                 "history": stats,
+                "squash_lines": args.squash_lines,
+                "squash_history": squash_stats,
                 "alembic_lint_options": {
                     "--jobs": has_jobs,
                     "--no-cache": has_no_cache,

@@ -28,6 +28,24 @@ def lint_dir(directory: Path, rules: Iterable[Rule] | None = None) -> list[Diagn
     )
 
 
+def canary_source(witness: Path) -> str:
+    """A migration that, if anything executed it, would write ``witness`` and import a
+    package that does not exist (the AL201 on line 11 shows that it was read)."""
+    return (
+        f"import pathlib\n"
+        f"pathlib.Path({str(witness)!r}).write_text('the linter executed me')\n"
+        f"import this_package_does_not_exist_anywhere\n"
+        f"from alembic import op\n\n"
+        f"revision = 'cccccccccccc'\n"
+        f"down_revision = 'bbbbbbbbbbbb'\n\n"
+        f"def upgrade():\n"
+        f"    pathlib.Path({str(witness)!r}).write_text('upgrade ran')\n"
+        f"    op.drop_index('ix_canary')\n\n"
+        f"def downgrade():\n"
+        f"    raise NotImplementedError\n"
+    )
+
+
 def triples(diagnostics: Sequence[Diagnostic]) -> set[tuple[str, int, str]]:
     return {(Path(d.location.path).name, d.location.line, d.code) for d in diagnostics}
 

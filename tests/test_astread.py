@@ -497,7 +497,43 @@ EDGES = {
     "    op.drop_table('t')\n",
     "guards-one-line-and-semicolons": "def upgrade():\n    if 'a' in x: op.a('a'); op.b('a')\n"
     "    if 'b' not in x: return\n    op.c('b'); op.d('b')\n",
+    # Dialect evidence (Migration.dialects): imports at module level and in functions,
+    # dialect keywords of operations; look-alikes that are not evidence.
+    "dialect-imports": "from sqlalchemy.dialects import postgresql, mysql as my\n"
+    "import sqlalchemy.dialects.sqlite\nimport sqlalchemy.dialects.oracle.base as ora\n"
+    "from sqlalchemy.dialects.mssql.base import BIT\nfrom sqlalchemy.dialects import *\n"
+    "from .sqlalchemy.dialects import postgres\nfrom sqlalchemy import dialects\n"
+    "if TYPE_CHECKING:\n    from sqlalchemy.dialects import mysql\n",
+    "dialect-imports-in-functions": "def upgrade():\n"
+    "    from sqlalchemy.dialects.postgresql import JSONB\n"
+    "    import sqlalchemy.dialects.mysql\n"
+    "    def inner():\n        from sqlalchemy.dialects.sqlite import JSON\n"
+    "def helper():\n    from sqlalchemy.dialects import oracle\n",
+    "dialect-keywords": "def upgrade():\n"
+    "    op.create_table('t', sa.Column('id', sa.Integer, sqlite_on_conflict='x'),"
+    " mysql_engine='InnoDB', sqlite=True)\n"
+    "    with op.batch_alter_table('t') as b:\n"
+    "        b.create_index('i', ['c'], mariadb_length=3)\n"
+    "def downgrade():\n    op.create_index('i', 't', ['c'], postgresql_using='gin', **kw)\n"
+    "    other.create_index('i', mssql_clustered=True)\n",
 }
+
+
+def test_files_naming_a_dialect_carry_its_marks() -> None:
+    """reading.may_name_dialect lets the engine skip parsing files early when it finds the
+    dialect: it must say True of every file whose facts name one."""
+    from alembic_lint.reading import may_name_dialect
+
+    named = 0
+    for source in [*EDGES.values(), *EXAMPLE_SOURCES.values()]:
+        data = source.encode("utf-8")
+        migration = read_migration_fast("/v/a.py", data)
+        if migration is not None and migration.dialects:
+            named += 1
+            assert may_name_dialect(data), source
+    assert named >= 3
+    assert not may_name_dialect(EDGES["literals"].encode())
+    assert may_name_dialect("revision = 'é'\n".encode())  # non-ASCII: identifiers fold
 
 
 def test_there_are_enough_edge_cases() -> None:

@@ -105,26 +105,10 @@ def test_generated_history_is_valid_for_alembic_and_alembic_lint(
     assert "AL201" in codes
 
 
-def test_run_py_quick_smoke(tmp_path: Path) -> None:
-    """SLOW-ISH SMOKE TEST (about 10-30 s): the whole runner on a tiny history, one run each.
-
-    Checks that it completes and prints every row; the numbers are not looked at.
-    """
-    raw = tmp_path / "bench.json"
+def _quick(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A benchmark script with --quick; it must succeed."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "run.py"),
-            "--quick",
-            "--files",
-            "30",
-            "--scale-files",
-            "60",
-            "--runs",
-            "1",
-            "--json",
-            str(raw),
-        ],
+        [sys.executable, str(BENCH / script), "--quick", *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -132,6 +116,27 @@ def test_run_py_quick_smoke(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_run_py_quick_smoke(tmp_path: Path) -> None:
+    """SLOW-ISH SMOKE TEST (about 10-30 s): the whole runner on a tiny history, one run each.
+
+    Checks that it completes and prints every row; the numbers are not looked at.
+    """
+    raw = tmp_path / "bench.json"
+    proc = _quick(
+        tmp_path,
+        "run.py",
+        "--files",
+        "30",
+        "--scale-files",
+        "60",
+        "--runs",
+        "1",
+        "--json",
+        str(raw),
+    )
     run = _load("run")
     for name in run.CASE_NAMES:
         assert name in proc.stdout, name
@@ -156,3 +161,39 @@ def test_trusted_parse_matches_libcst_on_a_generated_history(
     for path in files:
         data = path.read_bytes()
         assert parse_module(data).deep_equals(cst.parse_module(data)), path.name
+
+
+def test_server_bench_quick_smoke(tmp_path: Path) -> None:
+    """bench/server.py on a tiny history, one run: it completes and prints every row (the
+    numbers are not looked at)."""
+    raw = tmp_path / "server.json"
+    proc = _quick(tmp_path, "server.py", "--files", "30", "--runs", "1", "--json", str(raw))
+    for row in ("`alembic heads`", "didChange adding a second head", "resident memory"):
+        assert row in proc.stdout, row
+    data = json.loads(raw.read_text())
+    assert data["files"] == 30 and len(data["latency_seconds"]) == 1
+    assert data["rss_mb"] > 0
+
+
+def test_squash_history_is_valid_and_shaped_like_a_squash(
+    generate: ModuleType, tmp_path: Path
+) -> None:
+    """The fixes row's history: one squashed migration of about the asked size, with
+    hundreds of drops in its downgrade, then ordinary migrations; Alembic loads it."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    project = tmp_path / "squash"
+    versions = generate.generate_squash(project, 3000, follow=5, seed=1)
+    files = sorted(versions.glob("*.py"))
+    assert len(files) == 6
+    (squash,) = [p for p in files if "squashed" in p.name]
+    text = squash.read_text(encoding="utf-8")
+    assert 2900 <= text.count("\n") <= 3200
+    downgrade = text.split("def downgrade()")[1]
+    assert downgrade.count("op.drop_") >= 300
+    assert "op.drop_" not in text.split("def downgrade()")[0]
+    script = ScriptDirectory.from_config(Config(str(project / "alembic.ini")))
+    assert len(script.get_heads()) == 1
+    assert len(list(script.walk_revisions())) == 6
+    assert script.get_base() == squash.name.split("_")[0]

@@ -357,6 +357,7 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
         'exclude = ["helpers.py"]\n'
         'paths = ["db/versions"]\n'
         'target-alembic-version = "1.12"\n'
+        'dialect = "mysql"\n'
         'baseline = "lint/baseline.json"\n'
         "[tool.alembic-lint.per-file-ignores]\n"
         '"*_legacy.py" = ["AL201"]\n'
@@ -380,6 +381,8 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
         "rules.multiple-heads.expected-heads = 2",
         "rules.missing-downgrade.allow-irreversible = false",
         f"history {tmp_path / 'db' / 'versions'}: 3 files in {tmp_path / 'db' / 'versions'}",
+        f"dialect of {tmp_path / 'db' / 'versions'}: mysql "
+        f"(`dialect` in {tmp_path / 'pyproject.toml'})",
     ]
     # invalid-revision-id is not selected, so its option is not listed (AL1 is not chosen).
 
@@ -396,7 +399,11 @@ def test_show_settings_defaults(run, tmp_path: Path) -> None:  # type: ignore[no
         "target-alembic-version: newest (no pin found: the newest Alembic is assumed)",
         "baseline: (none)",
     ]
-    assert lines[-1] == f"history versions: 3 files in {tmp_path / 'versions'}"
+    assert lines[-2:] == [
+        f"history versions: 3 files in {tmp_path / 'versions'}",
+        "dialect of versions: unknown (no `dialect` setting and no sqlalchemy.url; "
+        "no evidence in the files)",
+    ]
 
 
 def test_show_settings_exits_0_even_with_findings(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -407,7 +407,9 @@ def test_linter_agrees_with_alembic(revs: tuple[Rev, ...]) -> None:
     if bug is not None:
         event(f"skipped, known linter bug: {bug}")
         reject()
-    check(revs, alembic, linter)
+    compared = check(revs, alembic, linter)
+    if compared:
+        event(compared)
 
 
 # --------------------------------------------------------------------------- explicit cases
@@ -442,6 +444,14 @@ CASES = [
     ("label-used-twice", [r(A, labels="foo"), r(B, A, labels="foo")], "RevisionError"),
     ("label-twice-in-one-revision", [r(A, labels=("foo", "foo"))], "RevisionError"),
     ("down-revision-empty-string", [r(A, "")], "KeyError"),
+    # Alembic before 1.13 read "" as None; the heads above it are compared with that.
+    ("empty-string-base-then-fork", [r(A, ""), r(B, A), r(C, B), r(D, B)], "KeyError"),
+    (
+        "three-heads-one-from-a-deleted-revision",
+        [r(A), r(B, A), r(C, B), r(D, B), r("eeee5555", Z), r("ffff6666", "eeee5555")],
+        "KeyError",
+    ),
+    ("parent-never-existed-at-the-tip", [r(A), r(B, A), r(C, Z)], "KeyError"),
     ("g08-childless-depends-on-target", [r(A), r(B, labels="other"), r(C, A, depends=B)], "loaded"),
     ("g08-without-label", [r(A), r(B), r(C, A, depends=B)], "loaded"),
     (
@@ -555,3 +565,34 @@ def test_fixed_disagreement(revs: list[Rev], outcome: str) -> None:
     alembic, linter = run_both(revs)
     assert (alembic.error_name or "loaded") == outcome, alembic.describe()
     check(revs, alembic, linter)
+
+
+def test_empty_string_base_does_not_hide_the_fork() -> None:
+    """The real incident: a base with ``down_revision = ""`` (accepted before Alembic 1.13),
+    then two heads. Alembic 1.9 listed both heads; the linter reports AL002 for the ``""``
+    and AL001 naming both heads."""
+    revs = [r(A, ""), r(B, A), r(C, B), r(D, B)]
+    _, linter = run_both(revs)
+    assert linter.codes() == {"AL001", "AL002"}
+    assert {d.revision for d in linter.with_code("AL001")} == {C, D}
+    assert all(f"they diverge at {B}" in d.message for d in linter.with_code("AL001"))
+
+
+def test_three_heads_are_all_named_when_one_line_hangs_from_a_deleted_revision() -> None:
+    """Three heads, one of them on a line whose first revision names a deleted parent:
+    however that parent is corrected, at least two heads remain, and the message names
+    all three as they are now."""
+    revs = [r(A), r(B, A), r(C, B), r(D, B), r("eeee5555", Z), r("ffff6666", "eeee5555")]
+    _, linter = run_both(revs)
+    found = linter.with_code("AL001")
+    assert {d.revision for d in found} == {C, D, "ffff6666"}
+    assert all(d.message.startswith("3 heads on one branch: ") for d in found)
+    assert all(f"ffff6666 descends from '{Z}'" in d.message for d in found)
+
+
+def test_a_parent_that_never_existed_may_be_the_other_head() -> None:
+    """The seed incident (003): a new migration named a parent that never existed; its
+    intended parent was the other head. As written there are two heads, but correcting
+    the parent may leave one: AL002 only."""
+    _, linter = run_both([r(A), r(B, A), r(C, Z)])
+    assert linter.codes() == {"AL002"}

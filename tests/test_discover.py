@@ -504,17 +504,27 @@ def test_package_resource_not_found(tmp_path: Path) -> None:
 
 
 def test_standalone_versions_dir(tmp_path: Path) -> None:
+    """No config says otherwise: subdirectories are part of the history (per-release
+    subdirectories, as OpenStack projects keep them, are listed in version_locations by
+    code the linter never runs; reading only the top would pass them over in silence)."""
     rev(tmp_path / "v" / "a.py")
     rev(tmp_path / "v" / "sub" / "b.py")
+    rev(tmp_path / "v" / "2024.1" / "expand" / "c.py")
     spec = only_spec(["v"], tmp_path)
     assert spec == HistorySpec(
         name="v",
         locations=(tmp_path / "v",),
-        recursive=False,
+        recursive=True,
         sourceless=False,
         config=None,
-        files=(tmp_path / "v" / "a.py",),
+        files=(
+            tmp_path / "v" / "a.py",
+            tmp_path / "v" / "2024.1" / "expand" / "c.py",
+            tmp_path / "v" / "sub" / "b.py",
+        ),
     )
+    # Found from above, the same history.
+    assert discover(["."], cwd=tmp_path) == [spec]
 
 
 def test_versions_dir_owned_by_multi_location_config(tmp_path: Path) -> None:
@@ -838,3 +848,19 @@ def test_stdin_discovery_does_not_search(tmp_path: Path) -> None:
     (tmp_path / "versions").mkdir()
     (spec,) = discover(["versions"], cwd=tmp_path, search=False)
     assert spec.files == () and spec.locations == (tmp_path / "versions",)
+
+
+def test_a_versions_directory_with_revisions_only_in_subdirectories_is_one_history(
+    tmp_path: Path,
+) -> None:
+    rev(tmp_path / "db" / "versions" / "2024.1" / "expand" / "a.py")
+    rev(tmp_path / "db" / "versions" / "2025.1" / "contract" / "b.py")
+    for paths in (["."], ["db"], ["db/versions"]):
+        (spec,) = discover(paths, cwd=tmp_path)
+        assert spec.locations == (tmp_path / "db" / "versions",) and spec.recursive
+        assert len(spec.files) == 2
+    # Elsewhere, a directory without migrations of its own is not a history's top.
+    rev(tmp_path / "other" / "sub" / "c.py")
+    assert [s.locations for s in discover(["other"], cwd=tmp_path)] == [
+        (tmp_path / "other" / "sub",)
+    ]

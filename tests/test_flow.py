@@ -551,3 +551,25 @@ def test_the_ast_reader_leaves_no_garbage_cycles() -> None:
     finally:
         if collecting:
             gc.enable()
+
+
+def test_a_helper_called_inside_a_batch_does_not_split_the_batch(tmp_path: Path) -> None:
+    """The helper's calls run (and sit in the facts) between the batch's opening and its
+    calls: each batch call is still judged by its own `batch_alter_table`."""
+    example = case(
+        "with op.batch_alter_table('t', recreate='always') as b:\n"
+        "    _other_table()\n"
+        "    b.drop_column('x')\n",
+        "def _other_table():\n"
+        "    with op.batch_alter_table('u', recreate='never') as c:\n"
+        "        c.drop_column('y')\n",
+    )
+    found = {
+        d.location.line: d.message
+        for d in lint_dir(write_example(example, tmp_path), [DropWithoutIfExists()])
+    }
+    (x_line,) = [n for n, m in found.items() if "recreates the table" in m]
+    (y_line,) = [n for n, m in found.items() if "recreates the table" not in m]
+    source = example.files[0].source.splitlines()
+    assert "b.drop_column('x')" in source[x_line - 1]
+    assert "c.drop_column('y')" in source[y_line - 1]

@@ -128,7 +128,7 @@ def test_mermaid_is_a_flowchart(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert f"    class {missing} missing" in lines
     marked = next(line for line in lines if line.endswith(" finding") and "class " in line)
     heads = [n for n, label in nodes.items() if "AL001" in label]
-    assert len(heads) == 2 and set(heads) <= set(marked.split()[1].split(","))
+    assert len(heads) == 3 and set(heads) <= set(marked.split()[1].split(","))
     assert "#quot;email#quot;" in out
 
 
@@ -205,3 +205,66 @@ def test_heads_follow_the_project_settings(tmp_path: Path, monkeypatch, capsys) 
     )
     assert main(["graph", "--heads", "versions"]) == 0
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("seed", "heads"),
+    [
+        ("empty_string_base_fork", ["9d4c7e2f0b18", "e3a85f6b2c97"]),
+        ("three_heads_deleted_parent", ["4f5a6b7c8d9e", "6b7c8d9e0f1a", "a1b2c3d4e5f6"]),
+        ("parent_never_existed", ["0d2febc7f1d5", "a1b2c3d4e5f6"]),
+    ],
+)
+def test_heads_of_a_history_alembic_refuses(
+    capsys: pytest.CaptureFixture[str], seed: str, heads: list[str]
+) -> None:
+    """The heads as the files are written, exit 1 as for any fork, and one line on standard
+    error saying why Alembic would not print them."""
+    code, out, err = run(capsys, "--heads", str(SEEDS / seed / "versions"))
+    assert (code, out.splitlines()) == (1, heads)
+    assert err.startswith("alembic-lint: warning: ") and err.count("\n") == 1
+    assert "down_revision" in err
+
+
+def test_heads_exit_status_is_not_a_finding(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Neither ignoring AL001 nor a `# noqa: AL001` changes what --heads says: the exit
+    status reports the heads it prints."""
+    shutil.copytree(SEEDS / "two_heads_same_parent" / "versions", tmp_path / "versions")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.alembic-lint]\nignore = ["AL001"]\n')
+    assert main(["graph", "--heads", "versions"]) == 1
+    assert main(["graph", "--bases", "versions"]) == 1
+    (tmp_path / "pyproject.toml").unlink()
+    for path in (tmp_path / "versions").glob("*.py"):
+        path.write_text(path.read_text().replace("# expect: AL001", "# noqa: AL001"))
+    assert main(["graph", "--heads", "versions"]) == 1
+    assert main(["--no-cache", "versions"]) == 0  # the check itself honours the suppressions
+    capsys.readouterr()
+
+
+def test_labelled_heads_are_separate_branches(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for stem, rev, down, labels in [
+        ("a", "aaaaaaaaaaaa", None, None),
+        ("b", "bbbbbbbbbbbb", "aaaaaaaaaaaa", ("expand",)),
+        ("c", "cccccccccccc", "aaaaaaaaaaaa", ("contract",)),
+    ]:
+        (versions / f"{stem}.py").write_text(
+            f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = {labels!r}\n"
+        )
+    code, out, err = run(capsys, "--heads", str(versions))
+    assert (code, out, err) == (0, "bbbbbbbbbbbb\ncccccccccccc\n", "")
+
+
+def test_heads_warn_when_a_parent_is_not_a_literal(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text("revision = 'aaaaaaaaaaaa'\ndown_revision = None\n")
+    (versions / "b.py").write_text(
+        "from x import P\nrevision = 'bbbbbbbbbbbb'\ndown_revision = P\n"
+    )
+    code, out, err = run(capsys, "--heads", str(versions))
+    assert out == "aaaaaaaaaaaa\nbbbbbbbbbbbb\n"
+    assert "b.py are not literals" in err and err.count("\n") == 1
+    assert code == 1  # two heads printed, one branch

@@ -94,7 +94,7 @@ def test_gitlab_snippet(workdir: Path) -> None:
     assert result.returncode == 1 and result.stdout == ""
     report = json.loads((workdir / job["artifacts"]["reports"]["codequality"]).read_text())
     assert job["artifacts"]["when"] == "always"
-    assert len({issue["fingerprint"] for issue in report}) == len(report) == 5
+    assert len({issue["fingerprint"] for issue in report}) == len(report) == 6
     for issue in report:
         assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
         assert issue["location"]["path"].startswith(DEMO_VERSIONS + "/")
@@ -121,7 +121,7 @@ def test_vscode_problem_matcher_reads_the_output(workdir: Path) -> None:
     pattern = task["problemMatcher"]["pattern"]
     regexp = re.compile(pattern["regexp"])
     lines = result.stdout.splitlines()[:-1]  # the last line is the summary
-    assert len(lines) == 5
+    assert len(lines) == 6
     for line in lines:
         match = regexp.match(line)
         assert match, line
@@ -174,12 +174,137 @@ def test_vim_quickfix_on_save(workdir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     entries = out.read_text(encoding="utf-8").splitlines()
-    assert len(entries) == 5
+    assert len(entries) == 6
     heads = [e for e in entries if "AL001" in e]
     assert any(
         e.startswith(f"{DEMO_VERSIONS}/6d3f5b7c9e14_add_last_login_to_users.py:16:1:")
         for e in heads
     )
+
+
+# --------------------------------------------------------------------------- language server
+
+#: Run in Neovim after the README's configuration: wait for the diagnostics of the open
+#: migration, write them out, take the first code action at the finding (as a user picking
+#: it from the menu would), save, quit. Every wait is bounded and an error still quits;
+#: the results file says how far it got.
+NEOVIM_HARNESS = r"""
+local result = { stage = "diagnostics" }
+local function lines()
+  return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+end
+local function run()
+  if not vim.wait(30000, function() return #vim.diagnostic.get(0) > 0 end, 50) then
+    return
+  end
+  result.diagnostics = {}
+  for _, d in ipairs(vim.diagnostic.get(0)) do
+    local lsp = d.user_data and d.user_data.lsp or {}
+    table.insert(result.diagnostics, {
+      lnum = d.lnum, col = d.col, message = d.message, source = d.source,
+      code = d.code or lsp.code, href = lsp.codeDescription and lsp.codeDescription.href,
+    })
+  end
+  result.stage = "code action"
+  local first = vim.diagnostic.get(0)[1]
+  vim.api.nvim_win_set_cursor(0, { first.lnum + 1, first.col })
+  local before = lines()
+  vim.ui.select = function(items, _, on_choice)
+    result.actions = #items
+    on_choice(items[1], 1)
+  end
+  vim.lsp.buf.code_action()
+  if not vim.wait(10000, function() return lines() ~= before end, 50) then
+    return
+  end
+  vim.cmd("write")
+  result.stage = "done"
+end
+local ok, problem = pcall(run)
+if not ok then
+  result.error = tostring(problem)
+end
+local file = io.open(vim.env.ALEMBIC_LINT_RESULT, "w")
+file:write(vim.fn.json_encode(result))
+file:close()
+vim.cmd("qall!")
+"""
+
+
+def test_neovim_runs_the_readme_configuration(workdir: Path) -> None:
+    """Neovim (Debian's, with its built-in LSP client) starts `alembic-lint server` from
+    the README's configuration, shows the migration's finding, and applies its quick fix."""
+    nvim = shutil.which("nvim")
+    assert nvim, "Neovim is needed for this test (CI installs it)"
+    project = workdir / "fixtures" / "demo"
+    init = workdir / "init.lua"
+    init.write_text(snippet("neovim"), encoding="utf-8")
+    harness = workdir / "harness.lua"
+    harness.write_text(NEOVIM_HARNESS, encoding="utf-8")
+    target = project / "migrations" / "versions" / "4f0a2c4e6b79_make_user_email_unique.py"
+    # What `alembic-lint --fix` makes of the file: the quick fix must write the same bytes.
+    fixed = workdir / "fixed"
+    shutil.copytree(project, fixed)
+    assert main(["--fix", "--no-cache", str(fixed)]) == 1
+    expected = (fixed / target.relative_to(project)).read_bytes()
+    assert expected != target.read_bytes()
+    env = env_with_scripts()
+    env.update(
+        ALEMBIC_LINT_RESULT=str(workdir / "result.json"),
+        XDG_CONFIG_HOME=str(workdir / "config"),
+        XDG_DATA_HOME=str(workdir / "data"),
+        XDG_STATE_HOME=str(workdir / "state"),
+    )
+    result = subprocess.run(
+        [
+            nvim,
+            "--headless",
+            "-n",
+            "-i",
+            "NONE",
+            "-u",
+            str(init),
+            str(target),
+            "-c",
+            f"luafile {harness}",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=90,
+    )
+    report = json.loads((workdir / "result.json").read_text(encoding="utf-8"))
+    assert report["stage"] == "done", (report, result.stderr)
+    (finding,) = report["diagnostics"]
+    assert finding == {
+        "lnum": 22,
+        "col": 4,
+        "message": "`op.drop_index()` without `if_exists=True`",
+        "source": "alembic-lint",
+        "code": "AL201",
+        "href": "https://github.com/alembic-lint/alembic-lint/blob/main/docs/rules/"
+        "drop-without-if-exists.md",
+    }
+    assert report["actions"] == 3  # the fix, the suppression comment, every safe fix of the file
+    assert target.read_bytes() == expected
+
+
+def test_other_editor_snippets_are_well_formed() -> None:
+    """Helix's TOML and VS Code's settings parse and start the server the same way."""
+    import tomllib
+
+    helix = tomllib.loads(snippet("helix"))
+    server = helix["language-server"]["alembic-lint"]
+    assert [server["command"], *server["args"]] == ["alembic-lint", "server"]
+    assert "alembic-lint" in helix["language"][0]["language-servers"]
+    vscode = json.loads(snippet("vscode-lsp"))
+    assert [vscode["glspc.server.command"], *vscode["glspc.server.commandArguments"]] == [
+        "alembic-lint",
+        "server",
+    ]
+    assert '("alembic-lint" "server")' in snippet("eglot")
 
 
 # --------------------------------------------------------------------------- --stdin-filename

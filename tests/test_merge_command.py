@@ -366,3 +366,21 @@ def _spec_and_graph(ini: Path):  # type: ignore[no-untyped-def]
     (spec,) = discover.discover([str(ini)])
     history = engine.load_history(spec.name, spec.files, locations=spec.locations)
     return spec, graph.build(history)
+
+
+def test_merges_a_fork_above_an_empty_string_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`down_revision = ""` on the base (Alembic before 1.13 read it as None) hides no
+    head: the merge is written, and Alembic, given the None older versions saw, loads the
+    result with the merge as its single head."""
+    make_project(tmp_path)
+    versions = tmp_path / "migrations" / "versions"
+    shutil.rmtree(versions)
+    shutil.copytree(ROOT / "fixtures" / "seeds" / "empty_string_base_fork" / "versions", versions)
+    code, out, err = run_merge(["-m", "merge heads"], tmp_path, monkeypatch, capsys)
+    assert code == 0, err
+    written = tmp_path / out.strip()
+    for path in versions.glob("*.py"):
+        path.write_text(path.read_text().replace("down_revision = ''", "down_revision = None"))
+    assert_single_new_head(tmp_path / "alembic.ini", ["9d4c7e2f0b18", "e3a85f6b2c97"], written)

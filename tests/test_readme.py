@@ -36,6 +36,7 @@ def test_configuration_example_is_valid(tmp_path: Path) -> None:
     pyproject.write_text(block, encoding="utf-8")
     settings = config.load(pyproject)
     assert settings.target_alembic_version == "1.12"
+    assert settings.dialect == "postgresql"
     assert settings.rule_options["multiple-heads"] == {"expected-heads": 1}
     chosen = {r.code for r in config.select_rules([settings.file_layer])}
     assert "AL202" not in chosen and "AL001" in chosen

@@ -20,7 +20,8 @@ CASES = [
 @pytest.mark.parametrize(("rule", "example", "kind"), CASES)
 def test_rule_example(lint, rule: type[Rule], example: Example, kind: str) -> None:  # type: ignore[no-untyped-def]
     # unused-noqa judges the other rules' suppressions, so it runs beside all of them.
-    rules = [r() for r in registry()] if rule is UnusedNoqa else [rule()]
+    chosen = registry() if rule is UnusedNoqa else [rule]
+    rules = [r(dialect=example.dialect) for r in chosen]
     found = {t for t in triples(lint(example, rules)) if t[2] == rule.code}
     want = {t for t in expected(example) if t[2] == rule.code}
     if kind == "invalid":
@@ -40,7 +41,7 @@ def test_valid_examples_are_clean_under_every_rule(
     lint, rule: type[Rule], example: Example
 ) -> None:  # type: ignore[no-untyped-def]
     """Valid examples are what the docs recommend: no rule may flag them."""
-    assert triples(lint(example, [r() for r in registry()])) == set()
+    assert triples(lint(example, [r(dialect=example.dialect) for r in registry()])) == set()
 
 
 def test_every_rule_has_examples_and_docs() -> None:
@@ -70,14 +71,22 @@ def test_codes_and_names_are_unique() -> None:
 def test_fix_gives_the_expected_source(tmp_path, rule: type[Rule], example: Example) -> None:  # type: ignore[no-untyped-def]
     """The example's `fixed` files are what `--fix --unsafe-fixes` writes, and the rule has
     nothing left to fix there."""
+    from alembic_lint import engine
     from alembic_lint.cli import main
-    from conftest import lint_dir, write_example
+    from conftest import write_example
 
     versions = write_example(example, tmp_path / "versions")
-    main(["--no-cache", "--fix", "--unsafe-fixes", "--select", rule.code, str(versions)])
+    settings = tmp_path / "lint.toml"
+    dialect = f'dialect = "{example.dialect}"\n' if example.dialect else ""
+    settings.write_text(dialect, encoding="utf-8")
+    args = ["--no-cache", "--fix", "--unsafe-fixes", "--select", rule.code, "--config"]
+    main([*args, str(settings), str(versions)])
     for file in example.fixed:
         assert (versions / file.filename).read_text(encoding="utf-8") == file.source
-    assert [d for d in lint_dir(versions, [rule()]) if d.code == rule.code] == []
+    files = sorted(versions.glob("*.py"))
+    options = engine.Options(rules=[rule(dialect=example.dialect)])
+    left = engine.lint(str(versions), files, options, fixes=True)
+    assert [d for d in left if d.code == rule.code and d.fix is not None] == []
 
 
 def test_fixable_rules_show_a_fix() -> None:

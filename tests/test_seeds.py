@@ -42,6 +42,8 @@ ONE_HEAD = {
 #: Scenarios whose revision graph is broken: Alembic raises or reports several heads.
 BROKEN_GRAPH = {
     "two_heads_same_parent",
+    "empty_string_base_fork",
+    "three_heads_deleted_parent",
     "parent_never_existed",
     "filename_as_parent",
     "merge_parent_deleted",
@@ -172,6 +174,36 @@ def test_alembic_rejects_the_broken_graphs(name: str) -> None:
     except KeyError:
         return  # a missing parent: Alembic cannot build the map at all
     assert len(heads) > 1, heads
+
+
+@pytest.mark.filterwarnings("ignore:Revision .* is not present:UserWarning")
+def test_empty_string_base_fork_is_two_heads_for_older_alembic(tmp_path: Path) -> None:
+    """Alembic before 1.13 read `down_revision = ''` as None and reported the two heads;
+    1.13 and later stop at the `''`. The same files with None, which is what older Alembic
+    saw, give Alembic 1.20 two heads: the ones AL001 names, beside AL002 for the `''`."""
+    versions = version_dir("empty_string_base_fork")
+    with pytest.raises(KeyError, match="''"):
+        script_directory(versions).get_heads()
+    copy = tmp_path / "versions"
+    copy.mkdir()
+    for path in files_of(versions):
+        text = path.read_text(encoding="utf-8")
+        (copy / path.name).write_text(text.replace("down_revision = ''", "down_revision = None"))
+    heads = set(script_directory(copy).get_heads())
+    assert heads == {"9d4c7e2f0b18", "e3a85f6b2c97"}
+    history = engine.load_history(str(versions), files_of(versions))
+    found = engine.check_history(history, engine.default_rules())
+    assert {d.revision for d in found if d.code == "AL001"} == heads
+
+
+def test_three_heads_are_all_named() -> None:
+    versions = version_dir("three_heads_deleted_parent")
+    history = engine.load_history(str(versions), files_of(versions))
+    found = [d for d in engine.check_history(history, engine.default_rules()) if d.code == "AL001"]
+    assert len(found) == 3
+    for finding in found:
+        assert finding.message.startswith("3 heads on one branch: 4f5a6b7c8d9e")
+        assert "a1b2c3d4e5f6 descends from '7e1b5c0d9a24'" in finding.message
 
 
 def offline_sql(tmp_path: Path, versions: Path, *, downgrade: bool) -> str:

@@ -23,12 +23,18 @@ def lint_paths(paths: "Sequence[str]", *, section: "str | None" = None) -> "list
     alembic.ini, config files). Raises ``alembic_lint.discover.DiscoveryError`` for a path
     or configuration problem. Nothing is imported or executed from the migrations.
     """
-    from alembic_lint import discover, engine
+    from alembic_lint import dialects, discover, engine
 
     found: list[Diagnostic] = []
     rules = engine.default_rules()
     for spec in discover.discover(paths, section=section):
         history = engine.load_history(spec.name, spec.files, locations=spec.locations)
         only = [str(p) for p in spec.only] if spec.only is not None else None
-        found.extend(engine.check_history(history, rules, only=only))
+        # The target database as the command line finds it (no settings file here).
+        config = str(spec.config) if spec.config is not None else None
+        target = dialects.configured(None, "", spec.sqlalchemy_url, config)
+        if not target.settled:
+            target = dialects.from_files(target, (m.dialects for m in history))
+        bound = [rule.for_dialect(target.name) for rule in rules]
+        found.extend(engine.check_history(history, bound, only=only))
     return found

@@ -5,12 +5,16 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["NEWEST", "Pin", "Version", "detect_alembic_version"]
+if TYPE_CHECKING:
+    from alembic_lint.config import Settings
+    from alembic_lint.discover import HistorySpec
+
+__all__ = ["NEWEST", "Pin", "Version", "detect_alembic_version", "target_version"]
 
 
 @functools.cache
@@ -106,6 +110,23 @@ def detect_alembic_version(start: Path) -> Pin | None:
         if pin is not None:
             return pin
     return None
+
+
+def target_version(
+    settings: Settings, specs: Sequence[HistorySpec], cwd: Path
+) -> tuple[Version | None, str]:
+    """The oldest Alembic the project may run, and where that came from: the setting, else
+    the pins beside the settings file, beside each history's config, then in ``cwd``."""
+    if settings.target_alembic_version is not None:
+        return Version.parse(settings.target_alembic_version), f"{settings.where()}"
+    places = [settings.root] if settings.path else []
+    places += [s.config.parent for s in specs if s.config is not None]
+    places.append(cwd)
+    for place in dict.fromkeys(places):
+        pin = detect_alembic_version(place)
+        if pin is not None:
+            return pin.version, pin.source
+    return None, "no pin found: the newest Alembic is assumed"
 
 
 # --------------------------------------------------------------------------------------------

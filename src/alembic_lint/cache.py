@@ -19,6 +19,7 @@ from alembic_lint.cache_json import (
     STAND_IN,
     diagnostic_from_json,
     diagnostic_to_json,
+    dialects_from_json,
     facts_json,
     migration_from_json,
     migration_to_json,
@@ -176,6 +177,18 @@ class Cache:
             digest=key,
         )
         return stub, found
+
+    def dialects(self, key: str) -> tuple[str, ...] | None:
+        """The dialects a cached file shows it is written for (Migration.dialects), read
+        without loading its facts; None when the entry is missing or damaged."""
+        entry = self.facts.get(key)
+        if entry is None:
+            return None
+        try:
+            return dialects_from_json(entry)
+        except DAMAGE:
+            self._forget(key)
+            return None
 
     def light(self, key: str, path: str) -> Migration | None:
         """A file's facts without operations (what a stand-in stands for)."""

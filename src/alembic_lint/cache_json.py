@@ -159,6 +159,8 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
         "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
         "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
     }
+    if m.dialects:  # outside "facts": read for every file when the dialect is not set
+        entry["dialects"] = list(m.dialects)
     ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
         "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
@@ -243,6 +245,7 @@ def migration_from_json(
         else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
         noqa=tuple(suppression_from_json(s) for s in d["noqa"]),
         file_ignores=tuple(suppression_from_json(s) for s in d["file_ignores"]),
+        dialects=dialects_from_json(d),
         spans=None if spans is None else pack_flat(map(int, spans)),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
@@ -260,6 +263,14 @@ def migration_from_json(
         ops=tuple(_op_from_json(o) for o in ops["ops"]),
         message=str(ops["message"]),
     )
+
+
+def dialects_from_json(d: Mapping[str, Any]) -> tuple[str, ...]:
+    """A facts entry's dialects (see Migration.dialects); anything but strings is damage."""
+    found = d.get("dialects", [])
+    if not isinstance(found, list) or not all(isinstance(x, str) for x in found):
+        raise TypeError("bad dialects")
+    return tuple(found)
 
 
 def view_hash(m: Migration) -> str:

@@ -58,6 +58,7 @@ def check_history(
     local: Mapping[str, Sequence[Diagnostic]] | None = None,
     local_out: dict[str, list[Diagnostic]] | None = None,
     stubs: Mapping[str, Callable[[], Migration]] | None = None,
+    built: list[graph_mod.RevisionGraph] | None = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
 
@@ -74,6 +75,7 @@ def check_history(
     as a related place (the other head, the first declaration) is reported on that file.
     Files in ``exclude`` are never reported on; they still place their revision in the
     graph, unless they define none (a helper module), in which case they are dropped.
+    ``built`` receives the revision graph the graph rules ran on, when one was built.
     """
     rules = list(rules)
     excluded = {os.path.abspath(p) for p in exclude}
@@ -85,7 +87,8 @@ def check_history(
             ),
         )
     stubs = dict(stubs or {})
-    found, history = _graph_findings(history, [r for r in rules if r.graph], graph_cache, stubs)
+    graph_rules = [r for r in rules if r.graph]
+    found, history = _graph_findings(history, graph_rules, graph_cache, stubs, built)
     # File rules see one migration at a time (the contract that lets their findings be
     # cached per file, apart from the graph's): an unbuilt graph, so networkx is not even
     # imported.
@@ -140,16 +143,16 @@ class GraphCache(Protocol):
 
 
 def rules_fingerprint(rules: Sequence[Rule]) -> str:
-    """The rules, their settings and the Alembic version they judge for."""
+    """The rules, their settings and the Alembic version and dialect they judge for."""
     from alembic_lint import cache as cache_mod
 
-    return cache_mod.fingerprint(
-        cache_mod.STAMP,
-        [
-            (r.code, sorted((k, repr(v)) for k, v in r.settings.items()), str(r.alembic))
-            for r in rules
-        ],
-    )
+    return cache_mod.fingerprint(cache_mod.STAMP, [rule_key(r) for r in rules])
+
+
+def rule_key(rule: Rule) -> tuple[object, ...]:
+    """What about one rule can change its findings."""
+    settings = sorted((k, repr(v)) for k, v in rule.settings.items())
+    return (rule.code, settings, str(rule.alembic), rule.dialect)
 
 
 def graph_key(
@@ -183,6 +186,7 @@ def _graph_findings(
     rules: Sequence[Rule],
     graph_cache: GraphCache | None,
     stubs: dict[str, Callable[[], Migration]],
+    built: list[graph_mod.RevisionGraph] | None = None,
 ) -> tuple[list[Diagnostic], History]:
     """The graph rules' findings (positions unresolved): from the cache when no file's
     revision variables changed (editing a migration's body is the common case), which
@@ -197,6 +201,8 @@ def _graph_findings(
             return hit, history
     history = _loaded(history, stubs, None)
     graph = graph_mod.build(history)
+    if built is not None:
+        built.append(graph)
     found = [d for rule in rules for d in rule.check(history, graph)]
     if graph_cache is not None:
         graph_cache.put_graph_diagnostics(key, found)
@@ -258,13 +264,22 @@ def suppress(
             continue
         for comment in (*migration.file_ignores, *migration.noqa):
             hits = used.get((migration.path, comment), set())
-            if not comment.codes:  # bare (None) or an empty list ()
+            # A noqa comment is shared with ruff, flake8 and the rest: only our own codes in it
+            # are ours to judge. A file-ignore comment is ours entirely.
+            ours = comment.codes
+            if comment not in migration.file_ignores:
+                if ours is None:
+                    continue  # a bare noqa comment: whichever tool it was written for
+                ours = tuple(c for c in ours if UnusedNoqa.owns(c))
+                if not ours:
+                    continue
+            if not ours:  # a file-ignore without codes (None) or with an empty list ()
                 if not hits:
                     kept.append(checker.unused(migration, comment, [], [], []))
                 continue
-            unmatched = [c for c in comment.codes if c in selected and c not in hits]
-            disabled = [c for c in comment.codes if c in known and c not in selected]
-            unknown = [c for c in comment.codes if c not in known]
+            unmatched = [c for c in ours if c in selected and c not in hits]
+            disabled = [c for c in ours if c in known and c not in selected]
+            unknown = [c for c in ours if c not in known]
             if unmatched or disabled or unknown:
                 kept.append(checker.unused(migration, comment, unmatched, disabled, unknown))
     return kept

@@ -21,6 +21,7 @@ _KEYS = {
     "exclude",
     "paths",
     "target-alembic-version",
+    "dialect",
     "baseline",
     "rules",
 }
@@ -50,6 +51,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     target_alembic_version: str | None = None
+    dialect: str | None = None  # the target database (dialects.NAMES); None: see dialects.py
     baseline: str | None = None
     rule_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
@@ -130,6 +132,9 @@ def _parse(table: dict[str, object], path: Path) -> Settings:
     version = table.get("target-alembic-version")
     if version is not None:
         _check_version(version, f"{where} 'target-alembic-version'")
+    dialect = table.get("dialect")
+    if dialect is not None:
+        _check_dialect(dialect, f"{where} 'dialect'")
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError(f"{where} 'baseline' must be a string (a file path)")
@@ -141,6 +146,7 @@ def _parse(table: dict[str, object], path: Path) -> Settings:
         exclude=_strings(table, "exclude", where),
         paths=_strings(table, "paths", where),
         target_alembic_version=str(version) if version is not None else None,
+        dialect=str(dialect) if dialect is not None else None,
         baseline=baseline,
         rule_options=_rule_options(table.get("rules", {}), where),
     )
@@ -177,6 +183,14 @@ def _check_version(value: object, where: str) -> None:
         Version.parse(value)
     except ValueError as exc:
         raise ConfigError(f"{where} {exc}") from None
+
+
+def _check_dialect(value: object, where: str) -> None:
+    from alembic_lint.dialects import NAMES
+
+    if value not in NAMES:
+        known = ", ".join(f'"{name}"' for name in NAMES)
+        raise ConfigError(f"{where} must be one of {known}, not {value!r}")
 
 
 def _rule_options(value: object, where: str) -> dict[str, dict[str, object]]:

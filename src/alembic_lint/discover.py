@@ -13,7 +13,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-__all__ = ["DiscoveryError", "HistorySpec", "discover", "list_version_files"]
+__all__ = [
+    "DiscoveryError",
+    "HistorySpec",
+    "discover",
+    "list_version_files",
+    "load_position",
+    "would_load",
+]
 
 # alembic/script/base.py:42-43
 _SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -44,6 +51,9 @@ class HistorySpec:
     only: frozenset[Path] | None = None  # user passed individual .py files: report only these
     file_template: str | None = None  # as Alembic reads it (after %-interpolation)
     truncate_slug_length: int | None = None
+    #: ``sqlalchemy.url`` of the ini section, as written (not interpolated): env.py reads
+    #: it from there (see dialects.configured).
+    sqlalchemy_url: str | None = None
 
 
 def list_version_files(
@@ -260,12 +270,18 @@ def _discover_dir(directory: Path, raw: str, ctx: _Ctx, *, search: bool) -> Hist
             directory = directory / "versions"
             spec = _owning_config(directory, ctx)
         if spec is None:
-            spec = HistorySpec(raw, (directory,), False, False, config=None, files=())
-            found = _with_files(spec, raw)
-            if search and not _holds_migrations(found.files):
-                return None
-            return found
+            if search and not _is_root(directory):
+                return None  # a directory above the migrations: look below
+            return _with_files(_unconfigured(raw, directory), raw)
     return _with_files(spec, raw)
+
+
+def _unconfigured(name: str, directory: Path) -> HistorySpec:
+    """A directory of migrations no config describes. Its subdirectories are read too (as
+    with ``recursive_version_locations = true``): projects that keep revisions in
+    per-release subdirectories list each in ``version_locations``, often in code, and
+    reading only the top would leave most of the history unchecked without a word."""
+    return HistorySpec(name, (directory,), True, False, config=None, files=())
 
 
 def _searched(top: Path, raw: str, ctx: _Ctx) -> list[HistorySpec]:
@@ -403,6 +419,13 @@ class _Options:
         except configparser.Error as exc:
             raise DiscoveryError(f"{self._where(self.ini)}: {_one_line(exc)}") from None
 
+    def ini_raw(self, name: str) -> str | None:
+        """An ini option as written, without interpolation (which only env.py's run may
+        be able to complete)."""
+        if self.parser is None or not self.parser.has_option(self.section, name):
+            return None
+        return self.parser.get(self.section, name, raw=True)
+
     def _toml_str(self, name: str, value: object) -> str:
         if not isinstance(value, str):
             raise DiscoveryError(
@@ -538,6 +561,7 @@ def _resolve(options: _Options) -> HistorySpec:
         files=(),
         file_template=template[0] if template else None,
         truncate_slug_length=options.integer("truncate_slug_length"),
+        sqlalchemy_url=options.ini_raw("sqlalchemy.url"),
     )
 
 
@@ -637,13 +661,7 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
         if spec is not None:
             configs.append(spec)
         subdirs, has_py = _entries(directory)
-        if (
-            spec is None
-            and has_py
-            and _holds_migrations(
-                list_version_files([directory], recursive=False, sourceless=False)
-            )
-        ):
+        if spec is None and (has_py or directory.name == "versions") and _is_root(directory):
             loose.append(directory)
             continue  # a directory of migrations holds no other history
         if depth >= SEARCH_DEPTH:
@@ -665,7 +683,7 @@ def search_below(top: Path, ctx: _Ctx) -> Search:
             specs.append(_with_files(owner, ctx.show(owner.config)))
         else:
             name = ctx.show(directory)
-            spec = HistorySpec(name, (directory,), False, False, config=None, files=())
+            spec = _unconfigured(name, directory)
             specs.append(_with_files(spec, name))
     return Search(specs, visited, truncated, tuple(broken))
 
@@ -705,6 +723,17 @@ def _skipped(path: Path, name: str) -> bool:
         return True
     # A virtualenv (or conda environment) by what marks it, whatever its name.
     return (path / "pyvenv.cfg").exists() or (path / "conda-meta").is_dir()
+
+
+def _is_root(directory: Path) -> bool:
+    """Whether an unconfigured ``directory`` is the top of a history: it holds migration
+    files, or it is named ``versions`` (Alembic's name for the place) and some of its
+    subdirectories do (revisions kept per release, with none at the top)."""
+    if _holds_migrations(list_version_files([directory], recursive=False, sourceless=False)):
+        return True
+    if directory.name != "versions":
+        return False
+    return _holds_migrations(list_version_files([directory], recursive=True, sourceless=False))
 
 
 def _holds_migrations(files: Sequence[Path]) -> bool:
@@ -749,3 +778,28 @@ def _sniff(path: Path) -> bool:
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
         pass  # cut off mid-token, or not Python 3: what came before still counts
     return False
+
+
+def would_load(spec: HistorySpec, path: Path) -> bool:
+    """Whether Alembic would load ``path`` as a revision file of ``spec`` once it exists
+    (an editor's new, unsaved file), as :func:`list_version_files` would list it."""
+    folder = path.parent
+    for location in spec.locations:
+        if folder == location or (spec.recursive and folder.is_relative_to(location)):
+            inside = folder.relative_to(location).parts
+            if any(part.endswith("__pycache__") for part in inside):
+                return False
+            return _SOURCE_REV_FILE.match(path.name) is not None
+    return False
+
+
+def load_position(files: Sequence[str | Path], path: str | Path) -> int:
+    """Where ``path``, a file not yet in ``files`` (Alembic's load order), would be loaded:
+    after the files of its directory whose names sort before its own."""
+    folder, name = os.path.split(os.fspath(path))
+    split = [os.path.split(os.fspath(f)) for f in files]
+    siblings = [i for i, (parent, _) in enumerate(split) if parent == folder]
+    return next(
+        (i for i in siblings if split[i][1] > name),
+        siblings[-1] + 1 if siblings else len(files),
+    )

@@ -11,7 +11,7 @@ from alembic_lint.rules import Rule
 from alembic_lint.rules.examples import EXPECT, Example, File
 
 #: Sections a rule docstring may have, in the order they must appear.
-DOC_SECTIONS = ("What it does", "Why is this bad?", "Fix", "Options")
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Fix", "Dialects", "Options")
 #: Sections every rule docstring must have.
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?")
 GENERATOR = "scripts/generate_rule_docs.py"
@@ -137,8 +137,11 @@ def _file_block(file: File, *, markers: bool) -> str:
 def _example_blocks(examples: Sequence[Example], *, markers: bool) -> list[str]:
     blocks: list[str] = []
     for example in examples:
-        if example.title:
-            blocks.append(f"{example.title[0].upper()}{example.title[1:]}:")
+        title = example.title
+        if example.dialect:
+            title = f'{title} (`dialect = "{example.dialect}"`)'.strip()
+        if title:
+            blocks.append(f"{title[0].upper()}{title[1:]}:")
         blocks.extend(_file_block(file, markers=markers) for file in example.files)
     return blocks
 
@@ -197,6 +200,8 @@ def rule_page(rule: type[Rule]) -> str:
     parts += ["## Fix", _section(rule, "Fix")]
     if not rule.fixable:
         parts.append("No automatic fix.")
+    if _section(rule, "Dialects"):
+        parts += ["## Dialects", _section(rule, "Dialects")]
     parts += ["## Options", _section(rule, "Options"), _options(rule)]
     if not _section(rule, "Options") and not rule.options:
         parts.append("None.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from alembic_lint import positions, runtime
 from alembic_lint.checking import Reader as Reader
 from alembic_lint.checking import check_history as check_history
-from alembic_lint.checking import file_findings, pared, with_positions
+from alembic_lint.checking import file_findings, pared, rule_key, with_positions
 from alembic_lint.checking import graph_key as graph_key
 from alembic_lint.checking import read_bytes as read_bytes
 from alembic_lint.checking import rules_fingerprint as rules_fingerprint
@@ -31,6 +32,7 @@ from alembic_lint.source import text_of
 if TYPE_CHECKING:
     from alembic_lint.cache import Cache
     from alembic_lint.config import Settings
+    from alembic_lint.dialects import Target
 
 #: Below this many files to parse, a process pool costs more than it saves.
 POOL_MIN_FILES = 64
@@ -51,6 +53,9 @@ class Options:
     #: ``reader`` returns what is on disk for every path outside ``only`` (the standard-input
     #: run): those files may be known by their stat.
     disk_outside_only: bool = False
+    #: The target database (see dialects.py): settled, or to be decided by the files of
+    #: each history. None: the rules judge for the dialect they were made with.
+    dialect: Target | None = None
 
 
 def available_cpus() -> int:
@@ -81,7 +86,7 @@ def load_history(
             try:
                 data = reader(path)
             except OSError as exc:
-                migrations.append(_unreadable(path, exc))
+                migrations.append(unreadable(path, exc))
                 continue
             migrations.append(parse.read_migration(path, data))
     return History(name, tuple(migrations), tuple(str(loc) for loc in locations))
@@ -108,10 +113,7 @@ def lint(
     only_set = sorted(os.path.abspath(p) for p in only) if only is not None else None
     only_paths = set(only_set) if only_set is not None else None
     excluded = sorted(os.path.abspath(p) for p in exclude)
-    store = None
-    if options.cache_dir is not None:
-        history_key = cache_mod.fingerprint(sorted(str(loc) for loc in locations) or [name])
-        store = cache_mod.Cache(options.cache_dir, history_key)
+    store = _store(name, locations, options)
     # Files are known by the hash of their bytes, which are dropped once hashed: holding
     # every file would cost memory in proportion to the history (the few files that need
     # parsing or positions are read again). With a cache, a file whose stat is the one
@@ -151,10 +153,14 @@ def lint(
     checked: set[str] = set()  # paths whose file findings this run worked out
     stubs: dict[str, Callable[[], Migration]] = {}  # stand-ins, and how to load the facts
     excluded_set = set(excluded)
-    rules_key = rules_fingerprint([r for r in options.rules if not r.graph])
+    rules, first = _bind_dialect(options, paths, digests, errors, store, reader)
+    early = {migration.path for migration, _ in first}
+    rules_key = rules_fingerprint([r for r in rules if not r.graph])
     for path in paths:
         if path in errors:
-            migrations[path] = _unreadable(path, errors[path])
+            migrations[path] = unreadable(path, errors[path])
+            continue
+        if path in early:
             continue
         if store is None or not store.known(digests[path]):
             to_parse.append(path)
@@ -181,11 +187,13 @@ def lint(
         else:
             migrations[path] = cached
     incremental = store is not None and bool(migrations)
-    file_rules = [r for r in options.rules if not r.graph]
+    file_rules = [r for r in rules if not r.graph]
     # Without a cache to fill, files are checked as they are read (in pool workers too),
     # and only what the rest of the run needs is kept.
     check = file_rules if store is None and not fixes else None
-    parsed = _parse_all(to_parse, reader, options.jobs, incremental=incremental, check=check)
+    parsed = itertools.chain(
+        first, _parse_all(to_parse, reader, options.jobs, incremental=incremental, check=check)
+    )
     for migration, found_here in parsed:
         path = migration.path
         if migration.digest:
@@ -201,16 +209,16 @@ def lint(
             local[path] = found_here
             checked.add(path)
         migrations[path] = migration
-    for path in to_parse:
+    for path in itertools.chain(to_parse, early):
         if path not in migrations:  # vanished between the two reads
-            migrations[path] = _unreadable(path, FileNotFoundError(2, "No such file or directory"))
+            migrations[path] = unreadable(path, FileNotFoundError(2, "No such file or directory"))
 
     history = History(name, tuple(migrations[p] for p in paths), tuple(str(x) for x in locations))
     resolved: dict[str, Migration] = {}
     fresh: dict[str, list[Diagnostic]] = {}
     found = check_history(
         history,
-        options.rules,
+        rules,
         reader=reader,
         only=only,
         settings=options.settings,
@@ -222,7 +230,7 @@ def lint(
         stubs=stubs,
     )
     if fixes:
-        found = attach_fixes(found, history, options.rules, reader)
+        found = attach_fixes(found, history, rules, reader)
     _fill_sources(sources, found, reader)
     if store is not None:
         for migration in resolved.values():
@@ -244,6 +252,95 @@ def lint(
             store.put_diagnostics(result_key, found)
         store.save(digests.values(), paths)
     return found
+
+
+def _bind_dialect(
+    options: Options,
+    paths: Sequence[str],
+    digests: dict[str, str],
+    errors: dict[str, OSError],
+    store: Cache | None,
+    reader: Reader,
+) -> tuple[list[Rule], list[tuple[Migration, list[Diagnostic] | None]]]:
+    """The rules judging for the history's dialect, and the files parsed to find it out.
+
+    When no setting or URL settles the dialect, every file's evidence is needed before any
+    file is checked: the cache holds it for unchanged files; of the others, those whose
+    bytes may name a dialect are parsed first (unchecked; the caller checks them with the
+    rules returned), so that a history without any holds no file's facts longer."""
+    target = options.dialect
+    if target is None:
+        return list(options.rules), []
+    if target.settled:
+        return [r.for_dialect(target.name) for r in options.rules], []
+    from alembic_lint import dialects
+
+    readable = [p for p in paths if p not in errors]
+    evidence, unknown = _known_evidence(readable, store, reader, digests)
+    # Some facts came from the cache: a few changed files are read with CPython's ast.
+    first = list(_parse_all(unknown, reader, options.jobs, incremental=bool(evidence)))
+    evidence.extend(migration.dialects for migration, _ in first)
+    found = dialects.from_files(target, evidence)
+    return [r.for_dialect(found.name) for r in options.rules], first
+
+
+def _known_evidence(
+    paths: Sequence[str], store: Cache | None, reader: Reader, digests: dict[str, str] | None
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    """The dialect evidence of the files the cache knows (by ``digests``, else by hashing
+    their bytes), and the other files that may give some: those to parse."""
+    from alembic_lint import cache as cache_mod
+    from alembic_lint.reading import may_name_dialect
+
+    evidence: list[tuple[str, ...]] = []
+    unknown: list[str] = []
+    for path in paths:
+        data: bytes | None = None
+        try:
+            if store is not None:
+                if digests is not None:
+                    key = digests[path]
+                else:
+                    data = reader(path)
+                    key = cache_mod.digest(data)
+                cached = store.dialects(key)
+                if cached is not None:
+                    evidence.append(cached)
+                    continue
+            if data is None:
+                data = reader(path)
+        except OSError:
+            continue  # reported as unreadable by whoever reads it next
+        if may_name_dialect(data):
+            unknown.append(path)
+    return evidence, unknown
+
+
+def _store(name: str, locations: Sequence[Path | str], options: Options) -> Cache | None:
+    """The cache of one history (None without a cache directory)."""
+    if options.cache_dir is None:
+        return None
+    from alembic_lint import cache as cache_mod
+
+    history_key = cache_mod.fingerprint(sorted(str(loc) for loc in locations) or [name])
+    return cache_mod.Cache(options.cache_dir, history_key)
+
+
+def history_dialect(
+    name: str, files: Sequence[Path | str], options: Options, locations: Sequence[Path | str]
+) -> Target | None:
+    """The dialect ``options`` give a history (for --show-settings): settled, or what its
+    files show (from the cache where it knows them; nothing is written)."""
+    from alembic_lint import dialects
+
+    target = options.dialect
+    if target is None or target.settled:
+        return target
+    reader = options.reader or read_bytes
+    paths = [os.path.abspath(file) for file in files]
+    evidence, unknown = _known_evidence(paths, _store(name, locations, options), reader, None)
+    evidence.extend(m.dialects for m, _ in _parse_all(unknown, reader, options.jobs))
+    return dialects.from_files(target, evidence)
 
 
 def attach_fixes(
@@ -344,7 +441,7 @@ def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:
     try:
         return pared(_read_with_libcst(path, reader(path)))
     except OSError as exc:
-        return _unreadable(path, exc)
+        return unreadable(path, exc)
 
 
 def _read_with_libcst(path: str, data: bytes) -> Migration:
@@ -397,21 +494,21 @@ def _parse_item(item: tuple[str, bytes]) -> tuple[Migration, list[Diagnostic] | 
 
 
 def settings_key(options: Options) -> object:
-    """Everything about the rules and settings that can change the findings."""
-    rules = [
-        (r.code, sorted((k, repr(v)) for k, v in r.settings.items()), str(r.alembic))
-        for r in options.rules
-    ]
+    """Everything about the rules and settings that can change the findings (a dialect the
+    files decide is decided by their contents, which the result is keyed by too)."""
+    rules = [rule_key(r) for r in options.rules]
     settings = options.settings
     extra = (
         None
         if settings is None
         else (str(settings.root), settings.per_file_ignores, settings.exclude)
     )
-    return [rules, extra]
+    target = options.dialect
+    return [rules, extra, None if target is None else (target.name, target.settled)]
 
 
-def _unreadable(path: str, exc: OSError) -> Migration:
+def unreadable(path: str, exc: OSError) -> Migration:
+    """The facts of a file that cannot be read: reported as AL100 with the reason."""
     reason = exc.strerror or str(exc)
     return Migration(
         path=path,

@@ -14,13 +14,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Imports only what a replay needs until it is clear that there is nothing to replay:
     click, the rules and the parsers cost most of a warm run's time."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["server"]:
+        # The language server runs for hours: none of the devices that make a short run
+        # faster (no replay trace wrapping os.stat and the standard streams, the cyclic
+        # garbage collector left as it is) may reach it.
+        from alembic_lint.cli import run
+
+        return run(args)
     # A run is short and what it builds is nearly all freed by reference counting; the
     # cyclic collector's passes over the ever larger heap of imported modules were 4% of
     # a warm run. It is back on wherever LibCST parses many files (see engine._parse_all).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _main(argv)
+        return _main(args)
     except BrokenPipeError:
         # The reader went away (`alembic-lint --diff | head -1`): stop quietly. Python's
         # last flush of stdout at exit would fail again and print a warning; give it
@@ -46,10 +54,9 @@ def _stdout_to_devnull() -> None:
         os.close(devnull)
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(args: list[str]) -> int:
     from alembic_lint import replay
 
-    args = list(sys.argv[1:] if argv is None else argv)
     status = replay.try_replay(args)
     if status is not None:
         return status

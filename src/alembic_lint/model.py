@@ -187,6 +187,9 @@ class Migration:
     message: str = ""  # first line of the docstring
     noqa: tuple[Suppression, ...] = ()
     file_ignores: tuple[Suppression, ...] = ()
+    #: Database dialects the file shows it is written for (``sqlalchemy.dialects``
+    #: imports, ``postgresql_*``-style keywords of operations), sorted; see dialects.py.
+    dialects: tuple[str, ...] = ()
     #: Positions of every ``ref``, four ints each (see pack_spans); None until resolved.
     #: Flat machine ints rather than Span objects: thousands of files' worth stay small.
     spans: Sequence[int] | None = field(default=None, compare=False)

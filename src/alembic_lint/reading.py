@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Collection, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from alembic_lint.model import Body
+
+if TYPE_CHECKING:
+    from alembic_lint.model import OpCall
 
 #: A keyword argument whose value is not a literal.
 NOT_LITERAL = ...
@@ -64,3 +67,55 @@ def effective_body(function: F, actions: Callable[[F], Iterator[F | Body]]) -> B
             seen.add(id(action))
             stack.append(actions(action))
     return Body.EMPTY
+
+
+#: Modules under ``sqlalchemy.dialects`` and keyword prefixes (``postgresql_using=``), by
+#: the dialect they show a migration is written for (``postgres`` is SQLAlchemy's old name).
+DIALECT_MODULES = {
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "mssql": "mssql",
+    "oracle": "oracle",
+}
+DIALECT_PREFIXES = frozenset({"postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+
+
+#: Bytes that the text of any file giving dialect evidence contains (the module path of a
+#: dialect import, a dialect keyword's prefix); Python folds non-ASCII identifiers (NFKC),
+#: so a file with any non-ASCII byte may give evidence too.
+_EVIDENCE_MARKS = (b"dialects", *(f"{prefix}_".encode() for prefix in DIALECT_PREFIXES))
+
+
+def may_name_dialect(data: bytes) -> bool:
+    """Whether a file's facts may name a dialect (False: they certainly name none), told
+    from its bytes without parsing them."""
+    return not data.isascii() or any(mark in data for mark in _EVIDENCE_MARKS)
+
+
+def imported_dialect(dotted: str | None) -> str | None:
+    """The dialect of an imported module (``sqlalchemy.dialects.postgresql[.x]``), if any."""
+    if dotted is None or not dotted.startswith("sqlalchemy.dialects."):
+        return None
+    return DIALECT_MODULES.get(dotted.split(".")[2])
+
+
+def from_import_dialects(module: str | None, names: Iterable[str]) -> set[str]:
+    """The dialects of ``from module import names`` (``*``: the module alone)."""
+    if not module:
+        return set()
+    dotted = [module, *(f"{module}.{name}" for name in names)]
+    return {found for d in dotted if (found := imported_dialect(d)) is not None}
+
+
+def file_dialects(imported: Collection[str], ops: Iterable[OpCall]) -> tuple[str, ...]:
+    """The dialects a file shows it is written for: its dialect imports, and the prefixes
+    of its operations' dialect keywords (``sqlite_autoincrement=True``)."""
+    found = set(imported)
+    for call in ops:
+        for key, _ in call.keywords:
+            prefix, underscore, _ = key.partition("_")
+            if underscore and prefix in DIALECT_PREFIXES:
+                found.add(prefix)
+    return tuple(sorted(found))

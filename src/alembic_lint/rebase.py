@@ -7,6 +7,7 @@ or executed.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,15 @@ def _resolve(graph: RevisionGraph, given: str) -> str:
         raise RebaseError(str(exc)) from None
 
 
-def plan(graph: RevisionGraph, onto: str, revision: str | None = None) -> RebasePlan:
-    """What re-pointing the branch holding ``revision`` at head ``onto`` changes."""
+def plan(
+    graph: RevisionGraph,
+    onto: str,
+    revision: str | None = None,
+    *,
+    reader: Callable[[str], bytes] | None = None,
+) -> RebasePlan:
+    """What re-pointing the branch holding ``revision`` at head ``onto`` changes
+    (``reader``: where the file's bytes come from, the disk by default)."""
     problem = heads_problem(graph)
     if problem is not None:
         raise RebaseError(f"cannot tell the heads: {problem}")
@@ -91,7 +99,7 @@ def plan(graph: RevisionGraph, onto: str, revision: str | None = None) -> Rebase
     old_parent = parents[0]
     path = Path(migration.path)
     try:
-        before = path.read_bytes()
+        before = reader(migration.path) if reader is not None else path.read_bytes()
     except OSError as exc:
         raise RebaseError(f"cannot read {path}: {exc.strerror or exc}") from None
     after = parse.repoint_edit(before, onto_id, old_parent)

@@ -12,6 +12,20 @@ from functools import cache
 #: The libraries whose behaviour shows in facts or reports.
 LIBRARIES = ("libcst", "networkx", "click")
 
+#: Set once a process runs for long (the language server): the devices that speed up a
+#: short run by changing process-wide state (the collector's threshold here, LibCST's node
+#: checks in parse/trusted.py) are then never used.
+_long_running = False
+
+
+def become_long_running() -> None:
+    global _long_running
+    _long_running = True
+
+
+def long_running() -> bool:
+    return _long_running
+
 
 @cache
 def libraries() -> tuple[object, ...]:
@@ -40,7 +54,11 @@ def collecting() -> Iterator[None]:
     youngest generation ten times less often than Python's default: every 700 of the
     great many objects LibCST allocates cost a tenth of a cold run, and peak memory did
     not move. (Pausing it altogether let the cycles pile up: a quarter more memory at
-    10,000 files.) The collector's state is put back on exit."""
+    10,000 files.) The collector's state is put back on exit. In a long-running process
+    nothing changes: its collector stays as it is."""
+    if _long_running:
+        yield
+        return
     threshold = gc.get_threshold()
     enabled = gc.isenabled()
     gc.set_threshold(threshold[0] * 10, *threshold[1:])

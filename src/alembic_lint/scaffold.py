@@ -203,8 +203,11 @@ def heads_problem(graph: RevisionGraph) -> str | None:
     if graph.uncertain:
         names = ", ".join(migrations[n].filename for n in graph.uncertain[:3])
         return f"the revision ids or parents of {names} are not literals (fix or lint first)"
-    if graph.bad_refs:
-        ref = graph.bad_refs[0]
+    # A base written `down_revision = ""` hides no head (Alembic before 1.13 read it as
+    # None); any other reference to nothing may be a head's missing child.
+    bad = [b for b in graph.bad_refs if b.kind is not RefKind.EMPTY]
+    if bad:
+        ref = bad[0]
         value = ref.element.value
         shown = f"'{value}'" if isinstance(value, str) else repr(value)
         return (

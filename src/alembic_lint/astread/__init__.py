@@ -15,6 +15,7 @@ from alembic_lint.astread.nodes import (
     _chars,
     _Def,
     _dotted,
+    _imported_names,
     _kids,
     _literal,
     _mentions_globals,
@@ -44,7 +45,10 @@ from alembic_lint.reading import (
     UPDOWN,
     def_order,
     effective_body,
+    file_dialects,
+    from_import_dialects,
     function_role,
+    imported_dialect,
 )
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS, suppressions
@@ -89,6 +93,7 @@ class _Reader:
         _statement_paths(tree.body, ("body",), self.statements)
         self.op_names: set[str] = {"op"}
         self.op_modules: set[str] = set()  # names bound to the alembic package
+        self.dialect_imports: set[str] = set()  # see model.Migration.dialects
         self.bindings: dict[str, Binding] = {}
         self.defs: dict[str, _Def] = {}
         # Not `ModuleScope[...](...)`: typing's subscripted call costs a few microseconds.
@@ -142,6 +147,7 @@ class _Reader:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
+            dialects=file_dialects(self.dialect_imports, ops),
             spans=spans,
             locators=positions.encode_locators(self.locators),
         )
@@ -242,6 +248,7 @@ class _Reader:
                         self.bindings.pop(name, None)
         elif isinstance(stmt, ast.ImportFrom):
             module = stmt.module  # LibCST's too leaves out the leading dots
+            self.dialect_imports |= from_import_dialects(module, _imported_names(stmt))
             if stmt.names[0].name == "*":
                 for name in REVISION_VARS:
                     self.rebind(name, f"`from {module} import *`", stmt)
@@ -253,6 +260,9 @@ class _Reader:
                 self.rebind(bound, f"imported from `{module or '.'}`", stmt)
         elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
+                dialect = imported_dialect(alias.name)
+                if dialect is not None:
+                    self.dialect_imports.add(dialect)
                 root = alias.name.split(".")[0]
                 if alias.name == "alembic.op" and alias.asname:
                     self.op_names.add(alias.asname)

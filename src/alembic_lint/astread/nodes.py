@@ -232,3 +232,7 @@ def _kids(node: ast.AST) -> list[ast.AST | str]:
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
+
+
+def _imported_names(node: ast.ImportFrom) -> list[str]:
+    return [] if node.names[0].name == "*" else [alias.name for alias in node.names]

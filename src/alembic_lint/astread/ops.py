@@ -11,6 +11,7 @@ from alembic_lint.astread.nodes import (
     _arguments,
     _Def,
     _dotted,
+    _imported_names,
     _kids,
     _literal,
     _statement_paths,
@@ -23,6 +24,7 @@ from alembic_lint.positions import Locator, is_sqlalchemy
 from alembic_lint.reading import (
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
+    from_import_dialects,
     is_op_owner,
 )
 
@@ -80,6 +82,9 @@ class _Ops:
 
     def statement_parts(self, node: ast.AST) -> None:
         batch = None
+        if isinstance(node, ast.ImportFrom):
+            names = _imported_names(node)
+            self.reader.dialect_imports |= from_import_dialects(node.module, names)
         if isinstance(node, ast.ImportFrom) and node.module == "alembic":
             self.op_names.update(a.asname or "op" for a in node.names if a.name == "op")
         elif isinstance(node, ast.With | ast.AsyncWith):

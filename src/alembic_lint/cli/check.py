@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
     from alembic_lint.config import Settings
     from alembic_lint.diagnostics import Diagnostic
+    from alembic_lint.dialects import Target
     from alembic_lint.discover import HistorySpec
     from alembic_lint.engine import Reader
     from alembic_lint.rules import Rule
@@ -169,10 +170,27 @@ def check(
         # the settings are worth showing where there is no history (yet) too
         specs, no_history = [], str(exc)
 
-    target, target_source = _target_version(settings, specs)
+    from alembic_lint.alembic_versions import target_version
+
+    target, target_source = target_version(settings, specs, Path.cwd())
     rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
     if show_settings:
-        text = _settings_text(settings, chosen, specs, target, target_source)
+        shown = [
+            engine.history_dialect(
+                spec.name,
+                spec.files,
+                engine.Options(
+                    rules=rules,
+                    reader=reader if stdin_filename is not None else None,
+                    cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+                    jobs=jobs or engine.available_cpus(),
+                    dialect=_dialect(settings, spec),
+                ),
+                spec.locations,
+            )
+            for spec in specs
+        ]
+        text = _settings_text(settings, chosen, specs, target, target_source, shown)
         if no_history is not None:
             text += f"history: none ({no_history})\n"
         click.echo(text, nl=False)
@@ -206,6 +224,7 @@ def check(
                 cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
                 jobs=jobs or engine.available_cpus(),
                 disk_outside_only=stdin_filename is not None,
+                dialect=_dialect(settings, spec),
             )
             found.extend(
                 engine.lint(
@@ -232,7 +251,7 @@ def check(
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
         never = {r.code for r in chosen if r.graph}
-        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline)
+        diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline, reader)
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
     if reports_only and specs and stdin_filename is None and write_baseline is None:
@@ -249,44 +268,57 @@ def _baseline(
     never: set[str],
     baseline_file: str | None,
     write_baseline: str | None,
+    reader: Reader,
 ) -> list[Diagnostic]:
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
+    from alembic_lint.source import text_of
+
+    def read(path: str) -> str | None:
+        try:
+            return text_of(reader(path))
+        except OSError:
+            return None
 
     root = str(settings.root)
+    kept = [d for d in diagnostics if d.code not in never]
+    texts = baseline.statements(kept, read)
     try:
         if write_baseline is not None:
             target_file = os.path.abspath(
                 write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
             )
-            recorded = baseline.entries(diagnostics, root, never)
+            recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
             findings = plural(sum(e.count for e in recorded), "finding")
             entries = plural(len(recorded), "entry", "entries")
             click.echo(f"alembic-lint: recorded {findings} ({entries}) in {target_file}", err=True)
-            diagnostics, _, _ = baseline.apply(diagnostics, recorded, root, never)
+            left, _, _ = baseline.apply(kept, texts, recorded, root, never)
         elif baseline_file is not None or settings.baseline is not None:
             source = (
                 baseline_file
                 if baseline_file is not None
                 else str(settings.root / str(settings.baseline))
             )
-            diagnostics, _, stale = baseline.apply(diagnostics, baseline.read(source), root, never)
+            recorded = baseline.read(source)
+            left, _, stale = baseline.apply(kept, texts, recorded, root, never)
             if stale:
                 verb = "no longer matches" if len(stale) == 1 else "no longer match"
                 click.echo(
                     f"alembic-lint: {plural(len(stale), 'baseline entry', 'baseline entries')} "
                     f"in {source} {verb} (rewrite it with --write-baseline): "
-                    + ", ".join(f"{e.revision} {e.code}" for e in stale[:10])
+                    + ", ".join(e.describe() for e in stale[:10])
                     + (" ..." if len(stale) > 10 else ""),
                     err=True,
                 )
+        else:
+            left = kept
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
-    return diagnostics
+    return [d for d in diagnostics if d.code in never] + left
 
 
 def _apply_fixes(
@@ -389,20 +421,14 @@ def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str:
     return os.path.abspath(DIRNAME)
 
 
-def _target_version(settings: Settings, specs: list[HistorySpec]) -> tuple[Version | None, str]:
-    """The oldest Alembic the project may run: the setting, else the project's pins."""
-    from alembic_lint.alembic_versions import Version, detect_alembic_version
+def _dialect(settings: Settings, spec: HistorySpec) -> Target:
+    """The `dialect` setting, else a literal ``sqlalchemy.url`` in the history's ini; else
+    unsettled (the history's files decide, see engine.lint)."""
+    from alembic_lint.dialects import configured
+    from alembic_lint.reporters import display_path
 
-    if settings.target_alembic_version is not None:
-        return Version.parse(settings.target_alembic_version), f"{settings.where()}"
-    places = [settings.root] if settings.path else []
-    places += [s.config.parent for s in specs if s.config is not None]
-    places.append(Path.cwd())
-    for place in dict.fromkeys(places):
-        pin = detect_alembic_version(place)
-        if pin is not None:
-            return pin.version, pin.source
-    return None, "no pin found: the newest Alembic is assumed"
+    url_source = display_path(str(spec.config), os.getcwd()) if spec.config else None
+    return configured(settings.dialect, settings.where(), spec.sqlalchemy_url, url_source)
 
 
 def _settings_text(
@@ -411,6 +437,7 @@ def _settings_text(
     specs: list[HistorySpec],
     target: Version | None,
     target_source: str,
+    dialects: list[Target | None],
 ) -> str:
     lines = [
         f"settings file: {settings.path or '(none: defaults)'}",
@@ -426,9 +453,11 @@ def _settings_text(
         for key, option in sorted(rule.options.items()):
             value = settings.rule_options.get(rule.name, {}).get(key, option.default)
             lines.append(f"rules.{rule.name}.{key} = {json.dumps(value)}")
-    for spec in specs:
+    for spec, dialect in zip(specs, dialects, strict=True):
         where = ", ".join(str(loc) for loc in spec.locations)
         lines.append(f"history {spec.name}: {plural(len(spec.files), 'file')} in {where}")
+        if dialect is not None:
+            lines.append(f"dialect of {spec.name}: {dialect.describe()}")
     return "\n".join(lines) + "\n"
 
 
@@ -462,13 +491,7 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
         return os.path.realpath(path) if name in links else os.path.join(real_dir, name)
 
     files = [f for f in spec.files if real(f) != real_target]
-    here = str(target.parent)
-    siblings = [i for i, f in enumerate(files) if os.path.dirname(f) == here]
-    position = next(
-        (i for i in siblings if files[i].name > target.name),
-        siblings[-1] + 1 if siblings else len(files),
-    )
-    files.insert(position, target)
+    files.insert(discover.load_position(files, target), target)
     data = sys.stdin.buffer.read()
 
     def reader(path: str) -> bytes:

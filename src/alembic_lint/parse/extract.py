@@ -33,6 +33,7 @@ from alembic_lint.parse.nodes import (
     _defined_functions,
     _dotted,
     _dotted_test,
+    _imported_names,
     _keyword,
     _literal,
     _meaningful,
@@ -50,7 +51,10 @@ from alembic_lint.reading import (
     UPDOWN,
     def_order,
     effective_body,
+    file_dialects,
+    from_import_dialects,
     function_role,
+    imported_dialect,
 )
 
 
@@ -85,6 +89,7 @@ class _Extractor:
             lambda: _parse_ast(module.code if text is None else text), _is_async
         )
         self.helpers = self.scope.defs
+        self.dialect_imports: set[str] = set()  # see model.Migration.dialects
         self._count = 0
 
     # -- refs
@@ -155,6 +160,7 @@ class _Extractor:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
+            dialects=file_dialects(self.dialect_imports, ops),
             spans=self._spans(),
             locators=positions.encode_locators(self.locators),
         )
@@ -268,6 +274,9 @@ class _Extractor:
             for alias in small.names:
                 dotted = _dotted(alias.name)
                 asname = _alias_name(alias)
+                dialect = imported_dialect(dotted)
+                if dialect is not None:
+                    self.dialect_imports.add(dialect)
                 if dotted == "alembic.op" and asname:
                     self.op_names.add(asname)
                 elif dotted is not None and dotted.split(".")[0] == "alembic" and not asname:
@@ -280,6 +289,7 @@ class _Extractor:
 
     def _import_from(self, small: cst.ImportFrom, bindings: dict[str, Binding]) -> None:
         module = _dotted(small.module) if small.module is not None else None
+        self.dialect_imports |= from_import_dialects(module, _imported_names(small))
         if isinstance(small.names, cst.ImportStar):
             for name in REVISION_VARS:
                 self._rebind(name, bindings, f"`from {module} import *`", small)

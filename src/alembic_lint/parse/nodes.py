@@ -362,3 +362,9 @@ def _small_binds(small: cst.BaseSmallStatement) -> list[str]:
     if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
         return [_alias_name(alias) or _dotted(alias.name) or "" for alias in small.names]
     return []
+
+
+def _imported_names(node: cst.ImportFrom) -> list[str]:
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    return [_dotted(alias.name) or "" for alias in node.names]

@@ -14,6 +14,7 @@ from alembic_lint.model import (
 from alembic_lint.parse.nodes import (
     _alias_name,
     _dotted,
+    _imported_names,
     _literal,
     _statement_locators,
     _string_value,
@@ -24,6 +25,7 @@ from alembic_lint.positions import Locator
 from alembic_lint.reading import (
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
+    from_import_dialects,
     is_op_owner,
 )
 
@@ -131,6 +133,8 @@ class _OpCollector:
             extend(kids)
 
     def import_from(self, node: cst.ImportFrom) -> None:
+        module = _dotted(node.module) if node.module is not None else None
+        self.extractor.dialect_imports |= from_import_dialects(module, _imported_names(node))
         if (
             node.module is not None
             and _dotted(node.module) == "alembic"

@@ -12,7 +12,8 @@ Only done when ``CSTNode.__post_init__`` is exactly "call ``self._validate()``":
 LibCST release make it do anything else, we parse the ordinary way. And only when the
 process runs one thread (alembic-lint itself never starts another): in a program that
 calls alembic-lint's API from several threads, another one could be building nodes of
-its own while the hook is off.
+its own while the hook is off. Never in a long-running process (the language server,
+see runtime.long_running), whatever its threads.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import libcst as cst
 from libcst._nodes.base import CSTNode
+
+from alembic_lint import runtime
 
 
 def _skip(self: object) -> None:
@@ -48,6 +51,7 @@ def parse_module(source: str | bytes) -> cst.Module:
         validate is None
         or CSTNode.__dict__.get("__post_init__") is not validate
         or threading.active_count() > 1
+        or runtime.long_running()
     ):
         return cst.parse_module(source)
     setattr(CSTNode, "__post_init__", _skip)  # noqa: B010 (mypy rejects assigning a method)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
 from collections.abc import Iterator, Mapping, Sequence
@@ -56,12 +57,27 @@ class Rule:
     options: ClassVar[Mapping[str, Option]] = {}
     #: A graph rule's findings break `alembic upgrade` for everyone: never baselined.
     graph: ClassVar[bool] = False
+    #: The findings depend on the target database: the engine gives the rule each
+    #: history's dialect (see dialects.py and :meth:`for_dialect`).
+    dialect_sensitive: ClassVar[bool] = False
 
     def __init__(
-        self, options: Mapping[str, object] | None = None, alembic: Version | None = None
+        self,
+        options: Mapping[str, object] | None = None,
+        alembic: Version | None = None,
+        dialect: str | None = None,
     ) -> None:
         self.settings = dict(options or {})
         self.alembic = alembic  # the oldest Alembic the project may run; None = the newest
+        self.dialect = dialect  # the target database (dialects.NAMES); None = unknown
+
+    def for_dialect(self, dialect: str | None) -> Rule:
+        """This rule judging for ``dialect`` (itself when that changes nothing)."""
+        if not self.dialect_sensitive or dialect == self.dialect:
+            return self
+        other = copy.copy(self)
+        other.dialect = dialect
+        return other
 
     def option(self, key: str) -> object:
         return self.settings.get(key, self.options[key].default)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from alembic_lint.graph import RevisionGraph
-from alembic_lint.model import Migration
+from alembic_lint.model import Migration, OpCall
+
+#: The operations of the last migration asked about, and their indexes by ref (see index_at).
+_by_ref: tuple[tuple[OpCall, ...], dict[int, int]] = ((), {})
 
 
 def who(graph: RevisionGraph, node: int) -> str:
@@ -16,3 +19,16 @@ def down_ref(migration: Migration) -> int:
     if migration.down_revision.ref >= 0:
         return migration.down_revision.ref
     return migration.revision.ref
+
+
+def index_at(migration: Migration, ref: int) -> int | None:
+    """Where the operation call ``ref`` is in ``migration.ops``. A file's fixes are asked
+    for one after another, so the lookup table of the last file asked about is kept (a
+    squashed migration has thousands of calls and hundreds of drops: a scan per fix was
+    quadratic)."""
+    global _by_ref
+    ops, table = _by_ref
+    if ops is not migration.ops:
+        table = {call.ref: index for index, call in enumerate(migration.ops)}
+        _by_ref = (migration.ops, table)
+    return table.get(ref)

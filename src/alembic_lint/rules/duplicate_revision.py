@@ -19,8 +19,9 @@ class DuplicateRevision(Rule):
     ## Why is this bad?
     Alembic only warns ("Revision bbbb2222 is present more than once"): the
     last-loaded file silently wins, the other one is never run by
-    `upgrade head`, and both still count as heads, so `upgrade head` fails with
-    "Multiple head revisions are present". Usually a file was copied to start a
+    `upgrade head`, and still counts as a head (nothing can name it: the id names
+    the winner), so `upgrade head` fails with "Multiple head revisions are
+    present". Usually a file was copied to start a
     new migration and its `revision` was not changed.
 
     ## Fix
@@ -59,9 +60,10 @@ class DuplicateRevision(Rule):
             files = ", ".join(graph.migrations[n].filename for n in nodes)
             for node in nodes:
                 migration = graph.migrations[node]
+                copies = "the other copy" if len(nodes) == 2 else "the other copies"
                 message = (
                     f"revision '{rid}' is defined by {len(nodes)} files ({files}); "
-                    f"Alembic keeps only {winner} and counts every copy as a head"
+                    f"Alembic keeps only {winner} and counts {copies} as a head"
                 )
                 others = [
                     related(

@@ -24,16 +24,20 @@ class Example:
     """A whole versions directory: files in any order (the test writes them all).
 
     ``fixed`` holds, for a fixable rule, what each changed file must read after ``--fix``
-    (``# expect:`` markers included, as they are part of the file).
+    (``# expect:`` markers included, as they are part of the file). ``dialect``: the
+    target database the example is judged for (the `dialect` setting; None: unknown).
     """
 
     files: tuple[File, ...]
     title: str = ""
     fixed: tuple[File, ...] = ()
+    dialect: str | None = None
 
 
-def history(*files: File, title: str = "", fixed: tuple[File, ...] = ()) -> Example:
-    return Example(tuple(files), title, fixed)
+def history(
+    *files: File, title: str = "", fixed: tuple[File, ...] = (), dialect: str | None = None
+) -> Example:
+    return Example(tuple(files), title, fixed, dialect)
 
 
 def raw(filename: str, source: str) -> File:

@@ -101,10 +101,10 @@ class HeaderMismatch(Rule):
                     )
 
     def fix(self, diagnostic: Diagnostic, migration: Migration, text: str) -> Fix | None:
-        from alembic_lint.fixes import lines_of
+        from alembic_lint.fixes import index
 
         loc = diagnostic.location
-        lines = lines_of(text)
+        lines = index(text).lines
         if not 0 < loc.line <= len(lines):
             return None
         line = lines[loc.line - 1].rstrip("\r\n")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RefKind, RevisionGraph
-from alembic_lint.model import History
+from alembic_lint.model import History, Status
 from alembic_lint.rules import Rule
 from alembic_lint.rules.examples import history, m
 from alembic_lint.rules.missing_parent import _certain, suggest
@@ -16,6 +16,8 @@ class MissingDependency(Rule):
     """
     ## What it does
     Flags a `depends_on` entry that names neither a revision id nor a branch label.
+    Held back while some file's id or branch label is known only by running it
+    (AL101): that value may be the one named.
 
     ## Why is this bad?
     Alembic fails to load the history with a bare `KeyError` (no warning first),
@@ -48,7 +50,11 @@ class MissingDependency(Rule):
     ]
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
-        if not _certain(graph):
+        # depends_on may name a branch label too, and a label only running its file
+        # would tell may be the one named.
+        if not _certain(graph) or any(
+            m.branch_labels.status is Status.UNRESOLVED for m in graph.migrations
+        ):
             return
         for bad in graph.bad_refs:
             if bad.attribute != "depends_on" or bad.kind is not RefKind.MISSING:

@@ -68,7 +68,9 @@ class MissingParent(Rule):
                     message += f"; did you mean '{hint}'?"
             elif bad.kind is RefKind.EMPTY:
                 message = (
-                    'down_revision is "" (an empty id, not a base); use None for a base revision'
+                    'down_revision is "", which Alembic 1.13 and later look up as an id and '
+                    "fail on (KeyError: ''; older versions read it as None); "
+                    "use None for a base revision"
                 )
             else:
                 owner = graph.label_owner[str(bad.element.value)]
@@ -80,8 +82,9 @@ class MissingParent(Rule):
 
 
 def _certain(graph: RevisionGraph) -> bool:
-    """Missing is certain only when every file's own id is known."""
-    return all(graph.migrations[n].revision_id is not None for n in graph.uncertain)
+    """Missing is certain only when every file's own id is known (a module that defines
+    neither `revision` nor `down_revision` has none to know: it is no revision)."""
+    return not graph.unknown_ids
 
 
 def suggest(missing: str, graph: RevisionGraph) -> str | None:

@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from alembic_lint.diagnostics import Diagnostic, Severity
-from alembic_lint.graph import RevisionGraph
+from alembic_lint.graph import RefKind, RevisionGraph, could_name
 from alembic_lint.model import History
 from alembic_lint.rules import Option, Rule, related
 from alembic_lint.rules._common import down_ref, who
 from alembic_lint.rules.examples import history, m
+from alembic_lint.rules.missing_parent import suggest
 
 _H = {"down_revision": "AL001"}
 
@@ -21,6 +22,17 @@ class MultipleHeads(Rule):
     Flags a history with more than one head on one branch: two or more revisions
     that no other revision names as its `down_revision`. Heads that carry different
     branch labels are separate branches (`upgrade expand@head`) and are fine.
+
+    Other problems in the history do not hide the heads. A base with
+    `down_revision = ""` (which Alembic read as None before 1.13) or a line that
+    starts at a deleted revision still has its heads, and all of them are named.
+    Only what the files leave unknown holds a head back: a `down_revision` that
+    only running the file would tell (an imported constant, AL101) may name any
+    revision but its own descendants, so the heads it could name are not counted;
+    and a `down_revision` naming a revision that is not there (AL002), once
+    corrected, may name one of the heads (the "parent that never existed" was, in
+    one real history, meant to be the other head), so a fork is reported only when
+    it has more heads than such corrections could close.
 
     ## Why is this bad?
     Two branches of the code each added a migration on the same parent. Both
@@ -76,32 +88,54 @@ class MultipleHeads(Rule):
             m("cccccccccccc", "aaaaaaaaaaaa", expect=_H),
             title="both heads inherit the same label",
         ),
+        history(
+            m("aaaaaaaaaaaa", "", expect={"down_revision": "AL002"}),
+            m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+            m("cccccccccccc", "bbbbbbbbbbbb", expect=_H),
+            m("dddddddddddd", "bbbbbbbbbbbb", expect=_H),
+            title='a fork above a base written with `down_revision = ""` (before Alembic 1.13)',
+        ),
+        history(
+            m("aaaaaaaaaaaa"),
+            m("bbbbbbbbbbbb", "aaaaaaaaaaaa", expect=_H),
+            m("cccccccccccc", "aaaaaaaaaaaa", expect=_H),
+            m("dddddddddddd", "ffffffffffff", expect={"down_revision": "AL002"}),
+            m("eeeeeeeeeeee", "dddddddddddd", expect=_H),
+            title="three heads, one on a line whose first parent was deleted",
+        ),
     ]
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         migrations = graph.migrations
-        # Duplicates (AL004) and heads whose line has a dangling parent (AL002/AL003) are
-        # explained by those rules; counting them here would only repeat the noise.
-        heads = [
-            h
-            for h in graph.heads
-            if graph.by_id.get(graph.id_of(h)) == h
-            and not (graph.dangling & (graph.ancestors(h) | {h}))
-        ]
+        # Only heads that no unknown value could take away (a missing parent or a `""`
+        # anywhere takes none away); duplicates are AL004's to explain.
+        heads = [h for h in graph.certain_heads() if graph.by_id.get(graph.id_of(h)) == h]
         if len(heads) < 2:
             return
-        groups: dict[str, list[int]] = defaultdict(list)
+        # Heads on one branch: those sharing a label, and those without one whose labels,
+        # should an unknown ancestor bring some, would come from the same places.
+        groups: dict[tuple[str, tuple[int, ...]], list[int]] = defaultdict(list)
         for head in heads:
             labels = graph.labels(head)
-            for label in labels or {""}:
-                groups[label].append(head)
+            if labels:
+                for label in labels:
+                    groups[(label, ())].append(head)
+            else:
+                groups[("", tuple(sorted(graph.label_sources(head))))].append(head)
         expected = self.option("expected-heads")
         assert isinstance(expected, int)
-        # Each file whose parent is unknown could absorb one head.
-        slack = len(graph.uncertain)
+        lines = {h: graph.ancestors(h) for h in heads}
+        fixes = _corrections(graph)
         reported: set[tuple[int, ...]] = set()
-        for label, members in sorted(groups.items()):
+        for (label, _), members in sorted(groups.items()):
             key = tuple(members)
+            # Each parent to correct may, corrected, name one of these heads.
+            slack = sum(
+                any(
+                    (meant is None or meant == h) and could_name(node, h, lines[h]) for h in members
+                )
+                for node, meant in fixes
+            )
             if len(members) - slack <= expected or key in reported:
                 continue
             reported.add(key)
@@ -119,17 +153,69 @@ class MultipleHeads(Rule):
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
 
 
+def _corrections(graph: RevisionGraph) -> list[tuple[int, int | None]]:
+    """The parents to correct, each as the file that names it and the revision it most
+    likely means (what AL002's "did you mean" names: a typo, a pasted filename), or None
+    when it may mean any (a parent that never existed, a missing `down_revision`)."""
+    found: list[tuple[int, int | None]] = []
+    for bad in graph.wrong_parents:
+        hint = suggest(str(bad.element.value), graph) if bad.kind is RefKind.MISSING else None
+        found.append((bad.node, graph.by_id.get(hint) if hint is not None else None))
+    found += [(node, None) for node in graph.absent_parents]
+    return found
+
+
 def _divergence(graph: RevisionGraph, heads: list[int]) -> str:
-    """Where the heads part ways, and which of them stand alone."""
-    rooted = [h for h in heads if graph.ancestors(h)]
-    alone = [graph.id_of(h) for h in heads if h not in rooted]
+    """Where the heads part ways, which of them stand apart, and which lines reach a
+    parent that is not there."""
+    lines = {h: graph.ancestors(h) | {h} for h in heads}
+    # Heads whose lines meet, in the order of ``heads``.
+    clusters: list[list[int]] = []
+    for head in heads:
+        meeting = [c for c in clusters if any(lines[head] & lines[o] for o in c)]
+        merged = [h for h in heads if h == head or any(h in c for c in meeting)]
+        clusters = [c for c in clusters if c not in meeting] + [merged]
+    clusters.sort(key=lambda c: heads.index(c[0]))
     parts = []
-    common = graph.nearest_common_ancestors(rooted) if len(rooted) > 1 else []
-    if common:
-        parts.append("they diverge at " + ", ".join(graph.id_of(c) for c in common))
-    elif len(rooted) > 1:
+    apart: list[str] = []  # rooted in the history, but meeting no other head's line
+    alone: list[str] = []  # no parent at all (a base that is also a head)
+    for cluster in clusters:
+        if len(cluster) > 1:
+            common = graph.nearest_common_ancestors(cluster)
+            names = ", ".join(map(graph.id_of, cluster))
+            subject = "they" if len(cluster) == len(heads) else names
+            if common:
+                parts.append(f"{subject} diverge at " + ", ".join(map(graph.id_of, common)))
+            else:
+                parts.append(f"{subject} have no common ancestor")
+            continue
+        (head,) = cluster
+        rid = graph.id_of(head)
+        missing = _missing_parent(graph, lines[head])
+        if missing is None:
+            (apart if len(lines[head]) > 1 else alone).append(rid)
+        elif missing[1] == head:
+            parts.append(f"{rid}'s parent '{missing[0]}' is not in the history")
+        else:
+            parts.append(
+                f"{rid} descends from '{missing[0]}' (named by "
+                f"{graph.migrations[missing[1]].filename}), which is not in the history"
+            )
+    if apart and len(apart) == len(heads):
         parts.append("they share no ancestor")
+    elif apart:
+        verb = "shares" if len(apart) == 1 else "share"
+        parts.append(f"{', '.join(apart)} {verb} no ancestor with the others")
     if alone:
         verb = "has" if len(alone) == 1 else "have"
         parts.append(f"{', '.join(alone)} {verb} no parent in the history")
     return "; ".join(parts)
+
+
+def _missing_parent(graph: RevisionGraph, line: set[int]) -> tuple[str, int] | None:
+    """The first parent named in ``line`` (a revision and its ancestors) that is not in
+    the history, and the revision naming it."""
+    for bad in graph.wrong_parents:
+        if bad.node in line:
+            return str(bad.element.value), bad.node
+    return None

@@ -101,5 +101,5 @@ class UnresolvedRevision(Rule):
                     migration,
                     down.ref,
                     f"`down_revision` is {down.reason}: only running the file would tell its "
-                    "value, so graph checks around this file are skipped",
+                    "value, so the graph findings that depend on it are held back",
                 )

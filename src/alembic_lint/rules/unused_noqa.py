@@ -14,9 +14,16 @@ from alembic_lint.rules.examples import history, m, raw
 class UnusedNoqa(Rule):
     """
     ## What it does
-    Flags a `# noqa` comment, or a file-level `# alembic-lint: file-ignore[...]`
-    comment, that suppresses nothing: the finding it was written for is gone, its
-    codes are misspelt, or it names rules that are not enabled.
+    Flags the alembic-lint codes (`AL...`) of a `# noqa` comment, or a file-level
+    `# alembic-lint: file-ignore[...]` comment, that suppress nothing: the finding
+    they were written for is gone, they are misspelt, or they name rules that are
+    not enabled.
+
+    A migration file is linted by other tools too, so a `# noqa` is judged only
+    for alembic-lint's own codes, as ruff judges only the codes it owns: the codes
+    of other tools (`# noqa: F401`, `I001`, `S608`) and a bare `# noqa` are never
+    reported, and in `# noqa: E501, AL201` only `AL201` is. A file-ignore comment
+    is alembic-lint's alone, so all of it is judged.
 
     ## Why is this bad?
     A stale suppression silently hides the next real problem on that line. Like
@@ -37,7 +44,32 @@ class UnusedNoqa(Rule):
                 upgrade='op.drop_index("ix_user_email")  # noqa: AL201',
                 downgrade='raise NotImplementedError("the index was redundant")',
             )
-        )
+        ),
+        history(
+            raw(
+                "bbbbbbbbbbbb_backfill_plans.py",
+                """
+                from alembic import op
+                import sqlalchemy as sa
+                from myapp.models import Plan  # noqa: F401
+                from myapp import settings  # noqa
+
+                revision = "bbbbbbbbbbbb"
+                down_revision = None
+
+
+                def upgrade():
+                    table = settings.PLAN_TABLE
+                    op.execute(f"UPDATE {table} SET tier = 'free'")  # noqa: S608, E501
+                    op.drop_index("ix_plans_legacy", if_exists=True)  # noqa: E501,I001
+
+
+                def downgrade():
+                    raise NotImplementedError("the old tiers are gone")
+                """,
+            ),
+            title="`noqa` comments written for ruff or flake8, and a bare `noqa`",
+        ),
     ]
     invalid = [
         history(
@@ -49,6 +81,17 @@ class UnusedNoqa(Rule):
                 downgrade='raise NotImplementedError("the index was redundant")',
             ),
             title="the drop was fixed, the comment stayed",
+        ),
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade=(
+                    'op.drop_index("ix_user_email", if_exists=True)  # noqa: F401, AL201'
+                    "  # expect: AL900"
+                ),
+                downgrade='raise NotImplementedError("the index was redundant")',
+            ),
+            title="a comment shared with another tool: only `AL201` is reported",
         ),
         history(
             raw(
@@ -69,6 +112,12 @@ class UnusedNoqa(Rule):
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         return iter(())  # the engine reports unused suppressions after applying them
+
+    @staticmethod
+    def owns(code: str) -> bool:
+        """Whether a `# noqa` code is alembic-lint's to judge (`AL` and digits, known or
+        not: `AL999` is a misspelt code of ours, `F401` another tool's)."""
+        return code.startswith("AL") and code[2:].isdigit()
 
     def unused(
         self,
