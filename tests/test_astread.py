@@ -495,6 +495,13 @@ EDGES = {
     "guards-helpers-shared": "def upgrade():\n    if 'a' in x:\n        h()\ndef downgrade():\n"
     "    h()\ndef h():\n    if index_exists('i'):\n        op.drop_index('i')\n"
     "    op.drop_table('t')\n",
+    "guards-listed": "def upgrade():\n    i = sa.inspect(op.get_bind())\n"
+    "    for ix in i.get_indexes('t'):\n        op.drop_index(op.f(ix['name']), ix.t, k=ix)\n"
+    "    fks = i.get_foreign_keys('t')\n    for a, (b, c) in fks:\n        op.x(a, b['n'], c[0])\n"
+    "    for n in (n for n in fks if n):\n        m = n.name\n        op.y(m, name=n)\n"
+    "    for t in get_table_names():\n        op.z(t + 'x', t[:1], f(t))\n"
+    "    fks = 1\n    for q in fks:\n        op.w(q)\n    async def inner():\n"
+    "        async for r in i.get_columns('t'):\n            op.v(r)\n",
     "guards-one-line-and-semicolons": "def upgrade():\n    if 'a' in x: op.a('a'); op.b('a')\n"
     "    if 'b' not in x: return\n    op.c('b'); op.d('b')\n",
     # Dialect evidence (Migration.dialects): imports at module level and in functions,
@@ -895,8 +902,21 @@ OWNER = st.sampled_from(["op", "op", "o", "alembic.op", "b", "sa", "other"])
 OP = st.sampled_from(["drop_table", "execute", "add_column", "create_index", "drop_column"])
 #: Names of module-level functions (helpers), and names that are not.
 HELPER = st.sampled_from(["helper", "_h1", "_h2", "_h2", "upgrade_data", "sa", "x"])
-#: Arguments that guards may name: strings, names, attributes, f-strings.
-OBJECT = st.sampled_from(["'a'", "'t'", "t", "x.name", "'a' 'b'", "f'{t}'", "b'a'", "*t", "k='a'"])
+#: Arguments that guards may name: strings, names, attributes, f-strings, loop elements.
+OBJECT = st.sampled_from(
+    [
+        *("'a'", "'t'", "t", "x.name", "'a' 'b'", "f'{t}'", "b'a'", "*t", "k='a'"),
+        *("ix['name']", "op.f(ix['name'])", "ix.name", "ix[0]", "k=ix"),
+    ]
+)
+#: Loops over what the inspector lists, and over other things.
+LOOP = st.sampled_from(
+    [
+        *("for ix in inspector.get_indexes('t'):", "for ix in get_table_names():"),
+        *("for ix in (ix for ix in ixs if ix):", "for ix, t in x.get_columns(t):"),
+        *("for ix in ('a', 'b'):", "for ix in x.get_pk_constraint('t'):"),
+    ]
+)
 #: Tests of existence, their negations, and tests of something else.
 TEST = st.sampled_from(
     [
@@ -1108,6 +1128,12 @@ def helper_modules(draw: st.DrawFn) -> str:
                 body += [f"if {draw(TEST)}: {draw(st.sampled_from(['return', 'raise E']))}"]
             elif kind == 5:
                 body.append(draw(drop_call(owner="op")))
+                if draw(st.booleans()):
+                    body[-1:] = [
+                        draw(st.sampled_from(["ixs = inspector.get_indexes('t')", "ixs = 1"])),
+                        draw(LOOP),
+                        "    " + body[-1],
+                    ]
             else:
                 body += draw(function_statements())
         lines += [f"def {name}({params}):", *["    " + line for line in body]]

@@ -293,6 +293,18 @@ GUARD_CASES = {
         "def _drop_if_exists(name, table):\n    if index_exists(name, table):\n"
         "        op.drop_index(name, table_name=table)\n",
     ),
+    "a-loop-over-the-inspector": case(
+        INSPECT + "for index in inspector.get_indexes('t'):\n"
+        "    if index['column_names'] == ['c']:\n"
+        "        op.drop_index(index_name=op.f(index['name']), table_name='t')\n"
+        "fks = inspector.get_foreign_keys('t')\nfor fk in fks:\n"
+        "    op.drop_constraint(fk['name'], 't', type_='foreignkey')\n"
+        "for table in sa.inspect(op.get_bind()).get_table_names():\n"
+        "    op.drop_table(table)\n"
+        "indexes = inspector.get_indexes('u')\n"
+        "for ix in (ix for ix in indexes if ix['name'].startswith('ix_old')):\n"
+        "    old_name = ix['name']\n    op.drop_index(old_name, table_name='u')\n"
+    ),
     "sql-with-a-guard-naming-its-table": case(
         "if inspector.has_table('audit_log'):\n    op.execute('DROP TABLE audit_log')\n"
         "if 'Totals' in views:\n    op.execute('DROP VIEW public.\"totals\"')\n"
@@ -321,12 +333,22 @@ GUARD_CASES = {
         f"if 'a' not in names:\n    log()\nop.drop_table('a'){W}\n"
         f"if 'b' in names:\n    return\nop.drop_table('b'){W}\n"
     ),
+    "a-loop-that-does-not-list-what-exists": case(
+        f"for name in ('ix_a', 'ix_b'):\n    op.drop_index(name){W}\n"
+        f"for t in inspector.get_table_names():\n    op.drop_table(t + '_old'){W}\n"
+        f"    op.drop_table(t[:-4]){W}\n    op.drop_column(t, 'legacy'){W}\n"
+        f"names = inspector.get_table_names()\nnames = ['a']\nfor n in names:\n"
+        f"    op.drop_table(n){W}\n"
+        f"for ix in inspector.get_pk_constraint('t'):\n    op.drop_index(ix){W}\n"
+    ),
     "a-try-that-does-not-swallow": case(
         f"try:\n    op.drop_table('a'){W}\nexcept Exception:\n    log()\n    raise\n"
         f"try:\n    op.drop_table('b'){W}\nexcept (KeyError, ValueError):\n    pass\n"
         f"try:\n    pass\nexcept Exception:\n    op.drop_table('c'){W}\n"
         f"try:\n    pass\nfinally:\n    op.drop_table('d'){W}\n"
         f"with suppress(KeyError):\n    op.drop_table('e'){W}\n"
+        f"try:\n    op.drop_table('f'){W}\nexcept sa.exc.OperationalError:\n"
+        f"    if dialect == 'sqlite':\n        log()\n    else:\n        raise\n"
     ),
     "a-guard-around-the-call-of-a-helper": case(
         "if inspector.has_table('legacy'):\n    _drop_legacy()",

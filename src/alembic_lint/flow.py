@@ -35,7 +35,7 @@ class Walk(Protocol):
     statement: Locator | None  # the innermost statement, if it has a locator
     seen_calls: int  # calls of the function before this one
     own_calls: int  # calls of the statement before this one
-    conditional: bool  # an `if`, `try` or `with suppress` seen: guards are possible
+    conditional: bool  # an `if`, `for`, `try` or `with suppress` seen: guards are possible
     via: tuple[str, ...]  # the helpers the entry point reached the function through
 
 
@@ -185,9 +185,11 @@ def guards_at(tree: ast.Module, statement: Locator, call: Locator) -> tuple[Guar
     """The guards of the operation call at ``call`` (a locator without its tag), whose
     innermost statement is at ``statement``: the conditions between its function's
     ``def`` and the statement (outer first). Empty when a locator leads nowhere."""
-    found: list[tuple[ast.expr, bool] | Guard] = []
+    # Each item: an `if` test and the truth it has there, a loop (LISTED), or a guard.
+    found: list[tuple[ast.expr, bool] | ast.For | ast.AsyncFor | Guard] = []
     node: object = tree
     holder: object = None
+    function: _Def | None = None
     for step in statement:
         if isinstance(step, int):
             if not isinstance(node, list) or not 0 <= step < len(node):
@@ -201,33 +203,48 @@ def guards_at(tree: ast.Module, statement: Locator, call: Locator) -> tuple[Guar
                         found.append((before.test, True))
             node = node[step]
             if isinstance(node, _Def):
-                found = []  # a function's conditions are its own
+                found, function = [], node  # a function's conditions are its own
         elif isinstance(step, str):
             holder, node = node, getattr(node, step, None)
             if isinstance(holder, ast.If) and step in ("body", "orelse"):
                 found.append((holder.test, step == "body"))
+            elif isinstance(holder, ast.For | ast.AsyncFor) and step == "body":
+                found.append(holder)
             elif step == "body" and _swallows(holder):
                 found.append(Guard(GuardKind.SWALLOWED))
         else:
             return ()
-    if not found:
+    if not found or function is None:
         return ()
     guards: list[Guard] = []
     operation: ast.Call | None = None
+    assigned: dict[str, ast.expr] | None = None
     for item in found:
         if isinstance(item, Guard):
             guards.append(item)
             continue
-        for test in _holding(*item):
-            if operation is None:
-                try:
-                    located = locate(tree, call)
-                except NoMatch:
-                    return ()
-                if not isinstance(located, ast.Call):
-                    return ()
-                operation = located
-            guards.append(_exists(test, operation))
+        if isinstance(item, tuple):
+            tests: list[ast.Compare | ast.Call] = _holding(*item)
+            if not tests:
+                continue
+        else:
+            if assigned is None:
+                assigned = _assigned_once(function)
+            if not _lists(item.iter, assigned):
+                continue
+        if operation is None:
+            try:
+                located = locate(tree, call)
+            except NoMatch:
+                return ()
+            if not isinstance(located, ast.Call):
+                return ()
+            operation = located
+        if isinstance(item, tuple):
+            guards.extend(_exists(test, operation) for test in tests)
+        else:
+            assert assigned is not None
+            guards.append(_listed(item, operation, assigned))
     return tuple(guards)
 
 
@@ -321,12 +338,123 @@ def _named(arg: ast.expr, strings: set[str], names: set[str]) -> bool:
     return dotted is not None and dotted in names
 
 
+#: Inspector methods that list what exists (``inspector.get_indexes("t")``; a module's
+#: own ``get_columns(table)`` wrapper goes by the same name).
+_LISTINGS = frozenset(
+    {
+        *("get_table_names", "get_temp_table_names", "get_view_names", "get_temp_view_names"),
+        *("get_materialized_view_names", "get_sequence_names", "get_schema_names"),
+        *("get_columns", "get_indexes", "get_foreign_keys", "get_unique_constraints"),
+        "get_check_constraints",
+    }
+)
+
+
+def _lists(iterable: ast.expr, assigned: dict[str, ast.expr], through: int = 1) -> bool:
+    """Whether a loop over ``iterable`` goes over what the inspector lists: a listing
+    call, a name assigned once from one, or a filter of one (``(i for i in ixs if ...)``)."""
+    if isinstance(iterable, ast.Call):
+        func = iterable.func
+        name = func.attr if isinstance(func, ast.Attribute) else _dotted(func)
+        return name in _LISTINGS
+    if isinstance(iterable, ast.Name):
+        value = assigned.get(iterable.id)
+        return through > 0 and value is not None and _lists(value, assigned, through - 1)
+    if isinstance(iterable, ast.GeneratorExp | ast.ListComp) and len(iterable.generators) == 1:
+        generator = iterable.generators[0]
+        return (
+            isinstance(generator.target, ast.Name)
+            and isinstance(iterable.elt, ast.Name)
+            and iterable.elt.id == generator.target.id
+            and _lists(generator.iter, assigned, through)
+        )
+    return False
+
+
+def _listed(
+    loop: ast.For | ast.AsyncFor, operation: ast.Call, assigned: dict[str, ast.expr]
+) -> Guard:
+    """The operation's arguments that are what the loop lists, or a field of it:
+    ``index``, ``index["name"]``, ``fk.name``, ``op.f(index["name"])``, or a name
+    assigned once from one (``old_name = index["name"]``)."""
+    targets = set(_names_of(loop.target))
+    arguments: list[int | str] = []
+    for index, arg in enumerate(operation.args):
+        if isinstance(arg, ast.Starred):
+            break
+        if _element(arg, targets, assigned):
+            arguments.append(index)
+    arguments.extend(
+        k.arg
+        for k in operation.keywords
+        if k.arg is not None and _element(k.value, targets, assigned)
+    )
+    return Guard(GuardKind.LISTED, tuple(arguments))
+
+
+def _element(
+    expr: ast.expr, targets: set[str], assigned: dict[str, ast.expr], through: int = 1
+) -> bool:
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "f"
+        and len(expr.args) == 1
+        and not expr.keywords
+    ):
+        expr = expr.args[0]  # op.f(name): the name as written
+    while isinstance(expr, ast.Attribute) or (
+        isinstance(expr, ast.Subscript)
+        and isinstance(expr.slice, ast.Constant)
+        and isinstance(expr.slice.value, str)
+    ):
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return False
+    if expr.id in targets:
+        return True
+    value = assigned.get(expr.id)
+    return through > 0 and value is not None and _element(value, targets, assigned, through - 1)
+
+
+def _names_of(target: ast.expr) -> Iterable[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _names_of(element)
+
+
+def _assigned_once(function: _Def) -> dict[str, ast.expr]:
+    """The names the function binds exactly once, by a plain ``name = value``, with the
+    value (nested functions and classes are scopes of their own)."""
+    bound: dict[str, int] = {}
+    values: dict[str, ast.expr] = {}
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Def | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            values[node.targets[0].id] = node.value
+        stack.extend(ast.iter_child_nodes(node))
+    return {name: value for name, value in values.items() if bound.get(name) == 1}
+
+
 def _swallows(holder: object) -> bool:
-    """A ``try`` with a handler that catches database errors and does not re-raise, or a
-    ``with`` that suppresses them (``contextlib.suppress(Exception)``)."""
+    """A ``try`` with a handler that catches database errors and never re-raises (no
+    ``raise`` anywhere in it: ``if sqlite: warn() else: raise`` swallows the error only on
+    some databases), or a ``with`` that suppresses them (``contextlib.suppress(Exception)``)."""
     if isinstance(holder, ast.Try):
         return any(
-            _catches(handler.type) and not any(isinstance(s, ast.Raise) for s in handler.body)
+            _catches(handler.type)
+            and not any(isinstance(n, ast.Raise) for s in handler.body for n in ast.walk(s))
             for handler in holder.handlers
         )
     if isinstance(holder, ast.With | ast.AsyncWith):

@@ -69,6 +69,9 @@ class GuardKind(Enum):
     #: ``if inspector.has_table("t"):``, ``if table_exists(t):``, the ``else`` of their
     #: negation, or after ``if <negation>: return``.
     EXISTS = "exists"
+    #: In a loop over what the inspector lists (``for ix in inspector.get_indexes(t):``):
+    #: the arguments taken from the loop's element name something that exists.
+    LISTED = "listed"
     #: In the body of a ``try`` whose handler swallows database errors (it catches them
     #: and does not re-raise), or of ``with contextlib.suppress(...)``.
     SWALLOWED = "swallowed"
@@ -81,7 +84,8 @@ class Guard:
     kind: GuardKind
     #: The operation's arguments that the test names (a positional index or a keyword):
     #: the same string literal, or the same (dotted) name, as in ``if name in existing:
-    #: op.drop_index(name)``. Empty for SWALLOWED.
+    #: op.drop_index(name)``; for LISTED, those taken from the loop's element
+    #: (``op.drop_index(ix["name"])``). Empty for SWALLOWED.
     arguments: tuple[int | str, ...] = ()
     #: The string literals the test names, sorted (for SQL in ``op.execute``).
     strings: tuple[str, ...] = ()

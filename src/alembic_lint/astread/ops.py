@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from alembic_lint.astread import _Reader
 
 _OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of their own
-_CONDITIONAL = (ast.If, ast.Try)  # statements that may make guards (see flow.guards_at)
+_CONDITIONAL = (ast.If, ast.Try, ast.For, ast.AsyncFor)  # may make guards (flow.guards_at)
 
 
 class _Ops:

@@ -124,7 +124,7 @@ class _OpCollector:
             elif kind is cst.With:
                 col.batch.append(col.batch_targets(node))
                 push(_END_BATCH)
-            elif kind is cst.If or kind is cst.Try:
+            elif kind is cst.If or kind is cst.Try or kind is cst.For:
                 col.conditional = True
             elif kind in _LEAVES:
                 continue  # no calls below: save looking for children

@@ -132,8 +132,13 @@ class DropWithoutIfExists(Rule):
       (`if context.is_offline_mode():`) guards nothing. A drop under `if not
       inspector.has_table("t"):` is not guarded;
     - in the body of a `try` whose `except` catches database errors (bare,
-      `Exception`, `ProgrammingError`..., not `KeyError`) and does not re-raise, or
-      of `with contextlib.suppress(Exception):`.
+      `Exception`, `ProgrammingError`..., not `KeyError`) and holds no `raise` (one
+      that re-raises on some databases swallows the error only on the others), or
+      of `with contextlib.suppress(Exception):`;
+    - in a loop over what the inspector lists, dropping what the loop found:
+      `for ix in inspector.get_indexes("t"): op.drop_index(ix["name"])` (also through
+      a name assigned once, `indexes = inspector.get_indexes("t")`, a filtering
+      generator over it, `op.f(...)`, or `name = ix["name"]`).
 
     Only guards inside the function that holds the drop count: a helper may also be
     called where no guard is.
