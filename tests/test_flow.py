@@ -503,6 +503,7 @@ def test_guarded_drops_re_run_on_sqlite_and_flagged_ones_fail(tmp_path: Path) ->
     command.upgrade(full, "0002")
     after = schema(database)
     assert "table legacy_user" not in after and "user.nickname" not in after
+    assert "index ix_session_token" not in after and "table session" in after
     command.stamp(full, "0001")
     command.upgrade(full, "0002")  # everything already dropped: a no-op, not an error
     assert schema(database) == after
@@ -512,6 +513,7 @@ def test_guarded_drops_re_run_on_sqlite_and_flagged_ones_fail(tmp_path: Path) ->
     with sqlite3.connect(database) as db:
         db.execute("DROP INDEX ix_user_email")
         db.execute("DROP TABLE legacy_user")
+        db.execute("DROP INDEX ix_session_token")
     command.upgrade(half, "0002")  # a migration that failed halfway, run again
     assert schema(database) == after
 
