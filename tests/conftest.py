@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,30 @@ from alembic_lint import engine
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.rules import Rule
 from alembic_lint.rules.examples import Example
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """alembic-lint keeps its key and default cache in $XDG_CACHE_HOME: the session's
+    own, so that tests never write to the user's ~/.cache (the tools tests drive, such as
+    pip and virtualenv, start from an empty cache there once per session)."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield home
+    if saved is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
+@pytest.fixture
+def cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache home of this test's own, for tests that look into it: alembic-lint's
+    directory there (its key, its default cache directories, its replay records)."""
+    home = tmp_path_factory.mktemp("cache-home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home / "alembic-lint"
 
 
 def write_example(example: Example, directory: Path) -> Path:

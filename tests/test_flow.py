@@ -26,6 +26,7 @@ from alembic.script import ScriptDirectory
 
 from alembic_lint import parse, positions
 from alembic_lint.astread import read_migration_fast
+from alembic_lint.cache import DAMAGE
 from alembic_lint.cache_json import migration_from_json, migration_to_json
 from alembic_lint.cli import main
 from alembic_lint.model import Body, Guard, GuardKind, Migration
@@ -545,6 +546,27 @@ def test_helpers_and_guards_survive_the_cache(versions: Path) -> None:
         back = migration_from_json(entry, migration.path, migration.digest, ops)
         assert back.ops == migration.ops and back.functions == migration.functions
     assert any(c.via for c in back.ops) or versions == GUARDED_DROPS
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"via": "cleanup"},
+        {"via": [1]},
+        {"guards": [["exists", [0], []], ["sure", [], []]]},
+        {"guards": [["exists", [0.5], []]]},
+        {"guards": [["exists", [0]]]},
+        {"later": True},
+    ],
+)
+def test_damaged_helper_and_guard_facts_are_refused(damage: dict[str, object]) -> None:
+    """A cache entry is checked type by type (cache.DAMAGE makes it a miss)."""
+    path = HELPER_DROPS / "3b5d7f9a1c42_backfill_numbers_and_cleanup.py"
+    migration = read(File(path.name, path.read_text(encoding="utf-8")))
+    entry, ops = json.loads(json.dumps(migration_to_json(migration)))
+    ops["ops"][0] = [*ops["ops"][0][:7], damage]
+    with pytest.raises(DAMAGE):
+        migration_from_json(entry, migration.path, migration.digest, ops)
 
 
 @pytest.mark.parametrize("versions", [HELPER_DROPS, GUARDED_DROPS], ids=lambda p: p.parent.name)

@@ -97,8 +97,9 @@ _POSITIVE = _Positive()
     "--cache-dir",
     metavar="DIR",
     envvar="ALEMBIC_LINT_CACHE_DIR",
-    help="Cache directory (default: .alembic-lint-cache next to the project's config; "
-    "also ALEMBIC_LINT_CACHE_DIR).",
+    help="Cache directory (default: one per project in $XDG_CACHE_HOME/alembic-lint, else "
+    "~/.cache/alembic-lint; also ALEMBIC_LINT_CACHE_DIR). Files there that the key in that "
+    "cache home did not seal are ignored.",
 )
 @click.option(
     "--jobs",
@@ -255,10 +256,14 @@ def check(
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
     if reports_only and specs and stdin_filename is None and write_baseline is None:
-        from alembic_lint import replay
+        from alembic_lint import replay, sealed
 
-        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
-        replay.allow(dirs[0], dirs)
+        record_dir = os.path.abspath(cache_dir) if cache_dir else replay.default_dir()
+        home = sealed.home()
+        if sealed.key() is not None and record_dir is not None and home is not None:
+            # What alembic-lint keeps in the cache home (the key, the caches) is no input.
+            dirs = [d for spec in specs if (d := _cache_dir(cache_dir, settings, spec))]
+            replay.allow(record_dir, [*dirs, home])
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
 
 
@@ -408,17 +413,22 @@ def _report(
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
 
 
-def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str:
-    """``--cache-dir``, else ``.alembic-lint-cache`` next to the project's config."""
-    from alembic_lint.cache import DIRNAME
+def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str | None:
+    """``--cache-dir``, else the user's cache of the project (the directory of its settings
+    or config); None when there is no key to seal cache files with (see sealed.py)."""
+    from alembic_lint import sealed
 
+    if sealed.key() is None:
+        return None
     if given:
         return os.path.abspath(given)
     if settings.path is not None:
-        return str(settings.root / DIRNAME)
-    if spec.config is not None:
-        return str(spec.config.parent / DIRNAME)
-    return os.path.abspath(DIRNAME)
+        project = str(settings.root)
+    elif spec.config is not None:
+        project = str(spec.config.parent)
+    else:
+        project = os.getcwd()
+    return sealed.project_dir(os.path.abspath(project))
 
 
 def _dialect(settings: Settings, spec: HistorySpec) -> Target:
