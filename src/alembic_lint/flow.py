@@ -54,6 +54,7 @@ class ModuleScope(Generic[D]):
         self._is_async = is_async
         self._locals: dict[Locator, frozenset[str]] = {}
         self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
+        self._assignments: dict[int, dict[str, ast.expr]] = {}  # see guards_at
 
     def tree(self) -> ast.Module | None:
         """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
@@ -79,7 +80,7 @@ class ModuleScope(Generic[D]):
             if walk.conditional and statement is not None:
                 tree = self.tree()
                 if tree is not None:
-                    guards = guards_at(tree, statement, locator[:-1])
+                    guards = guards_at(tree, statement, locator[:-1], self._assignments)
             known = (ref(locator), guards)
             if walk.via:
                 self._placed[id(node)] = known
@@ -140,26 +141,33 @@ def local_names(tree: ast.Module, function: Locator) -> frozenset[str]:
     names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
     declared: set[str] = set()
     stack: list[ast.AST] = list(func.body)
+    pop, extend, children = stack.pop, stack.extend, ast.iter_child_nodes
+    # `type(...) is` first for the kinds nearly every node is: this walks whole functions.
     while stack:
-        node = stack.pop()
+        node = pop()
+        kind = type(node)
         if isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load):
+            if type(node.ctx) is not ast.Load:
                 names.add(node.id)
+        elif kind is ast.Constant:
+            continue
+        elif kind in _PLAIN:
+            extend(children(node))
         elif isinstance(node, _Def | ast.ClassDef):
             # Its body is a scope of its own; decorators, defaults and bases run here.
             names.add(node.name)
-            stack.extend(node.decorator_list)
+            extend(node.decorator_list)
             if isinstance(node, ast.ClassDef):
-                stack.extend([*node.bases, *node.keywords])
+                extend([*node.bases, *node.keywords])
             else:
-                stack.extend(_defaults(node.args))
+                extend(_defaults(node.args))
         elif isinstance(node, ast.Lambda):
-            stack.extend(_defaults(node.args))
+            extend(_defaults(node.args))
         elif isinstance(node, _COMPREHENSIONS):
             # Its targets are its own; a walrus inside binds in the function.
             for generator in node.generators:
-                stack.extend([generator.iter, *generator.ifs])
-            stack.extend([node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt])
+                extend([generator.iter, *generator.ifs])
+            extend([node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt])
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
         elif isinstance(node, ast.Global | ast.Nonlocal):
@@ -170,8 +178,19 @@ def local_names(tree: ast.Module, function: Locator) -> frozenset[str]:
                     names.add(node.name)
             elif isinstance(node, ast.MatchMapping) and node.rest is not None:
                 names.add(node.rest)
-            stack.extend(ast.iter_child_nodes(node))
+            extend(children(node))
     return frozenset(names - declared)
+
+
+#: Nodes that bind nothing themselves (the names below them are looked at one by one).
+_PLAIN = frozenset(
+    {
+        *(ast.Call, ast.Attribute, ast.keyword, ast.Expr, ast.Subscript, ast.List, ast.Tuple),
+        *(ast.Dict, ast.BinOp, ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Assign, ast.If),
+        *(ast.For, ast.With, ast.withitem, ast.Return, ast.JoinedStr, ast.FormattedValue),
+        *(ast.AugAssign, ast.AnnAssign, ast.Starred, ast.IfExp, ast.Slice, ast.Try, ast.While),
+    }
+)
 
 
 def _defaults(args: ast.arguments) -> list[ast.expr]:
@@ -181,10 +200,16 @@ def _defaults(args: ast.arguments) -> list[ast.expr]:
 # --------------------------------------------------------------------------- guards
 
 
-def guards_at(tree: ast.Module, statement: Locator, call: Locator) -> tuple[Guard, ...]:
+def guards_at(
+    tree: ast.Module,
+    statement: Locator,
+    call: Locator,
+    assignments: dict[int, dict[str, ast.expr]] | None = None,
+) -> tuple[Guard, ...]:
     """The guards of the operation call at ``call`` (a locator without its tag), whose
     innermost statement is at ``statement``: the conditions between its function's
-    ``def`` and the statement (outer first). Empty when a locator leads nowhere."""
+    ``def`` and the statement (outer first). Empty when a locator leads nowhere.
+    ``assignments`` keeps each function's plain assignments for the next call."""
     # Each item: an `if` test and the truth it has there, a loop (LISTED), or a guard.
     found: list[tuple[ast.expr, bool] | ast.For | ast.AsyncFor | Guard] = []
     node: object = tree
@@ -229,7 +254,11 @@ def guards_at(tree: ast.Module, statement: Locator, call: Locator) -> tuple[Guar
                 continue
         else:
             if assigned is None:
-                assigned = _assigned_once(function)
+                if assignments is None:
+                    assignments = {}
+                assigned = assignments.get(id(function))
+                if assigned is None:
+                    assigned = assignments[id(function)] = _assigned_once(function)
             if not _lists(item.iter, assigned):
                 continue
         if operation is None:
