@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from alembic_lint import engine
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.rules import Rule
-from alembic_lint.rules.examples import Example
+from alembic_lint.rules.examples import Example, File
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,9 +46,15 @@ def write_example(example: Example, directory: Path) -> Path:
     return directory
 
 
-def lint_dir(directory: Path, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
+def lint_dir(
+    directory: Path, rules: Iterable[Rule] | None = None, head_file: str = ""
+) -> list[Diagnostic]:
     files = sorted(p for p in directory.iterdir() if p.suffix == ".py")
     history = engine.load_history(str(directory), files)
+    if head_file:
+        path = directory / head_file
+        text = path.read_text(encoding="utf-8") if path.exists() else None
+        history = replace(history, head_file=(str(path), text))
     return engine.check_history(
         history, list(rules) if rules is not None else engine.default_rules()
     )
@@ -75,9 +82,30 @@ def triples(diagnostics: Sequence[Diagnostic]) -> set[tuple[str, int, str]]:
     return {(Path(d.location.path).name, d.location.line, d.code) for d in diagnostics}
 
 
+def lint_branch(
+    example: Example, repo: Path, rules: Iterable[Rule] | None = None
+) -> list[Diagnostic]:
+    """A branch example (``examples.against``): ``main`` holds the base then the target's
+    changes; the branch's changes are left uncommitted on ``feature``, which forked from
+    the base; then ``--against main``."""
+    from alembic_lint import against
+    from git_support import two_branches
+
+    def tree(files: Iterable[File]) -> dict[str, str | None]:
+        return {f"versions/{f.filename}": f.source for f in files}
+
+    work: dict[str, str | None] = tree(example.files)
+    work.update((f"versions/{name}", None) for name in example.deleted)
+    two_branches(repo, tree(example.base), tree(example.target), {}, work=work)
+    chosen = list(rules) if rules is not None else engine.default_rules()
+    return against.lint("main", [str(repo / "versions")], chosen, where=repo)
+
+
 @pytest.fixture
 def lint(tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(example: Example, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
-        return lint_dir(write_example(example, tmp_path / "versions"), rules)
+        if example.branch:
+            return lint_branch(example, tmp_path / "repo", rules)
+        return lint_dir(write_example(example, tmp_path / "versions"), rules, example.head_file)
 
     return run

@@ -77,14 +77,17 @@ class Cache:
     - ``result-*.json``: the whole run's findings, for a run where nothing changed.
     """
 
-    def __init__(self, directory: str, history_key: str) -> None:
+    def __init__(self, directory: str, history_key: str, variant: str = "") -> None:
+        """``variant`` keeps the results of another kind of run (``--against``) apart
+        from the plain run's, so that alternating the two does not evict each other's;
+        the facts, by content, are shared."""
         self.directory = directory
         # A link in its place (or a file) is never followed: no cache then.
         self.usable = sealed.real_directory(directory) is not False
         self.facts_path = os.path.join(directory, f"history-{history_key}.json")
         self.ops_path = os.path.join(directory, f"ops-{history_key}.json")
-        self.result_path = os.path.join(directory, f"result-{history_key}.json")
-        self.graph_path = os.path.join(directory, f"graph-{history_key}.json")
+        self.result_path = os.path.join(directory, f"result-{history_key}{variant}.json")
+        self.graph_path = os.path.join(directory, f"graph-{history_key}{variant}.json")
         self.graph = ""
         self.graph_dirty = False
         self._facts: dict[str, Any] | None = None

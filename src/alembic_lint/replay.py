@@ -171,6 +171,7 @@ def may_record(argv: Sequence[str]) -> bool:
     """Cheap pre-check of the command line (the run decides for real, see :func:`allow`)."""
     blocked = {"-", "--no-cache", "--fix", "--diff", "--show-settings", "-h", "--help"}
     blocked |= {"--version", "--stdin-filename", "--write-baseline", "-o", "--output-file"}
+    blocked.add("--against")  # the answer depends on git's refs, which no trace observes
     if argv and argv[0] in ("rule", "merge", "graph", "rebase", "server"):
         return False
     return not any(arg in blocked or arg.split("=", 1)[0] in blocked for arg in argv)
