@@ -109,27 +109,29 @@ class _Ops:
         if batch is not None:
             self.batch.pop()
 
-    def expression(self, node: ast.AST) -> None:
-        """Below a statement only calls count (an expression holds no statement)."""
-        kind = type(node)
-        if kind is ast.Call:
-            assert isinstance(node, ast.Call)
-            helper = self.call(node)
-            self.seen_calls += 1
-            self.own_calls += 1
-            if helper is not None:
-                for child in _kids(node):
-                    if not isinstance(child, str):
-                        self.expression(child)
-                helper.walk_body()  # its body runs once the arguments are evaluated
-                return
-            if is_sqlalchemy(_dotted(node.func)):
-                return  # sa.Column(...) holds no operations; positions.py skips it too
-        elif kind is ast.Name or kind is ast.Constant:
-            return
-        for child in _kids(node):
-            if not isinstance(child, str):
-                self.expression(child)
+    def expression(self, root: ast.AST) -> None:
+        """Below a statement only calls count (an expression holds no statement). Pre-order
+        with a stack of its own: CPython accepts expressions thousands of levels deep. A
+        helper's body is walked once its call's arguments are (as it runs)."""
+        stack: list[ast.AST | _Ops] = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _Ops):
+                node.walk_body()
+                continue
+            kind = type(node)
+            if kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                helper = self.call(node)
+                self.seen_calls += 1
+                self.own_calls += 1
+                if helper is not None:
+                    stack.append(helper)
+                elif is_sqlalchemy(_dotted(node.func)):
+                    continue  # sa.Column(...) holds no operations; positions.py skips it too
+            elif kind is ast.Name or kind is ast.Constant:
+                continue
+            stack.extend(reversed([c for c in _kids(node) if not isinstance(c, str)]))
 
     def op_call_name(self, call: ast.Call) -> str | None:
         func = call.func
