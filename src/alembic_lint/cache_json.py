@@ -18,6 +18,8 @@ from alembic_lint.model import (
     Body,
     Element,
     Function,
+    Guard,
+    GuardKind,
     Header,
     Migration,
     OpCall,
@@ -143,6 +145,7 @@ STAND_IN = Migration(
 # Lookups by value: calling an Enum class is slow enough to show on thousands of entries.
 _STATUS = {s.value: s for s in Status}
 _SEVERITY = {s.value: s for s in Severity}
+_GUARD_KIND = {k.value: k for k in GuardKind}
 
 
 #: Bindings without elements recur across files (``branch_labels = None`` at the same ref):
@@ -208,21 +211,60 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
     ops = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
         "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
-        "ops": [
-            [
-                o.name,
-                o.function,
-                o.batch,
-                [[k, _value_to_json(v)] for k, v in o.keywords],
-                o.star_kwargs,
-                o.sql,
-                o.ref,
-            ]
-            for o in m.ops
-        ],
+        "ops": [_op_to_json(o) for o in m.ops],
         "message": m.message,
     }
     return entry, ops
+
+
+def _op_to_json(o: OpCall) -> list[Any]:
+    """The fields every operation has, in order, then (only when there are any) a mapping
+    of those that most leave at their default: a new field of OpCall goes there."""
+    core = [
+        o.name,
+        o.function,
+        o.batch,
+        [[k, _value_to_json(v)] for k, v in o.keywords],
+        o.star_kwargs,
+        o.sql,
+        o.ref,
+    ]
+    extra: dict[str, Any] = {}
+    if o.via:
+        extra["via"] = list(o.via)
+    if o.guards:
+        extra["guards"] = [[g.kind.value, list(g.arguments), list(g.strings)] for g in o.guards]
+    return [*core, extra] if extra else core
+
+
+def _op_from_json(d: object) -> OpCall:
+    fields = _list(d)
+    if len(fields) not in (7, 8):
+        raise TypeError("bad operation")
+    n, f, b, kw, star, sql, ref = fields[:7]
+    extra = fields[7] if len(fields) == 8 else {}
+    if type(extra) is not dict or not set(extra) <= {"via", "guards"}:
+        raise TypeError("bad operation")
+    return OpCall(
+        name=_str(n),
+        function=_str(f),
+        batch=_bool(b),
+        keywords=tuple((_str(k), _value_from_json(v)) for k, v in map(_pair, _list(kw))),
+        star_kwargs=_bool(star),
+        sql=_optional_str(sql),
+        ref=_int(ref),
+        via=tuple(map(_str, _list(extra.get("via", [])))),
+        guards=tuple(_guard_from_json(g) for g in _list(extra.get("guards", []))),
+    )
+
+
+def _guard_from_json(d: object) -> Guard:
+    kind, arguments, strings = _list(d, 3)
+    return Guard(
+        _GUARD_KIND[_str(kind)],
+        tuple(a if type(a) is str else _int(a) for a in _list(arguments)),
+        tuple(map(_str, _list(strings))),
+    )
 
 
 def facts_json(
@@ -285,18 +327,7 @@ def migration_from_json(
             Function(_str(n), Body(_str(b)), tuple(map(_str, _list(p))), _int(r))
             for n, b, p, r in (_list(f, 4) for f in _list(ops["functions"]))
         ),
-        ops=tuple(
-            OpCall(
-                name=_str(n),
-                function=_str(f),
-                batch=_bool(b),
-                keywords=tuple((_str(k), _value_from_json(v)) for k, v in map(_pair, _list(kw))),
-                star_kwargs=_bool(star),
-                sql=_optional_str(sql),
-                ref=_int(ref),
-            )
-            for n, f, b, kw, star, sql, ref in (_list(o, 7) for o in _list(ops["ops"]))
-        ),
+        ops=tuple(_op_from_json(o) for o in _list(ops["ops"])),
         message=_str(ops["message"]),
     )
 
