@@ -436,6 +436,115 @@ EDGES = {
     "starred-call": "def upgrade():\n    op.f(*op.a(), **op.b())\n"
     "    op.g(op.c(), *op.d(), k=op.e(), *op.f2(), **op.h())\n",
     "multiline-call": "def upgrade():\n    op.f(\n        k=op.a(),\n        *op.b(),\n    )\n",
+    # Module-level functions called from the entry points (helpers).
+    "helpers-nested": "def upgrade():\n    a()\ndef a():\n    op.x()\n    b()\n    op.y()\n"
+    "def b():\n    op.drop_table('t')\ndef downgrade():\n    b()\n    a()\n",
+    "helpers-recursive": "def upgrade():\n    h(3)\ndef h(n):\n    if n:\n"
+    "        op.drop_index('i')\n        h(n - 1)\n",
+    "helpers-mutual": "def upgrade(): a()\ndef a(): op.x(); b()\ndef b(): op.y(); a()\n"
+    "def downgrade(): b()\n",
+    "helpers-in-arguments": "def upgrade():\n    a(b(op.f()), k=c())\ndef a(*x, **k): op.a()\n"
+    "def b(x): op.b()\ndef c(): op.c()\n",
+    "helpers-in-blocks": "def upgrade():\n    for t in x:\n        a(t)\n    if y:\n        b()\n"
+    "    else:\n        pass\n    with op.batch_alter_table('t') as bo:\n        c(bo)\n"
+    "    try:\n        d()\n    except E:\n        a(0)\n    while z: [e() for _ in y]\n"
+    "def a(t): op.drop_table(t)\ndef b(): op.drop_index('i')\n"
+    "def c(bo): bo.drop_column('c')\n"
+    "def d():\n    with op.batch_alter_table('u') as b2:\n        b2.drop_column('d')\n"
+    "def e(): op.e()\n",
+    "helpers-op-parameter": "from alembic import op as o\ndef upgrade():\n    a(o)\n    b(op=o)\n"
+    "def a(op): op.drop_table('a')\ndef b(*, op): op.drop_table('b')\n"
+    "def c(): from alembic import op as q; q.drop_table('c')\ndef downgrade(): c()\n",
+    "helpers-defined-twice": "def upgrade():\n    a()\ndef a(): op.drop_table('first')\n"
+    "def a(): op.drop_table('second')\n",
+    "helpers-rebound": "def upgrade():\n    a(); b(); c(); d(); e(); f(); g(); h()\n"
+    "def a(): op.a()\na = 1\ndef b(): op.b()\nimport b\ndef c(): op.c()\nfrom m import c\n"
+    "def d(): op.d()\nclass d: pass\ndef e(): op.e()\ndel e\ndef f(): op.f()\nf += 1\n"
+    "def g(): op.g()\ng: int\ndef h(): op.h()\nx, (h, y) = 1, (2, 3)\n",
+    "helpers-rebound-then-defined": "a = 1\ndef a(): op.a()\ndef upgrade(): a()\n"
+    "if True: b = 2\nif x: b = 3\ndef b(): op.b()\nif x:\n    b = 4\ndef downgrade(): b()\n",
+    "helpers-shadowed-locally": "def a(): op.a()\ndef b(): op.b()\ndef c(): op.c()\n"
+    "def d(): op.d()\ndef e(): op.e()\ndef f(): op.f()\ndef g(): op.g()\n"
+    "def upgrade(x, *b, c=1, **d):\n    a(); b(); c(); d(); e(); f(); g()\n"
+    "    a = 1\n    for e in y: pass\n    import f.z\n    def g(): pass\n"
+    "def downgrade():\n    a(); b(); c(); d(); e(); f()\n    with x as (a, [b]): pass\n"
+    "    try: pass\n    except E as c: pass\n    (d := 1)\n    [e for e in y]\n"
+    "    match x:\n        case {'k': f}: pass\n",
+    "helpers-shadowed-more": "def a(): op.a()\ndef b(): op.b()\ndef c(): op.c()\n"
+    "def d(): op.d()\ndef upgrade():\n    global a\n    a = 1\n    a(); b(); c(); d()\n"
+    "    lambda b: b\n    [d for c in y if (d := c)]\n    class b: pass\n"
+    "def downgrade():\n    a(); b(); c()\n    match x:\n        case [*a, b] | {**c}: pass\n"
+    "    del b\n",
+    "helpers-role-named": "def upgrade():\n    upgrade_data()\n    downgrade_x()\n"
+    "def upgrade_data(): op.a()\ndef downgrade_x(): op.b()\n",
+    "helpers-under-blocks": "try:\n    from m import a\nexcept ImportError:\n"
+    "    def a(): op.a()\nif x:\n    def b(): op.b()\nelse:\n    def b(): op.c()\n"
+    "def upgrade(): a(); b()\n",
+    "helpers-under-match": "match x:\n    case _:\n        def h():\n"
+    "            op.drop_table('t')\n"
+    "def upgrade():\n    h()\n",
+    "helpers-async-decorated-classes": "async def a(): op.a()\n@dec\ndef b(): op.b()\n"
+    "class C:\n    def m(self): op.m()\ndef upgrade():\n    a(); b(); C().m(); C.m(); x.b()\n",
+    "helpers-in-nested-def": "def upgrade():\n    def inner():\n        a()\n    inner()\n"
+    "def a(): op.a()\n",
+    "helpers-sqlalchemy-arguments": "def upgrade():\n    op.create_table('t', sa.Column('c', "
+    "default=a()))\n    sa.Column(a())\ndef a(): op.a()\n",
+    # What a body amounts to through helpers.
+    "bodies-through-helpers": "def upgrade(): a()\ndef downgrade():\n    '''doc'''\n    b(); a()\n"
+    "def a(): pass\ndef b():\n    a()\n    raise NotImplementedError\n",
+    "bodies-through-recursion": "def upgrade(): a()\ndef downgrade(): b(1)\ndef a(): a()\n"
+    "def b(x): c()\ndef c(): b(2)\n",
+    "bodies-not-helpers": "def upgrade(): x = a()\ndef downgrade(): a(); m.a(); a\ndef a(): pass\n",
+    "bodies-shadowed": "def upgrade():\n    a = b\n    a()\ndef downgrade(a): a()\ndef a(): pass\n",
+    # Guards: conditions an operation runs under.
+    "guards-existence": "def upgrade():\n    if 'ix' in existing:\n        op.drop_index('ix')\n"
+    "    if inspector.has_table('t'):\n        op.drop_table('t', schema='s')\n"
+    "    if table_exists(t) and 'c' in cols:\n        op.drop_column(t, 'c')\n"
+    "    if x.name in names:\n        op.drop_index(x.name, table_name=x.table)\n",
+    "guards-negations": "def upgrade():\n    if 'a' not in x:\n        op.a('a')\n    else:\n"
+    "        op.b('a')\n    if not has_index(i):\n        pass\n    elif y:\n        op.c(i)\n"
+    "    if not ('a' in x and 'b' in y):\n        op.d('a')\n    else:\n        op.e('b')\n"
+    "    if not (not 'a' in x or 'b' not in y): op.f('a', 'b')\n",
+    "guards-early-exits": "def upgrade():\n    for n in ns:\n        if n not in x:\n"
+    "            continue\n        op.a(n)\n        if has_t(n): break\n        op.b(n)\n"
+    "    if 'a' in x:\n        return\n    else:\n        pass\n    op.c('a')\n"
+    "    if not exists('b'):\n        raise E\n    with op.batch_alter_table('t') as b:\n"
+    "        b.drop_column('b')\n",
+    "guards-try-and-suppress": "def upgrade():\n    try:\n        op.a()\n    except Exception:\n"
+    "        pass\n    try:\n        op.b()\n    except KeyError:\n        pass\n    try:\n"
+    "        op.c()\n    except:\n        raise\n    try:\n        op.d()\n"
+    "    except (E, ValueError) as e:\n        log(e)\n    except Exception:\n        raise\n"
+    "    else:\n        op.e()\n    finally:\n        op.f()\n"
+    "    with contextlib.suppress(Exception), op.batch_alter_table('t') as b:\n"
+    "        b.drop_column('c')\n    with suppress(KeyError):\n        op.g()\n"
+    "    with suppress():\n        op.h()\n    try:\n        op.i()\n"
+    "    except* E:\n        pass\n",
+    "guards-mentions": "def upgrade():\n    if f'{a}' in x: op.a(a)\n"
+    "    if 'a' 'b' in x: op.b('ab')\n"
+    "    if has_t(b'x', k='y', *z): op.c('y', 'x')\n    if has_t(t.u, None): op.d(t.u, *v, t.u)\n"
+    "    if [c['n'] for c in y] in z: op.e(c, 'n', k='n', **w)\n"
+    "    if 'u' in [c['n'] for c in i.get_columns('t')]: op.f('t', 'u', k='t')\n",
+    "guards-not-guards": "def upgrade():\n    if context.is_offline_mode():\n        op.a('x')\n"
+    "    if table_not_exists('t'): op.b('t')\n    if a < b in c: op.c(a)\n"
+    "    if x in y == z: op.d(x)\n    while 'a' in x: op.e('a')\n    if 'a' in x or b: op.f('a')\n"
+    "    if has_(t): op.g(t)\n    if (lambda: 1)(): op.h()\n",
+    "guards-nested-scopes": "if 'a' in x:\n    def upgrade():\n        op.a('a')\n"
+    "def downgrade():\n    if 'b' in x:\n        def inner():\n            op.b('b')\n"
+    "        class K:\n            op.c('b')\n        match y:\n            case 1:\n"
+    "                op.d('b')\n        h('b')\ndef h(n):\n    if has(n):\n        op.e(n)\n"
+    "    op.f(n)\n",
+    "guards-helpers-shared": "def upgrade():\n    if 'a' in x:\n        h()\ndef downgrade():\n"
+    "    h()\ndef h():\n    if index_exists('i'):\n        op.drop_index('i')\n"
+    "    op.drop_table('t')\n",
+    "guards-listed": "def upgrade():\n    i = sa.inspect(op.get_bind())\n"
+    "    for ix in i.get_indexes('t'):\n        op.drop_index(op.f(ix['name']), ix.t, k=ix)\n"
+    "    fks = i.get_foreign_keys('t')\n    for a, (b, c) in fks:\n        op.x(a, b['n'], c[0])\n"
+    "    for n in (n for n in fks if n):\n        m = n.name\n        op.y(m, name=n)\n"
+    "    for t in get_table_names():\n        op.z(t + 'x', t[:1], f(t))\n"
+    "    fks = 1\n    for q in fks:\n        op.w(q)\n    async def inner():\n"
+    "        async for r in i.get_columns('t'):\n            op.v(r)\n",
+    "guards-one-line-and-semicolons": "def upgrade():\n    if 'a' in x: op.a('a'); op.b('a')\n"
+    "    if 'b' not in x: return\n    op.c('b'); op.d('b')\n",
     # Dialect evidence (Migration.dialects): imports at module level and in functions,
     # dialect keywords of operations; look-alikes that are not evidence.
     "dialect-imports": "from sqlalchemy.dialects import postgresql, mysql as my\n"
@@ -520,6 +629,28 @@ def test_facts_read_as_the_linter_needs_them() -> None:
     assert call.name is sys.intern("drop_table")
     assert all(key is sys.intern(key) for key, _ in call.keywords)
     assert call.keyword("x") is ... and call.keyword("y") is ... and call.star_kwargs
+    fast = assert_same(EDGES["helpers-nested"])
+    assert fast is not None
+    assert [(c.name, c.function, c.via) for c in fast.ops] == [
+        ("x", "upgrade", ("a",)),
+        ("drop_table", "upgrade", ("a", "b")),
+        ("y", "upgrade", ("a",)),
+        ("drop_table", "downgrade", ("b",)),
+        ("x", "downgrade", ("a",)),
+        ("y", "downgrade", ("a",)),
+    ]
+    fast = assert_same(EDGES["helpers-shadowed-locally"])
+    assert fast is not None
+    # Only `e` is not bound where it is called: a comprehension's target is its own.
+    assert [(c.name, c.function) for c in fast.ops] == [("e", "downgrade")]
+    fast = assert_same(EDGES["guards-existence"])
+    assert fast is not None
+    assert [[(g.kind.value, g.arguments) for g in c.guards] for c in fast.ops] == [
+        [("exists", (0,))],
+        [("exists", (0,))],
+        [("exists", (0,)), ("exists", (1,))],
+        [("exists", (0,))],
+    ]
 
 
 def test_locators_ast_cannot_follow_leave_spans_for_later() -> None:
@@ -786,12 +917,64 @@ def module_statement(draw: st.DrawFn) -> list[str]:
     if kind == 17:
         return [f"def {draw(st.sampled_from(['__getattr__', var, 'helper']))}(name): pass"]
     if kind == 18:
-        return [f"class {draw(NAME)}: pass"]
+        # Rebinding a name after (or before) the def of a helper of that name.
+        helper = draw(HELPER)
+        return [
+            draw(
+                st.sampled_from(
+                    [
+                        f"class {draw(NAME)}: pass",
+                        f"class {helper}: pass",
+                        f"{helper} = {value}",
+                        f"from m import {helper}",
+                        f"import {helper}",
+                        f"del {helper}",
+                        f"{helper}: int",
+                        f"{helper}, x = 1, 2",
+                        f"if x: {helper} = 1",
+                    ]
+                )
+            )
+        ]
     return [f"x = {value}  # noqa" + draw(st.sampled_from(["", ": AL100", ", AL201"]))]
 
 
 OWNER = st.sampled_from(["op", "op", "o", "alembic.op", "b", "sa", "other"])
 OP = st.sampled_from(["drop_table", "execute", "add_column", "create_index", "drop_column"])
+#: Names of module-level functions (helpers), and names that are not.
+HELPER = st.sampled_from(["helper", "_h1", "_h2", "_h2", "upgrade_data", "sa", "x"])
+#: Arguments that guards may name: strings, names, attributes, f-strings, loop elements.
+OBJECT = st.sampled_from(
+    [
+        *("'a'", "'t'", "t", "x.name", "'a' 'b'", "f'{t}'", "b'a'", "*t", "k='a'"),
+        *("ix['name']", "op.f(ix['name'])", "ix.name", "ix[0]", "k=ix"),
+    ]
+)
+#: Loops over what the inspector lists, and over other things.
+LOOP = st.sampled_from(
+    [
+        *("for ix in inspector.get_indexes('t'):", "for ix in get_table_names():"),
+        *("for ix in (ix for ix in ixs if ix):", "for ix, t in x.get_columns(t):"),
+        *("for ix in ('a', 'b'):", "for ix in x.get_pk_constraint('t'):"),
+    ]
+)
+#: Tests of existence, their negations, and tests of something else.
+TEST = st.sampled_from(
+    [
+        *("'a' in existing", "t not in names", "x.name in [c['name'] for c in i.get_columns('t')]"),
+        *("inspector.has_table('t')", "not has_index(t, k='a')", "table_exists(x.name)"),
+        *("_index_exists('a') and 'b' in y", "'a' in x or t", "not ('a' not in x or t in y)"),
+        *("context.is_offline_mode()", "table_not_exists('t')", "x", "a < t in b", "f'{t}' in x"),
+        *("has_(t)", "(lambda: t)()", "not (not exists('a'))", "t in x == y"),
+    ]
+)
+HANDLER = st.sampled_from(
+    [
+        *("except Exception:\n    pass", "except:\n    pass", "except KeyError:\n    pass"),
+        *("except (E, ValueError) as e:\n    log(e)", "except Exception:\n    raise"),
+        *("except sa.exc.ProgrammingError:\n    if x:\n        raise", "finally:\n    pass"),
+    ]
+)
 
 
 @st.composite
@@ -826,8 +1009,25 @@ def call(draw: st.DrawFn, depth: int = 0) -> str:
 
 
 @st.composite
+def helper_call(draw: st.DrawFn) -> str:
+    args = draw(st.sampled_from(["", "op", "op=op", "t", "'a', k=_h1()", "*a", "o"]))
+    return f"{draw(HELPER)}({args})"
+
+
+@st.composite
+def drop_call(draw: st.DrawFn, owner: str | None = None) -> str:
+    """An operation whose arguments a guard may name."""
+    args = draw(st.lists(OBJECT, min_size=1, max_size=3))
+    args.sort(key=lambda a: "=" in a)  # keywords after positionals
+    name = draw(st.sampled_from(["drop_table", "drop_index", "drop_column", "execute"]))
+    if name == "execute" and draw(st.booleans()):
+        args = [draw(st.sampled_from(["'DROP TABLE a'", "'DROP VIEW \"S\".t'", "sa.text('x')"]))]
+    return f"{owner or draw(OWNER)}.{name}({', '.join(args)})"
+
+
+@st.composite
 def function_statements(draw: st.DrawFn, depth: int = 0) -> list[str]:
-    kind = draw(st.integers(0, 12 if depth < 2 else 5))
+    kind = draw(st.integers(0, 17 if depth < 2 else 9))
     if kind < 3:
         return [draw(call())]
     if kind == 3:
@@ -838,34 +1038,67 @@ def function_statements(draw: st.DrawFn, depth: int = 0) -> list[str]:
         return [draw(st.sampled_from(["raise NotImplementedError()", "return", "# noqa: AL201"]))]
     if kind == 5:
         return [f"x = [{draw(call())} for i in y]"]
+    if kind == 6:
+        return [draw(helper_call())]
+    if kind == 7:
+        # A name bound in the function: a call of it is not a call of a helper.
+        helper = draw(HELPER)
+        return [
+            draw(
+                st.sampled_from(
+                    [
+                        f"{helper} = f",
+                        f"for {helper} in y: pass",
+                        f"import {helper}",
+                        f"global {helper}",
+                        f"with x as {helper}: pass",
+                        f"[{helper} for {helper} in y]",
+                        f"({helper} := 1)",
+                        f"lambda {helper}: {helper}",
+                    ]
+                )
+            )
+        ]
+    if kind == 8:
+        return [draw(drop_call())]
+    if kind == 9:
+        leave = draw(st.sampled_from(["return", "raise E"]))
+        return [f"if {draw(TEST)}: {leave}"]
     inner = [
         "    " + line
         for _ in range(draw(st.integers(1, 3)))
         for line in draw(function_statements(depth + 1))
     ]
-    if kind == 6:
+    if kind == 10:
         target = draw(st.sampled_from(["b", "c"]))
         return [
             f"with op.batch_alter_table('t') as {target}:",
             *inner,
             f"    {target}.drop_column('y')",
         ]
-    if kind == 7:
-        return ["if x:", *inner, "else:", *inner]
-    if kind == 8:
-        return ["for i in y:", *inner]
-    if kind == 9:
-        return ["try:", *inner, "except E:", *inner]
-    if kind == 10:
-        return ["def inner():", *inner]
     if kind == 11:
+        test = draw(TEST | st.just("x"))
+        orelse = draw(st.sampled_from([[], ["else:", *inner], [f"elif {draw(TEST)}:", *inner]]))
+        return [f"if {test}:", *inner, *orelse]
+    if kind == 12:
+        return ["for i in y:", *inner]
+    if kind == 13:
+        return ["try:", *inner, *draw(HANDLER).split("\n")]
+    if kind == 14:
+        return ["def inner():", *inner]
+    if kind == 15:
         return ["match x:", "    case 1:", *["    " + line for line in inner]]
-    return ["from alembic import op as o", *[line[4:] for line in inner]]
+    if kind == 16:
+        return ["from alembic import op as o", *[line[4:] for line in inner]]
+    suppress = draw(st.sampled_from(["suppress(Exception)", "contextlib.suppress(KeyError)"]))
+    return [f"with {suppress}, op.batch_alter_table('t') as b:", *inner]
 
 
 @st.composite
 def functions(draw: st.DrawFn) -> list[str]:
-    name = draw(st.sampled_from(["upgrade", "downgrade", "upgrade_data", "downgrade_x", "helper"]))
+    name = draw(
+        st.sampled_from(["upgrade", "downgrade", "upgrade_data", "downgrade_x", "helper"]) | HELPER
+    )
     params = draw(st.sampled_from(["", "", "op", "*, op", "op, /", "x=f()"]))
     prefix = "async def" if draw(st.integers(0, 9)) == 0 else "def"
     body = [line for _ in range(draw(st.integers(0, 4))) for line in draw(function_statements())]
@@ -903,6 +1136,55 @@ def modules(draw: st.DrawFn) -> str:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(modules())
 def test_generated_modules(source: str) -> None:
+    assert_same(source)
+
+
+@st.composite
+def helper_modules(draw: st.DrawFn) -> str:
+    """Entry points that call module-level functions that call each other (nested,
+    recursive, mutually recursive, defined twice, rebound, shadowed), with guards."""
+    names = ["_h1", "_h2", "helper", "upgrade_data"]
+    lines = ["from alembic import op", "import sqlalchemy as sa"]
+    for _ in range(draw(st.integers(2, 7))):
+        if draw(st.integers(0, 5)) == 0:
+            lines += draw(module_statement())
+            continue
+        name = draw(st.sampled_from(["upgrade", "downgrade", "upgrade", "downgrade", *names]))
+        params = draw(st.sampled_from(["", "", "op", "t, *, op", "x=f()", "_h1"]))
+        body: list[str] = []
+        for _ in range(draw(st.integers(1, 4))):
+            kind = draw(st.integers(0, 6))
+            if kind < 2:
+                callee = draw(st.sampled_from(names))
+                args = draw(st.sampled_from(["", "op", "t=1", "'a', op=op"]))
+                call = f"{callee}({args})"
+                if draw(st.integers(0, 3)) == 0:
+                    call = f"x = [{call} for i in y]"
+                body.append(call)
+            elif kind == 2:
+                body += [f"if {draw(TEST)}:", f"    {draw(drop_call(owner='op'))}"]
+            elif kind == 3:
+                body += ["try:", f"    {draw(drop_call(owner='op'))}", *draw(HANDLER).split("\n")]
+            elif kind == 4:
+                body += [f"if {draw(TEST)}: {draw(st.sampled_from(['return', 'raise E']))}"]
+            elif kind == 5:
+                body.append(draw(drop_call(owner="op")))
+                if draw(st.booleans()):
+                    body[-1:] = [
+                        draw(st.sampled_from(["ixs = inspector.get_indexes('t')", "ixs = 1"])),
+                        draw(LOOP),
+                        "    " + body[-1],
+                    ]
+            else:
+                body += draw(function_statements())
+        lines += [f"def {name}({params}):", *["    " + line for line in body]]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(helper_modules())
+def test_generated_helper_modules(source: str) -> None:
     assert_same(source)
 
 

@@ -21,6 +21,8 @@ from alembic_lint.model import (
     Element,
     Expr,
     Function,
+    Guard,
+    GuardKind,
     Header,
     Migration,
     Name,
@@ -321,6 +323,7 @@ STAND_IN = Migration(
 # Lookups by value: calling an Enum class is slow enough to show on thousands of entries.
 _STATUS = {s.value: s for s in Status}
 _SEVERITY = {s.value: s for s in Severity}
+_GUARD_KIND = {k.value: k for k in GuardKind}
 
 
 #: Bindings without elements recur across files (``branch_labels = None`` at the same ref):
@@ -384,27 +387,77 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     if m.dialects:  # outside "facts": read for every file when the dialect is not set
         entry["dialects"] = list(m.dialects)
-    ops = {
+    ops: dict[str, Any] = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
         "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
-        "ops": [
-            [
-                o.name,
-                o.function,
-                o.batch,
-                [[k, _value_to_json(v)] for k, v in o.keywords],
-                o.star_kwargs,
-                o.sql,
-                o.ref,
-                [expr_to_json(a) for a in o.args],
-                [[k, expr_to_json(v)] for k, v in o.kwargs],
-                None if o.batch_call is None else expr_to_json(o.batch_call),
-            ]
-            for o in m.ops
-        ],
+        "ops": [_op_to_json(o) for o in m.ops],
         "message": m.message,
     }
     return entry, ops
+
+
+def _op_to_json(o: OpCall) -> list[Any]:
+    """The fields every operation has, in order, then (only when there are any) a mapping
+    of those that most leave at their default: a new field of OpCall goes there."""
+    core = [
+        o.name,
+        o.function,
+        o.batch,
+        [[k, _value_to_json(v)] for k, v in o.keywords],
+        o.star_kwargs,
+        o.sql,
+        o.ref,
+    ]
+    extra: dict[str, Any] = {}
+    if o.via:
+        extra["via"] = list(o.via)
+    if o.guards:
+        extra["guards"] = [[g.kind.value, list(g.arguments), list(g.strings)] for g in o.guards]
+    if o.args:
+        extra["args"] = [expr_to_json(a) for a in o.args]
+    if o.kwargs:
+        extra["kwargs"] = [[k, expr_to_json(v)] for k, v in o.kwargs]
+    if o.batch_call is not None:
+        extra["batch_call"] = expr_to_json(o.batch_call)
+    return [*core, extra] if extra else core
+
+
+def _op_from_json(d: object) -> OpCall:
+    fields = _list(d)
+    if len(fields) not in (7, 8):
+        raise TypeError("bad operation")
+    n, f, b, kw, star, sql, ref = fields[:7]
+    extra = fields[7] if len(fields) == 8 else {}
+    if type(extra) is not dict or not set(extra) <= _OP_EXTRAS:
+        raise TypeError("bad operation")
+    return OpCall(
+        name=_str(n),
+        function=_str(f),
+        batch=_bool(b),
+        keywords=tuple((_str(k), _value_from_json(v)) for k, v in map(_pair, _list(kw))),
+        star_kwargs=_bool(star),
+        sql=_optional_str(sql),
+        ref=_int(ref),
+        via=tuple(map(_str, _list(extra.get("via", [])))),
+        guards=tuple(_guard_from_json(g) for g in _list(extra.get("guards", []))),
+        args=tuple(expr_from_json(a) for a in _list(extra.get("args", []))),
+        kwargs=tuple(
+            (_str(k), expr_from_json(v)) for k, v in map(_pair, _list(extra.get("kwargs", [])))
+        ),
+        batch_call=_batch_call(extra.get("batch_call")),
+    )
+
+
+_OP_EXTRAS = frozenset({"via", "guards", "args", "kwargs", "batch_call"})
+
+
+def _guard_from_json(d: object) -> Guard:
+    kind, arguments, strings = _list(d, 3)
+    return Guard(
+        _GUARD_KIND[_str(kind)],
+        tuple(a if type(a) is str else _int(a) for a in _list(arguments)),
+        tuple(map(_str, _list(strings))),
+    )
 
 
 def facts_json(
@@ -468,25 +521,17 @@ def migration_from_json(
             Function(_str(n), Body(_str(b)), tuple(map(_str, _list(p))), _int(r))
             for n, b, p, r in (_list(f, 4) for f in _list(ops["functions"]))
         ),
-        ops=tuple(
-            OpCall(
-                name=_str(n),
-                function=_str(f),
-                batch=_bool(b),
-                keywords=tuple((_str(k), _value_from_json(v)) for k, v in map(_pair, _list(kw))),
-                star_kwargs=_bool(star),
-                sql=_optional_str(sql),
-                ref=_int(ref),
-                args=tuple(expr_from_json(a) for a in _list(args)),
-                kwargs=tuple((_str(k), expr_from_json(v)) for k, v in map(_pair, _list(kwargs))),
-                batch_call=_batch_call(batch_call),
-            )
-            for n, f, b, kw, star, sql, ref, args, kwargs, batch_call in (
-                _list(o, 10) for o in _list(ops["ops"])
-            )
-        ),
+        ops=tuple(_op_from_json(o) for o in _list(ops["ops"])),
         message=_str(ops["message"]),
     )
+
+
+def dialects_from_json(d: Mapping[str, Any]) -> tuple[str, ...]:
+    """A facts entry's dialects (see Migration.dialects); anything but strings is damage."""
+    found = d.get("dialects", [])
+    if not isinstance(found, list) or not all(isinstance(x, str) for x in found):
+        raise TypeError("bad dialects")
+    return tuple(found)
 
 
 def _batch_call(data: Any) -> CallExpr | None:
@@ -498,18 +543,9 @@ def _batch_call(data: Any) -> CallExpr | None:
     return call
 
 
-def dialects_from_json(d: Mapping[str, Any]) -> tuple[str, ...]:
-    """A facts entry's dialects (see Migration.dialects); anything but strings is damage."""
-    found = d.get("dialects", [])
-    if not isinstance(found, list) or not all(isinstance(x, str) for x in found):
-        raise TypeError("bad dialects")
-    return tuple(found)
-
-
 def view_hash(m: Migration) -> str:
     """A hash of what the graph rules read of a file's content: its revision variables
-    (with their refs), syntax problem and schema changes (its name, which they read too,
-    is keyed apart)."""
+    (with their refs) and syntax problem (its name, which they read too, is keyed apart)."""
     syntax = m.syntax_error
     return fingerprint(
         [_binding_to_json(m.var(n)) for n in REVISION_VARS],

@@ -67,6 +67,35 @@ class Binding:
         return self.status is Status.LITERAL
 
 
+class GuardKind(Enum):
+    """How a condition around an operation makes it safe to run when its object is gone."""
+
+    #: Under a test that holds only when something exists: ``if "ix" in names:``,
+    #: ``if inspector.has_table("t"):``, ``if table_exists(t):``, the ``else`` of their
+    #: negation, or after ``if <negation>: return``.
+    EXISTS = "exists"
+    #: In a loop over what the inspector lists (``for ix in inspector.get_indexes(t):``):
+    #: the arguments taken from the loop's element name something that exists.
+    LISTED = "listed"
+    #: In the body of a ``try`` whose handler swallows database errors (it catches them
+    #: and does not re-raise), or of ``with contextlib.suppress(...)``.
+    SWALLOWED = "swallowed"
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """One condition an operation runs under (see flow.py for what counts)."""
+
+    kind: GuardKind
+    #: The operation's arguments that the test names (a positional index or a keyword):
+    #: the same string literal, or the same (dotted) name, as in ``if name in existing:
+    #: op.drop_index(name)``; for LISTED, those taken from the loop's element
+    #: (``op.drop_index(ix["name"])``). Empty for SWALLOWED.
+    arguments: tuple[int | str, ...] = ()
+    #: The string literals the test names, sorted (for SQL in ``op.execute``).
+    strings: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Name:
     """A dotted name in an argument: ``sa.Integer``, ``postgresql.JSONB``."""
@@ -101,15 +130,27 @@ EXPR_DEPTH = 16
 
 @dataclass(frozen=True, slots=True)
 class OpCall:
-    """A call to an Alembic operation inside ``upgrade()`` or ``downgrade()``."""
+    """A call to an Alembic operation inside ``upgrade()`` or ``downgrade()``, or inside a
+    module-level function they call (see ``via``).
+
+    New fields take a default, so that the readers and the cache (cache_json) can add
+    them one at a time."""
 
     name: str  # "drop_table", "execute", ...
-    function: str  # "upgrade" or "downgrade"
+    function: str  # "upgrade" or "downgrade": the entry point it runs from
     batch: bool  # called on the target of ``with op.batch_alter_table(...) as b:``
     keywords: tuple[tuple[str, object], ...]  # keyword -> literal value (``...`` if not literal)
     star_kwargs: bool  # ``**kw`` present: any keyword may be there
     sql: str | None  # the literal SQL of ``op.execute("...")`` / ``op.execute(text("..."))``
+    #: Where the call is. The same call reached from two entry points (a helper called by
+    #: both ``upgrade()`` and ``downgrade()``) is two OpCalls with one ref.
     ref: int
+    #: The module's own functions it was reached through, outermost first: ``()`` for a
+    #: call written in the entry point itself, ``("drop_all", "_drop")`` for one in
+    #: ``_drop``, called by ``drop_all``, called by ``upgrade``.
+    via: tuple[str, ...] = ()
+    #: The conditions it runs under inside its own function, outermost first.
+    guards: tuple[Guard, ...] = ()
     #: The arguments as written (what the schema model reads).
     args: tuple[Expr, ...] = ()
     kwargs: tuple[tuple[str, Expr], ...] = ()
@@ -127,7 +168,8 @@ class OpCall:
 
 
 class Body(Enum):
-    """What a function body amounts to."""
+    """What a function body amounts to, following calls to the module's own functions
+    (``def downgrade(): _nothing()`` with ``def _nothing(): pass`` is EMPTY)."""
 
     EMPTY = "empty"  # pass, ..., docstring or comments only
     NOT_IMPLEMENTED = "not-implemented"  # raises NotImplementedError: declared irreversible

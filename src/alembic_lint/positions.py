@@ -52,6 +52,11 @@ def resolve(
     )
 
 
+def locate(tree: ast.Module, path: Sequence[object]) -> object:
+    """The node at ``path`` (a locator without its tag) in ``tree``; NoMatch if none."""
+    return _Resolver(tree, []).walk(path)
+
+
 class _Resolver:
     def __init__(self, tree: ast.Module, lines: list[str]) -> None:
         self.tree = tree

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
+
+from alembic_lint.model import Body
 
 if TYPE_CHECKING:
     from alembic_lint.model import OpCall
@@ -67,6 +69,31 @@ def per_database(functions: Iterable[str]) -> bool:
     """``upgrade_<engine>()`` functions among these: the multidb template, whose operations
     go to one database per engine."""
     return any(name not in UPDOWN and function_role(name) for name in functions)
+
+
+F = TypeVar("F")
+
+
+def effective_body(function: F, actions: Callable[[F], Iterator[F | Body]]) -> Body:
+    """What ``function`` amounts to, following calls to the module's own functions.
+
+    ``actions(f)`` yields, for each statement of ``f`` that is not trivial, in order:
+    Body.NOT_IMPLEMENTED for a ``raise``, the function a statement only calls
+    (``helper(...)``), or Body.CODE for anything else. The first statement that does
+    something decides; a function already entered (recursion, a second call) adds nothing.
+    A stack of its own, not recursion: a chain of helpers may be long."""
+    seen = {id(function)}
+    stack = [actions(function)]
+    while stack:
+        action = next(stack[-1], None)
+        if action is None:
+            stack.pop()
+        elif isinstance(action, Body):
+            return action
+        elif id(action) not in seen:
+            seen.add(id(action))
+            stack.append(actions(action))
+    return Body.EMPTY
 
 
 #: Modules under ``sqlalchemy.dialects`` and keyword prefixes (``postgresql_using=``), by

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from alembic_lint import inputs, positions
+from alembic_lint import flow, inputs, positions
 from alembic_lint.astread.nodes import (
     _COMPOUND,
     _CST_NAMES,
@@ -20,6 +20,7 @@ from alembic_lint.astread.nodes import (
     _literal,
     _mentions_globals,
     _names_in,
+    _small_binds,
     _statement_paths,
     _Unresolved,
 )
@@ -43,6 +44,7 @@ from alembic_lint.reading import (
     TRUTHY_TESTS,
     UPDOWN,
     def_order,
+    effective_body,
     file_dialects,
     from_import_dialects,
     function_role,
@@ -104,6 +106,11 @@ class _Reader:
         self.dialect_imports: set[str] = set()  # see model.Migration.dialects
         self.bindings: dict[str, Binding] = {}
         self.defs: dict[str, _Def] = {}
+        # Not `ModuleScope[...](...)`: typing's subscripted call costs a few microseconds.
+        self.scope: flow.ModuleScope[_Def] = flow.ModuleScope(
+            lambda: tree, lambda func: isinstance(func, ast.AsyncFunctionDef)
+        )
+        self.helpers = self.scope.defs
 
     def ref(self, locator: Locator) -> int:
         self.locators.append(locator)
@@ -130,9 +137,9 @@ class _Reader:
             func = defs[name]
             if name in UPDOWN:
                 functions.append(self.function(name, func))
-            names = set(self.op_names)
-            names.update(a.arg for a in func.args.args if a.arg == "op")
-            ops.extend(_Ops(self, role, names, self.where(func)).walk_body(func))
+            entry = flow.Entry(role, func)
+            _Ops(self, entry, self.op_names_in(func), self.where(func), func, ()).walk_body()
+            ops.extend(entry.calls)
         try:  # what positions.with_spans makes of the LibCST reader's locators
             resolver = positions._Resolver(self.tree, self.lines)
             spans: Sequence[int] | None = pack_spans(map(resolver.span, self.locators))
@@ -177,13 +184,19 @@ class _Reader:
                     if name in names:
                         self.rebind(name, f"assigned inside a `{keyword}` block", stmt)
                 self.defs.update(functions)
+                self.helpers.update(functions)
             elif isinstance(stmt, _Def):
                 self.defs[stmt.name] = stmt
+                self.helpers[stmt.name] = stmt
                 self.rebind(stmt.name, "a function definition", stmt)
             elif isinstance(stmt, ast.ClassDef):
+                self.helpers.pop(stmt.name, None)
                 self.rebind(stmt.name, "a class definition", stmt)
             else:
                 self.small(stmt)
+                if self.helpers:  # nearly always empty here: imports and ids come first
+                    for name in _small_binds(stmt):
+                        self.helpers.pop(name, None)
 
     def scan(self, stmt: ast.AST) -> tuple[set[str], dict[str, _Def]]:
         """LibCST's _scan: every name in the statement, and the functions it defines (the
@@ -374,14 +387,27 @@ class _Reader:
     def function(self, name: str, func: _Def) -> Function:
         params = tuple(a.arg for a in func.args.args) + tuple(a.arg for a in func.args.kwonlyargs)
         ref = self.ref((*self.where(func), "def"))
-        meaningful = [s for s in func.body if not self.is_trivial(s)]
-        if not meaningful:
-            body = Body.EMPTY
-        elif isinstance(meaningful[0], ast.Raise):
-            body = Body.NOT_IMPLEMENTED
-        else:
-            body = Body.CODE
-        return Function(name, body, params, ref)
+        return Function(name, effective_body(func, self.actions), params, ref)
+
+    def actions(self, func: _Def) -> Iterator[_Def | Body]:
+        """See reading.effective_body (and the LibCST reader's _actions)."""
+        for stmt in func.body:
+            if self.is_trivial(stmt):
+                continue
+            if isinstance(stmt, ast.Raise):
+                yield Body.NOT_IMPLEMENTED
+                continue
+            helper = None
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                called = stmt.value.func
+                if isinstance(called, ast.Name):
+                    helper = self.scope.reached(called.id, self.where(func))
+            yield Body.CODE if helper is None else helper
+
+    def op_names_in(self, func: _Def) -> set[str]:
+        names = set(self.op_names)
+        names.update(a.arg for a in func.args.args if a.arg == "op")
+        return names
 
     def is_trivial(self, stmt: ast.stmt) -> bool:
         if isinstance(stmt, ast.Pass):

@@ -167,6 +167,22 @@ def _names_in(node: ast.expr) -> Iterator[str]:
         yield from _names_in(node.value)
 
 
+def _small_binds(stmt: ast.stmt) -> list[str]:
+    """The names a plain statement binds (or unbinds) at module level (the LibCST reader's
+    _small_binds)."""
+    if isinstance(stmt, ast.Assign):
+        return [name for target in stmt.targets for name in _names_in(target)]
+    if isinstance(stmt, ast.AnnAssign | ast.AugAssign):
+        if isinstance(stmt, ast.AnnAssign) and stmt.value is None:
+            return []
+        return list(_names_in(stmt.target))
+    if isinstance(stmt, ast.Delete):
+        return [name for target in stmt.targets for name in _names_in(target)]
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return [a.asname or a.name.split(".")[0] for a in stmt.names if a.name != "*"]
+    return []
+
+
 def _mentions_globals(node: ast.AST) -> bool:
     return any(
         isinstance(n, ast.Call) and _dotted(n.func) in ("globals", "setattr", "vars")

@@ -6,6 +6,7 @@ import ast
 import sys
 from typing import TYPE_CHECKING
 
+from alembic_lint import flow
 from alembic_lint.astread.nodes import (
     _arguments,
     _Def,
@@ -36,28 +37,39 @@ if TYPE_CHECKING:
     from alembic_lint.astread import _Reader
 
 _OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of their own
+_CONDITIONAL = (ast.If, ast.Try, ast.For, ast.AsyncFor)  # may make guards (flow.guards_at)
 
 
 class _Ops:
-    """Operation calls of one function, in LibCST's pre-order (see parse.ops._OpCollector)."""
+    """Operation calls of one function, in LibCST's pre-order (see parse.ops._OpCollector),
+    and of the module-level functions it calls."""
 
-    def __init__(self, reader: _Reader, role: str, op_names: set[str], function: Locator) -> None:
+    def __init__(
+        self,
+        reader: _Reader,
+        entry: flow.Entry[_Def],
+        op_names: set[str],
+        function: Locator,
+        func: _Def,
+        via: tuple[str, ...],
+    ) -> None:
         self.reader = reader
-        self.role = role
+        self.entry = entry
         self.op_names = op_names
         self.function = function
+        self.func = func
+        self.via = via
         self.batch: list[dict[str, CallExpr]] = []
-        self.calls: list[OpCall] = []
         self.seen_calls = 0
         self.statements: dict[ast.AST, Locator] = {}
         self.statement: Locator | None = None
         self.own_calls = 0
+        self.conditional = False  # see parse.ops._OpCollector.conditional
 
-    def walk_body(self, func: _Def) -> list[OpCall]:
-        _statement_paths(func.body, (*self.function, "body"), self.statements)
-        for stmt in func.body:
+    def walk_body(self) -> None:
+        _statement_paths(self.func.body, (*self.function, "body"), self.statements)
+        for stmt in self.func.body:
             self.walk(stmt)
-        return self.calls
 
     def walk(self, node: ast.AST) -> None:
         if not isinstance(node, ast.stmt | ast.excepthandler | ast.match_case):
@@ -74,7 +86,7 @@ class _Ops:
         self.statement, self.own_calls = outer
 
     def statement_parts(self, node: ast.AST) -> None:
-        batch = None
+        batch: dict[str, CallExpr] | None = None
         if isinstance(node, ast.ImportFrom):
             names = _imported_names(node)
             self.reader.dialect_imports |= from_import_dialects(node.module, names)
@@ -83,16 +95,21 @@ class _Ops:
         elif isinstance(node, ast.With | ast.AsyncWith):
             batch = {}
             for item in node.items:
-                context = item.context_expr
-                if (
-                    isinstance(context, ast.Call)
-                    and self.op_call_name(context) == "batch_alter_table"
-                    and isinstance(item.optional_vars, ast.Name)
+                call = item.context_expr
+                if not isinstance(call, ast.Call):
+                    continue
+                if self.op_call_name(call) == "batch_alter_table" and isinstance(
+                    item.optional_vars, ast.Name
                 ):
-                    call = _expr(context)
-                    assert isinstance(call, CallExpr)
-                    batch[item.optional_vars.id] = call
+                    written = _expr(call)
+                    assert isinstance(written, CallExpr)
+                    batch[item.optional_vars.id] = written
+                func = call.func
+                if (func.attr if isinstance(func, ast.Attribute) else _dotted(func)) == "suppress":
+                    self.conditional = True
             self.batch.append(batch)
+        elif isinstance(node, _CONDITIONAL):
+            self.conditional = True
         for child in _kids(node):
             if not isinstance(child, str):
                 self.walk(child)
@@ -101,17 +118,23 @@ class _Ops:
 
     def expression(self, root: ast.AST) -> None:
         """Below a statement only calls count (an expression holds no statement). Pre-order
-        with a stack of its own: CPython accepts expressions thousands of levels deep."""
-        stack = [root]
+        with a stack of its own: CPython accepts expressions thousands of levels deep. A
+        helper's body is walked once its call's arguments are (as it runs)."""
+        stack: list[ast.AST | _Ops] = [root]
         while stack:
             node = stack.pop()
+            if isinstance(node, _Ops):
+                node.walk_body()
+                continue
             kind = type(node)
             if kind is ast.Call:
                 assert isinstance(node, ast.Call)
-                self.call(node)
+                helper = self.call(node)
                 self.seen_calls += 1
                 self.own_calls += 1
-                if is_sqlalchemy(_dotted(node.func)):
+                if helper is not None:
+                    stack.append(helper)
+                elif is_sqlalchemy(_dotted(node.func)):
                     continue  # sa.Column(...) holds no operations; positions.py skips it too
             elif kind is ast.Name or kind is ast.Constant:
                 continue
@@ -126,16 +149,18 @@ class _Ops:
             return func.attr
         return None
 
-    def call(self, node: ast.Call) -> None:
+    def call(self, node: ast.Call) -> _Ops | None:
         func = node.func
+        if type(func) is ast.Name:
+            return self.helper(func.id)
         if not isinstance(func, ast.Attribute):
-            return
+            return None
         owner = _dotted(func.value)
         batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
         batch = batch_call is not None
         name = func.attr if batch else self.op_call_name(node)
         if name is None:
-            return
+            return None
         keywords: list[tuple[str, object]] = []
         kwargs: list[tuple[str, Expr]] = []
         star = False
@@ -157,24 +182,39 @@ class _Ops:
             if read
             else ()
         )
-        locator = (
-            (*self.function, "call", self.seen_calls, f"call:{name}")
-            if self.statement is None
-            else (*self.statement, "own", self.own_calls, f"call:{name}")
-        )
-        self.calls.append(
+        reader = self.reader
+        ref, guards = reader.scope.place(self, node, name, reader.ref)
+        self.entry.calls.append(
             OpCall(
                 name=sys.intern(name),
-                function=self.role,
+                function=self.entry.role,
                 batch=batch,
                 keywords=tuple(keywords),
                 star_kwargs=star,
                 sql=_sql_text(node) if name == "execute" else None,
-                ref=self.reader.ref(locator),
+                ref=ref,
+                via=self.via,
+                guards=guards,
                 args=args,
                 kwargs=tuple(kwargs),
                 batch_call=batch_call,
             )
+        )
+        return None
+
+    def helper(self, name: str) -> _Ops | None:
+        """See parse.ops._OpCollector.helper."""
+        reader = self.reader
+        func = self.entry.enter(reader.scope, name, self.function)
+        if func is None:
+            return None
+        return _Ops(
+            reader,
+            self.entry,
+            reader.op_names_in(func),
+            reader.where(func),
+            func,
+            (*self.via, name),
         )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import ast
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
-from alembic_lint import positions
+from alembic_lint import flow, positions
 from alembic_lint.model import (
     REVISION_VARS,
     Binding,
+    Body,
     Element,
     Function,
     Header,
@@ -25,8 +27,8 @@ from alembic_lint.parse.nodes import (
     PlaceOf,
     _alias_name,
     _anchor,
-    _body_kind,
     _bound_names,
+    _called_name,
     _def_span,
     _defined_functions,
     _dotted,
@@ -34,8 +36,10 @@ from alembic_lint.parse.nodes import (
     _imported_names,
     _keyword,
     _literal,
+    _meaningful,
     _mentions_globals,
     _names_in,
+    _small_binds,
     _statement_locators,
     _Unresolved,
 )
@@ -46,6 +50,7 @@ from alembic_lint.reading import (
     TRUTHY_TESTS,
     UPDOWN,
     def_order,
+    effective_body,
     file_dialects,
     from_import_dialects,
     function_role,
@@ -53,6 +58,18 @@ from alembic_lint.reading import (
     per_database,
 )
 from alembic_lint.schema.changes import changes_of
+
+
+def _parse_ast(text: str) -> ast.Module | None:
+    """CPython's ast of the module (for flow.py), None if it has none."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _is_async(func: cst.FunctionDef) -> bool:
+    return func.asynchronous is not None
 
 
 class _Extractor:
@@ -69,6 +86,11 @@ class _Extractor:
         _statement_locators(module.body, ("body",), self.statements)
         self.op_names: set[str] = {"op"}
         self.op_modules: set[str] = set()  # names bound to the alembic package
+        # Not `ModuleScope[...](...)`: typing's subscripted call costs a few microseconds.
+        self.scope: flow.ModuleScope[cst.FunctionDef] = flow.ModuleScope(
+            lambda: _parse_ast(module.code if text is None else text), _is_async
+        )
+        self.helpers = self.scope.defs
         self.dialect_imports: set[str] = set()  # see model.Migration.dialects
         self._count = 0
 
@@ -158,9 +180,11 @@ class _Extractor:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     self._small(small, bindings, unconditional)
+                    self._unbind(small)
             elif isinstance(stmt, cst.BaseSmallStatement):
                 # A one-line block (`if True: revision = "a"`) holds its statements directly.
                 self._small(stmt, bindings, unconditional)
+                self._unbind(stmt)
             elif isinstance(stmt, cst.If) and _dotted_test(stmt.test) in FALSY_TESTS:
                 if stmt.orelse is not None:
                     self._walk_else(stmt.orelse, bindings, defs, unconditional)
@@ -170,8 +194,10 @@ class _Extractor:
                 name = stmt.name.value
                 if unconditional:
                     defs[name] = stmt
+                    self.helpers[name] = stmt
                 self._rebind(name, bindings, "a function definition", stmt)
             elif isinstance(stmt, cst.ClassDef):
+                self.helpers.pop(stmt.name.value, None)
                 self._rebind(stmt.name.value, bindings, "a class definition", stmt)
             else:
                 # if/try/for/while/with/match: whatever they bind depends on running them.
@@ -181,7 +207,9 @@ class _Extractor:
                     )
                 if unconditional:
                     # A def under try/if is most likely the one that runs; keep it.
-                    defs.update(_defined_functions(stmt))
+                    functions = _defined_functions(stmt)
+                    defs.update(functions)
+                    self.helpers.update(functions)
 
     def _walk_else(
         self,
@@ -194,6 +222,11 @@ class _Extractor:
             self._walk_module(orelse.body.body, bindings, defs, unconditional=unconditional)
         else:
             self._walk_module([orelse], bindings, defs, unconditional=unconditional)
+
+    def _unbind(self, small: cst.BaseSmallStatement) -> None:
+        if self.helpers:  # nearly always empty here: imports and ids come first
+            for name in _small_binds(small):
+                self.helpers.pop(name, None)
 
     def _rebind(
         self, name: str, bindings: dict[str, Binding], reason: str, node: cst.CSTNode
@@ -390,11 +423,26 @@ class _Extractor:
         ref = self.ref_span(
             lambda place: _def_span(func, place), (*self.where(func), "def"), func.name
         )
-        return Function(name, _body_kind(func), params, ref)
+        return Function(name, effective_body(func, self._actions), params, ref)
+
+    def _actions(self, func: cst.FunctionDef) -> Iterator[cst.FunctionDef | Body]:
+        """See reading.effective_body."""
+        for stmt in _meaningful(func):
+            if isinstance(stmt, cst.Raise):
+                yield Body.NOT_IMPLEMENTED
+                continue
+            name = _called_name(stmt)
+            helper = None if name is None else self.scope.reached(name, self.where(func))
+            yield Body.CODE if helper is None else helper
 
     def _ops(self, role: str, func: cst.FunctionDef) -> list[OpCall]:
+        entry = flow.Entry(role, func)
+        _OpCollector(self, entry, self.op_names_in(func), self.where(func), func, ()).run()
+        return entry.calls
+
+    # -- what the ast tells (see flow.py)
+
+    def op_names_in(self, func: cst.FunctionDef) -> set[str]:
         names = set(self.op_names)
         names.update(p.name.value for p in func.params.params if p.name.value == "op")
-        collector = _OpCollector(self, role, names, self.where(func))
-        collector.walk_body(func)
-        return collector.calls
+        return names

@@ -11,7 +11,6 @@ from alembic_lint.model import (
     EXPR_DEPTH,
     OPAQUE,
     REVISION_VARS,
-    Body,
     CallExpr,
     Expr,
     Name,
@@ -378,7 +377,8 @@ def _is_node(kind: type) -> bool:
     return known
 
 
-def _body_kind(func: cst.FunctionDef) -> Body:
+def _meaningful(func: cst.FunctionDef) -> list[cst.CSTNode]:
+    """The statements of a function body that do something (not pass, ..., a docstring)."""
     body = func.body
     statements: list[cst.CSTNode] = []
     if isinstance(body, cst.SimpleStatementSuite):
@@ -389,12 +389,7 @@ def _body_kind(func: cst.FunctionDef) -> Body:
                 statements.extend(stmt.body)
             else:
                 statements.append(stmt)
-    meaningful = [s for s in statements if not _is_trivial(s)]
-    if not meaningful:
-        return Body.EMPTY
-    if isinstance(meaningful[0], cst.Raise):
-        return Body.NOT_IMPLEMENTED
-    return Body.CODE
+    return [s for s in statements if not _is_trivial(s)]
 
 
 def _is_trivial(stmt: cst.CSTNode) -> bool:
@@ -403,6 +398,34 @@ def _is_trivial(stmt: cst.CSTNode) -> bool:
     if isinstance(stmt, cst.Expr):
         return isinstance(stmt.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis)
     return False
+
+
+def _called_name(stmt: cst.CSTNode) -> str | None:
+    """``name`` when the statement only calls a function by name: ``name(...)``."""
+    if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
+        func = stmt.value.func
+        if isinstance(func, cst.Name):
+            return func.value
+    return None
+
+
+def _small_binds(small: cst.BaseSmallStatement) -> list[str]:
+    """The names a plain statement binds (or unbinds) at module level."""
+    if isinstance(small, cst.Assign):
+        return [name for target in small.targets for name in _names_in(target.target)]
+    if isinstance(small, cst.AnnAssign | cst.AugAssign):
+        if isinstance(small, cst.AnnAssign) and small.value is None:
+            return []
+        return list(_names_in(small.target))
+    if isinstance(small, cst.Del):
+        return list(_names_in(small.target))
+    if isinstance(small, cst.Import):
+        return [
+            _alias_name(alias) or (_dotted(alias.name) or "").split(".")[0] for alias in small.names
+        ]
+    if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+        return [_alias_name(alias) or _dotted(alias.name) or "" for alias in small.names]
+    return []
 
 
 def _imported_names(node: cst.ImportFrom) -> list[str]:

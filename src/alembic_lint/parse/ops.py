@@ -1,4 +1,4 @@
-"""The operation calls of an ``upgrade()`` / ``downgrade()`` body, walked without recursion."""
+"""Operation calls of ``upgrade()``/``downgrade()`` and the helpers they call, no recursion."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from alembic_lint import positions
+from alembic_lint import flow, positions
 from alembic_lint.model import (
     OPAQUE,
     CallExpr,
@@ -43,47 +43,57 @@ _OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Match)
 _LEAVES = frozenset(
     {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Pass}
 )
-_END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.walk tells markers by type
+_END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.run tells markers by type
 
 
 class _OpCollector:
-    """Finds operation calls in a function body (pre-order, as written)."""
+    """Finds operation calls in a function body (pre-order, as written), and in the
+    module-level functions it calls, each where it is first called."""
 
     def __init__(
-        self, extractor: _Extractor, role: str, op_names: set[str], function: Locator
+        self,
+        extractor: _Extractor,
+        entry: flow.Entry[cst.FunctionDef],
+        op_names: set[str],
+        function: Locator,
+        func: cst.FunctionDef,
+        via: tuple[str, ...],
     ) -> None:
         self.extractor = extractor
-        self.role = role
+        self.entry = entry
         self.op_names = op_names
         self.function = function
+        self.func = func
+        self.via = via
         self.batch: list[dict[str, CallExpr]] = []
-        self.calls: list[OpCall] = []
         self.seen_calls = 0  # every call of the function, in the order positions.py counts
         # The statement being walked (its ast path) and the calls seen in it so far: lets
         # positions.py look at one statement instead of the whole function.
-        self.statements: dict[cst.CSTNode, Locator] = {}
         self.statement: Locator | None = None
         self.own_calls = 0
-
-    def walk_body(self, func: cst.FunctionDef) -> None:
+        # An `if`, `try` or `with suppress(...)` seen: only then can a call have guards.
+        self.conditional = False
+        self.statements: dict[int, Locator] = {}  # by id: LibCST nodes hash in Python
         body = func.body
         if isinstance(body, cst.IndentedBlock):
-            _statement_locators(body.body, (*self.function, "body"), self.statements)
+            paths: dict[cst.CSTNode, Locator] = {}
+            _statement_locators(body.body, (*function, "body"), paths)
+            self.statements = {id(node): path for node, path in paths.items()}
         else:
             for number, small in enumerate(body.body):
-                self.statements[small] = (*self.function, "body", number)
-        self.walk(body)
+                self.statements[id(small)] = (*function, "body", number)
 
-    def walk(self, root: cst.CSTNode) -> None:
+    def run(self) -> None:
         # A loop over a stack of its own, not recursion: `x = 1 + 1 + ...` nests one level
         # per term (LibCST nests an implicit string concatenation too), and a few hundred
-        # terms went past Python's recursion limit. Besides nodes, the stack holds what to
-        # undo once a node's children are done: a (statement, own_calls) tuple to restore,
-        # or _END_BATCH to leave a `with` block.
-        stack: list[Any] = [root]
+        # terms went past Python's recursion limit; helpers may call helpers as deep. Besides
+        # nodes, the stack holds what to undo once a node's children are done: a
+        # (statement, own_calls) tuple to restore, _END_BATCH to leave a `with` block, or
+        # a collector to carry on with (a helper's, or its caller's when the helper is done).
+        col = self
+        statements = col.statements
+        stack: list[Any] = [col.func.body]
         pop, push, extend = stack.pop, stack.append, stack.extend
-        # Keyed by id: LibCST nodes hash in Python, and this looks up every node.
-        statements = {id(node): path for node, path in self.statements.items()}
         while stack:
             node = pop()
             # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose
@@ -91,27 +101,36 @@ class _OpCollector:
             kind = type(node)
             if kind is tuple:
                 if node is _END_BATCH:
-                    self.batch.pop()
+                    col.batch.pop()
                 else:
-                    self.statement, self.own_calls = node
+                    col.statement, col.own_calls = node
+                continue
+            if kind is _OpCollector:
+                col = node
+                statements = col.statements
                 continue
             path = statements.get(id(node))
             if path is not None or kind in _OPAQUE:
                 # A nested def/class/match: its inner statements have no path of their
                 # own, so calls there keep the function-wide count only.
-                push((self.statement, self.own_calls))
-                self.statement, self.own_calls = (None if kind in _OPAQUE else path), 0
+                push((col.statement, col.own_calls))
+                col.statement, col.own_calls = (None if kind in _OPAQUE else path), 0
             if kind is cst.Call:
-                self.call(node)
-                self.seen_calls += 1
-                self.own_calls += 1
-                if positions.is_sqlalchemy(_dotted(node.func)):
-                    continue  # sa.Column(...) and friends hold no operations (as in positions.py)
+                helper = col.call(node)
+                col.seen_calls += 1
+                col.own_calls += 1
+                if helper is not None:
+                    # Its body runs once the arguments are evaluated: below them on the stack.
+                    extend((col, helper.func.body, helper))
+                elif positions.is_sqlalchemy(_dotted(node.func)):
+                    continue  # sa.Column(...) and friends hold no operations (as positions.py)
             elif kind is cst.ImportFrom:
-                self.import_from(node)
+                col.import_from(node)
             elif kind is cst.With:
-                self.batch.append(self.batch_targets(node))
+                col.batch.append(col.batch_targets(node))
                 push(_END_BATCH)
+            elif kind is cst.If or kind is cst.Try or kind is cst.For:
+                col.conditional = True
             elif kind in _LEAVES:
                 continue  # no calls below: save looking for children
             kids = children(node)
@@ -135,15 +154,20 @@ class _OpCollector:
         targets: dict[str, CallExpr] = {}
         for item in node.items:
             call = item.item
+            if not isinstance(call, cst.Call):
+                continue
             if (
-                isinstance(call, cst.Call)
-                and self._op_call_name(call) == "batch_alter_table"
+                self._op_call_name(call) == "batch_alter_table"
                 and item.asname is not None
                 and isinstance(item.asname.name, cst.Name)
             ):
                 written = _expr(call)
                 assert isinstance(written, CallExpr)
                 targets[item.asname.name.value] = written
+            func = call.func
+            name = func.attr if isinstance(func, cst.Attribute) else func
+            if isinstance(name, cst.Name) and name.value == "suppress":
+                self.conditional = True  # contextlib.suppress: see flow._swallows
         return targets
 
     def _op_call_name(self, call: cst.Call) -> str | None:
@@ -155,16 +179,19 @@ class _OpCollector:
             return func.attr.value
         return None
 
-    def call(self, node: cst.Call) -> None:
+    def call(self, node: cst.Call) -> _OpCollector | None:
+        """Records an operation call; returns the collector of a helper it calls, if any."""
         func = node.func
+        if type(func) is cst.Name:
+            return self.helper(func.value)
         if not isinstance(func, cst.Attribute):
-            return
+            return None
         owner = _dotted(func.value)
         batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
         batch = batch_call is not None
         name = func.attr.value if batch else self._op_call_name(node)
         if name is None:
-            return
+            return None
         keywords: list[tuple[str, object]] = []
         kwargs: list[tuple[str, Expr]] = []
         args: list[Expr] = []
@@ -184,24 +211,42 @@ class _OpCollector:
             elif read:  # a starred argument stands for arguments nobody can see
                 args.append(OPAQUE if arg.star else _expr(arg.value, 1))
         sql = _sql_text(node) if name == "execute" else None
-        self.calls.append(
+        extractor = self.extractor
+        ref, guards = extractor.scope.place(
+            self, node, name, lambda locator: extractor.ref(node, locator)
+        )
+        self.entry.calls.append(
             OpCall(
                 name=sys.intern(name),
-                function=self.role,
+                function=self.entry.role,
                 batch=batch,
                 keywords=tuple(keywords),
                 star_kwargs=star,
                 sql=sql,
-                ref=self.extractor.ref(
-                    node,
-                    (*self.function, "call", self.seen_calls, f"call:{name}")
-                    if self.statement is None
-                    else (*self.statement, "own", self.own_calls, f"call:{name}"),
-                ),
+                ref=ref,
+                via=self.via,
+                guards=guards,
                 args=tuple(args),
                 kwargs=tuple(kwargs),
                 batch_call=batch_call,
             )
+        )
+        return None
+
+    def helper(self, name: str) -> _OpCollector | None:
+        """The collector of the module-level function ``name``, when this is the first call
+        of it from the entry point."""
+        extractor = self.extractor
+        func = self.entry.enter(extractor.scope, name, self.function)
+        if func is None:
+            return None
+        return _OpCollector(
+            extractor,
+            self.entry,
+            extractor.op_names_in(func),
+            extractor.where(func),
+            func,
+            (*self.via, name),
         )
 
 

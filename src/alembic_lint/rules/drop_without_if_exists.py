@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from alembic_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, Severity
 from alembic_lint.graph import RevisionGraph
-from alembic_lint.model import History, Migration, OpCall
+from alembic_lint.model import GuardKind, History, Migration, OpCall
 from alembic_lint.rules import Rule
 from alembic_lint.rules._common import index_at
 from alembic_lint.rules.examples import history, m
@@ -23,6 +23,16 @@ OP_DROPS = {
 }
 #: Inside ``batch_alter_table`` (``batch_op.drop_constraint`` has no ``if_exists``).
 BATCH_DROPS = {"drop_index": "1.11.2", "drop_column": "1.16.0"}
+#: The argument naming the dropped object, by position and by keyword (Alembic's
+#: signatures: ``drop_column(table_name, column_name)``, ``batch_op.drop_column(column_name)``).
+DROPPED = {
+    ("drop_table", False): (0, "table_name"),
+    ("drop_index", False): (0, "index_name"),
+    ("drop_column", False): (1, "column_name"),
+    ("drop_constraint", False): (0, "constraint_name"),
+    ("drop_index", True): (0, "index_name"),
+    ("drop_column", True): (0, "column_name"),
+}
 
 if TYPE_CHECKING:
     from alembic_lint.alembic_versions import Version
@@ -31,8 +41,11 @@ _OBJECT = (
     r"(?:MATERIALIZED\s+VIEW|FOREIGN\s+TABLE|TABLE|VIEW|INDEX|SEQUENCE|TYPE|SCHEMA|FUNCTION"
     r"|PROCEDURE|TRIGGER|DOMAIN|EXTENSION|COLUMN|CONSTRAINT|ROLE|USER|DATABASE|RULE|POLICY)"
 )
+#: One part of a (qualified) SQL name: quoted, or plain.
+_PART = r"(?:\"[^\"]*\"|`[^`]*`|\[[^\]]*\]|[\w$]+)"
 _DROP = re.compile(
-    rf"\bDROP\s+(?P<what>{_OBJECT})(?:\s+CONCURRENTLY)?(?P<guard>\s+IF\s+EXISTS)?\b",
+    rf"\bDROP\s+(?P<what>{_OBJECT})(?:\s+CONCURRENTLY)?(?P<guard>\s+IF\s+EXISTS)?\b"
+    rf"(?:\s+(?P<name>(?:{_PART}\s*\.\s*)*{_PART}))?",
     re.IGNORECASE,
 )
 _SQL_NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
@@ -96,6 +109,40 @@ class DropWithoutIfExists(Rule):
     `upgrade()` and `downgrade()`; and literal SQL in `op.execute()` that drops
     something without `IF EXISTS`.
 
+    Drops in the migration's own functions count too: calls from `upgrade()` and
+    `downgrade()` to functions defined at module level in the same file are followed
+    (to any depth, through loops, conditions and `with` blocks, wherever in the file
+    the function is defined: `upgrade()` runs once the whole module has), and the
+    finding points at the drop inside the function, once however often it is called.
+    Not followed: functions imported from other modules (what they do is unknown),
+    methods, `async def` functions, a name the calling function binds itself, a name
+    the module rebinds after its `def` (of two `def`s of one name the last one
+    counts, as in Python).
+
+    A drop that is already guarded is idempotent and not reported:
+    - under a test that holds only when the object exists and that names it:
+      `if "ix_user_email" in existing_indexes:`, `if inspector.has_table("user"):`,
+      `if index_exists(name):` (a function whose name starts with `has_` or holds
+      `exists`, but not `not`/`missing`), joined by `and` to other tests, the
+      `else` of their negation (`if "t" not in tables: ... else:`), or after
+      `if <negation>: return` (or `continue`, `raise`). The test must name the
+      dropped object (for `drop_column`, the column): the same string, or the same
+      variable, as the drop's argument; `if inspector.has_table("user"):` does not
+      guard `op.drop_column("user", "nickname")`, and a test of something else
+      (`if context.is_offline_mode():`) guards nothing. A drop under `if not
+      inspector.has_table("t"):` is not guarded;
+    - in the body of a `try` whose `except` catches database errors (bare,
+      `Exception`, `ProgrammingError`..., not `KeyError`) and holds no `raise` (one
+      that re-raises on some databases swallows the error only on the others), or
+      of `with contextlib.suppress(Exception):`;
+    - in a loop over what the inspector lists, dropping what the loop found:
+      `for ix in inspector.get_indexes("t"): op.drop_index(ix["name"])` (also through
+      a name assigned once, `indexes = inspector.get_indexes("t")`, a filtering
+      generator over it, `op.f(...)`, or `name = ix["name"]`).
+
+    Only guards inside the function that holds the drop count: a helper may also be
+    called where no guard is.
+
     ## Why is this bad?
     On a database without transactional DDL (MySQL, MariaDB, Oracle; SQLite,
     for which Alembic turns it off), a migration that failed halfway has already
@@ -104,6 +151,10 @@ class DropWithoutIfExists(Rule):
 
     Operations that have no `if_exists` parameter in Alembic
     (`batch_op.drop_constraint`, `alter_column`, ...) are never flagged.
+
+    A swallowed error is not the same as a skipped statement on every database: on
+    PostgreSQL a failed statement aborts the transaction, so the statements after the
+    `try` fail too; prefer `if_exists=True` or a test of existence.
 
     ## Fix
     Adds `if_exists=True`, only where the target database accepts the SQL Alembic
@@ -173,7 +224,34 @@ class DropWithoutIfExists(Rule):
                 """,
                 downgrade='raise NotImplementedError("dropped data cannot come back")',
             )
-        )
+        ),
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade="""
+                inspector = sa.inspect(op.get_bind())
+                existing_indexes = [ix["name"] for ix in inspector.get_indexes("user")]
+                if "ix_user_email" in existing_indexes:
+                    op.drop_index("ix_user_email", table_name="user")
+                if inspector.has_table("legacy_user"):
+                    op.drop_table("legacy_user")
+                columns = [c["name"] for c in inspector.get_columns("user")]
+                for column in ("nickname", "legacy_id"):
+                    if column in columns:
+                        op.drop_column("user", column)
+                if "audit_log" not in inspector.get_table_names():
+                    return
+                op.drop_table("audit_log")
+                """,
+                downgrade="""
+                try:
+                    op.drop_constraint("uq_user_name", "user")
+                except Exception:
+                    pass
+                """,
+            ),
+            title="drops guarded by a test of existence (the inspector style) or a `try`",
+        ),
     ]
     invalid = [
         history(
@@ -239,12 +317,54 @@ class DropWithoutIfExists(Rule):
             ),
             title="raw SQL (no automatic fix: the literal is left to a human)",
         ),
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade="""
+                drop_legacy_tables()
+                _drop_index(op, "ix_user_email")
+                """,
+                downgrade='raise NotImplementedError("dropped data cannot come back")',
+                helpers=f"""
+                def drop_legacy_tables():
+                    for table in ("legacy_user", "legacy_order"):
+                        op.drop_table(table){_W}
+
+
+                def _drop_index(op, name):
+                    with op.batch_alter_table("user") as batch_op:
+                        batch_op.drop_index(name){_W}
+                """,
+            ),
+            title="drops in the migration's own functions, reported where they are",
+        ),
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade=f"""
+                inspector = sa.inspect(op.get_bind())
+                if inspector.has_table("user"):
+                    op.drop_column("user", "nickname"){_W}
+                if not inspector.has_table("legacy"):
+                    op.drop_table("legacy"){_W}
+                if context.is_offline_mode():
+                    op.drop_index("ix_user_email"){_W}
+                """,
+                downgrade='raise NotImplementedError("dropped data cannot come back")',
+            ),
+            title="a test that does not make the drop safe: another object, a negation, "
+            "something else",
+        ),
     ]
 
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         for migration in history:
             ops = migration.ops
+            seen: set[int] = set()
             for index, call in enumerate(ops):
+                if call.ref in seen:
+                    continue  # a helper's drop reached from a second entry point
+                seen.add(call.ref)
                 message = self.problem(call, batch_of(ops, index) if call.batch else None)
                 if message:
                     yield self.diagnostic(migration, call.ref, message)
@@ -270,9 +390,14 @@ class DropWithoutIfExists(Rule):
 
     def problem(self, call: OpCall, batch: Sequence[OpCall] | None = None) -> str | None:
         if call.name == "execute":
-            return self.sql_problem(call.sql or "")
+            drop = unguarded_sql_drop(call.sql or "")
+            if drop is None or guarded_sql(call, drop[1]):
+                return None
+            return self.sql_problem(drop[0])
         drops = BATCH_DROPS if call.batch else OP_DROPS
         if call.name not in drops or call.star_kwargs or call.has_keyword("if_exists"):
+            return None
+        if guarded(call):
             return None
         if not self.supported(drops[call.name]):
             return None  # the project's Alembic has no `if_exists` here: nothing to demand
@@ -284,10 +409,8 @@ class DropWithoutIfExists(Rule):
             return f"`{owner}.{call.name}()` without `if_exists=True`"
         return f"`{owner}.{call.name}()` {_CANNOT_RERUN}, and {verdict.why}: {_GUARD}"
 
-    def sql_problem(self, sql: str) -> str | None:
-        what = unguarded_sql_drop(sql)
-        if what is None:
-            return None
+    def sql_problem(self, what: str) -> str:
+        """The message for ``DROP <what>`` without ``IF EXISTS`` in literal SQL."""
         dialect = self.dialect
         if dialect is None or what not in _KIND_OF or what in ACCEPTS_IF_EXISTS[dialect]:
             return f"`DROP {what}` without `IF EXISTS` in `op.execute()`"
@@ -349,15 +472,24 @@ def plain_verdict(name: str, dialect: str | None) -> Verdict | None:
 
 def batch_of(ops: Sequence[OpCall], index: int) -> list[OpCall]:
     """The batch of the batch call ``ops[index]``: the ``batch_alter_table`` call that
-    opens it (when its function has one before it), then every call on the batch."""
-    function = ops[index].function
+    opens it (when its function has one before it), then every call on the batch. The
+    calls of a helper called inside the ``with`` block sit between them in ``ops`` (in the
+    order they run): they are skipped, being another function's (``via``)."""
+    function, via = ops[index].function, ops[index].via
     start = index
-    while start > 0 and ops[start - 1].function == function and not _opens_batch(ops[start]):
-        start -= 1
+    before = index - 1
+    while before >= 0 and ops[before].function == function and not _opens_batch(ops[start]):
+        if ops[before].via == via:
+            start = before
+        before -= 1
     end = index + 1
-    while end < len(ops) and ops[end].function == function and not _opens_batch(ops[end]):
+    while end < len(ops) and ops[end].function == function:
+        if ops[end].via == via and _opens_batch(ops[end]):
+            break
         end += 1
-    return [call for call in ops[start:end] if call.batch or _opens_batch(call)]
+    return [
+        call for call in ops[start:end] if call.via == via and (call.batch or _opens_batch(call))
+    ]
 
 
 def _opens_batch(call: OpCall) -> bool:
@@ -391,12 +523,37 @@ def _version(text: str) -> Version:
     return Version.parse(text)
 
 
-def unguarded_sql_drop(sql: str) -> str | None:
-    """The object kind of the first ``DROP`` without ``IF EXISTS`` in ``sql``, if any."""
+def guarded(call: OpCall) -> bool:
+    """Whether a drop runs only where its object exists, or its failure is swallowed."""
+    dropped = DROPPED.get((call.name, call.batch), ())
+    return any(
+        guard.kind is GuardKind.SWALLOWED or any(a in guard.arguments for a in dropped)
+        for guard in call.guards
+    )
+
+
+def guarded_sql(call: OpCall, name: str | None) -> bool:
+    """``guarded`` for ``op.execute("DROP ... name")``: a test naming ``name`` (any case,
+    with or without its schema) counts."""
+    wanted = {_identifier(name)} if name else set()
+    return any(
+        guard.kind is GuardKind.SWALLOWED or wanted & {_identifier(s) for s in guard.strings}
+        for guard in call.guards
+    )
+
+
+def _identifier(name: str) -> str:
+    """The object's own name, without schema or quotes, in lower case."""
+    parts = re.findall(_PART, name)
+    return (parts[-1] if parts else name).strip('"`[]').lower()
+
+
+def unguarded_sql_drop(sql: str) -> tuple[str, str | None] | None:
+    """The object kind and name of the first ``DROP`` without ``IF EXISTS`` in ``sql``."""
     cleaned = _SQL_NOISE.sub(" ", sql)
     for match in _DROP.finditer(cleaned):
         if not match.group("guard"):
-            return " ".join(match.group("what").upper().split())
+            return " ".join(match.group("what").upper().split()), match.group("name")
     return None
 
 

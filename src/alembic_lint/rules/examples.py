@@ -93,12 +93,14 @@ def m(
     message: str = "example",
     filename: str | None = None,
     expect: dict[str, str] | None = None,
+    helpers: str = "",
 ) -> File:
     """A migration shaped like the one ``alembic revision`` writes.
 
     ``expect`` maps a line (``revision``, ``down_revision``, ``branch_labels``,
     ``depends_on``, ``def upgrade``, ``def downgrade``) to the codes expected on it.
-    ``upgrade=None`` / ``downgrade=None`` leave the function out.
+    ``upgrade=None`` / ``downgrade=None`` leave the function out. ``helpers`` is module
+    code after them (functions they call).
     """
     marks = expect or {}
     if down is None:
@@ -131,6 +133,8 @@ def m(
         lines += [
             "    " + line if line else "" for line in textwrap.dedent(body).strip("\n").split("\n")
         ]
+    if helpers:
+        lines += ["", "", *textwrap.dedent(helpers).strip("\n").split("\n")]
     return File(filename or f"{revision}_{message.replace(' ', '_')}.py", "\n".join(lines) + "\n")
 
 

@@ -55,6 +55,11 @@ class MissingDowngrade(Rule):
     explicit declaration that the migration cannot be reversed, not a missing one.
     The message says what `upgrade()` does, naming its first operation that does so.
 
+    Calls to functions defined at module level in the same file are followed: a
+    `downgrade()` that only calls a function that does nothing does nothing, and one
+    whose first call raises `NotImplementedError` declares the migration irreversible.
+    A call to a function imported from another module counts as doing something.
+
     ## Why is this bad?
     Nobody notices an empty downgrade until a rollback is needed: then
     `alembic downgrade -1` "succeeds" and leaves the schema as it was, out of
@@ -147,6 +152,23 @@ class MissingDowngrade(Rule):
                 expect={"def upgrade": "AL202"},
             ),
             title="no downgrade at all (`alembic downgrade` fails on it, data fix or not)",
+        ),
+        history(
+            m(
+                "aaaaaaaaaaaa",
+                upgrade="drop_refund_table()",
+                downgrade="restore_refund_table()",
+                expect={"def downgrade": "AL202"},
+                helpers="""
+                def drop_refund_table():
+                    op.drop_table("refund", if_exists=True)
+
+
+                def restore_refund_table():
+                    \"\"\"Refunds live in the payments service now.\"\"\"
+                """,
+            ),
+            title="a downgrade that only calls a function that does nothing",
         ),
     ]
 

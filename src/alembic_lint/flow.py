@@ -1,0 +1,520 @@
+"""How control reaches an operation, read from CPython's ast by both fact readers alike."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable, Iterable, Sequence
+from typing import Generic, Protocol, TypeVar
+
+from alembic_lint.model import Guard, GuardKind, OpCall
+from alembic_lint.positions import Locator, NoMatch, _dotted, locate
+from alembic_lint.reading import function_role
+
+# Both readers walk their own tree to find operations and calls; what a function binds and
+# which conditions an operation runs under are worked out here, once, on CPython's ast
+# (the LibCST reader parses the file with ast when it needs them), and reached by the
+# statement locators both readers share. So the two readers cannot disagree about them.
+
+_Def = ast.FunctionDef | ast.AsyncFunctionDef
+_COMPREHENSIONS = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+#: Statements after which the rest of a block does not run.
+_EXITS = ast.Return | ast.Raise | ast.Continue | ast.Break
+
+
+D = TypeVar("D")  # a function definition, in either reader's tree
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Walk(Protocol):
+    """Where a reader's walk of a function is (parse.ops._OpCollector, astread.ops._Ops)."""
+
+    function: Locator  # the function's ``def``
+    statement: Locator | None  # the innermost statement, if it has a locator
+    seen_calls: int  # calls of the function before this one
+    own_calls: int  # calls of the statement before this one
+    conditional: bool  # an `if`, `for`, `try` or `with suppress` seen: guards are possible
+    via: tuple[str, ...]  # the helpers the entry point reached the function through
+
+
+class ModuleScope(Generic[D]):
+    """What a reader's walks of one module share: the module-level functions a call by
+    name reaches (the reader fills ``defs`` as it walks the module: the last binding of a
+    name when it is a ``def``; an assignment, import, class or ``del`` of the name at
+    module level unbinds it), the module's ast, and the refs given to helpers' calls."""
+
+    def __init__(self, parse: Callable[[], ast.Module | None], is_async: Callable[[D], bool]):
+        # Neither callable may hold the reader: the reader holds this, and a cycle would
+        # keep every tree alive until a garbage collection (a run keeps the collector off).
+        self.defs: dict[str, D] = {}
+        self._parse: Callable[[], ast.Module | None] | None = parse
+        self._tree: ast.Module | None = None
+        self._is_async = is_async
+        self._locals: dict[Locator, frozenset[str]] = {}
+        self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
+        self._assignments: dict[int, dict[str, ast.expr]] = {}  # see guards_at
+
+    def tree(self) -> ast.Module | None:
+        """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
+        if self._parse is not None:
+            self._tree, self._parse = self._parse(), None
+        return self._tree
+
+    def place(
+        self, walk: Walk, node: object, name: str, ref: Callable[[Locator], int]
+    ) -> tuple[int, tuple[Guard, ...]]:
+        """The ref (from ``ref``, given the call's locator) and the guards of the operation
+        call ``node`` where ``walk`` is; one ref however many entry points reach it."""
+        # Only a helper's call can be reached again (from another entry point).
+        known = self._placed.get(id(node)) if walk.via else None
+        if known is None:
+            statement = walk.statement
+            locator = (
+                (*walk.function, "call", walk.seen_calls, f"call:{name}")
+                if statement is None
+                else (*statement, "own", walk.own_calls, f"call:{name}")
+            )
+            guards: tuple[Guard, ...] = ()
+            if walk.conditional and statement is not None:
+                tree = self.tree()
+                if tree is not None:
+                    guards = guards_at(tree, statement, locator[:-1], self._assignments)
+            known = (ref(locator), guards)
+            if walk.via:
+                self._placed[id(node)] = known
+        return known
+
+    def reached(self, name: str, caller: Locator) -> D | None:
+        """The function a call of ``name`` in the function at ``caller`` runs, unless the
+        caller binds the name itself; not an ``async def`` (calling one runs none of it)."""
+        func = self.defs.get(name)
+        if func is None or self._is_async(func):
+            return None
+        names = self._locals.get(caller)
+        if names is None:
+            tree = self.tree()
+            names = self._locals[caller] = (
+                frozenset() if tree is None else local_names(tree, caller)
+            )
+        return None if name in names else func
+
+
+class Entry(Generic[D]):
+    """What the functions walked for one entry point (``upgrade``...) share."""
+
+    def __init__(self, role: str, func: D) -> None:
+        self.role = role
+        self.calls: list[OpCall] = []
+        self.entered = {id(func)}
+
+    def enter(self, scope: ModuleScope[D], name: str, caller: Locator) -> D | None:
+        """The helper a call of ``name`` runs, the first time it is called from this entry
+        point (an entry point is read as one, not as a helper)."""
+        if function_role(name) is not None:
+            return None
+        func = scope.reached(name, caller)
+        if func is None or id(func) in self.entered:
+            return None
+        self.entered.add(id(func))
+        return func
+
+
+# --------------------------------------------------------------------------- local names
+
+
+def local_names(tree: ast.Module, function: Locator) -> frozenset[str]:
+    """The names the function at ``function`` binds in its own scope (parameters,
+    assignments, loop and ``with`` targets, imports, nested ``def``/``class``, ``except
+    ... as``, walrus, match captures; not those declared ``global``/``nonlocal``): a call
+    to such a name is not a call to the module-level function of that name. Empty when
+    the locator leads to no function."""
+    try:
+        func = locate(tree, function)
+    except NoMatch:
+        return frozenset()
+    if not isinstance(func, _Def):
+        return frozenset()
+    args = func.args
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    declared: set[str] = set()
+    stack: list[ast.AST] = list(func.body)
+    pop, extend, children = stack.pop, stack.extend, ast.iter_child_nodes
+    # `type(...) is` first for the kinds nearly every node is: this walks whole functions.
+    while stack:
+        node = pop()
+        kind = type(node)
+        if isinstance(node, ast.Name):
+            if type(node.ctx) is not ast.Load:
+                names.add(node.id)
+        elif kind is ast.Constant:
+            continue
+        elif kind in _PLAIN:
+            extend(children(node))
+        elif isinstance(node, _Def | ast.ClassDef):
+            # Its body is a scope of its own; decorators, defaults and bases run here.
+            names.add(node.name)
+            extend(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                extend([*node.bases, *node.keywords])
+            else:
+                extend(_defaults(node.args))
+        elif isinstance(node, ast.Lambda):
+            extend(_defaults(node.args))
+        elif isinstance(node, _COMPREHENSIONS):
+            # Its targets are its own; a walrus inside binds in the function.
+            for generator in node.generators:
+                extend([generator.iter, *generator.ifs])
+            extend([node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt])
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            declared.update(node.names)
+        else:
+            if isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+                if node.name is not None:
+                    names.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest is not None:
+                names.add(node.rest)
+            extend(children(node))
+    return frozenset(names - declared)
+
+
+#: Nodes that bind nothing themselves (the names below them are looked at one by one).
+_PLAIN = frozenset(
+    {
+        *(ast.Call, ast.Attribute, ast.keyword, ast.Expr, ast.Subscript, ast.List, ast.Tuple),
+        *(ast.Dict, ast.BinOp, ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Assign, ast.If),
+        *(ast.For, ast.With, ast.withitem, ast.Return, ast.JoinedStr, ast.FormattedValue),
+        *(ast.AugAssign, ast.AnnAssign, ast.Starred, ast.IfExp, ast.Slice, ast.Try, ast.While),
+    }
+)
+
+
+def _defaults(args: ast.arguments) -> list[ast.expr]:
+    return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def guards_at(
+    tree: ast.Module,
+    statement: Locator,
+    call: Locator,
+    assignments: dict[int, dict[str, ast.expr]] | None = None,
+) -> tuple[Guard, ...]:
+    """The guards of the operation call at ``call`` (a locator without its tag), whose
+    innermost statement is at ``statement``: the conditions between its function's
+    ``def`` and the statement (outer first). Empty when a locator leads nowhere.
+    ``assignments`` keeps each function's plain assignments for the next call."""
+    # Each item: an `if` test and the truth it has there, a loop (LISTED), or a guard.
+    found: list[tuple[ast.expr, bool] | ast.For | ast.AsyncFor | Guard] = []
+    node: object = tree
+    holder: object = None
+    function: _Def | None = None
+    for step in statement:
+        if isinstance(step, int):
+            if not isinstance(node, list) or not 0 <= step < len(node):
+                return ()
+            for before in node[:step]:
+                if isinstance(before, ast.If):
+                    # `if <test>: return` leaves the rest of the block to `not <test>`.
+                    if _exits(before.body):
+                        found.append((before.test, False))
+                    if _exits(before.orelse):
+                        found.append((before.test, True))
+            node = node[step]
+            if isinstance(node, _Def):
+                found, function = [], node  # a function's conditions are its own
+        elif isinstance(step, str):
+            holder, node = node, getattr(node, step, None)
+            if isinstance(holder, ast.If) and step in ("body", "orelse"):
+                found.append((holder.test, step == "body"))
+            elif isinstance(holder, ast.For | ast.AsyncFor) and step == "body":
+                found.append(holder)
+            elif step == "body" and _swallows(holder):
+                found.append(Guard(GuardKind.SWALLOWED))
+        else:
+            return ()
+    if not found or function is None:
+        return ()
+    guards: list[Guard] = []
+    operation: ast.Call | None = None
+    assigned: dict[str, ast.expr] | None = None
+    for item in found:
+        if isinstance(item, Guard):
+            guards.append(item)
+            continue
+        if isinstance(item, tuple):
+            tests: list[ast.Compare | ast.Call] = _holding(*item)
+            if not tests:
+                continue
+        else:
+            if assigned is None:
+                if assignments is None:
+                    assignments = {}
+                assigned = assignments.get(id(function))
+                if assigned is None:
+                    assigned = assignments[id(function)] = _assigned_once(function)
+            if not _lists(item.iter, assigned):
+                continue
+        if operation is None:
+            try:
+                located = locate(tree, call)
+            except NoMatch:
+                return ()
+            if not isinstance(located, ast.Call):
+                return ()
+            operation = located
+        if isinstance(item, tuple):
+            guards.extend(_exists(test, operation) for test in tests)
+        else:
+            assert assigned is not None
+            guards.append(_listed(item, operation, assigned))
+    return tuple(guards)
+
+
+def _exits(body: Sequence[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], _EXITS)
+
+
+def _holding(test: ast.expr, truth: bool) -> list[ast.Compare | ast.Call]:
+    """The existence tests known to hold where ``test`` is ``truth``: `x in y` (true),
+    `x not in y` (false), a call of an existence function (true), through `not`, `and`
+    (true) and `or` (false)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _holding(test.operand, not truth)
+    if isinstance(test, ast.BoolOp):
+        if isinstance(test.op, ast.And) is truth:
+            return [found for value in test.values for found in _holding(value, truth)]
+        return []
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        operator = test.ops[0]
+        if (isinstance(operator, ast.In) and truth) or (
+            isinstance(operator, ast.NotIn) and not truth
+        ):
+            return [test]
+        return []
+    if isinstance(test, ast.Call) and truth and _tests_existence(test.func):
+        return [test]
+    return []
+
+
+def _tests_existence(func: ast.expr) -> bool:
+    """``has_table``, ``inspector.has_index``, ``table_exists``, ``_index_exists``,
+    ``check_exists``, ``columnExists``; not ``table_not_exists`` nor ``is_offline_mode``."""
+    if isinstance(func, ast.Attribute):
+        name = func.attr
+    elif isinstance(func, ast.Name):
+        name = func.id
+    else:
+        return False
+    lowered = name.lstrip("_").lower()
+    parts = lowered.split("_")
+    if any(part in ("not", "no", "missing", "absent") for part in parts):
+        return False
+    if parts[0] == "has" and len(parts) > 1 and parts[1]:
+        return True
+    return any(part in ("exist", "exists") for part in parts) or lowered.endswith("exists")
+
+
+def _exists(test: ast.Compare | ast.Call, operation: ast.Call) -> Guard:
+    """What an existence test names, against the operation's arguments: the left operand
+    of `in` (what is looked for, not where), every argument of a call."""
+    if isinstance(test, ast.Compare):
+        named: list[ast.expr] = [test.left]
+    else:
+        named = [*test.args, *(k.value for k in test.keywords)]
+    strings, names = _mentions(named)
+    arguments: list[int | str] = []
+    for index, arg in enumerate(operation.args):
+        if isinstance(arg, ast.Starred):
+            break  # later positions are unknown
+        if _named(arg, strings, names):
+            arguments.append(index)
+    arguments.extend(
+        k.arg for k in operation.keywords if k.arg is not None and _named(k.value, strings, names)
+    )
+    return Guard(GuardKind.EXISTS, tuple(arguments), tuple(sorted(strings)))
+
+
+def _mentions(nodes: Iterable[ast.AST]) -> tuple[set[str], set[str]]:
+    """The string literals and the (dotted) names in ``nodes``; f-strings count as neither."""
+    strings: set[str] = set()
+    names: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                strings.add(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            continue
+        elif isinstance(node, ast.expr) and (dotted := _dotted(node)) is not None:
+            names.add(dotted)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+    return strings, names
+
+
+def _named(arg: ast.expr, strings: set[str], names: set[str]) -> bool:
+    if isinstance(arg, ast.Constant):
+        return isinstance(arg.value, str) and arg.value in strings
+    dotted = _dotted(arg)
+    return dotted is not None and dotted in names
+
+
+#: Inspector methods that list what exists (``inspector.get_indexes("t")``; a module's
+#: own ``get_columns(table)`` wrapper goes by the same name).
+_LISTINGS = frozenset(
+    {
+        *("get_table_names", "get_temp_table_names", "get_view_names", "get_temp_view_names"),
+        *("get_materialized_view_names", "get_sequence_names", "get_schema_names"),
+        *("get_columns", "get_indexes", "get_foreign_keys", "get_unique_constraints"),
+        "get_check_constraints",
+    }
+)
+
+
+def _lists(iterable: ast.expr, assigned: dict[str, ast.expr], through: int = 1) -> bool:
+    """Whether a loop over ``iterable`` goes over what the inspector lists: a listing
+    call, a name assigned once from one, or a filter of one (``(i for i in ixs if ...)``)."""
+    if isinstance(iterable, ast.Call):
+        func = iterable.func
+        name = func.attr if isinstance(func, ast.Attribute) else _dotted(func)
+        return name in _LISTINGS
+    if isinstance(iterable, ast.Name):
+        value = assigned.get(iterable.id)
+        return through > 0 and value is not None and _lists(value, assigned, through - 1)
+    if isinstance(iterable, ast.GeneratorExp | ast.ListComp) and len(iterable.generators) == 1:
+        generator = iterable.generators[0]
+        return (
+            isinstance(generator.target, ast.Name)
+            and isinstance(iterable.elt, ast.Name)
+            and iterable.elt.id == generator.target.id
+            and _lists(generator.iter, assigned, through)
+        )
+    return False
+
+
+def _listed(
+    loop: ast.For | ast.AsyncFor, operation: ast.Call, assigned: dict[str, ast.expr]
+) -> Guard:
+    """The operation's arguments that are what the loop lists, or a field of it:
+    ``index``, ``index["name"]``, ``fk.name``, ``op.f(index["name"])``, or a name
+    assigned once from one (``old_name = index["name"]``)."""
+    targets = set(_names_of(loop.target))
+    arguments: list[int | str] = []
+    for index, arg in enumerate(operation.args):
+        if isinstance(arg, ast.Starred):
+            break
+        if _element(arg, targets, assigned):
+            arguments.append(index)
+    arguments.extend(
+        k.arg
+        for k in operation.keywords
+        if k.arg is not None and _element(k.value, targets, assigned)
+    )
+    return Guard(GuardKind.LISTED, tuple(arguments))
+
+
+def _element(
+    expr: ast.expr, targets: set[str], assigned: dict[str, ast.expr], through: int = 1
+) -> bool:
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "f"
+        and len(expr.args) == 1
+        and not expr.keywords
+    ):
+        expr = expr.args[0]  # op.f(name): the name as written
+    while isinstance(expr, ast.Attribute) or (
+        isinstance(expr, ast.Subscript)
+        and isinstance(expr.slice, ast.Constant)
+        and isinstance(expr.slice.value, str)
+    ):
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return False
+    if expr.id in targets:
+        return True
+    value = assigned.get(expr.id)
+    return through > 0 and value is not None and _element(value, targets, assigned, through - 1)
+
+
+def _names_of(target: ast.expr) -> Iterable[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _names_of(element)
+
+
+def _assigned_once(function: _Def) -> dict[str, ast.expr]:
+    """The names the function binds exactly once, by a plain ``name = value``, with the
+    value (nested functions and classes are scopes of their own)."""
+    bound: dict[str, int] = {}
+    values: dict[str, ast.expr] = {}
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Def | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            values[node.targets[0].id] = node.value
+        stack.extend(ast.iter_child_nodes(node))
+    return {name: value for name, value in values.items() if bound.get(name) == 1}
+
+
+def _swallows(holder: object) -> bool:
+    """A ``try`` with a handler that catches database errors and never re-raises (no
+    ``raise`` anywhere in it: ``if sqlite: warn() else: raise`` swallows the error only on
+    some databases), or a ``with`` that suppresses them (``contextlib.suppress(Exception)``)."""
+    if isinstance(holder, ast.Try):
+        return any(
+            _catches(handler.type)
+            and not any(isinstance(n, ast.Raise) for s in handler.body for n in ast.walk(s))
+            for handler in holder.handlers
+        )
+    if isinstance(holder, ast.With | ast.AsyncWith):
+        for item in holder.items:
+            call = item.context_expr
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            name = func.attr if isinstance(func, ast.Attribute) else _dotted(func)
+            if name == "suppress" and any(
+                _catches(a) for a in call.args if not isinstance(a, ast.Starred)
+            ):
+                return True
+    return False
+
+
+def _catches(kind: ast.expr | None) -> bool:
+    """Whether ``except <kind>`` may catch a database error: anything but Python's own
+    exceptions other than Exception and BaseException (``except KeyError`` does not)."""
+    if kind is None:
+        return True
+    for item in kind.elts if isinstance(kind, ast.Tuple) else [kind]:
+        dotted = _dotted(item)
+        if dotted is None:
+            return True  # computed: it may be anything
+        last = dotted.rsplit(".", 1)[-1]
+        if last in ("Exception", "BaseException") or not _builtin_exception(last):
+            return True
+    return False
+
+
+def _builtin_exception(name: str) -> bool:
+    value = getattr(builtins, name, None)
+    return isinstance(value, type) and issubclass(value, BaseException)
