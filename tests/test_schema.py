@@ -537,3 +537,46 @@ def test_against_names_the_same_column_added_on_the_target_branch(tmp_path: Path
     found = [d for d in predict(repo).diagnostics if d.code == "AL302"]
     assert [Path(d.location.path).name for d in found] == [ours.filename]
     assert "column users.last_login already exists" in found[0].message
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        # An existence test (the inspector style)...
+        "tables = sa.inspect(op.get_bind()).get_table_names()\n"
+        "if 'users' in tables:\n    op.add_column('users', sa.Column('email', sa.Text()))",
+        # ...per database, the branches being alternatives, not a sequence...
+        "if op.get_bind().dialect.name == 'sqlite':\n"
+        "    op.drop_table('users')\n"
+        "    op.create_table('users', sa.Column('id', sa.Integer()),\n"
+        "                    sa.Column('email', sa.Text()))\n"
+        "else:\n    op.add_column('users', sa.Column('email', sa.Text()))",
+        # ...in a loop, an except handler, after an early return...
+        "for name in NAMES:\n    op.add_column('users', sa.Column('email', sa.Text()))",
+        "try:\n    pass\nexcept Exception:\n"
+        "    op.add_column('users', sa.Column('email', sa.Text()))",
+        "if is_offline():\n    return\nop.add_column('users', sa.Column('email', sa.Text()))",
+        # ...and in a helper called under a condition.
+        "if is_postgres():\n    _add()",
+    ],
+)
+def test_operations_under_a_condition_may_not_run(tmp_path: Path, upgrade: str) -> None:
+    from alembic_lint.rules.examples import raw
+
+    helper = "def _add():\n    op.add_column('users', sa.Column('email', sa.Text()))\n"
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        raw(
+            "bbbbbbbbbbbb_x.py",
+            "from alembic import op\nimport sqlalchemy as sa\n"
+            "revision = 'bbbbbbbbbbbb'\ndown_revision = 'aaaaaaaaaaaa'\n\n\n"
+            f"{helper}\n\ndef upgrade():\n"
+            + "".join(f"    {line}\n" for line in upgrade.splitlines())
+            + "\n\ndef downgrade():\n    pass\n",
+        ),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_column('users', 'email')"),
+    )
+    assert model.failures == []
+    why = at(model, revisions, "bbbbbbbbbbbb").why_unsure("users")
+    assert why is not None and "under a condition" in why

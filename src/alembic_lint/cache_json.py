@@ -220,6 +220,7 @@ def _change_to_json(c: Change) -> list[Any]:
         c.partial,
         c.why,
         c.kind,
+        c.maybe,
     ]
 
 
@@ -250,7 +251,8 @@ def _change_from_json(d: object) -> Change:
         partial,
         why,
         kind,
-    ) = _list(d, 13)
+        maybe,
+    ) = _list(d, 14)
     return Change(
         action=_str(action),
         table=_optional_str(table),
@@ -280,6 +282,7 @@ def _change_from_json(d: object) -> Change:
         partial=_bool(partial),
         why=_str(why),
         kind=_optional_str(kind),
+        maybe=_bool(maybe),
     )
 
 

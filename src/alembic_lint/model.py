@@ -80,6 +80,10 @@ class GuardKind(Enum):
     #: In the body of a ``try`` whose handler swallows database errors (it catches them
     #: and does not re-raise), or of ``with contextlib.suppress(...)``.
     SWALLOWED = "swallowed"
+    #: Under some other condition (an ``if``, a loop, an ``except`` handler, after an
+    #: early ``return``), here or where a helper holding it is called: it may not run, or
+    #: run several times. Guards nothing; the schema model makes what it touches unsure.
+    CONDITION = "condition"
 
 
 @dataclass(frozen=True, slots=True)

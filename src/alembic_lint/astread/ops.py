@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from alembic_lint.astread import _Reader
 
 _OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of their own
-_CONDITIONAL = (ast.If, ast.Try, ast.For, ast.AsyncFor)  # may make guards (flow.guards_at)
+#: Statements under which an operation may have guards, or not run (see flow.guards_at).
+_CONDITIONAL = (ast.If, ast.Try, ast.TryStar, ast.For, ast.AsyncFor, ast.While)
 
 
 class _Ops:
@@ -52,6 +53,7 @@ class _Ops:
         function: Locator,
         func: _Def,
         via: tuple[str, ...],
+        inherited: bool = False,
     ) -> None:
         self.reader = reader
         self.entry = entry
@@ -59,6 +61,7 @@ class _Ops:
         self.function = function
         self.func = func
         self.via = via
+        self.inherited = inherited  # called under a condition (see flow.Walk)
         self.batch: list[dict[str, CallExpr]] = []
         self.seen_calls = 0
         self.statements: dict[ast.AST, Locator] = {}
@@ -215,6 +218,7 @@ class _Ops:
             reader.where(func),
             func,
             (*self.via, name),
+            reader.scope.conditional_at(self),
         )
 
 

@@ -43,6 +43,8 @@ _OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Match)
 _LEAVES = frozenset(
     {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Pass}
 )
+#: Statements under which an operation may have guards, or not run (see flow.guards_at).
+_CONDITIONAL = frozenset({cst.If, cst.Try, cst.TryStar, cst.For, cst.While})
 _END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.run tells markers by type
 
 
@@ -58,6 +60,7 @@ class _OpCollector:
         function: Locator,
         func: cst.FunctionDef,
         via: tuple[str, ...],
+        inherited: bool = False,
     ) -> None:
         self.extractor = extractor
         self.entry = entry
@@ -65,6 +68,7 @@ class _OpCollector:
         self.function = function
         self.func = func
         self.via = via
+        self.inherited = inherited  # called under a condition (see flow.Walk)
         self.batch: list[dict[str, CallExpr]] = []
         self.seen_calls = 0  # every call of the function, in the order positions.py counts
         # The statement being walked (its ast path) and the calls seen in it so far: lets
@@ -129,7 +133,7 @@ class _OpCollector:
             elif kind is cst.With:
                 col.batch.append(col.batch_targets(node))
                 push(_END_BATCH)
-            elif kind is cst.If or kind is cst.Try or kind is cst.For:
+            elif kind in _CONDITIONAL:
                 col.conditional = True
             elif kind in _LEAVES:
                 continue  # no calls below: save looking for children
@@ -247,6 +251,7 @@ class _OpCollector:
             extractor.where(func),
             func,
             (*self.via, name),
+            extractor.scope.conditional_at(self),
         )
 
 

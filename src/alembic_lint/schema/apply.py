@@ -24,10 +24,28 @@ def apply(schema: Schema, change: Change) -> tuple[Schema, list[Problem]]:
     leaves what it touches unsure afterwards, so one mistake is reported once."""
     handler = _HANDLERS[change.action]
     problems: list[Problem] = []
+    if change.maybe:
+        return _maybe(schema, change, handler), []
     after = handler(schema, change, problems)
     if problems and change.table is not None:
         after = after.with_unsure(change.table, f"after `{change.op}()` that fails")
     return after, problems
+
+
+def _maybe(
+    schema: Schema, change: Change, handler: Callable[[Schema, Change, list[Problem]], Schema]
+) -> Schema:
+    """A change that may not run: what it touches is unsure afterwards (its existence too
+    when it creates, drops or renames tables), and nothing is said of it."""
+    why = f"`{change.op}()` under a condition"
+    if change.table is None:
+        return handler(schema, change, []) if change.action == "unknown" else schema.all_unsure(why)
+    tables = {"create_table", "drop_table", "rename_table"}
+    exists = change.action not in tables and schema.has_table(change.table) is True
+    after = schema.with_unsure(change.table, why, exists=exists)
+    if change.action == "rename_table" and change.name:
+        after = after.with_unsure(change.name, why)
+    return after
 
 
 def _table_missing(schema: Schema, change: Change, problems: list[Problem]) -> Table | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alembic_lint.model import Body, CallExpr, Expr, Function, Name, Opaque, OpCall
 from alembic_lint.schema.objects import Column, Constraint, Index
@@ -46,6 +46,8 @@ class Change:
     why: str = ""  # for "unknown" (and "partial"): what the model cannot read
     #: drop_constraint's type_ when known ("unique", "foreignkey", "primary", "check").
     kind: str | None = None
+    #: It runs under a condition (see model.GuardKind): it may not run at all.
+    maybe: bool = False
 
 
 ACTIONS = (
@@ -135,10 +137,12 @@ def changes_of(
     downgrade: list[Change] = []
     for call in ops:
         target = upgrade if call.function == "upgrade" else downgrade
-        if call.name == "execute":
-            target.extend(sql_mod.changes(call))
-        else:
-            target.extend(_changes(call))
+        found = sql_mod.changes(call) if call.name == "execute" else _changes(call)
+        if call.guards:
+            # Under a condition, here or where its helper is called: it may not run (or
+            # run again), so it can fail nothing, and what it touches becomes unsure.
+            found = (replace(c, maybe=True) for c in found)
+        target.extend(found)
     return SchemaChanges(tuple(upgrade), tuple(downgrade), reverses, down_ref)
 
 
