@@ -7,7 +7,8 @@ import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from alembic_lint.model import Guard, GuardKind, OpCall
+from alembic_lint import executed
+from alembic_lint.model import Expr, Guard, GuardKind, OpCall
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import function_role
 
@@ -72,11 +73,7 @@ class ModuleScope(Generic[D]):
         known = self._placed.get(id(node)) if walk.via else None
         if known is None:
             statement = walk.statement
-            locator = (
-                (*walk.function, "call", walk.seen_calls, f"call:{name}")
-                if statement is None
-                else (*statement, "own", walk.own_calls, f"call:{name}")
-            )
+            locator = _locator(walk, name)
             guards: tuple[Guard, ...] = ()
             if walk.conditional and statement is not None:
                 tree = self.tree()
@@ -89,6 +86,15 @@ class ModuleScope(Generic[D]):
             # A helper called under a condition (per call site: not kept with the ref).
             return known[0], (Guard(GuardKind.CONDITION),)
         return known
+
+    def executed(self, walk: Walk) -> Expr:
+        """What the ``execute`` call where ``walk`` is runs, when its SQL is not a literal
+        (see executed.statement)."""
+        tree = self.tree()
+        if tree is None:
+            return None
+        locator = _locator(walk, "execute")[:-1]
+        return executed.statement(tree, walk.function, locator, walk.statement is not None)
 
     def conditional_at(self, walk: Walk) -> bool:
         """Whether the statement ``walk`` is at runs under a condition (for a helper called
@@ -113,6 +119,13 @@ class ModuleScope(Generic[D]):
                 frozenset() if tree is None else local_names(tree, caller)
             )
         return None if name in names else func
+
+
+def _locator(walk: Walk, name: str) -> Locator:
+    """The locator of the call of operation ``name`` where ``walk`` is."""
+    if walk.statement is None:
+        return (*walk.function, "call", walk.seen_calls, f"call:{name}")
+    return (*walk.statement, "own", walk.own_calls, f"call:{name}")
 
 
 class Entry(Generic[D]):

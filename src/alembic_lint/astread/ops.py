@@ -186,6 +186,8 @@ class _Ops:
             else ()
         )
         reader = self.reader
+        sql = _sql_text(node) if name == "execute" else None
+        statement = reader.scope.executed(self) if name == "execute" and sql is None else None
         ref, guards = reader.scope.place(self, node, name, reader.ref)
         self.entry.calls.append(
             OpCall(
@@ -194,13 +196,14 @@ class _Ops:
                 batch=batch,
                 keywords=tuple(keywords),
                 star_kwargs=star,
-                sql=_sql_text(node) if name == "execute" else None,
+                sql=sql,
                 ref=ref,
                 via=self.via,
                 guards=guards,
                 args=args,
                 kwargs=tuple(kwargs),
                 batch_call=batch_call,
+                statement=statement,
             )
         )
         return None

@@ -216,6 +216,7 @@ class _OpCollector:
                 args.append(OPAQUE if arg.star else _expr(arg.value, 1))
         sql = _sql_text(node) if name == "execute" else None
         extractor = self.extractor
+        statement = extractor.scope.executed(self) if name == "execute" and sql is None else None
         ref, guards = extractor.scope.place(
             self, node, name, lambda locator: extractor.ref(node, locator)
         )
@@ -233,6 +234,7 @@ class _OpCollector:
                 args=tuple(args),
                 kwargs=tuple(kwargs),
                 batch_call=batch_call,
+                statement=statement,
             )
         )
         return None
