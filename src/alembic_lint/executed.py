@@ -7,9 +7,9 @@ from __future__ import annotations
 import ast
 import string
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from alembic_lint.model import OPAQUE, Expr, Opaque
+from alembic_lint.model import OPAQUE, CallExpr, Expr, Name, Opaque
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import SQL_TEXT_FUNCS
 
@@ -64,9 +64,8 @@ def statement(tree: ast.Module, function: Locator, call: Locator, own: bool) -> 
     argument = _argument(node)
     if argument is None:
         return None
-    if own and _nested(func, node):
-        own = False  # in a lambda or comprehension: names may be its own
-    found = _Reader(tree, func if own else None).template(argument, 0)
+    # In a lambda, comprehension or nested def, names may be its own: none is followed.
+    found = _Reader(tree, func, names=own and not _nested(func, node)).template(argument, 0)
     if found is None:
         return None
     return _text(found) if _exact(found) else found
@@ -105,11 +104,13 @@ def _nested(func: _Def, call: ast.Call) -> bool:
 
 class _Reader:
     """Templates of expressions; a name is read in ``func``'s scope (its locals, then the
-    module's), or the module's alone once a module-level value is followed."""
+    module's), or the module's alone once a module-level value is followed; none at all
+    without ``names``."""
 
-    def __init__(self, tree: ast.Module, func: _Def | None) -> None:
+    def __init__(self, tree: ast.Module, func: _Def, *, names: bool) -> None:
         self.tree = tree
         self.func = func
+        self.names = names  # names may be followed at all
         self._locals: dict[str, ast.expr | None] | None = None
         self._globals: dict[str, ast.expr | None] | None = None
 
@@ -194,7 +195,9 @@ class _Reader:
         """The value of ``name`` and whether it is the function's: the function's own
         binding of it when that is its only one, else the module's when that is its only
         one, else None."""
-        if local and self.func is not None:
+        if not self.names:
+            return None, False
+        if local:
             if self._locals is None:
                 self._locals = _single_bindings(self.func.body, function=self.func)
             if name in self._locals:
@@ -389,3 +392,56 @@ def _module_bindings(tree: ast.Module) -> dict[str, ast.expr | None]:
         elif isinstance(node, ast.Call) and _dotted(node.func) in ("globals", "vars", "setattr", "exec", "eval"):
             return {}
     return found
+
+
+def constants(tree: ast.Module, function: Locator, call: Locator, own: bool) -> dict[str, str]:
+    """The names the operation call at ``call`` may read whose value is a string known
+    exactly (``TABLE = "users"`` once in the module, or once in the function)."""
+    try:
+        node = locate(tree, call)
+        func = locate(tree, function)
+    except NoMatch:
+        return {}
+    if not isinstance(node, ast.Call) or not isinstance(func, _Def):
+        return {}
+    if not own or _nested(func, node):
+        return {}
+    reader = _Reader(tree, func, names=True)
+    found: dict[str, str] = {}
+    for name in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}:
+        value = reader.template(ast.Name(id=name, ctx=ast.Load()), 0)
+        if value is not None and _exact(value):
+            found[name] = _text(value)
+    return found
+
+
+def substituted(value: Expr, names: dict[str, str]) -> Expr:
+    """``value`` with each plain name in ``names`` replaced by its string."""
+    if isinstance(value, Name):
+        return names.get(value.dotted, value)
+    if isinstance(value, tuple):
+        return tuple(substituted(v, names) for v in value)
+    if isinstance(value, CallExpr):
+        return CallExpr(
+            value.func,
+            tuple(substituted(v, names) for v in value.args),
+            tuple((k, substituted(v, names)) for k, v in value.kwargs),
+            value.star,
+        )
+    return value
+
+
+def plain_names(values: Iterable[Expr]) -> bool:
+    """Whether some plain name (``TABLE``, not ``sa.Integer``) is among ``values``."""
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Name):
+            if "." not in value.dotted:
+                return True
+        elif isinstance(value, tuple):
+            stack.extend(value)
+        elif isinstance(value, CallExpr):
+            stack.extend(value.args)
+            stack.extend(v for _, v in value.kwargs)
+    return False

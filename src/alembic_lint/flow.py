@@ -96,6 +96,15 @@ class ModuleScope(Generic[D]):
         locator = _locator(walk, "execute")[:-1]
         return executed.statement(tree, walk.function, locator, walk.statement is not None)
 
+    def constants(self, walk: Walk, name: str) -> dict[str, str]:
+        """The names the call of operation ``name`` where ``walk`` is may read whose
+        value is a string known exactly (see executed.constants)."""
+        tree = self.tree()
+        if tree is None:
+            return {}
+        locator = _locator(walk, name)[:-1]
+        return executed.constants(tree, walk.function, locator, walk.statement is not None)
+
     def conditional_at(self, walk: Walk) -> bool:
         """Whether the statement ``walk`` is at runs under a condition (for a helper called
         from it: its operations may not run)."""

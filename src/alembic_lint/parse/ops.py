@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from alembic_lint import flow, positions
+from alembic_lint import executed, flow, positions
 from alembic_lint.model import (
     OPAQUE,
     CallExpr,
@@ -217,6 +217,11 @@ class _OpCollector:
         sql = _sql_text(node) if name == "execute" else None
         extractor = self.extractor
         statement = extractor.scope.executed(self) if name == "execute" and sql is None else None
+        if read and executed.plain_names((*args, *(v for _, v in kwargs))):
+            known = extractor.scope.constants(self, name)
+            if known:
+                args = [executed.substituted(a, known) for a in args]
+                kwargs = [(k, executed.substituted(v, known)) for k, v in kwargs]
         ref, guards = extractor.scope.place(
             self, node, name, lambda locator: extractor.ref(node, locator)
         )
