@@ -580,3 +580,148 @@ def test_operations_under_a_condition_may_not_run(tmp_path: Path, upgrade: str) 
     assert model.failures == []
     why = at(model, revisions, "bbbbbbbbbbbb").why_unsure("users")
     assert why is not None and "under a condition" in why
+
+
+# --- op.execute() of SQL built when the migration runs, and names known exactly
+
+BUILT = '''\
+from alembic import op
+import sqlalchemy as sa
+import textwrap
+from textwrap import dedent
+
+revision = "bbbbbbbbbbbb"
+down_revision = "aaaaaaaaaaaa"
+
+TABLE = "users"
+FUNCTION = """
+CREATE OR REPLACE FUNCTION touch() RETURNS trigger AS $$
+BEGIN NEW.at = now(); RETURN NEW; END; $$ LANGUAGE plpgsql
+"""
+
+
+def upgrade():
+    users = sa.table("users", sa.column("email"))
+    op.execute(users.update().where(users.c.email.is_(None)).values(email=""))
+    op.execute(tables.users.insert().values(email="x"))
+    op.execute(sa.table("users").delete())
+    op.execute(sa.update(users).values(email="y"))
+    op.execute(f"UPDATE {TABLE} SET email = '{value}' WHERE id > {limit}")
+    op.execute(textwrap.dedent(f"""
+        WITH old AS (SELECT id FROM users WHERE id < {limit})
+        DELETE FROM users WHERE id IN (SELECT id FROM old)
+    """))
+    op.execute(FUNCTION)
+    op.execute(dedent(f"CREATE TRIGGER t BEFORE UPDATE ON {TABLE} FOR EACH ROW EXECUTE PROCEDURE touch()"))
+    op.execute("COMMENT ON COLUMN %s.email IS 'x'" % TABLE)
+    op.execute("GRANT SELECT ON {} TO reader".format(TABLE))
+    statement = sa.text("INSERT INTO audit VALUES (" + str(1) + ")")
+    op.execute(statement.bindparams())
+    op.add_column(TABLE, sa.Column(COLUMN, sa.Integer()))
+    op.execute(f"ALTER TABLE {TABLE} ADD COLUMN {COLUMN}_copy INTEGER")
+    op.drop_column(TABLE, COLUMN)
+
+
+COLUMN = "score"
+'''
+
+
+def test_sql_built_at_run_time_that_changes_no_table_keeps_the_schema_exact(
+    tmp_path: Path,
+) -> None:
+    files = [m("aaaaaaaaaaaa", upgrade=USERS), _File("bbbbbbbbbbbb_b.py", BUILT)]
+    model, revisions = model_of(tmp_path, *files)
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    assert schema.rest == "it may be there from before the history" and not schema.unsure
+    users = schema.table("users")
+    assert users is not None and users.unsure is None
+    assert [c.name for c in users.columns] == ["id", "email", "org_id", "score_copy"]
+    assert model.failures == []
+
+
+class _File:
+    def __init__(self, filename: str, source: str) -> None:
+        self.filename, self.source = filename, source
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "why"),
+    [
+        # The statement's kind is not in the literal words it starts with.
+        ("op.execute(f'{verb} TABLE users')", "SQL that is not a literal"),
+        ("op.execute(f'ALTER TABLE {name} DROP COLUMN email')", "SQL that is not a literal"),
+        ("op.execute(f'UPDATE{x} users')", "SQL that is not a literal"),
+        ("op.execute(f'SELECT {function}()')", "SQL that is not a literal"),
+        ("op.execute(f'UPDATE users SET a = 1; {more}')", "SQL that is not a literal"),
+        ("op.execute(f'UPDATE users SET a = 1; DROP TABLE {name}')", "SQL that is not a literal"),
+        ("op.execute(f'DROP FUNCTION {name}')", "SQL that is not a literal"),
+        ("op.execute(f'WITH a AS (SELECT 1) SELECT {f}()')", "SQL that is not a literal"),
+        # A name bound more than once, or some other way, is not followed.
+        ("sql = 'UPDATE users SET a = 1'\nsql = sql + x\nop.execute(sql)", "not a literal"),
+        ("for sql in ('UPDATE users SET a = 1',):\n    op.execute(sql)", "not a literal"),
+        ("op.execute(build('UPDATE users SET a = 1'))", "SQL that is not a literal"),
+        ("op.execute(session.query(User).update())", "SQL that is not a literal"),
+        ("op.execute((lambda sql: sql)('DROP TABLE users'))", "SQL that is not a literal"),
+        ("op.add_column(table, sa.Column('x', sa.Integer()))", "a table name"),
+        ("op.drop_table(TABLE)", "a table name"),  # TABLE is assigned twice below
+    ],
+)
+def test_sql_and_names_only_running_the_file_tells_stay_unsure(
+    tmp_path: Path, upgrade: str, why: str
+) -> None:
+    source = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade).source
+    source += "\nTABLE = 'users'\nTABLE = 'orgs'\n"
+    model, revisions = model_of(
+        tmp_path, m("aaaaaaaaaaaa", upgrade=USERS), _File("bbbbbbbbbbbb_b.py", source)
+    )
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    reason = schema.why_unsure("users")
+    assert reason is not None and why in reason
+    assert schema.rest is not None  # the whole schema: the table may be any
+
+
+def test_names_in_a_nested_scope_are_not_followed(tmp_path: Path) -> None:
+    upgrade = (
+        "apply = lambda TABLE: op.drop_table(TABLE)\n"
+        "def helper(sql='DROP TABLE users'):\n"
+        "    op.execute(sql)\n"
+        "helper()"
+    )
+    source = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade).source + "\nTABLE = 'orgs'\n"
+    model, revisions = model_of(
+        tmp_path, m("aaaaaaaaaaaa", upgrade=USERS), _File("bbbbbbbbbbbb_b.py", source)
+    )
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    assert schema.rest is not None and schema.has_table("users") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DROP TYPE mood CASCADE",  # drops the columns of that type
+        "DROP FUNCTION f() CASCADE",  # drops defaults, checks, indexes that call it
+        "DROP EXTENSION citext CASCADE",
+        "DROP SEQUENCE s CASCADE",
+    ],
+)
+def test_drop_cascade_of_what_columns_use_is_unsure(text: str) -> None:
+    (found,) = sql(text)
+    assert found.action == "unknown"
+
+
+@pytest.mark.parametrize("text", ["DROP VIEW v CASCADE", "DROP TYPE mood", "DROP TRIGGER t ON x"])
+def test_drop_of_what_no_column_uses_changes_no_table(text: str) -> None:
+    assert sql(text) == []
+
+
+def test_what_execute_runs_survives_the_cache() -> None:
+    from alembic_lint.astread import read_migration_fast
+    from alembic_lint.cache_json import migration_from_json, migration_to_json
+
+    migration = read_migration_fast("/versions/bbbbbbbbbbbb_b.py", BUILT.encode())
+    assert migration is not None
+    assert sum(isinstance(o.statement, tuple) for o in migration.ops) >= 8
+    assert sum(isinstance(o.statement, str) for o in migration.ops) >= 3
+    entry, ops = json.loads(json.dumps(migration_to_json(migration)))
+    back = migration_from_json(entry, migration.path, migration.digest, ops)
+    assert back.ops == migration.ops and back.changes == migration.changes

@@ -181,15 +181,27 @@ class _Reader:
             return _format(_text(base))
         if method == "strip" and not node.args and not node.keywords:
             return self.template(owner, depth + 1, local)
-        if method in _TEXT_METHODS:
-            inner = owner
-            while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
-                if inner.func.attr not in _TEXT_METHODS:
-                    break
-                inner = inner.func.value
-            if isinstance(inner, ast.Call) and _dotted(inner.func) in SQL_TEXT_FUNCS:
-                return self.template(owner, depth + 1, local)
+        if method in _TEXT_METHODS and self._text_clause(owner, depth + 1, local):
+            return self.template(owner, depth + 1, local)
         return _dml(node)
+
+    def _text_clause(self, node: ast.expr, depth: int, local: bool) -> bool:
+        """Whether ``node`` is ``text(...)``, maybe through names and the methods of a text
+        clause (``text("...").bindparams(...)``): a str has no such methods."""
+        while depth <= _DEPTH:
+            if isinstance(node, ast.Name):
+                value, local = self.value_of(node.id, local)
+                if value is None:
+                    return False
+                node = value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr not in _TEXT_METHODS:
+                    return _dotted(node.func) in SQL_TEXT_FUNCS
+                node = node.func.value
+            else:
+                return isinstance(node, ast.Call) and _dotted(node.func) in SQL_TEXT_FUNCS
+            depth += 1
+        return False
 
     def value_of(self, name: str, local: bool) -> tuple[ast.expr | None, bool]:
         """The value of ``name`` and whether it is the function's: the function's own
@@ -389,7 +401,13 @@ def _module_bindings(tree: ast.Module) -> dict[str, ast.expr | None]:
         if isinstance(node, ast.Global):
             for name in node.names:
                 found[name] = None
-        elif isinstance(node, ast.Call) and _dotted(node.func) in ("globals", "vars", "setattr", "exec", "eval"):
+        elif isinstance(node, ast.Call) and _dotted(node.func) in (
+            "globals",
+            "vars",
+            "setattr",
+            "exec",
+            "eval",
+        ):
             return {}
     return found
 
