@@ -612,7 +612,7 @@ def upgrade():
         DELETE FROM users WHERE id IN (SELECT id FROM old)
     """))
     op.execute(FUNCTION)
-    op.execute(dedent(f"CREATE TRIGGER t BEFORE UPDATE ON {TABLE} FOR EACH ROW EXECUTE PROCEDURE touch()"))
+    op.execute(dedent(f"CREATE TRIGGER t BEFORE UPDATE ON {TABLE} EXECUTE PROCEDURE touch()"))
     op.execute("COMMENT ON COLUMN %s.email IS 'x'" % TABLE)
     op.execute("GRANT SELECT ON {} TO reader".format(TABLE))
     statement = sa.text("INSERT INTO audit VALUES (" + str(1) + ")")

@@ -139,8 +139,8 @@ class _Reader:
         if isinstance(node, ast.BinOp):
             return self._binary(node, depth, local)
         if isinstance(node, ast.Name):
-            value, local = self.value_of(node.id, local)
-            return None if value is None else self.template(value, depth + 1, local)
+            bound, local = self.value_of(node.id, local)
+            return None if bound is None else self.template(bound, depth + 1, local)
         if isinstance(node, ast.Call):
             return self._call(node, depth, local)
         return None
@@ -349,11 +349,15 @@ def _binds(
             yield target.id, node.value
             stack.append(node.value)
             return
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        if node.value is not None and node.simple:
-            yield node.target.id, node.value
-            stack.extend([node.annotation, node.value])
-            return
+    if (
+        isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.value is not None
+        and node.simple
+    ):
+        yield node.target.id, node.value
+        stack.extend([node.annotation, node.value])
+        return
     if isinstance(node, _Def | ast.ClassDef):
         yield node.name, None
         stack.extend(node.decorator_list)
@@ -371,11 +375,13 @@ def _binds(
                 yield inner.target.id, None
         return
     if isinstance(node, ast.Import | ast.ImportFrom):
-        textwrap_module = isinstance(node, ast.ImportFrom) and node.module == "textwrap"
+        textwrap_module = (
+            isinstance(node, ast.ImportFrom) and node.module == "textwrap" and node.level == 0
+        )
         for alias in node.names:
             if alias.name == "*":
                 yield "*", None
-            elif textwrap_module and node.level == 0 and alias.name == "dedent":
+            elif textwrap_module and alias.name == "dedent":
                 yield alias.asname or alias.name, _TEXTWRAP_DEDENT if not alias.asname else None
             else:
                 yield alias.asname or alias.name.split(".")[0], None
@@ -388,6 +394,10 @@ def _binds(
     elif isinstance(node, ast.MatchMapping) and node.rest:
         yield node.rest, None
     stack.extend(ast.iter_child_nodes(node))
+
+
+#: Calls that may bind module-level names no statement shows.
+_DYNAMIC = frozenset({"globals", "vars", "setattr", "exec", "eval", "__import__"})
 
 
 def _module_bindings(tree: ast.Module) -> dict[str, ast.expr | None]:

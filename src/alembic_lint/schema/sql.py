@@ -420,9 +420,12 @@ def _statement(tokens: list[_Tok], ref: int, shown: str) -> Iterator[Change]:
                 yield Change("drop_index", table, ref, shown, name=_last(name), guarded=guarded)
                 return
             tok = parser.peek()
-            if tok is not None and tok.upper in _OTHER_OBJECTS:
-                if tok.upper in _DROPPED_ALONE or not any(t.upper == "CASCADE" for t in tokens):
-                    return
+            if (
+                tok is not None
+                and tok.upper in _OTHER_OBJECTS
+                and (tok.upper in _DROPPED_ALONE or all(t.upper != "CASCADE" for t in tokens))
+            ):
+                return
         elif parser.word("ALTER"):
             if parser.word("TABLE"):
                 parser.words("IF", "EXISTS")
