@@ -276,7 +276,8 @@ def test_sql_that_changes_no_table(text: str) -> None:
         "ALTER TABLE users CHANGE a b INT",
         "CREATE TABLE t AS SELECT * FROM u",
         "DROP SCHEMA s CASCADE",
-        "ALTER INDEX ix RENAME TO ix2",
+        "ALTER INDEX ix SET TABLESPACE fast",
+        "ALTER TABLE users RENAME CONSTRAINT a TO b, ADD COLUMN x INT",
         "CALL do_things()",
         "unterminated 'string",
     ],
@@ -725,3 +726,71 @@ def test_what_execute_runs_survives_the_cache() -> None:
     entry, ops = json.loads(json.dumps(migration_to_json(migration)))
     back = migration_from_json(entry, migration.path, migration.digest, ops)
     assert back.ops == migration.ops and back.changes == migration.changes
+
+
+def test_index_and_constraint_renames_are_followed(tmp_path: Path) -> None:
+    renames = (
+        "op.execute('ALTER INDEX ix_users_email RENAME TO ix_users_mail')\n"
+        "op.execute('ALTER TABLE users RENAME CONSTRAINT uq_users_email_org TO uq_users_org')\n"
+        "op.execute('ALTER INDEX users_pkey RENAME TO pk_users')"  # named by the database
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=renames),
+        m(
+            "cccccccccccc",
+            "bbbbbbbbbbbb",
+            upgrade="op.drop_index('ix_users_mail', table_name='users')\n"
+            "op.drop_constraint('uq_users_org', 'users', type_='unique')\n"
+            "op.drop_constraint('pk_users', 'users', type_='primary')\n"
+            "op.drop_index('ix_users_email', table_name='users')",
+        ),
+    )
+    users = at(model, revisions, "bbbbbbbbbbbb").table("users")
+    assert users is not None and users.unsure is None
+    assert {i.name for i in users.indexes} == {None, "ix_users_mail"}
+    assert {c.name for c in users.constraints if c.kind == "unique"} == {None, "uq_users_org"}
+    assert users.has_index("ix_users_mail") is True
+    # The primary key's two names, and whether the index named by a convention is the
+    # one dropped last, are not known: nothing is reported.
+    assert "pk_users" in users.vague and users.has_constraint("pk_users", "primary") is None
+    assert failures(model, revisions) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "table", "name", "new"),
+    [
+        ("ALTER INDEX s.ix RENAME TO ix2", "rename_index", None, "s.ix", "ix2"),
+        ("ALTER TABLE t RENAME CONSTRAINT a TO b", "rename_constraint", "t", "a", "b"),
+        ("ALTER TABLE t RENAME INDEX a TO b", "rename_index", "t", "a", "b"),
+        ("ALTER TABLE t RENAME KEY a TO b", "rename_index", "t", "a", "b"),
+    ],
+)
+def test_rename_sql_is_read(text: str, action: str, table: str, name: str, new: str) -> None:
+    (found,) = sql(text)
+    assert (found.action, found.table, found.name) == (action, table, name)
+    assert found.alter is not None and found.alter.new_name == new
+
+
+def test_renaming_a_foreign_key_leaves_an_index_of_its_name(tmp_path: Path) -> None:
+    create = (
+        "op.create_table('a', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "    sa.Column('b_id', sa.Integer()),\n"
+        "    sa.ForeignKeyConstraint(['b_id'], ['a.id'], name='same'))\n"
+        "op.create_index('same', 'a', ['b_id'])"
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=create),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.execute('ALTER TABLE a RENAME CONSTRAINT same TO fk')\n"
+            "op.execute('ALTER INDEX same RENAME TO ix')",
+        ),
+    )
+    table = at(model, revisions, "bbbbbbbbbbbb").table("a")
+    assert table is not None
+    assert [c.name for c in table.constraints if c.kind == "foreignkey"] == ["fk"]
+    assert [i.name for i in table.indexes] == ["ix"]

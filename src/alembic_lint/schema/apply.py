@@ -301,6 +301,82 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
     return _column_change(schema, change, problems, edit)
 
 
+#: Constraints that own an index of their name (PostgreSQL renames the two together).
+_INDEXED = ("unique", "primary", "exclude")
+
+
+def _rename_index(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
+    """``ALTER INDEX a RENAME TO b`` (looked up by name) or MySQL's ``RENAME INDEX``: the
+    index, and a constraint it is the index of, take the new name."""
+    if change.table is not None:
+        return _column_change(schema, change, problems, lambda t: _renamed(t, change, True))
+    # Looked up by name, in the index's schema when it names one (``s.ix``).
+    assert change.name is not None
+    where, _, name = change.name.rpartition(".")
+    change = replace(change, name=name)
+    holders = [
+        t
+        for t in schema.tables.values()
+        if (t.name.rpartition(".")[0].casefold() == where.casefold() if where else True)
+        and _holds(t, name)
+    ]
+    if len(holders) == 1:
+        return schema.with_table(_renamed(holders[0], change, True))
+    # Not known by that name alone (one a convention or the database named, one of a
+    # table the model does not know, or of more than one schema): any table's indexes
+    # may have changed names.
+    after = schema
+    for table in schema.tables.values():
+        after = after.with_table(_vague(table, change))
+    return after
+
+
+def _vague(table: Table, change: Change) -> Table:
+    """``table`` where the index or constraint ``change`` renames may have been one."""
+    assert change.name is not None and change.alter is not None and change.alter.new_name
+    names = {change.name.casefold(), change.alter.new_name.casefold(), _UNNAMED}
+    return replace(table, vague=table.vague | names)
+
+
+def _holds(table: Table, name: str) -> bool:
+    """Whether the table has an index, or an indexed constraint, of that name."""
+    constraint = table.constraint(name)
+    return table.index(name) is not None or (constraint is not None and constraint.kind in _INDEXED)
+
+
+def _rename_constraint(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
+    """``ALTER TABLE t RENAME CONSTRAINT a TO b``: the constraint, and the index of a
+    unique or primary key constraint, take the new name."""
+    return _column_change(schema, change, problems, lambda t: _renamed(t, change, False))
+
+
+def _renamed(table: Table, change: Change, index_first: bool) -> Table:
+    """``table`` with the index or constraint ``change.name`` renamed; when it holds none
+    by that name, what may have been renamed is vague."""
+    old, new = change.name, change.alter.new_name if change.alter else None
+    assert old is not None and new is not None
+    index = table.index(old)
+    constraint = table.constraint(old)
+    if constraint is not None and constraint.kind not in _INDEXED:
+        # A foreign key or a check has no index: its name and an index's are two objects'.
+        if index_first:
+            constraint = None
+        else:
+            index = None
+    elif not index_first and constraint is None:
+        index = None  # RENAME CONSTRAINT renames no plain index
+    if index is None and constraint is None:
+        return _vague(table, change)
+    return replace(
+        table,
+        indexes=tuple(replace(i, name=new) if i is index else i for i in table.indexes),
+        constraints=tuple(
+            replace(c, name=new) if c is constraint else c for c in table.constraints
+        ),
+        vague=table.vague - {new.casefold()},
+    )
+
+
 def _unknown(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
     if not change.op:
         why = change.why
@@ -324,6 +400,8 @@ _HANDLERS: dict[str, Callable[[Schema, Change, list[Problem]], Schema]] = {
     "drop_index": _drop_index,
     "add_constraint": _add_constraint,
     "drop_constraint": _drop_constraint,
+    "rename_index": _rename_index,
+    "rename_constraint": _rename_constraint,
     "unknown": _unknown,
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alembic_lint.model import Expr, Opaque, OpCall
 from alembic_lint.schema.changes import Alter, Change
@@ -428,12 +428,32 @@ def _statement(tokens: list[_Tok], ref: int, shown: str) -> Iterator[Change]:
                 return
         elif parser.word("ALTER"):
             if parser.word("TABLE"):
-                parser.words("IF", "EXISTS")
+                guarded = parser.words("IF", "EXISTS")
                 parser.word("ONLY")
                 table = parser.name()
-                for action in _split(parser.rest()):
-                    yield from _alter_action(_Parser(action), table, ref, shown)
+                actions = _split(parser.rest())
+                if len(actions) > 1 and any(_renames_name(a) for a in actions):
+                    # PostgreSQL refuses it, MySQL runs all: the outcome depends on which.
+                    raise _Unreadable("RENAME CONSTRAINT/INDEX with other actions")
+                found = [
+                    change
+                    for action in actions
+                    for change in _alter_action(_Parser(action), table, ref, shown)
+                ]
+                # IF EXISTS: nothing fails when the table is not there.
+                yield from (replace(c, guarded=True) for c in found) if guarded else found
                 return
+            if parser.word("INDEX"):
+                guarded = parser.words("IF", "EXISTS")
+                old = parser.name()
+                if parser.words("RENAME", "TO"):
+                    new = parser.name()
+                    if parser.done():
+                        alter = Alter(new_name=_last(new))
+                        yield Change(
+                            "rename_index", None, ref, shown, name=old, alter=alter, guarded=guarded
+                        )
+                        return
             if (tok := parser.peek()) is not None and tok.upper in _OTHER_OBJECTS - {"DATABASE"}:
                 return
         elif parser.word("RENAME"):
@@ -447,6 +467,12 @@ def _statement(tokens: list[_Tok], ref: int, shown: str) -> Iterator[Change]:
     except _Unreadable:
         pass
     yield Change("unknown", table, ref, shown, why="SQL it cannot read")
+
+
+def _renames_name(action: list[_Tok]) -> bool:
+    """``RENAME CONSTRAINT``, ``RENAME INDEX`` or ``RENAME KEY``."""
+    words = [t.upper for t in action[:2]]
+    return words[0] == "RENAME" and len(words) > 1 and words[1] in ("CONSTRAINT", "INDEX", "KEY")
 
 
 def _mentions_ddl(tokens: list[_Tok]) -> bool:
@@ -669,8 +695,16 @@ def _alter_action(parser: _Parser, table: str, ref: int, shown: str) -> Iterator
         if parser.word("TO"):
             yield Change("rename_table", table, ref, shown, name=parser.name())
             return
-        if parser.word("CONSTRAINT", "INDEX", "KEY"):
-            raise _Unreadable("a rename the model does not follow")
+        if (tok := parser.peek()) is not None and tok.upper in ("CONSTRAINT", "INDEX", "KEY"):
+            parser.at += 1
+            old = parser.name()
+            parser.expect("TO")
+            new = parser.name()
+            if not parser.done():
+                raise _Unreadable("more after RENAME")
+            action = "rename_constraint" if tok.upper == "CONSTRAINT" else "rename_index"
+            yield Change(action, table, ref, shown, name=old, alter=Alter(new_name=new))
+            return
         parser.word("COLUMN")
         old = parser.name()
         parser.expect("TO")
