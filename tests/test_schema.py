@@ -794,3 +794,29 @@ def test_renaming_a_foreign_key_leaves_an_index_of_its_name(tmp_path: Path) -> N
     assert table is not None
     assert [c.name for c in table.constraints if c.kind == "foreignkey"] == ["fk"]
     assert [i.name for i in table.indexes] == ["ix"]
+
+
+def test_a_drop_of_a_name_it_does_not_know_may_drop_any_listed_one(tmp_path: Path) -> None:
+    """With a naming convention (``ck_%(table_name)s_%(constraint_name)s``) a check created
+    as ``positive`` is ``ck_items_positive`` in the database: dropping that name and
+    creating ``positive`` again is no clash (seen in indico's history)."""
+    create = (
+        "op.create_table('items', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "    sa.Column('n', sa.Integer()),\n"
+        "    sa.CheckConstraint('n > 0', name='positive'))"
+    )
+    again = (
+        "op.drop_constraint('ck_items_positive', 'items')\n"
+        "op.create_check_constraint('positive', 'items', 'n >= 0')"
+    )
+    third = "op.create_check_constraint('positive', 'items', 'n >= 1')"
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=create),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=again),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade=third),
+    )
+    # Created twice without a drop between: a clash whatever the convention makes of it.
+    assert failures(model, revisions) == [
+        ("cccccccccccc", "exists", "constraint positive on items")
+    ]

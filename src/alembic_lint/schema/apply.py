@@ -203,14 +203,22 @@ def _create_index(schema: Schema, change: Change, problems: list[Problem]) -> Sc
     (index,) = change.indexes
 
     def edit(table: Table) -> Table:
-        if index.name is not None and table.has_index(index.name) is True:
+        if (
+            index.name is not None
+            and table.has_index(index.name) is True
+            and index.name.casefold() not in table.vague
+        ):
             if not change.guarded:
                 problems.append(Problem("exists", change, f"index {index.name} on {table.name}"))
             return table
         for column in index.columns:
             if column is not None and table.has_column(column) is False:
                 problems.append(Problem("missing", change, f"column {table.name}.{column}"))
-        return replace(table, indexes=(*table.indexes, index))
+        if index.name is None:
+            return replace(table, indexes=(*table.indexes, index))
+        # One listed by that name was vague (it may have gone): it is this one now.
+        kept = tuple(i for i in table.indexes if not same(i.name, index.name))
+        return replace(table, indexes=(*kept, index), vague=table.vague - {index.name.casefold()})
 
     return _column_change(schema, change, problems, edit)
 
@@ -243,7 +251,7 @@ def _without_index(table: Table, name: str, existed: bool | None) -> Table:
     (it may have been one named by a convention or the database), what is left of the
     table's indexes is vague from then on."""
     if existed is None:
-        return replace(table, vague=table.vague | {name.casefold(), _UNNAMED})
+        return _may_be_any(table, name, constraints="unique")
     return replace(
         table,
         indexes=tuple(i for i in table.indexes if not same(i.name, name)),
@@ -255,11 +263,30 @@ def _without_index(table: Table, name: str, existed: bool | None) -> Table:
 _UNNAMED = "\0unnamed"
 
 
+def _may_be_any(table: Table, *names: str, constraints: str) -> Table:
+    """``table`` after a drop or rename of an index or constraint (of kind
+    ``constraints``: "any", or one kind) known by none of its ``names``: it may have been
+    any listed one, which a naming convention named otherwise than the migration wrote
+    (``op.create_check_constraint("positive", ...)`` makes ``ck_<table>_positive``), or one
+    the database named. Those names, and the unnamed ones, are vague from then on."""
+    vague = {n.casefold() for n in names} | {_UNNAMED}
+    vague |= {
+        c.name.casefold() for c in table.constraints if c.name and constraints in (c.kind, "any")
+    }
+    if constraints in ("any", "unique"):  # a unique constraint is an index on MySQL
+        vague |= {i.name.casefold() for i in table.indexes if i.name}
+    return replace(table, vague=table.vague | vague)
+
+
 def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
     (constraint,) = change.constraints
 
     def edit(table: Table) -> Table:
-        if constraint.name is not None and table.constraint(constraint.name) is not None:
+        if (
+            constraint.name is not None
+            and table.constraint(constraint.name) is not None
+            and constraint.name.casefold() not in table.vague
+        ):
             problems.append(
                 Problem("exists", change, f"constraint {constraint.name} on {table.name}")
             )
@@ -270,7 +297,15 @@ def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> 
         referent = _referent_table(constraint)
         if referent is not None and schema.has_table(referent) is False:
             problems.append(Problem("missing", change, f"table {referent}"))
-        return replace(table, constraints=(*table.constraints, constraint))
+        if constraint.name is None:
+            return replace(table, constraints=(*table.constraints, constraint))
+        # One listed by that name was vague (it may have gone): it is this one now.
+        kept = tuple(c for c in table.constraints if not same(c.name, constraint.name))
+        return replace(
+            table,
+            constraints=(*kept, constraint),
+            vague=table.vague - {constraint.name.casefold()},
+        )
 
     return _column_change(schema, change, problems, edit)
 
@@ -290,7 +325,7 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
         if exists is False and not change.guarded:
             problems.append(Problem("missing", change, f"constraint {name} on {table.name}"))
         if exists is None:  # it may have been one the database or a convention named
-            return replace(table, vague=table.vague | {name.casefold(), _UNNAMED})
+            return _may_be_any(table, name, constraints=change.kind or "any")
         return replace(
             table,
             constraints=tuple(c for c in table.constraints if not same(c.name, name)),
@@ -334,8 +369,8 @@ def _rename_index(schema: Schema, change: Change, problems: list[Problem]) -> Sc
 def _vague(table: Table, change: Change) -> Table:
     """``table`` where the index or constraint ``change`` renames may have been one."""
     assert change.name is not None and change.alter is not None and change.alter.new_name
-    names = {change.name.casefold(), change.alter.new_name.casefold(), _UNNAMED}
-    return replace(table, vague=table.vague | names)
+    kinds = "any" if change.action == "rename_constraint" else "unique"
+    return _may_be_any(table, change.name, change.alter.new_name, constraints=kinds)
 
 
 def _holds(table: Table, name: str) -> bool:
