@@ -49,23 +49,61 @@ _DEPTH = 40
 _PERCENT = "diouxXeEfFgGcrsa"
 
 
-def statement(tree: ast.Module, function: Locator, call: Locator, own: bool) -> Expr:
+class Scopes:
+    """What the names of one module are bound to, worked out once per module and per
+    function (a migration may hold hundreds of operations)."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self._globals: dict[str, ast.expr | None] | None = None
+        self._locals: dict[int, dict[str, ast.expr | None]] = {}
+        self._nested: dict[int, set[int]] = {}
+
+    def module(self) -> dict[str, ast.expr | None]:
+        if self._globals is None:
+            self._globals = _module_bindings(self.tree)
+        return self._globals
+
+    def function(self, func: _Def) -> dict[str, ast.expr | None]:
+        found = self._locals.get(id(func))
+        if found is None:
+            found = self._locals[id(func)] = _single_bindings(func.body, function=func)
+        return found
+
+    def nested(self, func: _Def, call: ast.Call) -> bool:
+        """Whether ``call`` is inside a lambda, comprehension, def or class in ``func``
+        (or not in it at all): names there may be that scope's own."""
+        calls = self._nested.get(id(func))
+        if calls is None:
+            calls = self._nested[id(func)] = _nested_calls(func)
+        return id(call) in calls or not _within(func, call)
+
+    def place(self, function: Locator, call: Locator) -> tuple[_Def, ast.Call] | None:
+        try:
+            node = locate(self.tree, call)
+            func = locate(self.tree, function)
+        except NoMatch:
+            return None
+        if not isinstance(node, ast.Call) or not isinstance(func, _Def):
+            return None
+        return func, node
+
+
+def statement(scopes: Scopes, function: Locator, call: Locator, own: bool) -> Expr:
     """What the ``op.execute()`` call at ``call`` (in the function at ``function``) runs:
     its text when every piece is known, a tuple of literal pieces and OPAQUE holes when
     some are not, None when it is not SQL text or a statement built by SQLAlchemy.
     ``own``: the call is in the function's own scope (names may be its locals)."""
-    try:
-        node = locate(tree, call)
-        func = locate(tree, function)
-    except NoMatch:
+    placed = scopes.place(function, call)
+    if placed is None:
         return None
-    if not isinstance(node, ast.Call) or not isinstance(func, _Def):
-        return None
+    func, node = placed
     argument = _argument(node)
     if argument is None:
         return None
     # In a lambda, comprehension or nested def, names may be its own: none is followed.
-    found = _Reader(tree, func, names=own and not _nested(func, node)).template(argument, 0)
+    names = own and not scopes.nested(func, node)
+    found = _Reader(scopes, func, names=names).template(argument, 0)
     if found is None:
         return None
     return _text(found) if _exact(found) else found
@@ -81,13 +119,14 @@ def _argument(call: ast.Call) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == "sqltext"), None)
 
 
-def _nested(func: _Def, call: ast.Call) -> bool:
-    """Whether ``call`` is inside a lambda, comprehension, def or class within ``func``."""
+def _nested_calls(func: _Def) -> set[int]:
+    """The ids of the calls inside a lambda, comprehension, def or class in ``func``."""
+    found: set[int] = set()
     stack: list[tuple[ast.AST, bool]] = [(s, False) for s in func.body]
     while stack:
         node, inner = stack.pop()
-        if node is call:
-            return inner
+        if inner and isinstance(node, ast.Call):
+            found.add(id(node))
         scoped = isinstance(
             node,
             ast.Lambda
@@ -99,7 +138,15 @@ def _nested(func: _Def, call: ast.Call) -> bool:
             | ast.ClassDef,
         )
         stack.extend((child, inner or scoped) for child in ast.iter_child_nodes(node))
-    return True
+    return found
+
+
+def _within(func: _Def, call: ast.Call) -> bool:
+    """Whether ``call`` is in ``func``'s body (by position: a locator leads nowhere else)."""
+    last = func.body[-1]
+    start = (func.body[0].lineno, func.body[0].col_offset)
+    end = (last.end_lineno or last.lineno, last.end_col_offset or 0)
+    return start <= (call.lineno, call.col_offset) <= end
 
 
 class _Reader:
@@ -107,12 +154,10 @@ class _Reader:
     module's), or the module's alone once a module-level value is followed; none at all
     without ``names``."""
 
-    def __init__(self, tree: ast.Module, func: _Def, *, names: bool) -> None:
-        self.tree = tree
+    def __init__(self, scopes: Scopes, func: _Def, *, names: bool) -> None:
+        self.scopes = scopes
         self.func = func
         self.names = names  # names may be followed at all
-        self._locals: dict[str, ast.expr | None] | None = None
-        self._globals: dict[str, ast.expr | None] | None = None
 
     def template(self, node: ast.expr, depth: int, local: bool = True) -> Template | None:
         """``local``: names may be the function's (False once in a module-level value)."""
@@ -210,13 +255,10 @@ class _Reader:
         if not self.names:
             return None, False
         if local:
-            if self._locals is None:
-                self._locals = _single_bindings(self.func.body, function=self.func)
-            if name in self._locals:
-                return self._locals[name], True
-        if self._globals is None:
-            self._globals = _module_bindings(self.tree)
-        return self._globals.get(name), False
+            own = self.scopes.function(self.func)
+            if name in own:
+                return own[name], True
+        return self.scopes.module().get(name), False
 
     def dedent(self, local: bool) -> bool:
         """``dedent`` is textwrap's, imported once in the module and bound nowhere else."""
@@ -422,19 +464,16 @@ def _module_bindings(tree: ast.Module) -> dict[str, ast.expr | None]:
     return found
 
 
-def constants(tree: ast.Module, function: Locator, call: Locator, own: bool) -> dict[str, str]:
+def constants(scopes: Scopes, function: Locator, call: Locator, own: bool) -> dict[str, str]:
     """The names the operation call at ``call`` may read whose value is a string known
     exactly (``TABLE = "users"`` once in the module, or once in the function)."""
-    try:
-        node = locate(tree, call)
-        func = locate(tree, function)
-    except NoMatch:
+    placed = scopes.place(function, call)
+    if placed is None or not own:
         return {}
-    if not isinstance(node, ast.Call) or not isinstance(func, _Def):
+    func, node = placed
+    if scopes.nested(func, node):
         return {}
-    if not own or _nested(func, node):
-        return {}
-    reader = _Reader(tree, func, names=True)
+    reader = _Reader(scopes, func, names=True)
     found: dict[str, str] = {}
     for name in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}:
         value = reader.template(ast.Name(id=name, ctx=ast.Load()), 0)

@@ -7,7 +7,7 @@ import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from alembic_lint import executed
+from alembic_lint.executed import Scopes, constants, statement
 from alembic_lint.model import Expr, Guard, GuardKind, OpCall
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import function_role
@@ -57,6 +57,7 @@ class ModuleScope(Generic[D]):
         self._locals: dict[Locator, frozenset[str]] = {}
         self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
         self._assignments: dict[int, dict[str, ast.expr]] = {}  # see guards_at
+        self._scopes: Scopes | None = None  # see executed.py
 
     def tree(self) -> ast.Module | None:
         """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
@@ -90,20 +91,28 @@ class ModuleScope(Generic[D]):
     def executed(self, walk: Walk) -> Expr:
         """What the ``execute`` call where ``walk`` is runs, when its SQL is not a literal
         (see executed.statement)."""
-        tree = self.tree()
-        if tree is None:
+        scopes = self.scopes()
+        if scopes is None:
             return None
         locator = _locator(walk, "execute")[:-1]
-        return executed.statement(tree, walk.function, locator, walk.statement is not None)
+        return statement(scopes, walk.function, locator, walk.statement is not None)
 
     def constants(self, walk: Walk, name: str) -> dict[str, str]:
         """The names the call of operation ``name`` where ``walk`` is may read whose
         value is a string known exactly (see executed.constants)."""
-        tree = self.tree()
-        if tree is None:
+        scopes = self.scopes()
+        if scopes is None:
             return {}
         locator = _locator(walk, name)[:-1]
-        return executed.constants(tree, walk.function, locator, walk.statement is not None)
+        return constants(scopes, walk.function, locator, walk.statement is not None)
+
+    def scopes(self) -> Scopes | None:
+        if self._scopes is None:
+            tree = self.tree()
+            if tree is None:
+                return None
+            self._scopes = Scopes(tree)
+        return self._scopes
 
     def conditional_at(self, walk: Walk) -> bool:
         """Whether the statement ``walk`` is at runs under a condition (for a helper called
