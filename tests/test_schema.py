@@ -820,3 +820,33 @@ def test_a_drop_of_a_name_it_does_not_know_may_drop_any_listed_one(tmp_path: Pat
     assert failures(model, revisions) == [
         ("cccccccccccc", "exists", "constraint positive on items")
     ]
+
+
+def test_what_an_operation_that_may_not_run_touched_is_never_said_to_exist(
+    tmp_path: Path,
+) -> None:
+    """upgrade() drops a column after ``if offline: raise`` (it may not run); downgrade()
+    adds it back: the column may or may not be there, so no clash is reported (seen in
+    indico's history once more of its schema was known)."""
+    upgrade = (
+        "if context.is_offline_mode():\n"
+        "    raise Exception('online only')\n"
+        "op.drop_column('users', 'email')\n"
+        "op.drop_constraint('uq_users_email_org', 'users', type_='unique')\n"
+        "op.drop_index('ix_users_email', table_name='users')"
+    )
+    downgrade = (
+        "op.add_column('users', sa.Column('email', sa.String(255)))\n"
+        "op.create_unique_constraint('uq_users_email_org', 'users', ['email', 'org_id'])\n"
+        "op.create_index('ix_users_email', 'users', ['email'])\n"
+        "op.alter_column('users', 'org_id', new_column_name='email')"
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade, downgrade=downgrade),
+    )
+    assert failures(model, revisions) == []
+    undone = model.undone[revisions.by_id["bbbbbbbbbbbb"]].table("users")
+    assert undone is not None and undone.unsure is not None
+    assert [c.name for c in undone.columns].count("email") == 1

@@ -103,17 +103,26 @@ def _column_change(
     return schema if table is None else schema.with_table(edit(table))
 
 
+def _surely_there(table: Table, name: str) -> bool:
+    """Whether what ``table`` lists by ``name`` is certainly there: not when the table is
+    unsure (what made it so, an operation that may not have run, may have dropped it) or
+    the name vague."""
+    return not table.unsure and name.casefold() not in table.vague
+
+
 def _add_column(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
     (column,) = change.columns
 
     def edit(table: Table) -> Table:
-        if table.has_column(column.name) is True:
+        if table.has_column(column.name) is True and not table.unsure:
             if not change.guarded:
                 problems.append(Problem("exists", change, f"column {table.name}.{column.name}"))
             return table
+        # In an unsure table, one listed by that name may have gone: it is this one now.
+        kept = tuple(c for c in table.columns if not same(c.name, column.name))
         return replace(
             table,
-            columns=(*table.columns, column),
+            columns=(*kept, column),
             indexes=(*table.indexes, *change.indexes),
             constraints=(*table.constraints, *change.constraints),
         )
@@ -166,7 +175,7 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
         assert column is not None
         new = column
         if alter.new_name is not None and not same(alter.new_name, name):
-            if table.has_column(alter.new_name) is True:
+            if table.has_column(alter.new_name) is True and not table.unsure:
                 problems.append(Problem("exists", change, f"column {table.name}.{alter.new_name}"))
             new = replace(new, name=alter.new_name)
         if alter.unknown:
@@ -181,7 +190,11 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             new = replace(new, default=None)
         elif alter.default is not None:
             new = replace(new, default=alter.default)
-        columns = tuple(new if c is column else c for c in table.columns)
+        columns = tuple(
+            new if c is column else c
+            for c in table.columns
+            if c is column or not same(c.name, new.name)  # an unsure table's stale listing
+        )
         if new.name == column.name:
             return replace(table, columns=columns)
 
@@ -206,7 +219,7 @@ def _create_index(schema: Schema, change: Change, problems: list[Problem]) -> Sc
         if (
             index.name is not None
             and table.has_index(index.name) is True
-            and index.name.casefold() not in table.vague
+            and _surely_there(table, index.name)
         ):
             if not change.guarded:
                 problems.append(Problem("exists", change, f"index {index.name} on {table.name}"))
@@ -285,7 +298,7 @@ def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> 
         if (
             constraint.name is not None
             and table.constraint(constraint.name) is not None
-            and constraint.name.casefold() not in table.vague
+            and _surely_there(table, constraint.name)
         ):
             problems.append(
                 Problem("exists", change, f"constraint {constraint.name} on {table.name}")
