@@ -3,6 +3,7 @@ each file's facts and findings, kept in memory and worked out again per changed 
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import tokenize
@@ -23,6 +24,10 @@ from alembic_lint.source import digest, text_of
 
 #: The rule whose findings get their fork point as a related place.
 MULTIPLE_HEADS = "AL001"
+#: The largest editor buffer that is read (a few times the largest real migrations): its
+#: facts are worked out again after every edit, and reading a few MB of Python costs the
+#: engine seconds and hundreds of MB each time.
+MAX_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +169,12 @@ def _known(migration: Migration, data: bytes, file_rules: Sequence[Rule]) -> Kno
     return Known(checking.pared(migration), found, digest(data), migration.message, data.isascii())
 
 
+def _too_large(size: int) -> OSError:
+    size_mb, limit_mb = size / (1024 * 1024), MAX_BUFFER_BYTES / (1024 * 1024)
+    reason = f"file is too large to analyse ({size_mb:.1f} MB; the limit is {limit_mb:.1f} MB)"
+    return OSError(errno.EFBIG, reason)
+
+
 def _unreadable(path: str, exc: OSError, file_rules: Sequence[Rule]) -> Known:
     migration = engine.unreadable(path, exc)
     found = tuple(checking.file_findings(migration, file_rules))
@@ -190,11 +201,17 @@ class State:
     # -- reading
 
     def read(self, path: str) -> bytes:
-        """The engine's reader: the editor's buffer when the file is open, else the disk."""
+        """The engine's reader: the editor's buffer when the file is open, else the disk.
+        A buffer larger than :data:`MAX_BUFFER_BYTES` is an OSError (reported as AL100)."""
         text = self.buffers.get(path)
-        if text is not None:
-            return encoded(text)
-        return checking.read_bytes(path)
+        if text is None:
+            return checking.read_bytes(path)
+        if len(text) > MAX_BUFFER_BYTES:  # too large whatever its encoding (not encoded)
+            raise _too_large(len(text))
+        data = encoded(text)
+        if len(data) > MAX_BUFFER_BYTES:
+            raise _too_large(len(data))
+        return data
 
     def text(self, path: str) -> str:
         """The text of a file as the client sees it (its buffer, else the disk)."""
@@ -237,6 +254,7 @@ class State:
         warnings (a config found below a folder that cannot be read)."""
         self.projects, self._index, self._real = [], {}, {}
         self._full.clear()
+        self._statements = Statements(self._read_text)
         self.dirty.clear()
         seen: set[frozenset[Path]] = set()
         problems: list[Project] = []
@@ -269,7 +287,10 @@ class State:
         try:
             specs = discover.discover(targets, cwd=folder, warn=warnings.append)
         except discover.DiscoveryError as exc:
-            return Project(folder, settings, [], problem=f"{folder}: {exc}")
+            # A config that Alembic could not load is for the user to fix (the CLI stops
+            # on it); a folder without Alembic, or gone, is nothing to worry about.
+            serious = not isinstance(exc, discover.NoHistory) and folder.is_dir()
+            return Project(folder, settings, [], problem=f"{folder}: {exc}", serious=serious)
         target, _ = target_version(settings, specs, folder)
         rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
         project = Project(folder, settings, rules, warnings=warnings)
@@ -336,6 +357,7 @@ class State:
         if not owners:
             self._index.pop(path, None)
             self._real.pop(os.path.realpath(path), None)
+            self._statements.forget(path)
 
     def _members(self, tracked: Tracked) -> list[str]:
         """The files of a history: those on disk, and new files open in the editor that
@@ -485,6 +507,9 @@ class State:
         tracked = self.owner(path)
         known = tracked.known.get(path) if tracked is not None else None
         return known is not None and known.ascii
+
+    def statements_kept(self) -> int:
+        return self._statements.kept()
 
     def all_paths(self) -> Iterable[str]:
         return self._index.keys()
