@@ -241,6 +241,33 @@ async def test_a_second_merge_click_writes_no_second_merge(
     assert [p.name for p in versions.glob("*merge*")] == [Path(written[0]["path"]).name]
 
 
+async def test_a_rebase_edit_names_the_version_it_was_made_for(
+    client: LanguageClient, folder: Path
+) -> None:
+    """The user types while the editor applies a rebase: the edit names the version of the
+    text it was made for, so that the editor refuses it rather than apply it at offsets
+    that moved (it was an edit of whatever text the document held by then)."""
+    versions = project(
+        folder,
+        m("aaaaaaaaaaaa"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        m("cccccccccccc", "aaaaaaaaaaaa"),
+    )
+    head = versions / "cccccccccccc_example.py"
+    await added(client, folder, head)
+    text = open_file(client, head)
+    change_file(client, head, text + "# typed, not saved\n", version=7)
+    params = types.ExecuteCommandParams(
+        "alembic-lint.rebase", [uri(head), "bbbbbbbbbbbb", "cccccccccccc"]
+    )
+    await client.workspace_execute_command_async(params)
+    edit = client.applied[-1][0].edit  # type: ignore[attr-defined]
+    assert edit.changes is None
+    (change,) = edit.document_changes
+    assert change.text_document == types.OptionalVersionedTextDocumentIdentifier(uri(head), 7)
+    close_file(client, head)
+
+
 async def test_merge_of_hostile_revision_ids_writes_no_code(
     client: LanguageClient, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -263,14 +263,19 @@ async def _apply(ls: Server, label: str, edit: types.WorkspaceEdit) -> None:
         raise JsonRpcInternalError(f"the editor did not apply the edit: {reason}")
 
 
+def _versioned_edits(ls: Server) -> bool:
+    """Whether the client takes edits of a document version (``documentChanges``)."""
+    workspace = ls.client_capabilities.workspace
+    edits = workspace.workspace_edit if workspace else None
+    return bool(workspace is not None and workspace.apply_edit and edits and edits.document_changes)
+
+
 def _can_create(ls: Server) -> bool:
     workspace = ls.client_capabilities.workspace
     edits = workspace.workspace_edit if workspace else None
     return bool(
-        workspace is not None
-        and workspace.apply_edit
+        _versioned_edits(ls)
         and edits is not None
-        and edits.document_changes
         and edits.resource_operations
         and types.ResourceOperationKind.Create in edits.resource_operations
     )
@@ -328,7 +333,16 @@ async def rebase(ls: Server, uri: str, onto: str, revision: str) -> dict[str, st
         placer = ls.placer()
         change = types.TextEdit(placer.offsets(path, before, start, end), new)
         target = placer.uri(path)
-        await _apply(ls, "alembic-lint: rebase", types.WorkspaceEdit(changes={target: [change]}))
+        edit = types.WorkspaceEdit(changes={target: [change]})
+        if _versioned_edits(ls):
+            # Made for the text of this version: an editor refuses it if the user typed in
+            # the meantime (unversioned, it would land at offsets that moved).
+            version = ls.workspace.get_text_document(target).version if path in ls.uris else None
+            document = types.OptionalVersionedTextDocumentIdentifier(target, version)
+            edit = types.WorkspaceEdit(
+                document_changes=[types.TextDocumentEdit(document, [change])]
+            )
+        await _apply(ls, "alembic-lint: rebase", edit)
     else:
         try:
             rebasing.write(plan)
