@@ -14,6 +14,12 @@ directory and measures, on that same directory, each case in a fresh subprocess:
   with ``--stdin-filename`` on that file's content plus an unsaved edit;
 - peak memory (max RSS) of the cold ``--jobs 1`` run, and its time and peak memory at
   ``--scale-files`` files for the scaling check;
+- ``--against main`` on a git copy of the history whose branch adds two migrations (and
+  whose ``main`` added one since the fork): warm, in a cache first filled by a plain run,
+  after an edit of one of the branch's files (against the plain warm run after an edit);
+  the first ``--against`` run after a plain run (the cache a plain run leaves, restored
+  before each run: the graph is built for the predicted merge, networkx imported); and
+  cold (``--no-cache``, default jobs), against the plain cold run;
 - on a second history that starts with one squashed migration of ``--squash-lines`` lines
   (hundreds of drops, bench/generate.py ``generate_squash``), cold ``--jobs 1`` runs with
   ``--format json``, which attaches a fix to every finding that has one, and the same
@@ -115,6 +121,9 @@ WARM_EDIT = "warm, one file edited"
 STDIN = "--stdin-filename one file, warm"
 MEMORY = "peak memory cold"
 SCALING = "scaling"
+AGAINST_WARM = "--against main, warm, one file edited"
+AGAINST_FIRST = "--against main, first run after a plain run"
+AGAINST_COLD = "--against main, cold, default jobs"
 SQUASH_FIXES = "squash: --format json, fixes attached"
 SQUASH_NO_FIXES = "squash: --format json, no fixes"
 SQUASH_CONCISE = "squash: --format concise"
@@ -130,11 +139,37 @@ CASE_NAMES = (
     STDIN,
     MEMORY,
     SCALING,
+    AGAINST_WARM,
+    AGAINST_FIRST,
+    AGAINST_COLD,
     SQUASH_FIXES,
     SQUASH_NO_FIXES,
     SQUASH_CONCISE,
     SQUASH_RATIO,
 )
+
+NEW_MIGRATION = """\
+\"\"\"{message}
+
+Revision ID: {revision}
+Revises: {parent}
+\"\"\"
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{revision}"
+down_revision = "{parent}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("users", sa.Column("{column}", sa.String(50), nullable=True))
+
+
+def downgrade():
+    op.drop_column("users", "{column}", if_exists=True)
+"""
 
 
 #: Environment of the measured commands: no cache directory or colours from the caller.
@@ -233,6 +268,68 @@ def measure(case: Case, timeout: float, record: bool = True) -> Measurement:
     if record:
         case.results.append(result)
     return result
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {k: v for k, v in CHILD_ENV.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_AUTHOR_NAME="bench",
+        GIT_AUTHOR_EMAIL="bench@invalid",
+        GIT_COMMITTER_NAME="bench",
+        GIT_COMMITTER_EMAIL="bench@invalid",
+    )
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise BenchError(f"git {' '.join(args)} failed:\n{proc.stderr}")
+    return proc.stdout
+
+
+def branch_repository(project: Path, target: Path, lint: list[str]) -> None:
+    """A git copy of ``project``: ``main`` holds the history and then one migration more;
+    ``feature`` (checked out) forked before that and adds two migrations of its own."""
+    shutil.copytree(project, target)
+    proc = subprocess.run(
+        [*lint, "graph", "--heads", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=CHILD_ENV,
+    )
+    heads = proc.stdout.split()
+    if len(heads) != 1:
+        raise BenchError(f"expected one head, got {proc.stdout!r} {proc.stderr}")
+    head = heads[0]
+    versions = target / "migrations" / "versions"
+    git(target, "init", "-q", "-b", "main")
+    git(target, "add", "-A")
+    git(target, "commit", "-q", "-m", "history")
+    git(target, "checkout", "-q", "-b", "feature")
+    for revision, parent, column in (
+        ("f00000000001", head, "nickname"),
+        ("f00000000002", "f00000000001", "timezone"),
+    ):
+        (versions / f"{revision}_add_{column}.py").write_text(
+            NEW_MIGRATION.format(
+                message=f"add {column}", revision=revision, parent=parent, column=column
+            ),
+            encoding="utf-8",
+        )
+    git(target, "add", "-A")
+    git(target, "commit", "-q", "-m", "feature: two migrations")
+    git(target, "checkout", "-q", "main")
+    (versions / "a00000000001_add_last_login.py").write_text(
+        NEW_MIGRATION.format(
+            message="add last_login", revision="a00000000001", parent=head, column="last_login"
+        ),
+        encoding="utf-8",
+    )
+    git(target, "add", "-A")
+    git(target, "commit", "-q", "-m", "add last_login")
+    git(target, "checkout", "-q", "feature")
 
 
 def lint_options(lint: list[str]) -> set[str]:
@@ -439,10 +536,11 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
 
     lint = script("alembic-lint", "alembic_lint")
     options = lint_options(lint) - set(args.without)
-    has_jobs, has_no_cache, has_cache_dir = (
+    has_jobs, has_no_cache, has_cache_dir, has_against = (
         "--jobs" in options,
         "--no-cache" in options,
         "--cache-dir" in options,
+        "--against" in options,
     )
     no_cache_at_all = not has_no_cache and not has_cache_dir
     cache_dir = tmp / "cache"
@@ -494,6 +592,38 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         stdin_argv, stdin_note = None, "not available: no --cache-dir"
     unavailable_cache = "not available: no --cache-dir option"
 
+    branch = tmp / "branch"
+    against_cache, against_filled = tmp / "against-cache", tmp / "against-cache-filled"
+    against_steady = tmp / "against-cache-steady"
+    against_warm: list[str] | None = None
+    against_first: list[str] | None = None
+    against_cold: list[str] | None = None
+    against_note = "" if has_against else "not available: no --against option"
+    if has_against and has_cache_dir and has_no_cache:
+        branch_repository(project, branch, lint)
+        against = ["--against", "main", str(branch)]
+        against_warm = [*lint, "--cache-dir", str(against_steady), *against]
+        against_first = [*lint, "--cache-dir", str(against_cache), *against]
+        against_cold = [*lint, "--no-cache", *against]
+        for filled in (against_filled, against_steady):  # what a plain run leaves
+            subprocess.run(
+                [*lint, "--cache-dir", str(filled), str(branch)],
+                capture_output=True,
+                check=False,
+                env=CHILD_ENV,
+            )
+    elif has_against:
+        against_note = "not available: no --cache-dir / --no-cache"
+
+    def plain_cache_only(counter: int) -> None:
+        shutil.rmtree(against_cache, ignore_errors=True)
+        shutil.copytree(against_filled, against_cache)
+
+    def edit_branch_file(counter: int) -> None:
+        mine = branch / "migrations" / "versions" / "f00000000002_add_timezone.py"
+        with open(mine, "a", encoding="utf-8") as handle:
+            handle.write(f"# bench edit {counter}\n")
+
     cases = {
         "heads": Case(
             HEADS,
@@ -516,6 +646,13 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
             before=edit,
         ),
         "stdin_warm": Case(STDIN, stdin_argv, project, stdin_note, lint_ok, stdin=unsaved),
+        "against_warm": Case(
+            AGAINST_WARM, against_warm, branch, against_note, lint_ok, before=edit_branch_file
+        ),
+        "against_first": Case(
+            AGAINST_FIRST, against_first, branch, against_note, lint_ok, before=plain_cache_only
+        ),
+        "against_cold": Case(AGAINST_COLD, against_cold, branch, against_note, lint_ok),
     }
     # The same cold --jobs 1 command on the squash history, with and without fixes.
     squash_flags = cold_1_argv[len(lint) : -1] if cold_1_argv is not None else []
@@ -575,6 +712,10 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
     heads = cases["heads"].median
     floor = cases["libcst"].median
     rows: list[Row] = []
+    relative = {  # case -> (the plain case it is compared with, the limit)
+        "against_warm": ("warm_one_edited", 1.5),
+        "against_cold": ("cold_default_jobs", 1.2),
+    }
     targets = {
         "warm_unchanged": ("heads", 0.10),
         "warm_one_edited": ("heads", 0.30),
@@ -601,6 +742,12 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
             "" if other_history else fmt_ratio(ratio(case.median, floor)),
             f"{case.peak_mb:.0f} MB",
         )
+        if key in relative:
+            plain, limit = relative[key]
+            value = ratio(case.median, cases[plain].median)
+            row.target = f"<= {limit:.2f}x {cases[plain].label} (now {fmt_ratio(value)})"
+            row.result = verdict(value, limit)
+            verdicts[key] = {"target": row.target, "ratio": value, "result": row.result}
         if key in targets:
             base, limit = targets[key]
             value = ratio(case.median, heads if base == "heads" else floor)

@@ -3,7 +3,9 @@ client and workspace folders."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+import os
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,32 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from alembic_lint import engine
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.rules import Rule
-from alembic_lint.rules.examples import Example
+from alembic_lint.rules.examples import Example, File
 from lsp_support import SERVER, capabilities, eventually, make_client, remove_folder, uri
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """alembic-lint keeps its key and default cache in $XDG_CACHE_HOME: the session's
+    own, so that tests never write to the user's ~/.cache (the tools tests drive, such as
+    pip and virtualenv, start from an empty cache there once per session)."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield home
+    if saved is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
+@pytest.fixture
+def cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache home of this test's own, for tests that look into it: alembic-lint's
+    directory there (its key, its default cache directories, its replay records)."""
+    home = tmp_path_factory.mktemp("cache-home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home / "alembic-lint"
 
 
 def write_example(example: Example, directory: Path) -> Path:
@@ -26,9 +52,15 @@ def write_example(example: Example, directory: Path) -> Path:
     return directory
 
 
-def lint_dir(directory: Path, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
+def lint_dir(
+    directory: Path, rules: Iterable[Rule] | None = None, head_file: str = ""
+) -> list[Diagnostic]:
     files = sorted(p for p in directory.iterdir() if p.suffix == ".py")
     history = engine.load_history(str(directory), files)
+    if head_file:
+        path = directory / head_file
+        text = path.read_text(encoding="utf-8") if path.exists() else None
+        history = replace(history, head_file=(str(path), text))
     return engine.check_history(
         history, list(rules) if rules is not None else engine.default_rules()
     )
@@ -56,10 +88,31 @@ def triples(diagnostics: Sequence[Diagnostic]) -> set[tuple[str, int, str]]:
     return {(Path(d.location.path).name, d.location.line, d.code) for d in diagnostics}
 
 
+def lint_branch(
+    example: Example, repo: Path, rules: Iterable[Rule] | None = None
+) -> list[Diagnostic]:
+    """A branch example (``examples.against``): ``main`` holds the base then the target's
+    changes; the branch's changes are left uncommitted on ``feature``, which forked from
+    the base; then ``--against main``."""
+    from alembic_lint import against
+    from git_support import two_branches
+
+    def tree(files: Iterable[File]) -> dict[str, str | None]:
+        return {f"versions/{f.filename}": f.source for f in files}
+
+    work: dict[str, str | None] = tree(example.files)
+    work.update((f"versions/{name}", None) for name in example.deleted)
+    two_branches(repo, tree(example.base), tree(example.target), {}, work=work)
+    chosen = list(rules) if rules is not None else engine.default_rules()
+    return against.lint("main", [str(repo / "versions")], chosen, where=repo)
+
+
 @pytest.fixture
 def lint(tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(example: Example, rules: Iterable[Rule] | None = None) -> list[Diagnostic]:
-        return lint_dir(write_example(example, tmp_path / "versions"), rules)
+        if example.branch:
+            return lint_branch(example, tmp_path / "repo", rules)
+        return lint_dir(write_example(example, tmp_path / "versions"), rules, example.head_file)
 
     return run
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from alembic_lint import sealed
 from alembic_lint.cli import main
 from alembic_lint.rules.examples import m
 
@@ -46,6 +47,24 @@ def result_file(facts: Path) -> Path:
     return facts.with_name(facts.name.replace("history-", "result-"))
 
 
+def project_cache(cache_home: Path) -> Path:
+    """The default cache directory of the one project a test linted."""
+    (directory,) = (cache_home / "projects").iterdir()
+    return directory
+
+
+def payload(path: Path) -> bytes:
+    """What a cache file holds under its seal (see sealed.py)."""
+    data = sealed.read(str(path))
+    assert data is not None, f"{path} is not sealed with this user's key"
+    return data
+
+
+def reseal(path: Path, data: bytes) -> None:
+    """Write ``data`` as alembic-lint would (a file the cache trusts)."""
+    sealed.write(str(path), data)
+
+
 def write(directory: Path, *files: object) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for file in files:
@@ -76,31 +95,65 @@ def test_results_identical_with_and_without_cache(
     assert run("--format", "full", "--cache-dir", str(cache), fixture) == full_plain
 
 
-def test_cache_dir_default_gitignore_and_no_cache(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cache_dir_default_tag_and_no_cache(run, tmp_path: Path, cache_home: Path) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path / "versions", m("aaaaaaaaaaaa"))
     run("--no-cache", "versions")
-    assert not (tmp_path / ".alembic-lint-cache").exists()
+    assert not cache_home.exists()
     run("versions")
-    cache = tmp_path / ".alembic-lint-cache"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["versions"]  # nothing in the project
+    cache = project_cache(cache_home)
+    assert cache == Path(sealed.project_dir(str(tmp_path)) or "")
     assert len(cache_files(cache)) == 1
-    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    signature = "Signature: 8a477f597d28d172789f06886806bc55"
+    for tagged in (cache_home, cache):
+        assert (tagged / "CACHEDIR.TAG").read_text().splitlines()[0] == signature
+    assert (cache_home.stat().st_mode & 0o777, (cache_home / "key").stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )
 
 
-def test_cache_dir_from_environment(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_caches_of_projects_not_linted_for_a_month_go(
+    run, tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The default cache is one directory per project (here: the working directory, as
+    there is no config): those nobody has written for thirty days are removed when
+    another one is made."""
+    for project in ("a", "b"):
+        write(tmp_path / project / "versions", m("aaaaaaaaaaaa"))
+    monkeypatch.chdir(tmp_path / "a")
+    run("versions")
+    (old,) = (cache_home / "projects").iterdir()
+    month = 31 * 24 * 3600
+    os.utime(old, (old.stat().st_atime - month, old.stat().st_mtime - month))
+    run("versions")  # (an existing directory: nothing is pruned)
+    assert old.exists()
+    os.utime(old, (old.stat().st_atime - month, old.stat().st_mtime - month))
+    monkeypatch.chdir(tmp_path / "b")
+    run("versions")
+    (new,) = (cache_home / "projects").iterdir()
+    assert new != old
+
+
+def test_cache_dir_from_environment(run, tmp_path: Path, monkeypatch, cache_home: Path) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path / "versions", m("aaaaaaaaaaaa"))
     monkeypatch.setenv("ALEMBIC_LINT_CACHE_DIR", str(tmp_path / "elsewhere"))
     run("versions")
     assert cache_files(tmp_path / "elsewhere")
-    assert not (tmp_path / ".alembic-lint-cache").exists()
+    assert (tmp_path / "elsewhere" / "CACHEDIR.TAG").is_file()
+    assert (tmp_path / "elsewhere" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert not (cache_home / "projects").exists()  # only the key is in the cache home
 
 
-def test_cache_next_to_the_project_config(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_one_cache_per_project_config(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path / "migrations" / "versions", m("aaaaaaaaaaaa"))
     (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
     run("..")
-    assert cache_files(tmp_path / ".alembic-lint-cache")
+    monkeypatch.chdir(tmp_path)
+    run(".")
+    assert cache_files(Path(sealed.project_dir(str(tmp_path)) or ""))
 
 
 def test_changed_file_is_reread(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -159,29 +212,37 @@ def test_settings_changes_invalidate(run, tmp_path: Path) -> None:  # type: igno
     ],
     ids=["empty", "truncated", "binary", "wrong-shape", "foreign", "deeply-nested"],
 )
-def test_corrupt_cache_is_survived_and_rewritten(run, tmp_path: Path, damage: bytes) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("sealed_by_us", [True, False], ids=["sealed", "unsealed"])
+def test_corrupt_cache_is_survived_and_rewritten(
+    run, tmp_path: Path, damage: bytes, cache_home: Path, sealed_by_us: bool
+) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
     expected = run("versions")
-    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    (cache,) = cache_files(project_cache(cache_home))
     for file in (cache, result_file(cache)):
-        file.write_bytes(damage)
+        if sealed_by_us:  # damaged as if by alembic-lint itself (a bug, a full disk)
+            reseal(file, damage)
+        else:
+            file.write_bytes(damage)
     assert run("versions") == expected
     for file in (cache, result_file(cache)):
-        first_line = file.read_text().split("\n")[0]
+        first_line = payload(file).split(b"\n")[0]
         assert json.loads(first_line)["stamp"].startswith("alembic-lint ")
     assert run("versions") == expected
 
 
-def test_damaged_entries_inside_a_valid_cache_are_misses(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_entries_inside_a_valid_cache_are_misses(
+    run, tmp_path: Path, cache_home: Path
+) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path / "versions", m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaab"))
     expected = run("versions")
-    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
-    document = json.loads(cache.read_text())
+    (cache,) = cache_files(project_cache(cache_home))
+    document = json.loads(payload(cache))
     for number, key in enumerate(document["facts"]):
         document["facts"][key] = {"facts": ["nonsense", "[1, 2]"][number % 2]}
-    cache.write_text(json.dumps(document))
-    head, _ = result_file(cache).read_text().split("\n")
-    result_file(cache).write_text(head + "\n" + json.dumps([{"code": 1}]))
+    reseal(cache, json.dumps(document).encode())
+    head, _ = payload(result_file(cache)).split(b"\n")
+    reseal(result_file(cache), head + b"\n" + json.dumps([{"code": 1}]).encode())
     assert run("versions") == expected
 
 
@@ -234,7 +295,7 @@ def test_one_edit_reuses_the_facts_of_the_others(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[-1] == expected, result.stdout + result.stderr
 
 
-def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path: Path) -> None:
+def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path: Path, cache_home: Path) -> None:
     shutil.copytree(ROOT / "fixtures" / "demo", tmp_path / "demo", ignore=NO_CACHE)
     command = [sys.executable, "-m", "alembic_lint", "--format", "json", "demo"]
     processes = [
@@ -243,8 +304,8 @@ def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path: Path) -> None:
     ]
     outputs = {p.communicate()[0] for p in processes}
     assert len(outputs) == 1 and all(p.returncode == 1 for p in processes)
-    (cache,) = cache_files(tmp_path / "demo" / ".alembic-lint-cache")
-    json.loads(cache.read_text())
+    (cache,) = cache_files(project_cache(cache_home))
+    json.loads(payload(cache))
     leftovers = [p for p in cache.parent.iterdir() if p.name.startswith(".alembic-lint-")]
     assert leftovers == []
 
@@ -465,53 +526,54 @@ def _journal(cache: Path) -> Path:
     return cache.with_name(cache.name.replace(".json", ".journal.json"))
 
 
-def test_an_edit_goes_to_the_journal_not_the_facts_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_goes_to_the_journal_not_the_facts_file(
+    run, tmp_path: Path, cache_home: Path
+) -> None:  # type: ignore[no-untyped-def]
     versions = two_files(tmp_path)
     run("versions")
-    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    (cache,) = cache_files(project_cache(cache_home))
     before = cache.read_bytes()
     target = versions / "a.py"
     target.write_text(target.read_text().replace("drop_table('a')", "drop_index('a')"))
     assert run("versions") == run("--no-cache", "versions")
     assert cache.read_bytes() == before
-    assert len(json.loads(_journal(cache).read_text())["facts"]) == 1
+    assert len(json.loads(payload(_journal(cache)))["facts"]) == 1
     assert run("versions") == run("--no-cache", "versions")  # the journal is read back
 
 
 def test_a_long_journal_is_folded_into_the_facts_file(
-    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_home: Path
 ) -> None:  # type: ignore[no-untyped-def]
     from alembic_lint import cache as cache_mod
 
     monkeypatch.setattr(cache_mod, "JOURNAL_MAX", 1)
     versions = write(tmp_path / "versions", m("aaaaaaaaaaaa", filename="a.py"))
     run("versions")
-    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
-    generation = json.loads(cache.read_text())["generation"]
+    (cache,) = cache_files(project_cache(cache_home))
+    generation = json.loads(payload(cache))["generation"]
     for n in range(3):
         write(versions, m(f"{n:012d}", "aaaaaaaaaaaa", filename=f"n{n}.py"))
         assert run("versions") == run("--no-cache", "versions")
-    assert json.loads(cache.read_text())["generation"] != generation
-    assert (
-        not _journal(cache).exists() or len(json.loads(_journal(cache).read_text())["facts"]) <= 1
-    )
+    assert json.loads(payload(cache))["generation"] != generation
+    assert not _journal(cache).exists() or len(json.loads(payload(_journal(cache)))["facts"]) <= 1
 
 
 @pytest.mark.parametrize("damage", [b"{", b'{"stamp": "x"}', None])
-def test_a_stale_or_damaged_journal_is_ignored(run, tmp_path: Path, damage: bytes | None) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_or_damaged_journal_is_ignored(
+    run, tmp_path: Path, damage: bytes | None, cache_home: Path
+) -> None:  # type: ignore[no-untyped-def]
     versions = two_files(tmp_path)
     run("versions")
     target = versions / "a.py"
     target.write_text(target.read_text().replace("drop_table('a')", "drop_index('a')"))
     run("versions")
-    (cache,) = cache_files(tmp_path / ".alembic-lint-cache")
+    (cache,) = cache_files(project_cache(cache_home))
     journal = _journal(cache)
     if damage is None:  # a journal of another generation of the facts file
-        document = json.loads(journal.read_text())
+        document = json.loads(payload(journal))
         document["generation"] = "another"
-        journal.write_text(json.dumps(document))
-    else:
-        journal.write_bytes(damage)
+        damage = json.dumps(document).encode()
+    reseal(journal, damage)
     assert run("versions") == run("--no-cache", "versions")
 
 
@@ -641,3 +703,36 @@ def test_a_warm_run_with_stand_ins_reports_what_a_cold_run_does(
             warm = run("--format", "sarif", str(copy))
             assert warm == run("--format", "sarif", "--no-cache", str(copy)), target.name
             target.write_bytes(original)
+
+
+def test_an_updated_checkout_is_not_answered_from_the_old_code(tmp_path: Path) -> None:
+    """A `git pull` changes the rules without changing the version or the cache schema:
+    neither the cache nor a replay may give the older code's answer (found on the corpus)."""
+    import alembic_lint
+
+    package = tmp_path / "site" / "alembic_lint"
+    shutil.copytree(
+        Path(alembic_lint.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    _demo(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(package.parent)}
+
+    def run(*extra: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "alembic_lint", *extra, "demo"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 1, proc.stderr
+        return proc.stdout
+
+    before = run()
+    assert "without `if_exists=True`" in before
+    rule = package / "rules" / "drop_without_if_exists.py"
+    rule.write_text(rule.read_text().replace("without `if_exists=True`", "lacks `if_exists=True`"))
+    for extra in ((), ("--cache-dir", str(tmp_path / "cache"))):
+        after = run(*extra)
+        assert "lacks `if_exists=True`" in after and "without `if_exists" not in after

@@ -77,7 +77,7 @@ def setting(run, key: str, *args: str) -> str:  # type: ignore[no-untyped-def]
 def test_no_config_uses_defaults(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     problems(tmp_path / "versions")
     assert setting(run, "settings file", "versions") == "(none: defaults)"
-    default = ", ".join(r.code for r in registry() if r.default)
+    default = ", ".join(r.code for r in registry() if r.default and not r.needs_branch)
     assert setting(run, "rules", "versions") == default
     assert found(run, "versions") == ALL_PROBLEMS
 
@@ -172,7 +172,7 @@ def test_selected_rules_are_shown(run, tmp_path: Path) -> None:  # type: ignore[
         '[tool.alembic-lint]\nselect = ["AL0"]\nignore = ["AL005"]\n'
     )
     rules = setting(run, "rules", "--extend-select", "AL900", "--ignore", "AL001", "versions")
-    assert rules == "AL002, AL003, AL004, AL006, AL007, AL900"
+    assert rules == "AL002, AL003, AL004, AL006, AL007, AL015, AL900"
 
 
 # --------------------------------------------------------------------------- paths, exclude
@@ -337,10 +337,12 @@ def test_default_rule_options_are_shown(run, tmp_path: Path) -> None:  # type: i
     assert "rules.multiple-heads.expected-heads = 1" in lines
     assert "rules.invalid-revision-id.max-length = 32" in lines
     assert "rules.missing-downgrade.allow-irreversible = true" in lines
+    assert "rules.missing-downgrade.check-data-changes = false" in lines
     # Options of rules that are not selected are not shown.
     lines = settings_lines(run, "--select", "AL2", "versions")
     assert [line for line in lines if line.startswith("rules.")] == [
-        "rules.missing-downgrade.allow-irreversible = true"
+        "rules.missing-downgrade.allow-irreversible = true",
+        "rules.missing-downgrade.check-data-changes = false",
     ]
 
 
@@ -359,12 +361,14 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
         'target-alembic-version = "1.12"\n'
         'dialect = "mysql"\n'
         'baseline = "lint/baseline.json"\n'
+        'head-file = "db/head.txt"\n'
         "[tool.alembic-lint.per-file-ignores]\n"
         '"*_legacy.py" = ["AL201"]\n'
         "[tool.alembic-lint.rules.multiple-heads]\n"
         "expected-heads = 2\n"
         "[tool.alembic-lint.rules.missing-downgrade]\n"
         "allow-irreversible = false\n"
+        "check-data-changes = true\n"
         "[tool.alembic-lint.rules.invalid-revision-id]\n"
         "max-length = 40\n"
     )
@@ -372,14 +376,16 @@ def test_show_settings_with_every_key(run, tmp_path: Path) -> None:  # type: ign
     assert (code, err) == (0, "")
     assert out.splitlines() == [
         f"settings file: {tmp_path / 'pyproject.toml'}",
-        "rules: AL001, AL002, AL003, AL004, AL006, AL007, AL201, AL202, AL900",
+        "rules: AL001, AL002, AL003, AL004, AL006, AL007, AL015, AL201, AL202, AL900",
         "per-file-ignores: *_legacy.py = ['AL201']",
         "exclude: ['helpers.py']",
         "paths: ['db/versions']",
         f"target-alembic-version: 1.12.0 ({tmp_path / 'pyproject.toml'})",
         "baseline: lint/baseline.json",
+        "head-file: db/head.txt",
         "rules.multiple-heads.expected-heads = 2",
         "rules.missing-downgrade.allow-irreversible = false",
+        "rules.missing-downgrade.check-data-changes = true",
         f"history {tmp_path / 'db' / 'versions'}: 3 files in {tmp_path / 'db' / 'versions'}",
         f"dialect of {tmp_path / 'db' / 'versions'}: mysql "
         f"(`dialect` in {tmp_path / 'pyproject.toml'})",
@@ -392,7 +398,7 @@ def test_show_settings_defaults(run, tmp_path: Path) -> None:  # type: ignore[no
     lines = settings_lines(run, "versions")
     assert lines[:7] == [
         "settings file: (none: defaults)",
-        "rules: " + ", ".join(r.code for r in registry() if r.default),
+        "rules: " + ", ".join(r.code for r in registry() if r.default and not r.needs_branch),
         "per-file-ignores: (none)",
         "exclude: []",
         "paths: []",

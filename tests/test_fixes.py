@@ -40,10 +40,16 @@ def quiet(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 def test_fix_on_invalid_examples(quiet, tmp_path: Path, rule, example: Example) -> None:  # type: ignore[no-untyped-def]
     versions = write_example(example, tmp_path / "versions")
     before = {p.name: p.read_bytes() for p in versions.iterdir()}
-    flagged = [d for d in lint_dir(versions, [rule()]) if d.code == rule.code]
+    head = example.head_file
+    flagged = [d for d in lint_dir(versions, [rule()], head) if d.code == rule.code]
     assert flagged
-    quiet("--fix", "--unsafe-fixes", "--select", rule.code, str(versions))
-    left = [d for d in lint_dir(versions, [rule()]) if d.code == rule.code]
+    settings: list[str] = []
+    if head:  # the head file's rule needs its setting
+        config = tmp_path / "settings.toml"
+        config.write_text(f'head-file = "versions/{head}"\n', encoding="utf-8")
+        settings = ["--config", str(config)]
+    quiet(*settings, "--fix", "--unsafe-fixes", "--select", rule.code, str(versions))
+    left = [d for d in lint_dir(versions, [rule()], head) if d.code == rule.code]
     # What is left is what has no fix (SQL in a string literal), nothing else.
     assert len(left) < len(flagged)
     for name, data in before.items():
@@ -56,7 +62,7 @@ def test_fix_on_invalid_examples(quiet, tmp_path: Path, rule, example: Example) 
         assert len(data.splitlines()) <= len(after.splitlines())
         assert len(changed) <= len([d for d in flagged if d.location.path.endswith(name)])
     again = {p.name: p.read_bytes() for p in versions.iterdir()}
-    quiet("--fix", "--unsafe-fixes", "--select", rule.code, str(versions))
+    quiet(*settings, "--fix", "--unsafe-fixes", "--select", rule.code, str(versions))
     assert {p.name: p.read_bytes() for p in versions.iterdir()} == again  # idempotent
 
 

@@ -62,7 +62,11 @@ def test_golden(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
 @pytest.mark.usefixtures("in_root")
 def test_fixture_has_a_finding_from_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
     _, out = render(capsys, "json", FIXTURE)
-    assert {item["code"] for item in json.loads(out)} == {r.code for r in registry()}
+    # (Rules that compare a branch with its target have their own tests, test_against.py;
+    # the head file needs its setting, test_against_recipes.py.)
+    assert {item["code"] for item in json.loads(out)} == {
+        r.code for r in registry() if not r.needs_branch and r.code != "AL015"
+    }
 
 
 # --------------------------------------------------------------------------- SARIF

@@ -538,3 +538,340 @@ def test_merge_written_file_mode_is_that_of_any_new_file(
     assert code == 0
     assert stat.S_IMODE((tmp_path / out.strip()).stat().st_mode) == 0o644
     assert datetime.date.today().isoformat() in (tmp_path / out.strip()).read_text()
+
+
+# ------------------------------------------------------------------ second round of attacks
+
+
+@pytest.mark.parametrize("window", ["before the fixes are worked out", "before they are written"])
+def test_fix_never_applies_edits_to_a_file_changed_since_it_was_linted(
+    window: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An editor saves while --fix runs: edits worked out on the old text, applied at the
+    same offsets of the new one, once wrote `op, if_exists=True.drop_table("t")`."""
+    from alembic_lint import engine, fixes
+
+    versions = fixable_history(tmp_path)
+    edited = versions / "bbbbbbbbbbbb_example.py"
+    saved = "# a line the user added while the fix ran\n" + edited.read_text()
+
+    def save() -> None:
+        if edited.read_text() != saved:
+            edited.write_text(saved)
+
+    if window == "before the fixes are worked out":
+        attach = engine.attach_fixes
+
+        def attach_after_save(*args, **kwargs):  # type: ignore[no-untyped-def]
+            save()
+            return attach(*args, **kwargs)
+
+        monkeypatch.setattr(engine, "attach_fixes", attach_after_save)
+    else:
+        selected = fixes.selected
+
+        def selected_after_save(*args, **kwargs):  # type: ignore[no-untyped-def]
+            save()
+            return selected(*args, **kwargs)
+
+        monkeypatch.setattr(fixes, "selected", selected_after_save)
+
+    code, _, err = run(capsys, "--no-cache", "--select", "AL201", "--fix", str(versions))
+
+    assert edited.read_text() == saved  # the user's text, untouched
+    ast.parse(edited.read_text())
+    assert is_fixed(versions / "aaaaaaaaaaaa_example.py")
+    assert code == 1  # the edited file's findings are left for the next run
+    if window == "before they are written":
+        (warning,) = [line for line in err.splitlines() if "warning" in line]
+        assert "bbbbbbbbbbbb_example.py: changed since it was linted; not fixed" in warning
+
+
+XATTRS_SUPPORTED = hasattr(os, "setxattr")
+
+
+def acl_entries(uid: int) -> bytes:
+    """A POSIX access ACL in the kernel's xattr form: owner rw, user ``uid`` r, group r,
+    mask r, other nothing."""
+    import struct
+
+    undefined = 0xFFFFFFFF
+    entries = [(0x01, 6, undefined), (0x02, 4, uid), (0x04, 4, undefined)]
+    entries += [(0x10, 4, undefined), (0x20, 0, undefined)]
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+@pytest.mark.skipif(not XATTRS_SUPPORTED, reason="extended attributes are Linux's")
+def test_fix_keeps_extended_attributes_and_acls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    versions = fixable_history(tmp_path)
+    target = versions / "bbbbbbbbbbbb_example.py"
+    try:
+        os.setxattr(target, "user.origin", b"reviewed by the DBA")
+        os.setxattr(target, "system.posix_acl_access", acl_entries(NOBODY))
+    except OSError as exc:  # a filesystem without them: nothing to lose there
+        pytest.skip(f"this filesystem keeps no extended attributes: {exc}")
+    before = {name: os.getxattr(target, name) for name in os.listxattr(target)}
+    mode = stat.S_IMODE(target.stat().st_mode)
+
+    code, _, err = run(capsys, "--no-cache", "--select", "AL201", "--fix", str(versions))
+
+    assert code == 0, err
+    assert is_fixed(target)
+    assert {name: os.getxattr(target, name) for name in os.listxattr(target)} == before
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+
+    # A directory with a default ACL gives every new file one: the replaced file must not
+    # gain it (user nobody would read a 0640 file).
+    other = versions / "aaaaaaaaaaaa_example.py"
+    other.chmod(0o640)
+    os.setxattr(versions, "system.posix_acl_default", acl_entries(NOBODY))
+    assert os.listxattr(other) == []
+    code, _, err = run(capsys, "--no-cache", "--select", "AL201", "--fix", str(versions))
+    assert code == 0, err
+    assert is_fixed(other) and os.listxattr(other) == []
+    assert stat.S_IMODE(other.stat().st_mode) == 0o640
+
+
+@pytest.mark.skipif(not XATTRS_SUPPORTED, reason="extended attributes are Linux's")
+def test_fix_refuses_a_file_whose_extended_attributes_it_could_not_keep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    versions = fixable_history(tmp_path)
+    target = versions / "bbbbbbbbbbbb_example.py"
+    try:
+        os.setxattr(target, "user.origin", b"x")
+    except OSError as exc:
+        pytest.skip(f"this filesystem keeps no extended attributes: {exc}")
+    before = target.read_bytes()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(atomic.os, "setxattr", refuse)
+    code, _, err = run(capsys, "--no-cache", "--select", "AL201", "--fix", str(versions))
+    assert code == 1 and target.read_bytes() == before
+    assert os.getxattr(target, "user.origin") == b"x"
+    (warning,) = [line for line in err.splitlines() if "warning" in line]
+    assert "extended attribute user.origin" in warning and "not fixed" in warning
+    assert not [p for p in versions.iterdir() if p.name.startswith(".alembic-lint-")]
+
+
+@pytest.mark.parametrize(
+    "setting", ["/abs", "../outside.json", "link/baseline.json", ".git/hooks/pre-commit"]
+)
+def test_a_baseline_setting_never_makes_write_baseline_write_outside_the_repository(
+    setting: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`baseline` comes from pyproject.toml, which a pull request brings: pointed at
+    /etc/sudoers.d/x, `--write-baseline` as root would break sudo."""
+    repository = tmp_path / "repo"
+    (repository / ".git").mkdir(parents=True)
+    versions = fixable_history(repository)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repository / "link").symlink_to(outside)
+    (repository / ".git" / "hooks").mkdir()
+    value = str(outside / "abs.json") if setting == "/abs" else setting
+    (repository / "pyproject.toml").write_text(f'[tool.alembic-lint]\nbaseline = "{value}"\n')
+    monkeypatch.chdir(repository)
+    before = tree(tmp_path)
+
+    code, out, err = run(capsys, "--no-cache", "--write-baseline", str(versions))
+
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "outside the repository" in err and "pyproject.toml" in err
+    assert tree(tmp_path) == before
+    assert not (repository / ".git" / "hooks" / "pre-commit").exists()
+    # Named on the command line, the file is the user's choice.
+    code, _, err = run(capsys, "--no-cache", "--write-baseline", value, str(versions))
+    assert code == 0, err
+    assert (repository / value).resolve().is_file()
+
+
+def test_baseline_write_errors_name_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    versions = fixable_history(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "nowhere" / "b.json")
+    for name in ("no-such-dir/b.json", "dangling.json"):
+        code, out, err = run(capsys, "--no-cache", "--write-baseline", name, str(versions))
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert name in err and "No such file or directory" in err, err
+
+
+UNLOADABLE_TEMPLATES = {
+    "__init__%%(rev)s": "__init__",
+    ".#%%(rev)s": ".#",
+    "__pycache__/%%(rev)s": "__pycache__",
+    "sub/%%(rev)s": "sub",
+    "%%(rev)s_%%(slug)s/": "/.py",
+}
+
+
+@pytest.mark.parametrize("template", UNLOADABLE_TEMPLATES)
+def test_merge_never_writes_a_file_alembic_would_not_load(
+    template: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A merge that Alembic skips leaves the two heads: "done" would be a lie."""
+    make_project(tmp_path, f"file_template = {template}\n")
+    monkeypatch.chdir(tmp_path)
+    before = tree(tmp_path)
+
+    code, out, err = run(capsys, "merge")
+
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "Alembic would not load" in err and UNLOADABLE_TEMPLATES[template] in err
+    assert tree(tmp_path) == before
+    # In a subdirectory, it loads when the locations are searched recursively.
+    if template == "sub/%%(rev)s":
+        ini = make_project(
+            tmp_path / "recursive",
+            f"file_template = {template}\nrecursive_version_locations = true\n",
+        )
+        code, out, err = run(capsys, "merge", str(ini))
+        assert code == 0, err
+        script = ScriptDirectory.from_config(Config(str(ini)))
+        assert len(script.get_heads()) == 1
+
+
+def test_merge_file_template_holding_nul_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project(tmp_path)
+    (tmp_path / "alembic.ini").unlink()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.alembic]\nscript_location = "%(here)s/migrations"\n'
+        'file_template = "%%(rev)s\\u0000x"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    before = tree(tmp_path)
+    code, out, err = run(capsys, "merge")
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "NUL" in err
+    assert tree(tmp_path) == before
+
+
+def test_writes_never_follow_a_versions_directory_symlink_out_of_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A committed `migrations/versions -> ../../elsewhere`: --fix, rebase and merge would
+    each have written there."""
+    repository = tmp_path / "repo"
+    (repository / ".git").mkdir(parents=True)
+    make_project(repository)
+    versions = repository / "migrations" / "versions"
+    elsewhere = tmp_path / "elsewhere"
+    versions.rename(elsewhere)
+    versions.symlink_to(os.path.relpath(elsewhere, versions.parent))
+    drops = elsewhere / "c2d4e6f8a0b1_add_api_tokens.py"
+    drops.write_text(drops.read_text().replace("'api_tokens', if_exists=True", "'api_tokens'"))
+    monkeypatch.chdir(repository)
+    before = tree(elsewhere)
+    heads = run(capsys, "graph", "--heads")[1].split()
+    assert len(heads) == 2
+
+    for args in (
+        ["--no-cache", "--fix", "--unsafe-fixes"],
+        ["merge"],
+        ["rebase", "--onto", heads[0]],
+    ):
+        code, _, err = run(capsys, *args)
+        assert code == (1 if args[0] == "--no-cache" else 2), (args, err)  # fix: findings left
+        assert "outside" in err and str(repository) in err, (args, err)
+        assert tree(elsewhere) == before, args
+    # A symlink that stays inside the repository is followed, as ever.
+    inside = repository / "shared"
+    elsewhere.rename(inside)
+    versions.unlink()
+    versions.symlink_to(os.path.relpath(inside, versions.parent))
+    code, _, err = run(capsys, "merge")
+    assert code == 0, err
+    assert any(p.name.endswith("_merge_heads.py") for p in inside.iterdir())
+
+
+def test_fix_in_a_directory_it_may_not_write_names_the_file_not_a_temporary(
+    request: pytest.FixtureRequest,
+) -> None:
+    tmp_path = Path(tempfile.mkdtemp(dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(tmp_path))
+    tmp_path.chmod(0o755)
+    versions = fixable_history(tmp_path)
+    for path in versions.iterdir():
+        path.chmod(0o666)  # writable by all, in a directory only its owner may change
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT / "src")!r})
+        from alembic_lint.cli import main
+        main(["--no-cache", "--diff", {str(versions)!r}])  # imports what --fix needs
+        if os.geteuid() == 0:
+            os.setgroups([]); os.setgid({NOBODY}); os.setuid({NOBODY})
+        sys.exit(main(["--no-cache", "--fix", {str(versions)!r}]))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 2, result.stderr
+    for warning in warnings:
+        assert ".alembic-lint-" not in warning and "_example.py: cannot write" in warning
+        assert "Permission denied; not fixed" in warning
+
+
+def test_python_dash_capital_p_runs_nothing_from_the_current_directory(tmp_path: Path) -> None:
+    """What `python -m` does before our __main__ runs (find `alembic_lint` itself, import
+    runpy's modules) takes the current directory first; the README's advice, -P, does not."""
+    here = tmp_path / "checkout"
+    here.mkdir()
+    names = {n for n in sys.stdlib_module_names if not n.startswith("_")} | {"alembic_lint"}
+    for name in names:
+        (here / f"{name}.py").write_text(f"open({str(tmp_path / 'RAN')!r} + '-{name}', 'w')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    plain = subprocess.run(
+        [sys.executable, "-m", "alembic_lint", "--version"], cwd=here, env=env, capture_output=True
+    )
+    assert plain.returncode != 0 or list(tmp_path.glob("RAN-*"))  # what -P is for
+    for ran in tmp_path.glob("RAN-*"):
+        ran.unlink()
+    result = subprocess.run(
+        [sys.executable, "-P", "-m", "alembic_lint", "--version"],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and result.stdout.startswith("alembic-lint, version")
+    assert not list(tmp_path.glob("RAN-*"))
+
+
+@needs_root
+def test_fix_keeps_set_id_bits_never_adds_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """chown clears set-id bits, so they are set again after it; a file without them stays
+    without (a new file is created 0600 and given the old mode exactly)."""
+    versions = fixable_history(tmp_path)
+    marked, plain = versions / "aaaaaaaaaaaa_example.py", versions / "bbbbbbbbbbbb_example.py"
+    os.chown(marked, NOBODY, NOBODY)
+    marked.chmod(0o6755)
+    plain.chmod(0o664)
+    code, _, err = run(capsys, "--no-cache", "--select", "AL201", "--fix", str(versions))
+    assert code == 0, err
+    assert is_fixed(marked) and is_fixed(plain)
+    assert stat.S_IMODE(marked.stat().st_mode) == 0o6755
+    assert (marked.stat().st_uid, marked.stat().st_gid) == (NOBODY, NOBODY)
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o664

@@ -345,7 +345,12 @@ def test_args_override(tmp_path: Path, hook_repo: Path, pre_commit_home: Path) -
 def test_manifest_is_valid_and_runs_on_every_commit(pre_commit_installed: None) -> None:
     from pre_commit.clientlib import load_manifest
 
-    (hook,) = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    hooks = {h["id"]: h for h in load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))}
+    assert set(hooks) == {HOOK_ID, "alembic-lint-against"}
+    against = hooks["alembic-lint-against"]
+    assert against["stages"] == ["pre-push"] and against["always_run"] is True
+    assert against["entry"] == "alembic-lint --against origin/HEAD"
+    hook = hooks[HOOK_ID]
     assert hook["id"] == HOOK_ID
     assert hook["entry"] == "alembic-lint"
     assert hook["language"] == "python"
@@ -355,3 +360,87 @@ def test_manifest_is_valid_and_runs_on_every_commit(pre_commit_installed: None) 
     # only deletes a migration.
     assert hook["always_run"] is True
     assert hook["description"]
+
+
+def test_pre_push_hook_stops_a_branch_that_forks_the_history(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    """The README's pre-push recipe, with a real `git push`: another pull request added a
+    migration on main; this branch added one on the same parent. The push is refused with
+    the fix named; after merging main and rebasing the migration, it goes through."""
+    import yaml
+
+    from test_integrations import env_with_scripts, snippet
+
+    config = yaml.safe_load(snippet("pre-push"))
+    assert config["default_install_hook_types"] == ["pre-commit", "pre-push"]
+    config["repos"][0]["repo"] = str(hook_repo)
+    config["repos"][0]["rev"] = git(hook_repo, "rev-parse", "HEAD").strip()
+    seed = make_project(tmp_path / "seed", hook_repo)
+    write(seed, {".pre-commit-config.yaml": json.dumps(config, indent=2) + "\n"})
+    commit_all(seed, "hooks: also on push")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(origin), str(other))
+    for repo in (other,):
+        git(repo, "config", "user.name", "other")
+        git(repo, "config", "user.email", "other@alembic-lint.invalid")
+    write(other, {NEW: revision("cccccccccccc", "bbbbbbbbbbbb")})
+    commit_all(other, "add orders (another pull request, merged)")
+    git(other, "push", "-q", "origin", "HEAD:main")
+
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(origin), str(work))
+    git(work, "config", "user.name", "me")
+    git(work, "config", "user.email", "me@alembic-lint.invalid")
+    git(work, "checkout", "-q", "-b", "feature", "HEAD~1")  # forked before the other one
+    mine = "migrations/versions/dddddddddddd_add_invoices.py"
+    write(work, {mine: revision("dddddddddddd", "bbbbbbbbbbbb")})
+    commit_all(work, "add invoices")
+    git(work, "fetch", "-q")
+    code, output = pre_commit(work, pre_commit_home, "install")
+    assert code == 0 and "pre-push" in output, output
+
+    def push() -> subprocess.CompletedProcess[str]:
+        env = {**_environ(pre_commit_home), "PATH": env_with_scripts()["PATH"]}
+        return subprocess.run(
+            ["git", "push", "origin", "feature"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+
+    refused = push()
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "alembic-lint (after merging into origin/HEAD)" in output and "Failed" in output
+    assert re.search(
+        rf"^{re.escape(mine)}:\d+:\d+: AL001 after merging into origin/HEAD: 2 heads, "
+        r"dddddddddddd \(added on this branch\) and cccccccccccc \(added on origin/HEAD since "
+        r'this branch forked, in \w+ "add orders \(another pull request, merged\)"\); they '
+        r"diverge at bbbbbbbbbbbb; fix: alembic-lint rebase --onto cccccccccccc$",
+        output,
+        re.M,
+    ), output
+    assert "error: failed to push" in output
+    assert git(origin, "branch", "--list", "feature") == ""
+
+    # The fix it names: bring main in, re-point the branch's migration, push again.
+    git(work, "merge", "-q", "--no-edit", "origin/main")
+    fixed = subprocess.run(
+        ["alembic-lint", "rebase", "--onto", "cccccccccccc"],
+        cwd=work,
+        env=env_with_scripts(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    commit_all(work, "rebase the migration onto main's head")
+    accepted = push()
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert git(origin, "branch", "--list", "feature").strip() == "feature"

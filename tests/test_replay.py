@@ -78,12 +78,16 @@ def test_a_clean_history_replays_its_exit_status(run: Run, tmp_path: Path) -> No
     assert run("ok/versions") == (*first[:3], True)
 
 
-def test_the_record_sits_in_the_cache_and_is_pruned(run: Run, project: Path) -> None:
+def test_the_record_sits_in_the_cache_home_and_is_pruned(
+    run: Run, project: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay, "KEEP", 16)
     for fmt in ("concise", "full", "json"):
         run("--format", fmt, "demo")
-    cache = project / ".alembic-lint-cache"
+    cache = cache_home / "replay"
     assert len(records(cache)) == 3
-    assert (cache / ".gitignore").is_file()
+    assert (cache / "CACHEDIR.TAG").is_file()
+    assert sorted(p.name for p in project.parent.iterdir()) == ["demo"]  # none in the project
     from alembic_lint.rules import registry
 
     for fmt in ("concise", "json"):
@@ -233,15 +237,15 @@ def test_a_symlink_pointed_elsewhere_runs_again(run: Run, tmp_path: Path) -> Non
     ],
 )
 def test_commands_that_write_or_read_more_are_never_replayed(
-    run: Run, project: Path, args: list[str]
+    run: Run, project: Path, args: list[str], cache_home: Path
 ) -> None:
     run(*args)
     assert not run(*args)[3]
-    assert not records(project / ".alembic-lint-cache")
+    assert not records(cache_home / "replay")
 
 
 def test_standard_input_is_never_replayed(
-    run: Run, project: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, project: Path, monkeypatch: pytest.MonkeyPatch, cache_home: Path
 ) -> None:
     import io
 
@@ -249,20 +253,20 @@ def test_standard_input_is_never_replayed(
     for _ in range(2):
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(target.read_bytes())))
         assert not run("--stdin-filename", str(target), "-")[3]
-    assert not records(project / ".alembic-lint-cache")
+    assert not records(cache_home / "replay")
 
 
 def test_racy_inputs_record_nothing(
-    run: Run, project: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, project: Path, monkeypatch: pytest.MonkeyPatch, cache_home: Path
 ) -> None:
     monkeypatch.setattr(replay, "RACY_NS", 60_000_000_000)  # everything is a minute old
     run("demo")
-    assert not records(project / ".alembic-lint-cache")
+    assert not records(cache_home / "replay")
     assert not run("demo")[3]
 
 
 def test_an_input_that_changes_during_the_run_records_nothing(
-    run: Run, project: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, project: Path, monkeypatch: pytest.MonkeyPatch, cache_home: Path
 ) -> None:
     from alembic_lint import engine
 
@@ -275,7 +279,7 @@ def test_an_input_that_changes_during_the_run_records_nothing(
 
     monkeypatch.setattr(engine, "lint", lint_then_edit)
     run("demo")
-    assert not records(project / ".alembic-lint-cache")
+    assert not records(cache_home / "replay")
 
 
 @pytest.mark.parametrize(
@@ -288,11 +292,21 @@ def test_an_input_that_changes_during_the_run_records_nothing(
         None,  # the right header, a truncated body
     ],
 )
-def test_a_damaged_record_is_a_miss(run: Run, project: Path, damage: bytes | None) -> None:
+@pytest.mark.parametrize("sealed_by_us", [True, False], ids=["sealed", "unsealed"])
+def test_a_damaged_record_is_a_miss(
+    run: Run, project: Path, damage: bytes | None, cache_home: Path, sealed_by_us: bool
+) -> None:
+    from alembic_lint import sealed
+
     first = run("--format", "json", "demo")
-    (record,) = records(project / ".alembic-lint-cache")
-    data = record.read_bytes()
-    record.write_bytes(data[:-10] if damage is None else damage)
+    (record,) = records(cache_home / "replay")
+    if sealed_by_us:  # as if alembic-lint itself had written it so (a bug, a full disk)
+        data = sealed.read(str(record))
+        assert data is not None
+        sealed.write(str(record), data[:-10] if damage is None else damage)
+    else:
+        data = record.read_bytes()
+        record.write_bytes(data[:-10] if damage is None else damage)
     again = run("--format", "json", "demo")
     assert again[:3] == first[:3] and not again[3]
 
@@ -327,7 +341,7 @@ def test_a_replay_imports_neither_click_nor_the_rules(project: Path) -> None:
     assert warm[:-1] == cold[:-1]
 
 
-def test_the_console_script_replays_after_the_racy_window(project: Path) -> None:
+def test_the_console_script_replays_after_the_racy_window(project: Path, cache_home: Path) -> None:
     """End to end with the real window: the files are older than it before the first run."""
     old = time.time() - 3 * replay.RACY_NS / 1e9
     for path in [project, *project.rglob("*")]:
@@ -344,7 +358,7 @@ def test_the_console_script_replays_after_the_racy_window(project: Path) -> None
         )
 
     first = lint()
-    assert records(project / ".alembic-lint-cache"), first.stderr
+    assert records(cache_home / "replay"), first.stderr
     second = lint()
     assert (second.returncode, second.stdout, second.stderr) == (
         first.returncode,

@@ -78,14 +78,16 @@ def test_fix_gives_the_expected_source(tmp_path, rule: type[Rule], example: Exam
     versions = write_example(example, tmp_path / "versions")
     settings = tmp_path / "lint.toml"
     dialect = f'dialect = "{example.dialect}"\n' if example.dialect else ""
-    settings.write_text(dialect, encoding="utf-8")
+    head = f'head-file = "versions/{example.head_file}"\n' if example.head_file else ""
+    settings.write_text(dialect + head, encoding="utf-8")
     args = ["--no-cache", "--fix", "--unsafe-fixes", "--select", rule.code, "--config"]
     main([*args, str(settings), str(versions)])
     for file in example.fixed:
         assert (versions / file.filename).read_text(encoding="utf-8") == file.source
     files = sorted(versions.glob("*.py"))
     options = engine.Options(rules=[rule(dialect=example.dialect)])
-    left = engine.lint(str(versions), files, options, fixes=True)
+    head_file = str(versions / example.head_file) if example.head_file else None
+    left = engine.lint(str(versions), files, options, fixes=True, head_file=head_file)
     assert [d for d in left if d.code == rule.code and d.fix is not None] == []
 
 

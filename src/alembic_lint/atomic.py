@@ -38,13 +38,15 @@ def write_atomic(
     exclusive: bool = False,
     create_mode: int = 0o600,
     owner: tuple[int, int] | None = None,
+    xattrs: dict[str, bytes] | None = None,
 ) -> None:
     """Readers see the old file or the new one, never half of it.
 
     The new file is created with ``create_mode`` less the umask, as ``open()`` would
     (the default, 0600, suits the cache; files meant to be committed pass 0o666); ``mode``
-    sets exact permissions instead and ``owner`` a (uid, gid), for replacing a file as it
-    was. ``exclusive`` refuses (FileExistsError) to replace an existing file, atomically too.
+    sets exact permissions instead, ``owner`` a (uid, gid) and ``xattrs`` the extended
+    attributes (ACLs among them), for replacing a file as it was. ``exclusive`` refuses
+    (FileExistsError) to replace an existing file, atomically too.
     ``path`` itself is replaced: resolve a symlink first (see :func:`rewrite`).
     """
     directory = os.path.dirname(os.path.abspath(path))
@@ -70,6 +72,8 @@ def write_atomic(
                 _chown(out.fileno(), owner, path)
             if mode is not None:
                 os.chmod(temporary, mode)  # after chown, which clears set-id bits
+            if xattrs is not None:
+                _set_xattrs(out.fileno(), xattrs, path)  # after chmod, which sets an ACL's mask
         if exclusive:
             os.link(temporary, path)  # fails if the file exists, unlike a rename
             os.unlink(temporary)
@@ -96,21 +100,67 @@ def _chown(handle: int, owner: tuple[int, int], path: str | Path) -> None:
         ) from None
 
 
+def _xattrs(path: str) -> dict[str, bytes]:
+    """The extended attributes of ``path`` (POSIX ACLs are some), where there are any."""
+    if not hasattr(os, "listxattr"):
+        return {}
+    try:
+        names = os.listxattr(path)
+    except OSError:
+        return {}  # a filesystem without them
+    found: dict[str, bytes] = {}
+    for name in names:
+        try:
+            found[name] = os.getxattr(path, name)
+        except OSError as exc:
+            raise RefusedWrite(
+                f"{path}: its extended attribute {name} cannot be read ({exc.strerror or exc}), "
+                "so a replaced file could not keep it"
+            ) from None
+    return found
+
+
+def _set_xattrs(handle: int, wanted: dict[str, bytes], path: str | Path) -> None:
+    """Give the open file ``handle`` exactly the extended attributes ``wanted`` (a new file
+    may have inherited a default ACL, or been labelled, differently)."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        present = {name: os.getxattr(handle, name) for name in os.listxattr(handle)}
+    except OSError:
+        present = {}
+    changes: list[tuple[str, bytes | None]] = [
+        (n, v) for n, v in wanted.items() if present.get(n) != v
+    ]
+    changes += [(n, None) for n in present if n not in wanted]
+    for name, value in changes:
+        try:
+            if value is None:
+                os.removexattr(handle, name)
+            else:
+                os.setxattr(handle, name, value)
+        except OSError as exc:
+            raise RefusedWrite(
+                f"{path}: has extended attribute {name}, which a replaced file could not keep "
+                f"({exc.strerror or exc})"
+            ) from None
+
+
 def rewrite(path: str | Path, data: bytes, *, expected: bytes | None = None) -> None:
     """Replace the contents of the existing file ``path`` atomically, as an edit in place
     would leave it: a symlink keeps pointing at its target, which gets the new contents;
-    owner, group and permissions stay. Raises :class:`RefusedWrite` (file unchanged) for a
-    file with other hard links (a rename would split them), a read-only file, a file owned
-    by someone we cannot give it back to, a file that is not ``expected`` any more, and a
-    symlink whose target is outside the repository holding the link (a link committed to a
-    repository must not make us write elsewhere).
+    owner, group, permissions and extended attributes (ACLs) stay. Raises
+    :class:`RefusedWrite` (file unchanged) for a file with other hard links (a rename
+    would split them), a read-only file, a file owned by someone we cannot give it back
+    to, one whose extended attributes could not be kept, a file that is not ``expected``
+    any more, and a path that leads out of the repository holding it (see
+    :func:`leaves_tree`).
     """
     shown = str(path)
     real = os.path.realpath(path)
-    if os.path.islink(path):
-        boundary = work_tree(os.path.realpath(os.path.dirname(os.path.abspath(path))))
-        if not real.startswith(boundary.rstrip(os.sep) + os.sep):
-            raise RefusedWrite(f"{shown}: a symlink to {real}, outside {boundary}")
+    leaving = leaves_tree(path)
+    if leaving is not None:
+        raise RefusedWrite(f"{shown}: {leaving}")
     info = os.stat(real)
     if not stat.S_ISREG(info.st_mode):
         raise RefusedWrite(f"{shown}: not a regular file")
@@ -124,7 +174,13 @@ def rewrite(path: str | Path, data: bytes, *, expected: bytes | None = None) -> 
         with open(real, "rb") as handle:
             if handle.read() != expected:
                 raise RefusedWrite(f"{shown}: changed since it was read")
-    write_atomic(real, data, mode=stat.S_IMODE(info.st_mode), owner=(info.st_uid, info.st_gid))
+    write_atomic(
+        real,
+        data,
+        mode=stat.S_IMODE(info.st_mode),
+        owner=(info.st_uid, info.st_gid),
+        xattrs=_xattrs(real),
+    )
 
 
 def _read_only(real: str, info: os.stat_result) -> bool:
@@ -136,6 +192,20 @@ def _read_only(real: str, info: os.stat_result) -> bool:
         return True
     effective = os.access in os.supports_effective_ids
     return not os.access(real, os.W_OK, effective_ids=effective)
+
+
+def leaves_tree(path: str | Path, within: str | Path | None = None) -> str | None:
+    """Why writing ``path`` would write outside the repository holding it as named (a
+    symlink, of the file or of a directory on the way, leads out: one committed to a
+    repository must not make us write elsewhere), or outside the one holding ``within``
+    (where the setting that named ``path`` lives); None when it stays inside."""
+    absolute = os.path.abspath(path)
+    boundary = os.path.realpath(work_tree(os.fspath(within or os.path.dirname(absolute))))
+    real = os.path.realpath(absolute)
+    if real.startswith(boundary.rstrip(os.sep) + os.sep):
+        return None
+    how = "a symlink to" if os.path.islink(absolute) else "through a symlinked directory, leads to"
+    return f"{how} {real}, outside {boundary}"
 
 
 def work_tree(start: str) -> str:

@@ -1,7 +1,9 @@
 """A persistent cache of per-file facts (by content hash) and of whole-run results.
 
-JSON, never pickle: the cache lives in the project directory, and loading it must not be
-able to run code. Anything unexpected in it is a miss; writes are atomic replaces.
+Every file is sealed with the user's key (see sealed.py), so that one the user's own
+alembic-lint did not write, such as a cache committed to a repository, is a miss. JSON,
+never pickle, all the same: loading must not be able to run code. Anything unexpected in
+a file is a miss too; writes are atomic replaces.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from alembic_lint import __version__, replay, runtime
-from alembic_lint.atomic import write_atomic
+from alembic_lint import __version__, replay, runtime, sealed
 from alembic_lint.cache_json import (
     STAND_IN,
     diagnostic_from_json,
@@ -33,12 +34,17 @@ from alembic_lint.source import blake2b
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 10
+SCHEMA = 11
 #: Another alembic-lint, schema, Python or library (see runtime.py) reads another cache.
 STAMP = (
     f"alembic-lint {__version__} cache {SCHEMA} "
     + blake2b(repr(runtime.libraries()).encode(), digest_size=8).hexdigest()
+    # The sources themselves: a checkout updated by a pull, where neither the version nor
+    # SCHEMA changed, must not be answered from the older code's findings.
+    + blake2b(repr(runtime.own_code()).encode(), digest_size=8).hexdigest()
 )
+#: The usual name of a cache directory given inside a project (``--cache-dir``); the
+#: default cache is in the user's cache home (see sealed.project_dir).
 DIRNAME = ".alembic-lint-cache"
 #: More new files than this in one run: their operations are worth rewriting the ops file.
 BULK = 8
@@ -71,12 +77,17 @@ class Cache:
     - ``result-*.json``: the whole run's findings, for a run where nothing changed.
     """
 
-    def __init__(self, directory: str, history_key: str) -> None:
+    def __init__(self, directory: str, history_key: str, variant: str = "") -> None:
+        """``variant`` keeps the results of another kind of run (``--against``) apart
+        from the plain run's, so that alternating the two does not evict each other's;
+        the facts, by content, are shared."""
         self.directory = directory
+        # A link in its place (or a file) is never followed: no cache then.
+        self.usable = sealed.real_directory(directory) is not False
         self.facts_path = os.path.join(directory, f"history-{history_key}.json")
         self.ops_path = os.path.join(directory, f"ops-{history_key}.json")
-        self.result_path = os.path.join(directory, f"result-{history_key}.json")
-        self.graph_path = os.path.join(directory, f"graph-{history_key}.json")
+        self.result_path = os.path.join(directory, f"result-{history_key}{variant}.json")
+        self.graph_path = os.path.join(directory, f"graph-{history_key}{variant}.json")
         self.graph = ""
         self.graph_dirty = False
         self._facts: dict[str, Any] | None = None
@@ -98,15 +109,16 @@ class Cache:
         self.ops_dirty = False
         self.result_dirty = False
 
-    @staticmethod
-    def _read(path: str) -> dict[str, Any]:
+    def _read(self, path: str) -> dict[str, Any]:
+        data = sealed.read(path) if self.usable else None
+        if data is None:
+            return {}  # missing, not sealed by this user, a link, too big: start empty
         try:
-            with open(path, encoding="utf-8") as handle:
-                document = json.load(handle)
-        except (OSError, ValueError, RecursionError):
-            return {}  # missing, truncated or not JSON: start empty, rewrite on save
+            document = json.loads(data)
+        except (ValueError, RecursionError):
+            return {}  # truncated or not JSON: start empty, rewrite on save
         if not isinstance(document, dict) or document.get("stamp") != STAMP:
-            return {}  # another version's (or a foreign) file
+            return {}  # another version's file
         return document
 
     @property
@@ -153,13 +165,15 @@ class Cache:
         ``rules_key``) and the file's graph view; :meth:`light` gives the real facts if the
         run needs them after all (see checking.check_history)."""
         entry = self.facts.get(key)
-        if entry is None or not isinstance(entry.get("view"), str):
+        if not isinstance(entry, dict) or not isinstance(entry.get("view"), str):
             return None
         local = entry.get("local")
         if not isinstance(local, list) or len(local) != 2 or local[0] != rules_key:
             return None
         try:
             found = [diagnostic_from_json(d, path) for d in local[1]] if wanted else []
+            if not (isinstance(entry["noqa"], list) and isinstance(entry["file_ignores"], list)):
+                raise TypeError("suppressions are not a list")
             noqa = tuple(suppression_from_json(s) for s in entry["noqa"])
             file_ignores = tuple(suppression_from_json(s) for s in entry["file_ignores"])
         except DAMAGE:
@@ -207,7 +221,7 @@ class Cache:
     def view(self, migration: Migration) -> str:
         """A hash of what the graph rules read of a file (see checking.graph_key)."""
         entry = self.facts.get(migration.digest) if migration.digest else None
-        view = entry.get("view") if entry is not None else None
+        view = entry.get("view") if isinstance(entry, dict) else None
         return view if isinstance(view, str) else view_hash(migration)
 
     def put_migration(self, key: str, migration: Migration) -> None:
@@ -223,7 +237,7 @@ class Cache:
 
     def put_spans(self, key: str, spans: Sequence[int]) -> None:
         entry = self.facts.get(key)
-        if entry is None or not spans:
+        if not isinstance(entry, dict) or not spans:
             return
         try:
             variables, syntax, known, _ = json.loads(entry["facts"])
@@ -236,7 +250,7 @@ class Cache:
 
     def put_findings(self, key: str, rules_key: str, found: Sequence[Diagnostic]) -> None:
         entry = self.facts.get(key)
-        if entry is None or any(d.fix is not None for d in found):
+        if not isinstance(entry, dict) or any(d.fix is not None for d in found):
             return
         entry["local"] = [rules_key, [diagnostic_to_json(d, path=False) for d in found]]
         self.facts_dirty = True
@@ -308,19 +322,26 @@ class Cache:
     def graph_diagnostics(self, key: str) -> list[Diagnostic] | None:
         return self._keyed(self.graph_path, key)
 
-    @staticmethod
-    def _keyed(path: str, key: str) -> list[Diagnostic] | None:
-        """The findings a file holds under ``key``, else None. The key is on a first line
-        of its own: a run whose key changed need not read the findings after it."""
+    def _keyed(self, path: str, key: str) -> list[Diagnostic] | None:
+        """The findings a file holds under ``key``, else None. The key is on a line of its
+        own after the seal: a run whose key changed need neither check the seal nor
+        decode the findings after it."""
+        data = sealed.read_raw(path) if self.usable else None
+        if data is None:
+            return None
+        start = sealed.SEAL_HEX + 1
+        if data[start : data.find(b"\n", start)] != _head(key):
+            return None
+        payload = sealed.unseal(os.path.basename(path), data)
+        if payload is None:
+            return None
         try:
-            with open(path, encoding="utf-8") as handle:
-                head = json.loads(handle.readline())
-                if not isinstance(head, dict) or head != {"stamp": STAMP, "key": key}:
-                    return None
-                found = json.loads(handle.read())
+            found = json.loads(payload[payload.index(b"\n") + 1 :])
+            if not isinstance(found, list):
+                return None
             return [diagnostic_from_json(d) for d in found]
-        except (OSError, *DAMAGE):
-            return None  # missing, truncated, not JSON or another shape: a miss
+        except DAMAGE:
+            return None  # truncated, not JSON or another shape: a miss
 
     def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
         self.graph = _keyed_json(key, diagnostics)
@@ -337,11 +358,9 @@ class Cache:
         files = set(paths)
         facts = self.facts if self._facts is not None else {}
         prune = self._facts is not None and not set(facts) <= wanted
+        if not (self.usable and sealed.prepare(self.directory)):
+            return  # a link, a file or nothing writable there: lint without a cache
         try:
-            os.makedirs(self.directory, exist_ok=True)
-            ignore = os.path.join(self.directory, ".gitignore")
-            if not os.path.exists(ignore):
-                _atomic_write(ignore, "# Created by alembic-lint.\n*\n")
             if self.facts_dirty or prune:
                 self._save_facts(facts, wanted)
             if (
@@ -379,11 +398,14 @@ class Cache:
             os.unlink(self.journal_path)
 
 
+def _head(key: str) -> bytes:
+    return json.dumps({"stamp": STAMP, "key": key}).encode("utf-8")
+
+
 def _keyed_json(key: str, diagnostics: Sequence[Diagnostic]) -> str:
-    head = json.dumps({"stamp": STAMP, "key": key})
     found = json.dumps([diagnostic_to_json(d) for d in diagnostics], separators=(",", ":"))
-    return f"{head}\n{found}"
+    return f"{_head(key).decode('utf-8')}\n{found}"
 
 
 def _atomic_write(path: str, text: str) -> None:
-    write_atomic(path, text.encode("utf-8"))
+    sealed.write(path, text.encode("utf-8"))

@@ -1,5 +1,7 @@
 """Facts and findings to JSON and back: never pickle, since loading a cache must not be
-able to run code. Anything unexpected raises (KeyError, TypeError, ValueError...)."""
+able to run code. Anything unexpected raises (KeyError, TypeError, ValueError...): every
+value is checked for its exact JSON type, never converted (``str()`` of a list would put
+the list's text into a report)."""
 
 from __future__ import annotations
 
@@ -57,26 +59,61 @@ def _value_to_json(value: object) -> Any:
 
 
 def _value_from_json(data: Any) -> object:
-    if data is None or isinstance(data, bool | str):
+    if data is None or type(data) is bool or type(data) is str:
         return data
-    (kind, payload), *rest = data.items()
-    if rest:
-        raise ValueError("bad value")
-    if kind == "int":
-        return int(payload)
-    if kind == "float":
-        return float(payload)
-    if kind == "bytes":
-        return bytes.fromhex(payload)
-    if kind == "tuple":
-        return tuple(_value_from_json(v) for v in payload)
-    if kind == "list":
-        return [_value_from_json(v) for v in payload]
-    if kind == "set":
-        return frozenset(_value_from_json(v) for v in payload)
-    if kind == "ellipsis":
+    if type(data) is not dict or len(data) != 1:
+        raise TypeError("bad value")
+    ((kind, payload),) = data.items()
+    if kind in ("int", "float", "bytes"):
+        if type(payload) is not str:
+            raise TypeError("bad value")
+        return (
+            int(payload)
+            if kind == "int"
+            else float(payload)
+            if kind == "float"
+            else (bytes.fromhex(payload))
+        )
+    if kind in ("tuple", "list", "set"):
+        items = [_value_from_json(v) for v in _list(payload)]
+        return tuple(items) if kind == "tuple" else items if kind == "list" else frozenset(items)
+    if kind == "ellipsis" and payload is True:
         return ...
     raise ValueError(f"bad value kind {kind!r}")
+
+
+# Checks of exact JSON types, written out where thousands of entries pass (a call each
+# would show in a warm run): ``type(x) is int`` also refuses True and False.
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _optional_str(value: object) -> str | None:
+    if value is not None and type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError("not an integer")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise TypeError("not a boolean")
+    return value
+
+
+def _list(value: object, size: int = -1) -> list[Any]:
+    if type(value) is not list or (size >= 0 and len(value) != size):
+        raise TypeError("not a list of the right length")
+    return value
 
 
 # --------------------------------------------------------------------------- facts
@@ -113,9 +150,11 @@ _SEVERITY = {s.value: s for s in Severity}
 _EMPTY_BINDINGS: dict[tuple[object, ...], Binding] = {}
 
 
-def _binding_from_json(d: list[Any]) -> Binding:
-    name, status, value, elements, reason, ref = d
-    if elements or not (value is None or isinstance(value, str)):
+def _binding_from_json(d: list[Any], expected: str) -> Binding:
+    name, status, value, elements, reason, ref = _list(d, 6)
+    if name != expected or type(reason) is not str or type(ref) is not int:
+        raise TypeError("bad binding")
+    if elements or not (value is None or type(value) is str):
         return _make_binding(d)
     key = (name, status, value, reason, ref)
     known = _EMPTY_BINDINGS.get(key)
@@ -125,20 +164,28 @@ def _binding_from_json(d: list[Any]) -> Binding:
 
 
 def _make_binding(d: list[Any]) -> Binding:
-    name, status, value, elements, reason, ref = d
+    name, status, value, elements, reason, ref = d  # (checked by the caller)
     return Binding(
-        str(name),
+        name,
         _STATUS[status],
         _value_from_json(value),
-        tuple(Element(_value_from_json(v), int(r)) for v, r in elements),
-        str(reason),
-        int(ref),
+        tuple(Element(_value_from_json(v), _int(r)) for v, r in map(_pair, _list(elements))),
+        reason,
+        ref,
     )
 
 
+def _pair(value: object) -> list[Any]:
+    return _list(value, 2)
+
+
 def suppression_from_json(d: list[Any]) -> Suppression:
-    line, column, end, codes = d
-    return Suppression(int(line), int(column), int(end), None if codes is None else tuple(codes))
+    line, column, end, codes = _list(d, 4)
+    if not (type(line) is int and type(column) is int and type(end) is int):
+        raise TypeError("bad suppression")
+    return Suppression(
+        line, column, end, None if codes is None else tuple(_str(c) for c in _list(codes))
+    )
 
 
 def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -194,8 +241,16 @@ def migration_from_json(
 ) -> Migration:
     """Facts from their JSON; without ``ops``, a file's operations, functions and header
     are left empty (only the file rules read them, and their findings are cached)."""
-    variables, syntax, spans, locators = json.loads(d["facts"])
-    revision, down, labels, depends = (_binding_from_json(b) for b in variables)
+    if not isinstance(d, dict):
+        raise TypeError("bad entry")
+    variables, syntax, spans, locators = _list(json.loads(_str(d["facts"])), 4)
+    revision, down, labels, depends = (
+        _binding_from_json(b, name)
+        for b, name in zip(_list(variables, 4), REVISION_VARS, strict=True)
+    )
+    if syntax is not None:
+        message, ref, defines_nothing = _list(syntax, 3)
+        syntax = SyntaxProblem(_str(message), _int(ref), _bool(defines_nothing))
     migration = Migration(
         path=path,
         filename=os.path.basename(path),
@@ -203,39 +258,46 @@ def migration_from_json(
         down_revision=down,
         branch_labels=labels,
         depends_on=depends,
-        syntax_error=None
-        if syntax is None
-        else SyntaxProblem(str(syntax[0]), int(syntax[1]), bool(syntax[2])),
-        noqa=tuple(suppression_from_json(s) for s in d["noqa"]),
-        file_ignores=tuple(suppression_from_json(s) for s in d["file_ignores"]),
+        syntax_error=syntax,
+        noqa=tuple(suppression_from_json(s) for s in _list(d["noqa"])),
+        file_ignores=tuple(suppression_from_json(s) for s in _list(d["file_ignores"])),
         dialects=dialects_from_json(d),
-        spans=None if spans is None else pack_flat(map(int, spans)),
+        spans=None if spans is None else pack_flat(map(_int, _list(spans))),
         # Steps are not checked here: a bad one fails in positions.resolve, which then
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
-        locators=str(locators),
+        locators=_str(locators),
         digest=key,
     )
     if ops is None:
         return migration
+    if not isinstance(ops, dict):
+        raise TypeError("bad operations")
+    revision_id, revision_id_ref, revises, revises_ref = _list(ops["header"], 4)
     return replace(
         migration,
-        header=Header(*ops["header"]),
+        header=Header(
+            _optional_str(revision_id),
+            _int(revision_id_ref),
+            _optional_str(revises),
+            _int(revises_ref),
+        ),
         functions=tuple(
-            Function(str(n), Body(b), tuple(p), int(r)) for n, b, p, r in ops["functions"]
+            Function(_str(n), Body(_str(b)), tuple(map(_str, _list(p))), _int(r))
+            for n, b, p, r in (_list(f, 4) for f in _list(ops["functions"]))
         ),
         ops=tuple(
             OpCall(
-                name=str(n),
-                function=str(f),
-                batch=bool(b),
-                keywords=tuple((str(k), _value_from_json(v)) for k, v in kw),
-                star_kwargs=bool(star),
-                sql=sql,
-                ref=int(ref),
+                name=_str(n),
+                function=_str(f),
+                batch=_bool(b),
+                keywords=tuple((_str(k), _value_from_json(v)) for k, v in map(_pair, _list(kw))),
+                star_kwargs=_bool(star),
+                sql=_optional_str(sql),
+                ref=_int(ref),
             )
-            for n, f, b, kw, star, sql, ref in ops["ops"]
+            for n, f, b, kw, star, sql, ref in (_list(o, 7) for o in _list(ops["ops"]))
         ),
-        message=str(ops["message"]),
+        message=_str(ops["message"]),
     )
 
 
@@ -265,8 +327,17 @@ def _location_to_json(loc: Location) -> list[Any]:
 
 
 def _location_from_json(d: list[Any]) -> Location:
-    path, line, column, end_line, end_column, ref = d
-    return Location(str(path), int(line), int(column), int(end_line), int(end_column), int(ref))
+    path, line, column, end_line, end_column, ref = _list(d, 6)
+    if not (
+        type(path) is str
+        and type(line) is int
+        and type(column) is int
+        and type(end_line) is int
+        and type(end_column) is int
+        and type(ref) is int
+    ):
+        raise TypeError("bad location")
+    return Location(path, line, column, end_line, end_column, ref)
 
 
 def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> list[Any]:
@@ -288,21 +359,41 @@ def diagnostic_to_json(d: Diagnostic, *, path: bool = True) -> list[Any]:
 def diagnostic_from_json(d: Sequence[Any], path: str | None = None) -> Diagnostic:
     # Positional arguments, no generator for the (nearly always empty) related places: a
     # warm run decodes every cached finding of the history.
+    if type(d) is not list:
+        raise TypeError("bad finding")
     location, code, name, message, severity, related, revision = d
     if path is None:
         place = _location_from_json(location)
     else:
+        if type(location) is not list:
+            raise TypeError("bad location")
         line, column, end_line, end_column, ref = location
-        place = Location(path, int(line), int(column), int(end_line), int(end_column), int(ref))
+        if not (
+            type(line) is int
+            and type(column) is int
+            and type(end_line) is int
+            and type(end_column) is int
+            and type(ref) is int
+        ):
+            raise TypeError("bad location")
+        place = Location(path, line, column, end_line, end_column, ref)
+    if not (
+        type(code) is str
+        and type(name) is str
+        and type(message) is str
+        and (revision is None or type(revision) is str)
+        and type(related) is list
+    ):
+        raise TypeError("bad finding")
     return Diagnostic(
         place,
-        str(code),
-        str(name),
-        str(message),
+        code,
+        name,
+        message,
         _SEVERITY[severity],
         None,
-        tuple([Related(_location_from_json(loc), str(msg)) for loc, msg in related])
+        tuple([Related(_location_from_json(loc), _str(msg)) for loc, msg in map(_pair, related)])
         if related
         else (),
-        revision if revision is None else str(revision),
+        revision,
     )

@@ -164,8 +164,13 @@ def graph_key(
     from alembic_lint import cache as cache_mod
 
     hashed = view or cache_mod.view_hash
+    branch = history.branch.key if history.branch is not None else None
     return cache_mod.fingerprint(
-        rules_fingerprint(rules), [(m.path, hashed(m)) for m in history.migrations]
+        rules_fingerprint(rules),
+        [(m.path, hashed(m)) for m in history.migrations],
+        branch,
+        history.archive is not None,  # messages say who deleted a missing parent
+        history.head_file,
     )
 
 
@@ -204,6 +209,11 @@ def _graph_findings(
     if built is not None:
         built.append(graph)
     found = [d for rule in rules for d in rule.check(history, graph)]
+    if history.branch is not None:
+        # The same rules on a predicted merge: say so (the base-only rules say it themselves).
+        against = {r.code for r in rules if not r.needs_branch}
+        prefix = f"after merging into {history.branch.target}: "
+        found = [replace(d, message=prefix + d.message) if d.code in against else d for d in found]
     if graph_cache is not None:
         graph_cache.put_graph_diagnostics(key, found)
     return found, history

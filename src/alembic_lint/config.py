@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ _KEYS = {
     "target-alembic-version",
     "dialect",
     "baseline",
+    "head-file",
     "rules",
 }
 
@@ -53,7 +55,18 @@ class Settings:
     target_alembic_version: str | None = None
     dialect: str | None = None  # the target database (dialects.NAMES); None: see dialects.py
     baseline: str | None = None
+    #: A file that lists the current head(s), relative to ``root`` (see headfile.py).
+    head_file: str | None = None
     rule_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+
+    def head_file_for(self, locations: Sequence[Path | str]) -> str | None:
+        """The head file's absolute path, when it belongs to a history at ``locations``."""
+        from alembic_lint.headfile import applies
+
+        if self.head_file is None:
+            return None
+        path = os.path.abspath(self.root / self.head_file)
+        return path if applies(path, locations) else None
 
     def where(self) -> str:
         return str(self.path) if self.path else "command line"
@@ -63,15 +76,27 @@ class Settings:
 
 
 def find(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.alembic-lint]`` table, walking up."""
+    """The nearest pyproject.toml with a ``[tool.alembic-lint]`` table, walking up.
+
+    A pyproject.toml that cannot be read (or a directory that cannot be looked into) is a
+    ConfigError: it may hold the settings, and going on without them would lint with
+    other rules than the user chose."""
     current = start.absolute()
     for directory in (current, *current.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        try:
+            regular = stat.S_ISREG(os.stat(candidate).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{candidate}: cannot read: {exc.strerror or exc}") from None
+        if regular:
             try:
                 text = candidate.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+            except UnicodeDecodeError:
                 continue
+            except OSError as exc:
+                raise ConfigError(f"{candidate}: cannot read: {exc.strerror or exc}") from None
             import tomllib  # only when there is TOML to read
 
             try:
@@ -138,6 +163,9 @@ def _parse(table: dict[str, object], path: Path) -> Settings:
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError(f"{where} 'baseline' must be a string (a file path)")
+    head_file = table.get("head-file")
+    if head_file is not None and (not isinstance(head_file, str) or not head_file.strip()):
+        raise ConfigError(f"{where} 'head-file' must be a string (a file path)")
     return Settings(
         path=path,
         root=path.parent,
@@ -148,6 +176,7 @@ def _parse(table: dict[str, object], path: Path) -> Settings:
         target_alembic_version=str(version) if version is not None else None,
         dialect=str(dialect) if dialect is not None else None,
         baseline=baseline,
+        head_file=head_file,
         rule_options=_rule_options(table.get("rules", {}), where),
     )
 

@@ -50,6 +50,11 @@ class Fix:
     message: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
+    #: The edits write a file that may not exist yet (it is created).
+    creates: bool = False
+    #: The hash (source.digest) of the bytes the edits were worked out on: applied to
+    #: other bytes (the file was saved meanwhile), the same offsets would corrupt it.
+    digest: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,7 +142,24 @@ def _example_blocks(examples: Sequence[Example], *, markers: bool) -> list[str]:
             title = f'{title} (`dialect = "{example.dialect}"`)'.strip()
         if title:
             blocks.append(f"{title[0].upper()}{title[1:]}:")
-        blocks.extend(_file_block(file, markers=markers) for file in example.files)
+        if not example.branch:
+            blocks.extend(_file_block(file, markers=markers) for file in example.files)
+            continue
+        gone = set(example.deleted)
+        parts = (
+            ("At the fork point (the target branch has these):", example.base, markers),
+            ("Added or changed on the target branch since:", example.target, False),
+            (
+                "This branch deletes: " + ", ".join(f"`versions/{n}`" for n in sorted(gone)),
+                (),
+                False,
+            ),
+            ("This branch adds or changes (checked with `--against`):", example.files, markers),
+        )
+        for heading, files, marked in parts:
+            if files or (heading.startswith("This branch deletes") and gone):
+                blocks.append(f"*{heading}*")
+                blocks.extend(_file_block(file, markers=marked) for file in files)
     return blocks
 
 

@@ -27,9 +27,10 @@ from alembic_lint.model import (
     SyntaxProblem,
 )
 from alembic_lint.rules import Rule, registry
-from alembic_lint.source import text_of
+from alembic_lint.source import digest, text_of
 
 if TYPE_CHECKING:
+    from alembic_lint.branch import Archive, Branch
     from alembic_lint.cache import Cache
     from alembic_lint.config import Settings
     from alembic_lint.dialects import Target
@@ -51,8 +52,10 @@ class Options:
     cache_dir: str | None = None  # None: no cache
     jobs: int = 1
     #: ``reader`` returns what is on disk for every path outside ``only`` (the standard-input
-    #: run): those files may be known by their stat.
+    #: run) and ``virtual``: those files may be known by their stat.
     disk_outside_only: bool = False
+    #: Paths whose bytes ``reader`` does not take from the disk (a predicted merge's).
+    virtual: frozenset[str] = frozenset()
     #: The target database (see dialects.py): settled, or to be decided by the files of
     #: each history. None: the rules judge for the dialect they were made with.
     dialect: Target | None = None
@@ -102,10 +105,17 @@ def lint(
     exclude: Iterable[str] = (),
     sources: dict[str, str] | None = None,
     fixes: bool = False,
+    branch: Branch | None = None,
+    archive: Archive | None = None,
+    head_file: str | None = None,
 ) -> list[Diagnostic]:
     """Lint one history, using the cache: the whole answer when nothing changed, else the
     facts of every unchanged file; only changed files are parsed (in parallel if many).
-    With ``fixes``, findings carry their fixes (the whole-run cache is then not used)."""
+    With ``fixes``, findings carry their fixes (the whole-run cache is then not used).
+    ``branch``: the history is a predicted merge (``--against``), see branch.py.
+    ``archive``: where deleted revisions are looked up (the history's git repository).
+    ``head_file``: the ``head-file`` setting's file for this history (read with the
+    reader, as the migrations are)."""
     from alembic_lint import cache as cache_mod
 
     reader = options.reader or read_bytes
@@ -113,7 +123,7 @@ def lint(
     only_set = sorted(os.path.abspath(p) for p in only) if only is not None else None
     only_paths = set(only_set) if only_set is not None else None
     excluded = sorted(os.path.abspath(p) for p in exclude)
-    store = _store(name, locations, options)
+    store = _store(name, locations, options, "-against" if branch else "")
     # Files are known by the hash of their bytes, which are dropped once hashed: holding
     # every file would cost memory in proportion to the history (the few files that need
     # parsing or positions are read again). With a cache, a file whose stat is the one
@@ -122,9 +132,14 @@ def lint(
     by_stat = store if on_disk else None
     errors: dict[str, OSError] = {}
     digests: dict[str, str] = {}
+    virtual = options.virtual
     for path in paths:
         try:
-            if by_stat is not None and (only_paths is None or path not in only_paths):
+            if (
+                by_stat is not None
+                and (only_paths is None or path not in only_paths)
+                and path not in virtual
+            ):
                 digests[path] = by_stat.digest_of(path, reader)
             else:
                 digests[path] = cache_mod.digest(reader(path))
@@ -139,6 +154,7 @@ def lint(
             [(p, digests.get(p)) for p in paths],
             only_set,
             excluded,
+            branch.key if branch is not None else None,
         )
         # (A run reporting on some files only never records a whole answer: see below.)
         hit = None if fixes or only is not None else store.diagnostics(result_key)
@@ -213,7 +229,14 @@ def lint(
         if path not in migrations:  # vanished between the two reads
             migrations[path] = unreadable(path, FileNotFoundError(2, "No such file or directory"))
 
-    history = History(name, tuple(migrations[p] for p in paths), tuple(str(x) for x in locations))
+    history = History(
+        name,
+        tuple(migrations[p] for p in paths),
+        tuple(str(x) for x in locations),
+        branch=branch,
+        archive=archive,
+        head_file=_head_file(head_file, reader) if head_file is not None else None,
+    )
     resolved: dict[str, Migration] = {}
     fresh: dict[str, list[Diagnostic]] = {}
     found = check_history(
@@ -252,6 +275,13 @@ def lint(
             store.put_diagnostics(result_key, found)
         store.save(digests.values(), paths)
     return found
+
+
+def _head_file(path: str, reader: Reader) -> tuple[str, str | None]:
+    try:
+        return path, reader(path).decode("utf-8", "replace")
+    except OSError:
+        return path, None
 
 
 def _bind_dialect(
@@ -316,14 +346,16 @@ def _known_evidence(
     return evidence, unknown
 
 
-def _store(name: str, locations: Sequence[Path | str], options: Options) -> Cache | None:
-    """The cache of one history (None without a cache directory)."""
+def _store(
+    name: str, locations: Sequence[Path | str], options: Options, variant: str = ""
+) -> Cache | None:
+    """The cache of one history (None without a cache directory); ``variant``: see Cache."""
     if options.cache_dir is None:
         return None
     from alembic_lint import cache as cache_mod
 
     history_key = cache_mod.fingerprint(sorted(str(loc) for loc in locations) or [name])
-    return cache_mod.Cache(options.cache_dir, history_key)
+    return cache_mod.Cache(options.cache_dir, history_key, variant)
 
 
 def history_dialect(
@@ -354,17 +386,29 @@ def attach_fixes(
     for diagnostic in diagnostics:
         rule = by_code.get(diagnostic.code)
         migration = by_path.get(diagnostic.location.path)
+        if rule is not None and migration is None and diagnostic.fix is None:
+            other = rule.fix_file(diagnostic, history)  # a finding on another file
+            result.append(replace(diagnostic, fix=other) if other is not None else diagnostic)
+            continue
         if rule is None or migration is None or diagnostic.fix is not None:
             result.append(diagnostic)
             continue
         path = migration.path
         if path not in texts:
             try:
-                texts[path] = text_of(reader(path))
+                data = reader(path)
             except OSError:
+                data = None
+            # The facts are those of the bytes parsed: a file saved since then gets no fix
+            # (the next run works it out on what is there).
+            if data is None or (migration.digest and digest(data) != migration.digest):
                 texts[path] = None
+            else:
+                texts[path] = text_of(data)
         text = texts[path]
         fix = rule.fix(diagnostic, migration, text) if text is not None else None
+        if fix is not None:
+            fix = replace(fix, digest=migration.digest)
         result.append(replace(diagnostic, fix=fix) if fix is not None else diagnostic)
     return result
 
@@ -442,6 +486,15 @@ def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:
         return pared(_read_with_libcst(path, reader(path)))
     except OSError as exc:
         return unreadable(path, exc)
+
+
+def read_facts(path: str, data: bytes) -> Migration:
+    """One file's facts: by CPython's ast when it can (LibCST's import costs as much as
+    parsing fifty files), else by LibCST."""
+    from alembic_lint import astread
+
+    fast = astread.read_migration_fast(path, data)
+    return fast if fast is not None else _read_with_libcst(path, data)
 
 
 def _read_with_libcst(path: str, data: bytes) -> Migration:

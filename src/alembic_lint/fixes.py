@@ -5,13 +5,14 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alembic_lint.atomic import RefusedWrite, rewrite
+from alembic_lint.atomic import RefusedWrite, rewrite, write_atomic
 from alembic_lint.diagnostics import Applicability, Diagnostic, Edit
-from alembic_lint.source import DecodeProblem, decode
+from alembic_lint.source import DecodeProblem, decode, digest
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
@@ -86,7 +87,11 @@ def unsafe_count(diagnostics: Sequence[Diagnostic]) -> int:
 
 
 def plan(path: str, data: bytes, diagnostics: Sequence[Diagnostic]) -> Planned:
-    """The file's text with the fixes of ``diagnostics`` applied (overlapping ones skipped)."""
+    """The file's text with the fixes of ``diagnostics`` applied (overlapping ones skipped).
+
+    FixError when ``data`` are not the bytes the fixes were worked out on."""
+    if any(d.fix is not None and d.fix.digest not in ("", digest(data)) for d in diagnostics):
+        raise FixError(f"{path}: changed since it was linted; not fixed")
     try:
         text = decode(data).text
     except DecodeProblem as exc:
@@ -146,6 +151,10 @@ def write(planned: Planned, original: bytes) -> None:
     encoding (cookie or BOM), the line endings (edits never touch them), and what
     :func:`atomic.rewrite` keeps (symlinks, owner, mode; hard-linked and read-only files
     are refused)."""
+    if original == b"" and not os.path.lexists(planned.path):
+        # A file the fix creates (the head file): refused if it appeared meanwhile.
+        write_atomic(planned.path, planned.after.encode("utf-8"), mode=0o644, exclusive=True)
+        return
     decoded = decode(original)
     encoding = "utf-8" if decoded.encoding == "utf-8-sig" else decoded.encoding
     data = planned.after.encode(encoding)
@@ -155,6 +164,8 @@ def write(planned: Planned, original: bytes) -> None:
         rewrite(planned.path, data, expected=original)
     except RefusedWrite as exc:
         raise FixError(f"{exc}; not fixed") from None
+    except OSError as exc:  # the directory refuses the temporary file: name the file
+        raise FixError(f"{planned.path}: cannot write: {exc.strerror or exc}; not fixed") from None
 
 
 def unified_diff(planned: Planned, display: str) -> str:

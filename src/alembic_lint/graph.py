@@ -162,20 +162,28 @@ class RevisionGraph:
     def labels(self, node: int) -> frozenset[str]:
         """Branch labels a revision carries: its own and those of all its ancestors.
 
-        A label whose value is unknown statically counts as a label of its own.
+        Only labels whose values are known: a revision whose ``branch_labels`` only
+        running it would tell is one of :meth:`label_sources`.
         """
         found: set[str] = set()
         for n in self.ancestors(node) | {node}:
-            found.update(_own_labels(n, self.migrations[n]))
+            found.update(str(v) for v in self.migrations[n].label_ids)
         return frozenset(found)
 
-    def branches(self) -> dict[str, list[int]]:
-        """The heads by branch label ("" for the heads without one); a head with several
-        labels is on each of their branches."""
-        found: dict[str, list[int]] = defaultdict(list)
+    def branches(self) -> dict[tuple[str, frozenset[int]], list[int]]:
+        """The heads by branch: a head with known labels is on each of their branches;
+        one without is on the unlabelled branch of the revisions whose unknown
+        ``branch_labels`` it inherits (two heads below the same ones carry the same)."""
+        found: dict[tuple[str, frozenset[int]], list[int]] = defaultdict(list)
         for head in self.heads:
-            for label in sorted(self.labels(head)) or [""]:
-                found[label].append(head)
+            labels = sorted(self.labels(head))
+            if labels:
+                for label in labels:
+                    found[(label, frozenset())].append(head)
+            else:
+                line = self.ancestors(head) | {head}
+                unknown = frozenset(n for n in line if _labels_unknown(self.migrations[n]))
+                found[("", unknown)].append(head)
         return dict(found)
 
     def certain_heads(self) -> tuple[int, ...]:
@@ -220,12 +228,14 @@ class RevisionGraph:
 
     def label_sources(self, node: int) -> frozenset[int]:
         """The revisions in the line of ``node`` (itself and its ancestors) through which
-        it may have more branch labels than :meth:`labels` says: those whose parent is
-        unknown, and those whose parent is wrong or absent when its correction may bring
-        labels (some revision has labels, or a file's id is unknown). Two heads with the
+        it may have more branch labels than :meth:`labels` says: those whose
+        ``branch_labels`` are unknown, those whose parent is unknown, and those whose
+        parent is wrong or absent when its correction may bring labels (some revision
+        has labels, or a file's id is unknown). Two heads with the
         same sources and no known label would gain the same labels, if any: one branch."""
         line = self.ancestors(node) | {node}
         found = {n for n in self.open_parents if n in line}
+        found.update(n for n in line if _labels_unknown(self.migrations[n]))
         corrected = [b.node for b in self.wrong_parents] + self.absent_parents
         if corrected and (
             self.unknown_ids
@@ -275,11 +285,8 @@ def could_name(node: int, head: int, line: set[int]) -> bool:
     return node != head and node not in line
 
 
-def _own_labels(node: int, migration: Migration) -> set[str]:
-    labels = migration.branch_labels
-    if labels.status is Status.UNRESOLVED:
-        return {f"<unresolved label of {migration.filename}>"}
-    return {str(v) for v in migration.label_ids}
+def _labels_unknown(migration: Migration) -> bool:
+    return migration.branch_labels.status is Status.UNRESOLVED
 
 
 def build(history: History) -> RevisionGraph:

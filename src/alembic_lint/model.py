@@ -6,6 +6,10 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alembic_lint.branch import Archive, Branch
 
 #: The four module-level variables Alembic reads from a revision file.
 REVISION_VARS = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -243,6 +247,14 @@ class History:
     name: str  # what the user asked for (a versions directory or a config file)
     migrations: tuple[Migration, ...]
     locations: tuple[str, ...] = ()
+    #: With ``--against``: this history is a predicted merge, and this is what the
+    #: current work changed against the target (see branch.py).
+    branch: Branch | None = None
+    #: Where deleted revisions are looked up (the git repository holding the history).
+    archive: Archive | None = None
+    #: The ``head-file`` setting's file for this history, if any: (path, its text or None
+    #: when it does not exist).
+    head_file: tuple[str, str | None] | None = None
 
     def __iter__(self) -> Iterator[Migration]:
         return iter(self.migrations)

@@ -132,3 +132,5 @@ def write(change: RebasePlan) -> None:
         rewrite(change.path, change.after, expected=change.before)
     except RefusedWrite as exc:
         raise RebaseError(f"{exc}; nothing written") from None
+    except OSError as exc:
+        raise RebaseError(f"{change.path}: cannot write: {exc.strerror or exc}") from None

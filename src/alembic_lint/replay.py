@@ -4,7 +4,9 @@ A ``check`` run that only reports (no fixes, no standard input, no file written)
 function of its command line, working directory, a few environment variables and
 terminals, the alembic-lint code, and what it saw of the file system. While such a run
 works, :class:`Trace` records every ``stat``, ``open`` and directory listing it makes;
-at the end the report and those observations go into ``replay-*.bin`` next to the cache.
+at the end the report and those observations go into ``replay-*.bin``, in the cache
+directory given (``--cache-dir``) or else in the user's cache home, sealed like every cache
+file (see sealed.py): a record this user's alembic-lint did not write is never replayed.
 A later identical command first looks for that record and re-observes each input the
 cheap way (one ``stat`` each): when all look the same, it prints the recorded report.
 
@@ -27,15 +29,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
+from alembic_lint import sealed
+
 #: Bump when the record's shape changes.
-SCHEMA = 1
+SCHEMA = 2
 #: Inputs modified this recently (ns) when the run ends make it record nothing.
 RACY_NS = 2_000_000_000
 #: The environment the report depends on (colours, where the cache is).
 ENV_KEYS = ("NO_COLOR", "FORCE_COLOR", "ALEMBIC_LINT_CACHE_DIR")
-#: Records kept per cache directory (one per distinct command line).
-KEEP = 16
+#: Records kept per directory (one per distinct command line and working directory).
+KEEP = 64
+#: Listings leave out a cache directory given inside the project (see Trace).
 DIRNAME = ".alembic-lint-cache"
+#: The ways of observing a path (see :func:`observe`).
+KINDS = ("s", "l", "r", "d")
 PREFIX = "replay-"
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -87,26 +94,16 @@ def _isatty(stream: IO[Any] | None) -> bool:
 
 def _code_signature() -> list[Any]:
     """The alembic-lint sources' stats: an edited checkout must not replay old behaviour."""
-    found: list[Any] = []
-    pending = [_PACKAGE]
-    while pending:
-        directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                if entry.is_dir() and entry.name != "__pycache__":
-                    pending.append(entry.path)
-                elif entry.name.endswith(".py"):
-                    info = entry.stat()
-                    found.append([entry.path, info.st_mtime_ns, info.st_size])
-    return found
+    from alembic_lint import runtime
+
+    return runtime.own_code()
 
 
 def _name(material: dict[str, Any]) -> str:
     import json
-    import zlib
 
-    text = json.dumps(material, sort_keys=True)
-    return f"{PREFIX}{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}.bin"
+    text = json.dumps(material, sort_keys=True).encode("utf-8", "surrogatepass")
+    return f"{PREFIX}{sealed.blake2b(text, digest_size=16).hexdigest()}.bin"
 
 
 # --------------------------------------------------------------------------- observing
@@ -165,7 +162,7 @@ def try_replay(argv: Sequence[str]) -> int | None:
                 return status
     except BrokenPipeError:
         raise  # the reader is gone: running the check again would not reach it either
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
     return None
 
@@ -174,14 +171,15 @@ def may_record(argv: Sequence[str]) -> bool:
     """Cheap pre-check of the command line (the run decides for real, see :func:`allow`)."""
     blocked = {"-", "--no-cache", "--fix", "--diff", "--show-settings", "-h", "--help"}
     blocked |= {"--version", "--stdin-filename", "--write-baseline", "-o", "--output-file"}
+    blocked.add("--against")  # the answer depends on git's refs, which no trace observes
     if argv and argv[0] in ("rule", "merge", "graph", "rebase", "server"):
         return False
     return not any(arg in blocked or arg.split("=", 1)[0] in blocked for arg in argv)
 
 
 def _record_dirs(argv: Sequence[str]) -> list[str]:
-    """Where a record may be: the cache directory given, else every ``.alembic-lint-cache``
-    beside the working directory, the paths given, and their parents."""
+    """Where the record may be: the cache directory given, else the user's cache home
+    (never a directory the project brings: see the module docstring)."""
     given = None
     for index, arg in enumerate(argv):
         if arg == "--cache-dir" and index + 1 < len(argv):
@@ -189,42 +187,48 @@ def _record_dirs(argv: Sequence[str]) -> list[str]:
         elif arg.startswith("--cache-dir="):
             given = arg.split("=", 1)[1]
     given = given or os.environ.get("ALEMBIC_LINT_CACHE_DIR")
-    if given:
-        return [os.path.abspath(given)]
-    starts = [os.getcwd()] + [os.path.abspath(a) for a in argv if not a.startswith("-")]
-    found: list[str] = []
-    for start in starts:
-        current = start
-        while True:
-            candidate = os.path.join(current, DIRNAME)
-            if candidate not in found and os.path.isdir(candidate):
-                found.append(candidate)
-            parent = os.path.dirname(current)
-            if parent == current:
-                break
-            current = parent
-    return found
+    where = os.path.abspath(given) if given else default_dir()
+    return [] if where is None or not sealed.real_directory(where) else [where]
+
+
+def default_dir() -> str | None:
+    """Where records go when no cache directory is given."""
+    home = sealed.home()
+    return None if home is None else os.path.join(home, sealed.REPLAY_DIR)
 
 
 def _load(path: str, material: dict[str, Any]) -> tuple[bytes, bytes, int] | None:
+    """The output and status a record holds, when it is sealed by this user, made for
+    ``material`` and every input it lists still looks the same; else None."""
     import json
 
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+    data = sealed.read(path)
+    if data is None:
         return None
     header, _, body = data.partition(b"\n")
     record = json.loads(header)
-    if not isinstance(record, dict) or record.get("key") != material:
+    if type(record) is not dict or record.get("key") != material:
         return None
-    for path_, kind, signature in record["inputs"]:
-        if observe(path_, kind) != signature:
+    inputs, out_len, err_len, status = (
+        record.get(k) for k in ("inputs", "stdout", "stderr", "status")
+    )
+    if not (
+        type(inputs) is list
+        and type(out_len) is int
+        and type(err_len) is int
+        and type(status) is int
+        and status in (0, 1)
+        and 0 <= out_len <= len(body)
+        and len(body) == out_len + err_len
+    ):
+        return None
+    for item in inputs:
+        if type(item) is not list or len(item) != 3:
             return None
-    out_len, err_len, status = record["stdout"], record["stderr"], record["status"]
-    if len(body) != out_len + err_len or status not in (0, 1):
-        return None
-    return body[:out_len], body[out_len:], int(status)
+        path_, kind, signature = item
+        if type(path_) is not str or kind not in KINDS or observe(path_, kind) != signature:
+            return None
+    return body[:out_len], body[out_len:], status
 
 
 def _write(stream: IO[str], data: bytes) -> None:
@@ -328,6 +332,8 @@ class Trace:
 
     def start(self) -> None:
         global _ACTIVE, _HOOKED
+        # The key first (made on a first run): creating the cache home is not an input.
+        sealed.key()
         stat_, lstat_ = os.stat, os.lstat
 
         def traced(original: Callable[..., Any], kind: str) -> Callable[..., Any]:
@@ -408,8 +414,6 @@ class Trace:
     def _write(self, stdout: bytes, stderr: bytes, status: int, inputs: list[Any]) -> None:
         import json
 
-        from alembic_lint.atomic import write_atomic
-
         assert self.record_dir is not None
         material = key(self.argv)
         header = {
@@ -420,12 +424,13 @@ class Trace:
             "status": status,
         }
         data = json.dumps(header, separators=(",", ":")).encode() + b"\n" + stdout + stderr
+        if not sealed.prepare(self.record_dir):
+            return  # a link, a file or nothing writable there: no record
         try:
-            os.makedirs(self.record_dir, exist_ok=True)
-            write_atomic(os.path.join(self.record_dir, _name(material)), data)
+            sealed.write(os.path.join(self.record_dir, _name(material)), data)
             _prune(self.record_dir)
         except OSError:
-            pass  # a read-only checkout still lints; it just does not get faster
+            pass  # a read-only cache still lints; it just does not get faster
 
 
 def _prune(directory: str) -> None:
@@ -433,7 +438,7 @@ def _prune(directory: str) -> None:
     with os.scandir(directory) as entries:
         for entry in entries:
             if entry.name.startswith(PREFIX) and entry.name.endswith(".bin"):
-                records.append((entry.stat().st_mtime_ns, entry.path))
+                records.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
     for _, path in sorted(records, reverse=True)[KEEP:]:
         with contextlib.suppress(OSError):
             os.unlink(path)

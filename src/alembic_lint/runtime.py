@@ -47,6 +47,25 @@ def libraries() -> tuple[object, ...]:
     return tuple(found)
 
 
+def own_code() -> list[list[object]]:
+    """alembic-lint's own sources with their stats (path, mtime, size): a checkout that was
+    edited or pulled must not be answered from what the code before it worked out (the
+    version string only changes with a release)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found: list[list[object]] = []
+    pending = [package]
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_dir() and entry.name != "__pycache__":
+                    pending.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    found.append([entry.path, info.st_mtime_ns, info.st_size])
+    return found
+
+
 @contextmanager
 def collecting() -> Iterator[None]:
     """The cyclic garbage collector on while LibCST parses many files (its trees leave

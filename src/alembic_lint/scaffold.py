@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic_lint import literal
-from alembic_lint.atomic import write_atomic
-from alembic_lint.discover import HistorySpec
+from alembic_lint.atomic import leaves_tree, write_atomic
+from alembic_lint.discover import HistorySpec, would_load
 from alembic_lint.graph import RefKind, RevisionGraph, UnknownRevision
 
 __all__ = [
@@ -324,12 +324,25 @@ def merge(
     create_date = now or datetime.datetime.now()
     name = file_name(spec.file_template, rev, message, create_date, spec.truncate_slug_length)
     directory = target_directory(spec, graph, heads)
+    if "\0" in name:
+        raise ScaffoldError(f"file_template {spec.file_template!r} holds a NUL character")
     path = directory / name
     if not _inside(path, directory):
         raise ScaffoldError(
             f"file_template {spec.file_template!r} puts the merge at {path}, outside the "
             f"versions directory {directory}; nothing written"
         )
+    if not would_load(spec, Path(os.path.normpath(path))):
+        # Alembic skips it: the heads would stay as they are, after a "done"
+        raise ScaffoldError(
+            f"file_template {spec.file_template!r} names the merge {name}, which Alembic "
+            "would not load from "
+            f"{directory}{'' if spec.recursive else ' (recursive_version_locations is off)'}; "
+            "nothing written"
+        )
+    leaving = leaves_tree(path)
+    if leaving is not None:
+        raise ScaffoldError(f"{path}: {leaving}; nothing written")
     values = TemplateValues(message, rev, tuple(heads), create_date)
     text = render(script_template(spec), values)
     if not dry_run:

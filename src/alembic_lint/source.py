@@ -7,12 +7,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 
-try:
-    # The module hashlib takes BLAKE2 from: hashlib itself first loads OpenSSL's bindings,
-    # which cost every run 3 to 10 ms for hashes alembic-lint never uses.
-    from _blake2 import blake2b as blake2b
-except ImportError:  # another Python than CPython
-    from hashlib import blake2b as blake2b
+from alembic_lint.sealed import blake2b as blake2b
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -35,6 +36,15 @@ class _DefaultGroup(click.Group):
         if not args or (
             args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
         ):
+            if args and not args[0].startswith("-") and missing(args[0]):
+                import difflib
+
+                close = difflib.get_close_matches(args[0], list(self.commands), n=1, cutoff=0.75)
+                if close:  # `alembic-lint grpah`: a command, mistyped, not a PATH
+                    raise UserError(
+                        f"{args[0]}: no such file or directory "
+                        f"(did you mean `alembic-lint {close[0]}`?)"
+                    )
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
@@ -77,6 +87,22 @@ def repository_root(start: str) -> str:
     return work_tree(start)
 
 
+def missing(path: str) -> bool:
+    """Whether nothing is at ``path``; UserError when it cannot be looked at (a directory
+    on the way that we may not enter is not "no such file")."""
+    if not path.strip():
+        raise UserError(f"{path!r}: an empty PATH (give . for the current directory)")
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError as exc:
+        raise UserError(f"{path}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise UserError(f"{path!r}: a path cannot hold a NUL character") from None
+    return False
+
+
 def looks_like_path(argument: str) -> bool:
     """Whether a PATH-or-revision argument can only be a path (a revision id holds no
     directory separator and no config file suffix)."""
@@ -96,6 +122,41 @@ def one_history(path: str | None, section: str | None, command: str) -> tuple[Hi
         raise UserError(f"{command} works on one history; give one PATH")
     (spec,) = specs
     return spec, engine.load_history(spec.name, spec.files, locations=spec.locations)
+
+
+def refresh_head_file(spec: HistorySpec) -> None:
+    """After ``merge`` or ``rebase``: rewrite the ``head-file`` setting's file (if this
+    history has one) with the heads the history has now, and say so."""
+    from alembic_lint import config, engine, graph, headfile
+
+    try:
+        settings = config.load(config.find(Path.cwd()))
+    except config.ConfigError as exc:
+        raise UserError(str(exc)) from None
+    path = settings.head_file_for(spec.locations)
+    if path is None:
+        return
+    spec = discover_again(spec)
+    history = engine.load_history(spec.name, spec.files, locations=spec.locations)
+    heads = graph.build(history).head_ids()
+    try:
+        if headfile.update(path, heads):
+            shown = os.path.relpath(path)
+            click.echo(f"{shown}: now lists {', '.join(sorted(set(heads)))}")
+    except OSError as exc:
+        raise UserError(f"cannot write the head file {path}: {exc.strerror or exc}") from None
+
+
+def discover_again(spec: HistorySpec) -> HistorySpec:
+    """``spec`` with its files listed again (after a command added one)."""
+    from dataclasses import replace
+
+    from alembic_lint import discover
+
+    files = discover.list_version_files(
+        spec.locations, recursive=spec.recursive, sourceless=spec.sourceless
+    )
+    return replace(spec, files=tuple(files))
 
 
 def run(args: list[str]) -> int:

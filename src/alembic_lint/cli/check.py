@@ -17,6 +17,7 @@ from alembic_lint.cli import (
     FORMATS,
     UserError,
     cli,
+    missing,
     repository_root,
     use_color,
     warn,
@@ -97,8 +98,9 @@ _POSITIVE = _Positive()
     "--cache-dir",
     metavar="DIR",
     envvar="ALEMBIC_LINT_CACHE_DIR",
-    help="Cache directory (default: .alembic-lint-cache next to the project's config; "
-    "also ALEMBIC_LINT_CACHE_DIR).",
+    help="Cache directory (default: one per project in $XDG_CACHE_HOME/alembic-lint, else "
+    "~/.cache/alembic-lint; also ALEMBIC_LINT_CACHE_DIR). Files there that the key in that "
+    "cache home did not seal are ignored.",
 )
 @click.option(
     "--jobs",
@@ -106,6 +108,13 @@ _POSITIVE = _Positive()
     type=_POSITIVE,
     default=None,
     help="Processes for parsing a cold history (default: the available CPUs; 1: in-process).",
+)
+@click.option(
+    "--against",
+    metavar="REV",
+    help="Check the histories as they will be after merging the work tree (uncommitted "
+    "changes included) into git revision REV, e.g. origin/main; report what this branch "
+    "adds, changes or breaks.",
 )
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
@@ -127,6 +136,7 @@ def check(
     no_cache: bool,
     cache_dir: str | None,
     jobs: int | None,
+    against: str | None,
     fix: bool,
     diff: bool,
     unsafe_fixes: bool,
@@ -148,9 +158,43 @@ def check(
         )
     except config.ConfigError as exc:
         raise UserError(str(exc)) from None
+    if against is None:  # the rules that compare with a base have nothing to compare with
+        chosen = [r for r in chosen if not r.needs_branch]
 
     if fix and stdin_filename is not None:
         raise UserError("--fix cannot write standard input; use --diff")
+    if against is not None:
+        clash = next(
+            (
+                name
+                for name, given in (
+                    ("--fix", fix),
+                    ("--diff", diff),
+                    ("--stdin-filename", stdin_filename is not None),
+                    ("--write-baseline", write_baseline is not None),
+                )
+                if given
+            ),
+            None,
+        )
+        if clash is not None:
+            raise UserError(f"--against cannot be combined with {clash}")
+        targets = list(paths) or [str(settings.root / p) for p in settings.paths]
+        return _check_against(
+            against,
+            targets,
+            section,
+            settings,
+            chosen,
+            output_format,
+            output_file,
+            exit_zero,
+            baseline_file,
+            no_cache,
+            cache_dir,
+            jobs,
+            show_settings,
+        )
     reader: Reader = engine.read_bytes
     specs: list[HistorySpec]
     no_history: str | None = None  # why, when --show-settings runs where there is none
@@ -197,6 +241,9 @@ def check(
         return EXIT_OK
 
     sources: dict[str, str] = {}
+    from alembic_lint.git.deleted import Archive
+
+    archives = {spec.name: Archive(spec.locations) for spec in specs}
 
     def run(with_fixes: bool) -> tuple[list[Diagnostic], int]:
         found: list[Diagnostic] = []
@@ -236,18 +283,22 @@ def check(
                     exclude=excluded,
                     sources=sources if output_format == "full" else None,
                     fixes=with_fixes,
+                    archive=archives[spec.name],
+                    head_file=settings.head_file_for(spec.locations),
                 )
             )
         return found, checked
 
-    if fix or diff:
-        diagnostics, checked = run(True)
-        changed = _apply_fixes(diagnostics, reader, write=fix and not diff, unsafe=unsafe_fixes)
-        if diff:
-            return EXIT_FINDINGS if changed else EXIT_OK
+    try:
+        if fix or diff:
+            diagnostics, checked = run(True)
+            changed = _apply_fixes(diagnostics, reader, write=fix and not diff, unsafe=unsafe_fixes)
+            if diff:
+                return EXIT_FINDINGS if changed else EXIT_OK
         diagnostics, checked = run(output_format == "json")
-    else:
-        diagnostics, checked = run(output_format == "json")
+    finally:
+        for archive in archives.values():
+            archive.close()
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
         never = {r.code for r in chosen if r.graph}
@@ -255,11 +306,106 @@ def check(
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None
     if reports_only and specs and stdin_filename is None and write_baseline is None:
-        from alembic_lint import replay
+        from alembic_lint import replay, sealed
 
-        dirs = [_cache_dir(cache_dir, settings, spec) for spec in specs]
-        replay.allow(dirs[0], dirs)
+        record_dir = os.path.abspath(cache_dir) if cache_dir else replay.default_dir()
+        home = sealed.home()
+        if sealed.key() is not None and record_dir is not None and home is not None:
+            # What alembic-lint keeps in the cache home (the key, the caches) is no input.
+            dirs = [d for spec in specs if (d := _cache_dir(cache_dir, settings, spec))]
+            replay.allow(record_dir, [*dirs, home])
     return _report(diagnostics, output_format, output_file, exit_zero, checked, sources)
+
+
+def _check_against(
+    revision: str,
+    targets: list[str],
+    section: str | None,
+    settings: Settings,
+    chosen: list[type[Rule]],
+    output_format: str,
+    output_file: str | None,
+    exit_zero: bool,
+    baseline_file: str | None,
+    no_cache: bool,
+    cache_dir: str | None,
+    jobs: int | None,
+    show_settings: bool,
+) -> int:
+    """``check --against REV``: lint the predicted merge of the work tree into REV,
+    reporting on what this branch added, changed or deleted."""
+    from alembic_lint import against, config, discover, engine
+
+    existing = [Path(t) for t in targets if os.path.exists(t)]
+    where = existing[0].absolute() if existing else Path.cwd()
+    try:
+        prediction = against.predict(revision, where)
+    except against.GitError as exc:
+        raise UserError(str(exc)) from None
+    with prediction:
+        try:
+            predicted = prediction.histories(targets, section, settings.head_file_for)
+        except discover.DiscoveryError as exc:
+            raise UserError(f"at the merge with {revision}: {exc}") from None
+        except against.GitError as exc:
+            raise UserError(str(exc)) from None
+        specs = [p.spec for p in predicted]
+        from alembic_lint.alembic_versions import target_version
+
+        target, target_source = target_version(settings, specs, Path.cwd())
+        rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
+        if show_settings:
+            shown = [
+                engine.history_dialect(
+                    item.spec.name,
+                    item.spec.files,
+                    engine.Options(
+                        rules=rules,
+                        reader=prediction.reader,
+                        cache_dir=None,
+                        dialect=_dialect(settings, item.spec),
+                    ),
+                    item.spec.locations,
+                )
+                for item in predicted
+            ]
+            text = _settings_text(settings, chosen, specs, target, target_source, shown)
+            click.echo(text, nl=False)
+            return EXIT_OK
+        sources: dict[str, str] = {}
+        found: list[Diagnostic] = []
+        checked = 0
+        for item in predicted:
+            spec = item.spec
+            files = list(spec.files)
+            excluded = (
+                [str(f) for f in files if config.is_excluded(settings, str(f))]
+                if settings.exclude
+                else []
+            )
+            checked += len([p for p in item.only if p in {str(f) for f in files}])
+            options = engine.Options(
+                rules=rules,
+                settings=settings,
+                cache_dir=None if no_cache else _cache_dir(cache_dir, settings, spec),
+                jobs=jobs or engine.available_cpus(),
+                dialect=_dialect(settings, spec),
+            )
+            try:
+                found += against.lint_history(
+                    prediction,
+                    item,
+                    options,
+                    exclude=excluded,
+                    sources=sources if output_format == "full" else None,
+                    fixes=output_format == "json",
+                )
+            except against.GitError as exc:
+                raise UserError(str(exc)) from None
+        if baseline_file is not None or settings.baseline is not None:
+            never = {r.code for r in chosen if r.graph}
+            found = _baseline(found, settings, never, baseline_file, None, prediction.reader)
+    return _report(found, output_format, output_file, exit_zero, checked, sources)
 
 
 def _baseline(
@@ -273,6 +419,7 @@ def _baseline(
     """Record the findings in a baseline (``--write-baseline``), or hold back those that
     one records; the findings left to report."""
     from alembic_lint import baseline
+    from alembic_lint.atomic import leaves_tree
     from alembic_lint.source import text_of
 
     def read(path: str) -> str | None:
@@ -282,6 +429,7 @@ def _baseline(
             return None
 
     root = str(settings.root)
+    target_file = ""
     kept = [d for d in diagnostics if d.code not in never]
     texts = baseline.statements(kept, read)
     try:
@@ -289,6 +437,18 @@ def _baseline(
             target_file = os.path.abspath(
                 write_baseline or settings.root / (settings.baseline or DEFAULT_BASELINE)
             )
+            if not write_baseline:
+                # A path no one typed comes from a settings file, which a pull request can
+                # change: it must not make us write outside the repository holding it.
+                leaving = leaves_tree(target_file, within=settings.root)
+                if leaving is None and ".git" in _repository_parts(target_file, settings):
+                    leaving = "it is inside .git"
+                if leaving is not None:
+                    raise UserError(
+                        f"baseline {settings.baseline or DEFAULT_BASELINE!r} "
+                        f"({settings.where()}) is outside the repository: {leaving}; "
+                        "not written (name the file after --write-baseline to write there)"
+                    )
             recorded = baseline.entries(kept, texts, root, never)
             baseline.write(target_file, recorded)
             findings = plural(sum(e.count for e in recorded), "finding")
@@ -317,8 +477,18 @@ def _baseline(
     except baseline.BaselineError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write baseline: {exc.strerror or exc}") from None
+        raise UserError(
+            f"{target_file or exc.filename}: cannot write the baseline: {exc.strerror or exc}"
+        ) from None
     return [d for d in diagnostics if d.code in never] + left
+
+
+def _repository_parts(path: str, settings: Settings) -> tuple[str, ...]:
+    """The parts of ``path`` (resolved) below the repository holding the settings."""
+    from alembic_lint.atomic import work_tree
+
+    tree = os.path.realpath(work_tree(str(settings.root)))
+    return Path(os.path.relpath(os.path.realpath(path), tree)).parts
 
 
 def _apply_fixes(
@@ -333,7 +503,12 @@ def _apply_fixes(
     applied = 0
     for path, found in sorted(fixes.selected(diagnostics, unsafe).items()):
         try:
-            original = reader(path)
+            try:
+                original = reader(path)
+            except FileNotFoundError:
+                if not all(d.fix is not None and d.fix.creates for d in found):
+                    raise
+                original = b""  # a file the fix creates (the head file)
             planned = fixes.plan(path, original, found)
             if planned.after == planned.before:
                 continue
@@ -408,17 +583,22 @@ def _report(
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
 
 
-def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str:
-    """``--cache-dir``, else ``.alembic-lint-cache`` next to the project's config."""
-    from alembic_lint.cache import DIRNAME
+def _cache_dir(given: str | None, settings: Settings, spec: HistorySpec) -> str | None:
+    """``--cache-dir``, else the user's cache of the project (the directory of its settings
+    or config); None when there is no key to seal cache files with (see sealed.py)."""
+    from alembic_lint import sealed
 
+    if sealed.key() is None:
+        return None
     if given:
         return os.path.abspath(given)
     if settings.path is not None:
-        return str(settings.root / DIRNAME)
-    if spec.config is not None:
-        return str(spec.config.parent / DIRNAME)
-    return os.path.abspath(DIRNAME)
+        project = str(settings.root)
+    elif spec.config is not None:
+        project = str(spec.config.parent)
+    else:
+        project = os.getcwd()
+    return sealed.project_dir(os.path.abspath(project))
 
 
 def _dialect(settings: Settings, spec: HistorySpec) -> Target:
@@ -448,6 +628,7 @@ def _settings_text(
         f"paths: {list(settings.paths)}",
         f"target-alembic-version: {target if target is not None else 'newest'} ({target_source})",
         f"baseline: {settings.baseline or '(none)'}",
+        f"head-file: {settings.head_file or '(none)'}",
     ]
     for rule in chosen:
         for key, option in sorted(rule.options.items()):
@@ -468,8 +649,10 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
 
     from alembic_lint import discover, engine
 
+    if not filename.strip():
+        raise UserError(f"--stdin-filename {filename!r}: an empty PATH")
     target = Path(os.path.abspath(filename))
-    if not target.parent.is_dir():
+    if missing(str(target.parent)) or not target.parent.is_dir():
         raise UserError(f"{filename}: directory {target.parent} does not exist")
     (spec,) = discover.discover([str(target.parent)], section=section, search=False)
     # The buffer replaces the file on disk, whichever name reaches it. Resolving is a

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, looks_like_path, one_history
+from alembic_lint.cli import (
+    EXIT_OK,
+    UserError,
+    cli,
+    looks_like_path,
+    missing,
+    one_history,
+    refresh_head_file,
+)
 
 
 @cli.command("merge")
@@ -32,7 +39,7 @@ def merge_command(
     `alembic merge heads`, without running Alembic."""
     from alembic_lint import graph, scaffold
 
-    if path is not None and not os.path.exists(path):
+    if path is not None and missing(path):
         if looks_like_path(path):
             raise UserError(f"{path}: no such file or directory")
         # `merge HEAD HEAD` run from the project: the first HEAD is not a PATH
@@ -53,4 +60,5 @@ def merge_command(
         click.echo("".join(line if line.endswith("\n") else line + "\n" for line in diff), nl=False)
         return EXIT_OK
     click.echo(str(shown))
+    refresh_head_file(spec)
     return EXIT_OK

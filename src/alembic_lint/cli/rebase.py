@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli, looks_like_path, one_history
+from alembic_lint.cli import (
+    EXIT_OK,
+    UserError,
+    cli,
+    looks_like_path,
+    missing,
+    one_history,
+    refresh_head_file,
+)
 
 
 @cli.command("rebase")
@@ -25,12 +32,12 @@ def rebase_command(
     --onto, editing its down_revision and Revises: line, without running Alembic."""
     from alembic_lint import graph, rebase
 
-    if path is not None and not os.path.exists(path):
+    if path is not None and missing(path):
         # `rebase REVISION --onto HEAD` run from the project: the first argument is no PATH
         if revision is not None or looks_like_path(path):
             raise UserError(f"{path}: no such file or directory")
         revision, path = path, None
-    _, history = one_history(path, section, "rebase")
+    spec, history = one_history(path, section, "rebase")
     try:
         change = rebase.plan(graph.build(history), onto, revision)
         cwd = Path.cwd()
@@ -47,4 +54,5 @@ def rebase_command(
     click.echo(
         f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
     )
+    refresh_head_file(spec)
     return EXIT_OK

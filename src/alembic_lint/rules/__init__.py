@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from alembic_lint.diagnostics import Diagnostic, Fix, Location, Related, Severity
 from alembic_lint.graph import RevisionGraph
-from alembic_lint.model import History, Migration
+from alembic_lint.model import History, Migration, Span
 from alembic_lint.rules.examples import Example
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class Rule:
     options: ClassVar[Mapping[str, Option]] = {}
     #: A graph rule's findings break `alembic upgrade` for everyone: never baselined.
     graph: ClassVar[bool] = False
+    #: Needs a base to compare with (``--against``): finds nothing without one.
+    needs_branch: ClassVar[bool] = False
     #: The findings depend on the target database: the engine gives the rule each
     #: history's dialect (see dialects.py and :meth:`for_dialect`).
     dialect_sensitive: ClassVar[bool] = False
@@ -89,6 +91,10 @@ class Rule:
         """The fix for one of this rule's findings, given the file's text (fixable rules)."""
         return None
 
+    def fix_file(self, diagnostic: Diagnostic, history: History) -> Fix | None:
+        """The fix for a finding on a file that is not a migration (the head file)."""
+        return None
+
     def diagnostic(
         self,
         migration: Migration,
@@ -107,6 +113,28 @@ class Rule:
             fix=fix,
             related=tuple(related),
             revision=migration.revision_id,
+        )
+
+    def diagnostic_at(
+        self,
+        path: str,
+        span: Span | None,
+        message: str,
+        *,
+        revision: str | None = None,
+        related: Sequence[Related] = (),
+    ) -> Diagnostic:
+        """A finding at a known position (or line 1) of any path, even one that exists
+        only in a branch's base (a deleted file)."""
+        where = span or Span(1, 1, 1, 1)
+        return Diagnostic(
+            location=Location(path, where.line, where.column, where.end_line, where.end_column),
+            code=self.code,
+            name=self.name,
+            message=message,
+            severity=self.severity,
+            related=tuple(related),
+            revision=revision,
         )
 
     @classmethod

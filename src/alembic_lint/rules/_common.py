@@ -10,8 +10,19 @@ _by_ref: tuple[tuple[OpCall, ...], dict[int, int]] = ((), {})
 
 
 def who(graph: RevisionGraph, node: int) -> str:
-    """``bbbbbbbbbbbb (b_left.py)``."""
-    return f"{graph.id_of(node)} ({graph.migrations[node].filename})"
+    """``bbbbbbbbbbbb (b_left.py)``; on a predicted merge, how the file got there when it
+    was not there at the fork point: ``bbbbbbbbbbbb (added on this branch)``."""
+    migration = graph.migrations[node]
+    branch = graph.history.branch
+    how = branch.describe(migration.path) if branch is not None else None
+    return f"{graph.id_of(node)} ({how or migration.filename})"
+
+
+def file_of(graph: RevisionGraph, node: int) -> str:
+    """``b_left.py``; on a predicted merge ``b_left.py, added on this branch``."""
+    migration = graph.migrations[node]
+    branch = graph.history.branch
+    return branch.name(migration.path) if branch is not None else migration.filename
 
 
 def down_ref(migration: Migration) -> int:

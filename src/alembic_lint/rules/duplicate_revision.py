@@ -8,6 +8,7 @@ from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Rule, related
+from alembic_lint.rules._common import file_of
 from alembic_lint.rules.examples import history, m
 
 
@@ -57,7 +58,7 @@ class DuplicateRevision(Rule):
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         for rid, nodes in graph.duplicates.items():
             winner = graph.migrations[nodes[-1]].filename
-            files = ", ".join(graph.migrations[n].filename for n in nodes)
+            files = ", ".join(file_of(graph, n) for n in nodes)
             for node in nodes:
                 migration = graph.migrations[node]
                 copies = "the other copy" if len(nodes) == 2 else "the other copies"

@@ -26,18 +26,51 @@ class Example:
     ``fixed`` holds, for a fixable rule, what each changed file must read after ``--fix``
     (``# expect:`` markers included, as they are part of the file). ``dialect``: the
     target database the example is judged for (the `dialect` setting; None: unknown).
+
+    An example with a ``base`` is checked with ``--against`` (see :func:`against`):
+    ``base`` is the versions directory at the fork point, ``target`` what the target
+    branch added or changed since, ``files`` what this branch added or changed, and
+    ``deleted`` the names of the base's files this branch deleted.
+
+    ``head_file`` names the file of ``files`` (not a migration) that the ``head-file``
+    setting points at.
     """
 
     files: tuple[File, ...]
     title: str = ""
     fixed: tuple[File, ...] = ()
     dialect: str | None = None
+    base: tuple[File, ...] = ()
+    target: tuple[File, ...] = ()
+    deleted: tuple[str, ...] = ()
+    head_file: str = ""
+
+    @property
+    def branch(self) -> bool:
+        """Whether this example is a branch against a target (checked with --against)."""
+        return bool(self.base or self.target or self.deleted)
 
 
 def history(
-    *files: File, title: str = "", fixed: tuple[File, ...] = (), dialect: str | None = None
+    *files: File,
+    title: str = "",
+    fixed: tuple[File, ...] = (),
+    dialect: str | None = None,
+    head_file: str = "",
 ) -> Example:
-    return Example(tuple(files), title, fixed, dialect)
+    return Example(tuple(files), title, fixed, dialect, head_file=head_file)
+
+
+def against(
+    *,
+    base: tuple[File, ...],
+    branch: tuple[File, ...] = (),
+    target: tuple[File, ...] = (),
+    deleted: tuple[str, ...] = (),
+    title: str = "",
+) -> Example:
+    """A branch and the target it merges into (``--against``), from their fork point."""
+    return Example(tuple(branch), title, base=tuple(base), target=tuple(target), deleted=deleted)
 
 
 def raw(filename: str, source: str) -> File:
@@ -104,7 +137,9 @@ def m(
 def expected(example: Example) -> set[tuple[str, int, str]]:
     """``{(filename, line, code)}`` from the ``# expect:`` markers of an example."""
     found: set[tuple[str, int, str]] = set()
-    for file in example.files:
+    # A finding about a file this branch deleted points where the file was.
+    gone = [f for f in example.base if f.filename in example.deleted]
+    for file in (*example.files, *gone):
         for number, line in enumerate(file.source.splitlines(), start=1):
             if EXPECT in line:
                 for code in line.split(EXPECT, 1)[1].split(","):

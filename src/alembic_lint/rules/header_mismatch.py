@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from alembic_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, Severity
@@ -17,8 +18,16 @@ REVISES_KEY = "Revises:"
 class HeaderMismatch(Rule):
     """
     ## What it does
-    Flags a docstring whose `Revision ID:` or `Revises:` line disagrees with the
-    `revision` / `down_revision` variables.
+    Flags a docstring whose `Revision ID:` or `Revises:` line names other revisions
+    than the `revision` / `down_revision` variables.
+
+    The `Revises:` line is read as a set of ids: order, quotes, brackets, commas and
+    whitespace do not matter, so a merge written as a tuple (`Revises: ('a', 'b')`,
+    as older Alembic templates wrote it) or with its parents in another order agrees
+    with `down_revision = ("a", "b")`. A base may say nothing (`Revises: `, what
+    Alembic's template writes), `None` (older templates) or `-`, or leave the line
+    out. An id that differs, is missing or is extra is reported (a prefix of the
+    right id too: Alembic never writes one).
 
     ## Why is this bad?
     Alembic ignores the header (the graph follows the variables), but people read it:
@@ -27,7 +36,9 @@ class HeaderMismatch(Rule):
     one file in twenty in real histories has a stale header.
 
     ## Fix
-    Rewrites the header line from the variables (safe: Alembic never reads it).
+    Rewrites the header line as Alembic's template writes it from the variables
+    (`Revises: a, b` in `down_revision`'s order, `Revises: ` for a base). Safe:
+    Alembic never reads it.
     """
 
     code = "AL103"
@@ -35,7 +46,43 @@ class HeaderMismatch(Rule):
     summary = "The docstring's Revision ID / Revises header disagrees with the variables"
     severity = Severity.WARNING
     fixable = True
-    valid = [history(m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))]
+    valid = [
+        history(m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa")),
+        history(
+            raw(
+                "aaaaaaaaaaaa_initial.py",
+                '''
+                """initial
+
+                Revision ID: aaaaaaaaaaaa
+                Revises: None
+                Create Date: 2015-01-08 23:14:00.000000
+
+                """
+                revision = "aaaaaaaaaaaa"
+                down_revision = None
+                ''',
+            ),
+            m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+            m("cccccccccccc", "aaaaaaaaaaaa"),
+            raw(
+                "dddddddddddd_merge.py",
+                '''
+                """merge
+
+                Revision ID: dddddddddddd
+                Revises: ('cccccccccccc', 'bbbbbbbbbbbb')
+                Create Date: 2015-03-02 10:00:00.000000
+
+                """
+                revision = "dddddddddddd"
+                down_revision = ("bbbbbbbbbbbb", "cccccccccccc")
+                ''',
+            ),
+            title="an older template's headers: `None` for a base, a merge as a tuple "
+            "(in any order)",
+        ),
+    ]
     invalid = [
         history(
             m("aaaaaaaaaaaa"),
@@ -82,23 +129,27 @@ class HeaderMismatch(Rule):
         for migration in history:
             header = migration.header
             actual = _revision(migration)
-            if header.revision_id is not None and actual not in (None, header.revision_id):
+            rid = header.revision_id
+            if rid is not None and actual not in (None, rid) and _ids(rid) != {actual}:
                 yield self.diagnostic(
                     migration,
                     header.revision_id_ref,
-                    f"docstring says Revision ID: {header.revision_id}, but revision = '{actual}'",
+                    f"docstring says Revision ID: {rid}, but revision = '{actual}'",
                 )
             expected = _revises(migration)
-            if header.revises is not None and expected is not None:
-                shown = tuple(p.strip() for p in header.revises.split(",") if p.strip())
-                wanted = tuple(expected.split(", ")) if expected else ()
-                if shown != wanted:
-                    yield self.diagnostic(
-                        migration,
-                        header.revises_ref,
-                        f"docstring says Revises: {header.revises or '(nothing)'}, "
-                        f"but down_revision is {expected or 'None'}",
-                    )
+            if header.revises is None or expected is None:
+                continue
+            # `down_revision = ""` is AL002's: its header has nothing better to say.
+            if header_parents(header.revises) != set(migration.down_ids) - {""}:
+                said = header.revises or "(nothing)"
+                if not header_parents(header.revises):
+                    said += " (a base)"
+                yield self.diagnostic(
+                    migration,
+                    header.revises_ref,
+                    f"docstring says Revises: {said}, "
+                    f"but down_revision is {expected or 'None (a base)'}",
+                )
 
     def fix(self, diagnostic: Diagnostic, migration: Migration, text: str) -> Fix | None:
         from alembic_lint.fixes import index
@@ -115,20 +166,43 @@ class HeaderMismatch(Rule):
         if at == -1 or value is None:
             return None
         start = at + len(key)
-        while start < len(line) and line[start] in " \t":
-            start += 1
-        end = len(line.rstrip())
+        # What Alembic's template renders: the key, one space, the value, nothing after
+        # (`Revises: ` for a base) but the docstring's closing quotes if they are there.
+        end = len(line)
         for quotes in ('"""', "'''"):
-            if line[:end].endswith(quotes):
-                end = len(line[: end - 3].rstrip())
+            if line.rstrip().endswith(quotes):
+                end = len(line.rstrip()[:-3].rstrip())
         end = max(end, start)
+        if line[start:end].startswith(" "):
+            start, content = start + 1, value  # the space that is there stays
+        else:
+            content = " " + value
         first = Location(loc.path, loc.line, start + 1, loc.line, start + 1)
         last = Location(loc.path, loc.line, end + 1, loc.line, end + 1)
         return Fix(
             f"Rewrite the header from the variables: {key} {value}".rstrip(),
-            (Edit(value, first, last),),
+            (Edit(content, first, last),),
             Applicability.SAFE,
         )
+
+
+#: What separates ids in a header line: commas, whitespace, brackets and quotes (a tuple
+#: repr, `(u'a', u'b')` from Python 2 included).
+_NOT_ID = re.compile(r"(?:[\s,()\[\]{}'\"]|(?<![\w.])[uUbBrR]{1,2}(?=['\"]))+")
+#: How a base is written by hand or by older templates (today's writes nothing).
+_NO_PARENT = frozenset({"None", "none", "-"})
+
+
+def header_parents(text: str) -> set[str]:
+    """The revision ids a ``Revises:`` header names, in any order and notation: Alembic's
+    template writes ``Revises: a, b`` (``${down_revision | comma,n}``, nothing for a
+    base); older templates and people wrote ``None``, ``-`` or ``('a', 'b')``."""
+    ids = _ids(text)
+    return set() if len(ids) == 1 and ids <= _NO_PARENT else ids
+
+
+def _ids(text: str) -> set[str]:
+    return {part for part in _NOT_ID.split(text) if part}
 
 
 def _revision(migration: Migration) -> str | None:

@@ -9,7 +9,7 @@ from alembic_lint.graph import RefKind, RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Rule
 from alembic_lint.rules.examples import history, m, raw
-from alembic_lint.rules.missing_parent import _certain, suggest
+from alembic_lint.rules.missing_parent import _certain, deleted_in, suggest
 
 
 class MergeParentMissing(Rule):
@@ -89,4 +89,5 @@ class MergeParentMissing(Rule):
             hint = suggest(str(bad.element.value), graph)
             if hint:
                 message += f"; did you mean '{hint}'?"
+            message += deleted_in(history, str(bad.element.value))
             yield self.diagnostic(migration, bad.element.ref, message)

@@ -66,6 +66,7 @@ class MissingParent(Rule):
                 hint = suggest(str(bad.element.value), graph)
                 if hint:
                     message += f"; did you mean '{hint}'?"
+                message += deleted_in(history, str(bad.element.value))
             elif bad.kind is RefKind.EMPTY:
                 message = (
                     'down_revision is "", which Alembic 1.13 and later look up as an id and '
@@ -79,6 +80,13 @@ class MissingParent(Rule):
                     f"use '{graph.id_of(owner)}'"
                 )
             yield self.diagnostic(migration, bad.element.ref, message)
+
+
+def deleted_in(history: History, revision: str) -> str:
+    """``; X was defined in F, deleted in C (...); restore it with: ...`` when the
+    history's git repository knows where it went, else nothing."""
+    deletion = history.archive.deleted(revision) if history.archive is not None else None
+    return f"; {deletion.describe(revision)}" if deletion is not None else ""
 
 
 def _certain(graph: RevisionGraph) -> bool:

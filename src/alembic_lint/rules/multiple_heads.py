@@ -10,7 +10,7 @@ from alembic_lint.graph import RefKind, RevisionGraph, could_name
 from alembic_lint.model import History
 from alembic_lint.rules import Option, Rule, related
 from alembic_lint.rules._common import down_ref, who
-from alembic_lint.rules.examples import history, m
+from alembic_lint.rules.examples import history, m, raw
 from alembic_lint.rules.missing_parent import suggest
 
 _H = {"down_revision": "AL001"}
@@ -33,6 +33,13 @@ class MultipleHeads(Rule):
     corrected, may name one of the heads (the "parent that never existed" was, in
     one real history, meant to be the other head), so a fork is reported only when
     it has more heads than such corrections could close.
+
+    `branch_labels` that only running a file would tell (bound by a
+    `from models import *` above them, or from an imported name) are inherited by
+    every revision after that file: heads that both descend from it carry the same
+    labels, so they are on one branch whatever the value is. A head with a label of
+    its own beside one without is not reported: the unknown labels may be none,
+    and then they are two branches.
 
     ## Why is this bad?
     Two branches of the code each added a migration on the same parent. Both
@@ -74,6 +81,21 @@ class MultipleHeads(Rule):
             m("cccccccccccc", "aaaaaaaaaaaa", labels=("contract",)),
             title="expand/contract heads, each with its own branch label",
         ),
+        history(
+            m("aaaaaaaaaaaa"),
+            raw(
+                "bbbbbbbbbbbb_backfill.py",
+                """
+                from peewee import *
+
+                revision = "bbbbbbbbbbbb"
+                down_revision = "aaaaaaaaaaaa"
+                """,
+            ),
+            m("cccccccccccc", "bbbbbbbbbbbb", labels=("reporting",)),
+            m("dddddddddddd", "bbbbbbbbbbbb"),
+            title="a labelled head beside an unlabelled one, below labels that may be none",
+        ),
     ]
     invalid = [
         history(
@@ -102,6 +124,21 @@ class MultipleHeads(Rule):
             m("dddddddddddd", "ffffffffffff", expect={"down_revision": "AL002"}),
             m("eeeeeeeeeeee", "dddddddddddd", expect=_H),
             title="three heads, one on a line whose first parent was deleted",
+        ),
+        history(
+            m("aaaaaaaaaaaa"),
+            raw(
+                "bbbbbbbbbbbb_backfill.py",
+                """
+                from peewee import *
+
+                revision = "bbbbbbbbbbbb"
+                down_revision = "aaaaaaaaaaaa"
+                """,
+            ),
+            m("cccccccccccc", "bbbbbbbbbbbb", expect=_H),
+            m("dddddddddddd", "bbbbbbbbbbbb", expect=_H),
+            title="a fork below a file whose `import *` may bind `branch_labels`",
         ),
     ]
 
@@ -139,10 +176,19 @@ class MultipleHeads(Rule):
             if len(members) - slack <= expected or key in reported:
                 continue
             reported.add(key)
-            where = f"on branch '{label}'" if label else "on one branch"
             names = ", ".join(who(graph, h) for h in members)
             tail = _divergence(graph, members)
-            message = f"{len(members)} heads {where}: {names}; {tail}"
+            if history.branch is None:
+                where = f"on branch '{label}'" if label else "on one branch"
+                message = f"{len(members)} heads {where}: {names}; {tail}"
+            else:
+                # The branch's heads first: that is where the reader is.
+                order = sorted(members, key=lambda h: not _branch_line(graph, h))
+                names = ", ".join(who(graph, h) for h in order)
+                if len(members) == 2:
+                    names = " and ".join(who(graph, h) for h in order)
+                where = f" on branch '{label}'" if label else ""
+                message = f"{len(members)} heads{where}, {names}; {tail}{_fix(graph, members)}"
             for head in members:
                 mig = migrations[head]
                 others = [
@@ -151,6 +197,22 @@ class MultipleHeads(Rule):
                     if o != head
                 ]
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
+
+
+def _fix(graph: RevisionGraph, heads: list[int]) -> str:
+    """On a predicted merge with the branch's head and one other: the rebase that fixes it."""
+    mine = [h for h in heads if _branch_line(graph, h)]
+    others = [h for h in heads if h not in mine]
+    if len(mine) == 1 and len(others) == 1:
+        return f"; fix: alembic-lint rebase --onto {graph.id_of(others[0])}"
+    return ""
+
+
+def _branch_line(graph: RevisionGraph, head: int) -> bool:
+    """Whether the branch added or changed a revision on the line of ``head``."""
+    branch = graph.history.branch
+    assert branch is not None
+    return any(branch.here(graph.migrations[n].path) for n in graph.ancestors(head) | {head})
 
 
 def _corrections(graph: RevisionGraph) -> list[tuple[int, int | None]]:

@@ -1,0 +1,1 @@
+"""Git, as plumbing only: trees at a revision, the merge base, the predicted merge, deletions."""

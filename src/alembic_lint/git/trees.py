@@ -1,0 +1,189 @@
+"""The three trees of a merge, one directory at a time: two commits' trees and the work tree."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from alembic_lint.git.process import GitError, Repository
+
+__all__ = ["Commit", "Node", "Side", "WorkTree", "object_id"]
+
+#: Kinds of entry, as git stores them (a submodule is a "module": never a migration).
+DIR, FILE, LINK, MODULE = "dir", "file", "link", "module"
+_MODES = {b"40000": DIR, b"100644": FILE, b"100755": FILE, b"120000": LINK, b"160000": MODULE}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One entry of a tree: what it is, and the git id of its content (a file's bytes, a
+    link's target); None where not worked out yet (the work tree's files, see WorkTree)."""
+
+    kind: str
+    oid: str | None = None
+
+
+class Side(Protocol):
+    """One of the three trees. ``rel`` is a path relative to the work tree's top, with
+    ``/`` separators (``""`` is the top)."""
+
+    def listing(self, rel: str) -> dict[str, Node] | None:
+        """The entries of a directory, or None when ``rel`` is not one."""
+        ...
+
+    def oid(self, rel: str, node: Node) -> str:
+        """The git id of an entry's content."""
+        ...
+
+    def read(self, rel: str, node: Node) -> bytes:
+        """A file's bytes (a link's target)."""
+        ...
+
+
+def object_id(kind: str, data: bytes, object_format: str = "sha1") -> str:
+    """The id git gives an object (``git hash-object``), without running git."""
+    header = f"{kind} {len(data)}\0".encode("ascii")
+    h = _hasher(object_format)(header)
+    h.update(data)
+    return str(h.hexdigest())
+
+
+def _hasher(object_format: str) -> Any:
+    """CPython's own SHA modules: hashlib's import would load OpenSSL's bindings first."""
+    try:
+        if object_format == "sha256":
+            from _sha256 import sha256  # type: ignore[import-not-found, unused-ignore]
+
+            return sha256
+        from _sha1 import sha1  # type: ignore[import-not-found, unused-ignore]
+
+        return sha1
+    except ImportError:  # another Python than CPython, or a newer one
+        import hashlib
+
+        return hashlib.sha256 if object_format == "sha256" else hashlib.sha1
+
+
+class Commit:
+    """The tree of a commit, read lazily through the repository's ``cat-file`` process."""
+
+    def __init__(self, repo: Repository, commit: str) -> None:
+        self.repo = repo
+        self.commit = commit
+        self._trees: dict[str, dict[str, Node] | None] = {}
+        self._root: str | None = None
+
+    def _tree(self, oid: str) -> dict[str, Node]:
+        found = self.repo.read_object(oid)
+        if found is None or found[1] != "tree":
+            raise GitError(f"git object {oid} is missing (a partial or damaged clone?)")
+        return parse_tree(found[2], self.repo.oid_size)
+
+    def listing(self, rel: str) -> dict[str, Node] | None:
+        if rel in self._trees:
+            return self._trees[rel]
+        if rel == "":
+            found = self.repo.read_object(f"{self.commit}^{{tree}}")
+            if found is None:
+                raise GitError(f"git object {self.commit} is missing")
+            entries: dict[str, Node] | None = parse_tree(found[2], self.repo.oid_size)
+        else:
+            parent, _, name = rel.rpartition("/")
+            above = self.listing(parent)
+            node = above.get(name) if above is not None else None
+            entries = (
+                self._tree(node.oid) if node is not None and node.kind == DIR and node.oid else None
+            )
+        self._trees[rel] = entries
+        return entries
+
+    def oid(self, rel: str, node: Node) -> str:
+        assert node.oid is not None
+        return node.oid
+
+    def read(self, rel: str, node: Node) -> bytes:
+        assert node.oid is not None
+        found = self.repo.read_object(node.oid)
+        if found is None:
+            raise GitError(f"git object {node.oid} ({rel}) is missing (a partial clone?)")
+        return found[2]
+
+
+def parse_tree(data: bytes, oid_size: int) -> dict[str, Node]:
+    """Entries of a raw tree object: ``<mode> <name>\\0<raw id>`` each."""
+    entries: dict[str, Node] = {}
+    at, end = 0, len(data)
+    while at < end:
+        space = data.index(b" ", at)
+        nul = data.index(b"\0", space)
+        mode = data[at:space]
+        name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+        raw = data[nul + 1 : nul + 1 + oid_size]
+        entries[name] = Node(_MODES.get(mode, FILE), raw.hex())
+        at = nul + 1 + oid_size
+    return entries
+
+
+class WorkTree:
+    """The files on disk (uncommitted changes and untracked files included): what a
+    commit made now would hold. Contents are hashed only when a merge needs their id."""
+
+    def __init__(self, top: str, object_format: str = "sha1") -> None:
+        self.top = top
+        self.object_format = object_format
+        self._oids: dict[str, str] = {}
+        self._listings: dict[str, dict[str, Node] | None] = {}
+
+    def path(self, rel: str) -> str:
+        # Concatenated: os.path.join costs more, for every file of every run.
+        return self.top + os.sep + rel.replace("/", os.sep) if rel else self.top
+
+    def listing(self, rel: str) -> dict[str, Node] | None:
+        """The entries of a directory, listed once per run."""
+        if rel not in self._listings:
+            self._listings[rel] = self._list(rel)
+        return self._listings[rel]
+
+    def _list(self, rel: str) -> dict[str, Node] | None:
+        entries: dict[str, Node] = {}
+        try:
+            with os.scandir(self.path(rel)) as listing:
+                for entry in listing:
+                    if rel == "" and entry.name == ".git":
+                        continue
+                    try:
+                        if entry.is_symlink():
+                            entries[entry.name] = Node(LINK)
+                        elif entry.is_dir():
+                            # A directory with its own .git is a nested repository: git
+                            # records it as a submodule (or not at all), never its files.
+                            nested = os.path.lexists(os.path.join(entry.path, ".git"))
+                            entries[entry.name] = Node(MODULE if nested else DIR)
+                        elif entry.is_file():
+                            entries[entry.name] = Node(FILE)
+                    except OSError:
+                        continue
+        except (NotADirectoryError, FileNotFoundError):
+            return None
+        except OSError as exc:
+            raise GitError(f"{self.path(rel)}: {exc.strerror or exc}") from None
+        return entries
+
+    def oid(self, rel: str, node: Node) -> str:
+        found = self._oids.get(rel)
+        if found is None:
+            found = self._oids[rel] = object_id("blob", self.read(rel, node), self.object_format)
+        return found
+
+    def read(self, rel: str, node: Node) -> bytes:
+        path = self.path(rel)
+        if node.kind == LINK:
+            return os.fsencode(os.readlink(path))
+        # Non-blocking: a FIFO named like a migration must not hang the run.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(f"{path}: not a regular file")
+            return handle.read()
