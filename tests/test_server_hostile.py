@@ -268,6 +268,30 @@ async def test_a_rebase_edit_names_the_version_it_was_made_for(
     close_file(client, head)
 
 
+async def test_a_rebase_through_the_editor_never_edits_a_file_a_symlink_leads_to(
+    client: LanguageClient, folder: Path, tmp_path: Path
+) -> None:
+    """The branch's bottom revision is a symlink to a file outside the versions directory:
+    refused as `alembic-lint rebase` refuses it (the edit went to the editor, which wrote
+    through the link)."""
+    versions = project(folder, m("aaaaaaaaaaaa"), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))
+    outside = tmp_path / "outside" / "cccccccccccc_example.py"
+    outside.parent.mkdir()
+    outside.write_text(m("cccccccccccc", "aaaaaaaaaaaa").source, encoding="utf-8")
+    before = outside.read_bytes()
+    head = versions / outside.name
+    head.symlink_to(outside)
+    await added(client, folder, head)
+    applied = len(client.applied)  # type: ignore[attr-defined]
+    params = types.ExecuteCommandParams(
+        "alembic-lint.rebase", [uri(head), "bbbbbbbbbbbb", "cccccccccccc"]
+    )
+    with pytest.raises(JsonRpcException, match=f"a symlink to {outside}, outside .*; nothing"):
+        await client.workspace_execute_command_async(params)
+    assert len(client.applied) == applied  # type: ignore[attr-defined]
+    assert outside.read_bytes() == before
+
+
 async def test_merge_of_hostile_revision_ids_writes_no_code(
     client: LanguageClient, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

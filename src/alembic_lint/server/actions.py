@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from alembic_lint import engine, fixes
+from alembic_lint.atomic import leaves_tree
 from alembic_lint.diagnostics import Applicability, Diagnostic
 from alembic_lint.model import History
 from alembic_lint.server.convert import Placer, overlaps, path_of, uri_of
@@ -328,6 +329,11 @@ async def rebase(ls: Server, uri: str, onto: str, revision: str) -> dict[str, st
     path = ls.state.canonical(str(plan.path))
     workspace = ls.client_capabilities.workspace
     if workspace is not None and workspace.apply_edit:
+        # The editor would write through a symlink that the CLI refuses to (see
+        # atomic.rewrite): a file committed as a link must not have us change another.
+        leaving = leaves_tree(plan.path)
+        if leaving is not None:
+            raise JsonRpcInvalidParams(f"cannot rebase: {plan.path}: {leaving}; nothing written")
         before, after = text_of(plan.before), text_of(plan.after)
         start, end, new = _difference(before, after)
         placer = ls.placer()
