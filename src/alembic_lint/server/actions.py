@@ -395,15 +395,7 @@ def debug_information(ls: Server) -> dict[str, Any]:
         "open": sorted(state.buffers),
         "pull": ls.pull,
         "checks": ls.checks,
-        # What the server keeps per file and per message, for the tests that hold it bounded.
-        "kept": {
-            "pendingMessages": len(ls.protocol._request_futures),
-            "resultIds": len(ls._results),
-            "shown": len(ls._shown),
-            "uris": len(ls.uris),
-            "paths": len(state._index),
-            "statements": state.statements_kept(),
-        },
+        "kept": ls.kept(),
         "positionEncoding": ls.encoding,
         "gcEnabled": gc.isenabled(),
         "replayTrace": replay.current() is not None or os.stat is not replay._stat,

@@ -270,6 +270,18 @@ class Server(LanguageServer):
             for d in tracked.findings.get(path, [])
         ]
 
+    def kept(self) -> dict[str, int]:
+        """How much the server keeps per message and per file (for the tests that hold it
+        bounded: nothing may grow with every edit, nor with every file that came and went)."""
+        return {
+            "pendingMessages": len(self.protocol._request_futures),
+            "resultIds": len(self._results),
+            "shown": len(self._shown),
+            "uris": len(self.uris),
+            "paths": len(list(self.state.all_paths())),
+            "statements": self.state.statements_kept(),
+        }
+
     def result_id(self, path: str) -> str:
         """The id of the findings of ``path`` as they are now ("0": none, not in a history)."""
         return self._results.get(path, "0")
