@@ -620,13 +620,13 @@ def test_each_file_is_parsed_once_when_the_files_decide(
 
     versions = evidence_history(tmp_path, "from sqlalchemy.dialects import postgresql", "")
     seen: list[str] = []
-    real = parse.read_migration
+    real = parse.read_with_tree  # what read_migration and the engine's reading go through
 
-    def counting(path: str, data: bytes):  # type: ignore[no-untyped-def]
+    def counting(path: str, data: bytes, **kwargs: bool):  # type: ignore[no-untyped-def]
         seen.append(path)
-        return real(path, data)
+        return real(path, data, **kwargs)
 
-    monkeypatch.setattr(parse, "read_migration", counting)
+    monkeypatch.setattr(parse, "read_with_tree", counting)
     where = ["--cache-dir", str(tmp_path / "cache")] if cache else ["--no-cache"]
     assert main([*where, "--jobs", "1", "--select", "AL201", str(versions)]) == 1
     assert "`op.drop_column()` without `if_exists=True`" in capsys.readouterr().out

@@ -186,10 +186,11 @@ def squash_migration(tables: int) -> str:
 def test_a_files_fixes_come_from_its_one_parse(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A run with fixes attached parses each file as often as the same run without them:
-    once with LibCST (the facts), once with CPython's ast (the positions); each fix only
-    re-checks its own call. (Parsing the file once per fix made a squashed migration with
-    hundreds of drops take minutes.)"""
+    """A run with fixes attached parses each file once with LibCST (the facts) and at
+    most once with CPython's ast (the positions; a run without fixes places them from the
+    tree CPython built to judge the file first); each fix only re-checks its own call.
+    (Parsing the file once per fix made a squashed migration with hundreds of drops take
+    minutes.)"""
     import ast
 
     from alembic_lint import parse
@@ -223,7 +224,8 @@ def test_a_files_fixes_come_from_its_one_parse(
 
     assert len(plain) == len(fixed) == 2 * tables
     assert all(d.fix is not None for d in fixed)
-    assert whole == parses_without
+    assert parses_without == ["libcst"]
+    assert whole in (["libcst"], ["libcst", "ast"])
     assert whole.count("libcst") == 1 and whole.count("ast") <= 1
     planned = fixes.plan(str(path), path.read_bytes(), fixed)
     assert planned.count == 2 * tables

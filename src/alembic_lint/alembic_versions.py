@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alembic_lint.inputs import read_regular
+
 if TYPE_CHECKING:
     from alembic_lint.config import Settings
     from alembic_lint.discover import HistorySpec
@@ -229,9 +231,7 @@ def _combine(entries: list[_Entry]) -> Pin | None:
 
 def _read_text(path: Path) -> str | None:
     try:
-        if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES:
-            return None
-        data = path.read_bytes()
+        data = read_regular(path, _MAX_FILE_BYTES)
     except OSError:
         return None
     if b"\x00" in data:  # binary

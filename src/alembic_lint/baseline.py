@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from alembic_lint.atomic import RefusedWrite, rewrite, write_atomic
 from alembic_lint.diagnostics import Diagnostic, Location
+from alembic_lint.inputs import open_text
 
 #: Version 1 recorded a count per revision and code; 2 adds the statement at fault.
 FORMAT_VERSION = 2
@@ -266,7 +267,7 @@ def is_baseline(data: bytes) -> bool:
 
 def read(path: str) -> list[Entry]:
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open_text(path) as handle:
             document = json.load(handle)
     except FileNotFoundError:
         raise BaselineError(

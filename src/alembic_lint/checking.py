@@ -10,8 +10,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from alembic_lint import graph as graph_mod
-from alembic_lint import positions
+from alembic_lint import inputs, positions
 from alembic_lint.diagnostics import Diagnostic, Location, Related, sort_key
+from alembic_lint.inputs import read_regular
 from alembic_lint.model import (
     Header,
     History,
@@ -27,8 +28,9 @@ Reader = Callable[[str], bytes]
 
 
 def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    """A migration's bytes: a regular file's only, and only up to the size limit (see
+    inputs.py); anything else is an OSError that the file is reported with."""
+    return read_regular(path, inputs.MAX_MIGRATION_BYTES)
 
 
 def file_findings(migration: Migration, rules: Sequence[Rule]) -> list[Diagnostic]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alembic_lint.inputs import read_text
 from alembic_lint.rules import Rule, registry
 
 SECTION = "tool.alembic-lint"
@@ -92,7 +93,7 @@ def find(start: Path) -> Path | None:
             raise ConfigError(f"{candidate}: cannot read: {exc.strerror or exc}") from None
         if regular:
             try:
-                text = candidate.read_text(encoding="utf-8")
+                text = read_text(candidate)
             except UnicodeDecodeError:
                 continue
             except OSError as exc:
@@ -117,7 +118,7 @@ def load(path: Path | None) -> Settings:
     import tomllib  # only when there is TOML to read
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
+from alembic_lint.inputs import read_regular
+
 __all__ = [
     "DISK",
     "DiscoveryError",
@@ -69,8 +71,8 @@ class FileSystem:
         return found
 
     def read_bytes(self, path: str) -> bytes:
-        with open(path, "rb") as handle:
-            return handle.read()
+        """A configuration file's bytes: a regular file's only, bounded (see inputs.py)."""
+        return read_regular(path)
 
     def head(self, path: str, size: int) -> bytes | None:
         """The first ``size`` bytes of a regular file; None when it is not one. Only a

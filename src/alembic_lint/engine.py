@@ -19,6 +19,7 @@ from alembic_lint.checking import graph_key as graph_key
 from alembic_lint.checking import read_bytes as read_bytes
 from alembic_lint.checking import rules_fingerprint as rules_fingerprint
 from alembic_lint.diagnostics import Diagnostic
+from alembic_lint.inputs import TooLarge
 from alembic_lint.model import (
     Binding,
     History,
@@ -271,7 +272,9 @@ def lint(
                 )
         # A run that reports on some files only (--stdin-filename, a file PATH) must not
         # evict the answer for the whole history.
-        if only is None and all(d.fix is None for d in found):
+        # Nor one with an unreadable file: the key knows no content for it (a file too
+        # large to read can change its revision variables).
+        if only is None and not errors and all(d.fix is None for d in found):
             store.put_diagnostics(result_key, found)
         store.save(digests.values(), paths)
     return found
@@ -461,20 +464,74 @@ def _parse_all(
 
     with runtime.collecting():
         if jobs > 1 and len(paths) >= POOL_MIN_FILES:
-            import multiprocessing
-
             items = [(p, d) for p in paths if (d := read(p)) is not None]
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
             workers = min(jobs, len(items) // (POOL_MIN_FILES // 2) or 1)
             chunk = max(1, len(items) // (workers * 4))
-            with context.Pool(workers, initializer=_init_worker, initargs=(check,)) as pool:
-                yield from pool.imap(_parse_item, items, chunksize=chunk)
+            yield from _pooled(items, workers, chunk, check)
             return
         for path in paths:
             data = read(path)
             if data is not None:
                 yield _read_and_check(path, data, check, all_spans=False)
+
+
+def _pooled(
+    items: list[tuple[str, bytes]], workers: int, chunk: int, check: Sequence[Rule] | None
+) -> Iterator[tuple[Migration, list[Diagnostic] | None]]:
+    """_read_and_check in ``workers`` processes, ``chunk`` files per task. A worker that
+    dies (a crash in native code, the out-of-memory killer) breaks the pool: the files it
+    could have held are read again one at a time in a pool of one, where the file that
+    kills a worker again is known, and reported as not analysed. Never waits on a dead
+    worker (multiprocessing.Pool would, for ever)."""
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    def pool(size: int) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        return ProcessPoolExecutor(
+            size, mp_context=context, initializer=_init_worker, initargs=(check,)
+        )
+
+    suspects: deque[tuple[str, bytes]] = deque()
+    batches = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+    with pool(workers) as executor:
+        futures = [executor.submit(_parse_batch, batch) for batch in batches]
+        for batch, future in zip(batches, futures, strict=True):
+            try:
+                yield from future.result()
+            except BrokenProcessPool:
+                suspects += batch
+    while suspects:
+        # One file at a time, each sent once the previous one is back: when the worker
+        # dies, the file it held is the one.
+        with pool(1) as executor:
+            while suspects:
+                path, data = suspects.popleft()
+                try:
+                    found = executor.submit(_parse_item, (path, data)).result()
+                except BrokenProcessPool:
+                    yield _crashed(path, data), None
+                    break  # a new pool for the rest
+                yield found
+
+
+def _parse_batch(batch: list[tuple[str, bytes]]) -> list[tuple[Migration, list[Diagnostic] | None]]:
+    """In a pool worker: _parse_item over a batch (one message each way per batch)."""
+    return [_parse_item(item) for item in batch]
+
+
+def _crashed(path: str, data: bytes) -> Migration:
+    """A file whose reading killed the process reading it: its revision variables, as the
+    lines tell them, and the reason, reported once (AL100)."""
+    from alembic_lint.parse.fallback import _fallback
+    from alembic_lint.source import text_of
+
+    message = "not analysed: reading this file crashed the process that read it"
+    return _fallback(path, os.path.basename(path), text_of(data), message, 1, 1)
 
 
 def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:
@@ -523,10 +580,11 @@ def _read_and_check(
     cache (in a pool worker, where that work runs in parallel)."""
     from alembic_lint import parse
 
-    migration = parse.read_migration(path, data)
+    # CPython's tree, which judged the file before LibCST read it, places the facts too.
+    migration, tree = parse.read_with_tree(path, data)
     if check is None:
         if all_spans:
-            migration = positions.with_spans(migration, data) or migration
+            migration = positions.with_spans(migration, data, tree=tree) or migration
         return migration, None
     found = file_findings(migration, check)
     if found:
@@ -534,7 +592,7 @@ def _read_and_check(
         # the others need no position (working them out was most of this step's time).
         wanted = {loc.ref for d in found for loc in (d.location, *(r.location for r in d.related))}
         skip = {op.ref for op in migration.ops} - wanted
-        placed = positions.with_spans(migration, data, skip)
+        placed = positions.with_spans(migration, data, skip, tree)
         if placed is not None:
             migration = placed
             found = [with_positions(d, {path: placed}) for d in found]
@@ -561,7 +619,12 @@ def settings_key(options: Options) -> object:
 
 
 def unreadable(path: str, exc: OSError) -> Migration:
-    """The facts of a file that cannot be read: reported as AL100 with the reason."""
+    """The facts of a file that cannot be read: reported as AL100 with the reason (a file
+    too large to read keeps the revision variables a stream of its lines tells)."""
+    if isinstance(exc, TooLarge):
+        from alembic_lint import recover
+
+        return recover.oversized(path, exc)
     reason = exc.strerror or str(exc)
     return Migration(
         path=path,

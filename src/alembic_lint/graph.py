@@ -8,7 +8,7 @@ including its quirks: the last-loaded file wins an id, duplicate ids stay in ``h
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -82,7 +82,12 @@ class RevisionGraph:
     unknown_ids: list[int] = field(default_factory=list)
     #: Bases with ``depends_on = ""``: never "real" bases, so Alembic reports a dependency cycle.
     empty_depends_bases: tuple[int, ...] = ()
+    #: Work already spent on "did you mean" ids, and the answers (several rules ask about
+    #: the same missing parent; see rules.missing_parent.suggest).
+    suggest_spent: int = 0
+    suggestions: dict[str, str | None] = field(default_factory=dict, repr=False)
     _ancestors: dict[int, frozenset[int]] = field(default_factory=dict, repr=False)
+    _holding: dict[tuple[int, ...], dict[int, int]] = field(default_factory=dict, repr=False)
 
     @property
     def migrations(self) -> tuple[Migration, ...]:
@@ -165,10 +170,153 @@ class RevisionGraph:
         Only labels whose values are known: a revision whose ``branch_labels`` only
         running it would tell is one of :meth:`label_sources`.
         """
-        found: set[str] = set()
-        for n in self.ancestors(node) | {node}:
-            found.update(str(v) for v in self.migrations[n].label_ids)
-        return frozenset(found)
+        names, bits = self._label_bits
+        return frozenset(names[i] for i in _bit_indices(bits.get(node, 0)))
+
+    @cached_property
+    def _label_bits(self) -> tuple[list[str], dict[int, int]]:
+        """Every label, and for each revision the set (bits of that list) of the labels it
+        carries: one pass for the whole graph, where asking each head for its ancestors'
+        labels would cost heads times revisions."""
+        names: dict[str, int] = {}
+        seeds: dict[int, int] = {}
+        for node in self.dag.nodes:
+            for label in sorted({str(v) for v in self.migrations[node].label_ids}):
+                seeds[node] = seeds.get(node, 0) | 1 << names.setdefault(label, len(names))
+        return list(names), self._spread(seeds, down=True)
+
+    def below(self, nodes: Iterable[int]) -> set[int]:
+        """``nodes`` and every revision descending from one of them (down_revision edges)."""
+        children = self._down_children
+        found = {n for n in nodes if n in children}
+        pending = list(found)
+        while pending:
+            for child in children[pending.pop()]:
+                if child not in found:
+                    found.add(child)
+                    pending.append(child)
+        return found
+
+    def has_parent(self, node: int) -> bool:
+        """Whether another revision is the down_revision parent of ``node``."""
+        return any(p != node for p in self._down_parents.get(node, ()))
+
+    def lines_holding(self, nodes: Sequence[int]) -> dict[int, int]:
+        """For each revision, which of ``nodes`` are it or its ancestors, as bits (bit ``i``
+        for ``nodes[i]``): one pass over the graph, where asking each head for its
+        ancestors costs heads times revisions. Kept per ``nodes``."""
+        key = tuple(nodes)
+        found = self._holding.get(key)
+        if found is None:
+            seeds: dict[int, int] = {}
+            for index, node in enumerate(key):
+                seeds[node] = seeds.get(node, 0) | 1 << index
+            found = self._holding[key] = self._spread(seeds, down=True)
+        return found
+
+    def meeting(self, heads: Sequence[int]) -> list[list[int]]:
+        """``heads`` in groups whose lines (each head and its ancestors) meet, directly or
+        through another's; each group in the order of ``heads``, the groups in the order
+        of their first head. Lines that share a revision are joined through the edges
+        inside them (union-find): linear, where comparing lines pairwise is not."""
+        parents = self._down_parents
+        inside = set(heads)
+        pending = list(inside)
+        while pending:  # every revision in some head's line
+            for parent in parents.get(pending.pop(), ()):
+                if parent not in inside:
+                    inside.add(parent)
+                    pending.append(parent)
+        root = {n: n for n in inside}
+
+        def find(node: int) -> int:
+            while root[node] != node:
+                root[node] = root[root[node]]
+                node = root[node]
+            return node
+
+        for node in inside:
+            for parent in parents.get(node, ()):
+                a, b = find(node), find(parent)
+                if a != b:
+                    root[a] = b
+        groups: dict[int, list[int]] = {}
+        for head in heads:
+            groups.setdefault(find(head), []).append(head)
+        return list(groups.values())  # dicts keep the order of each group's first head
+
+    @cached_property
+    def _down_parents(self) -> dict[int, list[int]]:
+        """Each revision's down_revision parents, through the graph's own adjacency (the
+        filtered networkx view is ten times slower to walk)."""
+        return {
+            node: [p for p, edge in parents.items() if edge.get("down", False)]
+            for node, parents in self.dag.pred.items()
+        }
+
+    @cached_property
+    def _down_children(self) -> dict[int, list[int]]:
+        children: dict[int, list[int]] = {node: [] for node in self._down_parents}
+        for node, parents in self._down_parents.items():
+            for parent in parents:
+                children[parent].append(node)
+        return children
+
+    @cached_property
+    def _down_order(self) -> list[int] | None:
+        """Parents before children (down_revision edges); None when a cycle forbids it."""
+        parents, children = self._down_parents, self._down_children
+        waiting = {node: len(p) for node, p in parents.items()}
+        ready = [node for node, count in waiting.items() if count == 0]
+        order: list[int] = []
+        while ready:
+            node = ready.pop()
+            order.append(node)
+            for child in children[node]:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+        return order if len(order) == len(parents) else None
+
+    def _spread(self, seeds: dict[int, int], *, down: bool) -> dict[int, int]:
+        """For each revision, the union of the bit sets ``seeds`` gives its ancestors and
+        itself (``down``: from parents to children), or its descendants and itself. Linear
+        in the graph (bit sets are machine words until there are many seeds); revisions in a
+        cycle share their sets."""
+        order = self._down_order
+        if order is None:
+            return self._spread_condensed(seeds, down=down)
+        near = self._down_parents if down else self._down_children
+        bits: dict[int, int] = {}
+        for node in order if down else reversed(order):
+            found = seeds.get(node, 0)
+            for other in near[node]:
+                found |= bits[other]
+            bits[node] = found
+        return bits
+
+    def _spread_condensed(self, seeds: dict[int, int], *, down: bool) -> dict[int, int]:
+        """:meth:`_spread` through the graph of its cycles (each one node), for a history
+        with a cycle."""
+        import networkx as nx
+
+        condensed = nx.condensation(self.down_graph)
+        members: dict[int, list[int]] = {}
+        for node, group in condensed.graph["mapping"].items():
+            members.setdefault(group, []).append(node)
+        order = list(nx.topological_sort(condensed))
+        if not down:
+            order.reverse()
+        near = condensed.predecessors if down else condensed.successors
+        group_bits: dict[int, int] = {}
+        for group in order:
+            bits = 0
+            for node in members[group]:
+                bits |= seeds.get(node, 0)
+            for other in near(group):
+                bits |= group_bits[other]
+            group_bits[group] = bits
+        return {n: group_bits[g] for n, g in condensed.graph["mapping"].items()}
 
     def branches(self) -> dict[tuple[str, frozenset[int]], list[int]]:
         """The heads by branch: a head with known labels is on each of their branches;
@@ -181,10 +329,19 @@ class RevisionGraph:
                 for label in labels:
                     found[(label, frozenset())].append(head)
             else:
-                line = self.ancestors(head) | {head}
-                unknown = frozenset(n for n in line if _labels_unknown(self.migrations[n]))
-                found[("", unknown)].append(head)
+                found[("", self.unknown_labels_above(head))].append(head)
         return dict(found)
+
+    def unknown_labels_above(self, node: int) -> frozenset[int]:
+        """The revisions in the line of ``node`` (it and its ancestors) whose
+        ``branch_labels`` only running them would tell."""
+        unknown = self._unknown_labels
+        holding = self.lines_holding(unknown).get(node, 0) if unknown else 0
+        return frozenset(unknown[i] for i in _bit_indices(holding))
+
+    @cached_property
+    def _unknown_labels(self) -> tuple[int, ...]:
+        return tuple(n for n in self.dag.nodes if _labels_unknown(self.migrations[n]))
 
     def certain_heads(self) -> tuple[int, ...]:
         """The heads that stay heads whatever the unknown values turn out to be.
@@ -205,14 +362,16 @@ class RevisionGraph:
             if self.migrations[n].down_revision.known
             for value in self.migrations[n].down_ids
         }
-        certain = []
-        for head in self.heads:
-            if self.id_of(head) in named:
-                continue
-            line = self.ancestors(head) if self.open_parents else set()
-            if not any(could_name(n, head, line) for n in self.open_parents):
-                certain.append(head)
-        return tuple(certain)
+        # A head is certain when every file of unknown parent is the head or in its line
+        # (naming it would be a cycle): it holds all of them.
+        opens = self.open_parents
+        holding = self.lines_holding(opens) if opens else {}
+        every = (1 << len(opens)) - 1
+        return tuple(
+            head
+            for head in self.heads
+            if self.id_of(head) not in named and (not opens or holding.get(head, 0) == every)
+        )
 
     @cached_property
     def wrong_parents(self) -> tuple[BadRef, ...]:
@@ -233,17 +392,21 @@ class RevisionGraph:
         parent is wrong or absent when its correction may bring labels (some revision
         has labels, or a file's id is unknown). Two heads with the
         same sources and no known label would gain the same labels, if any: one branch."""
-        line = self.ancestors(node) | {node}
-        found = {n for n in self.open_parents if n in line}
-        found.update(n for n in line if _labels_unknown(self.migrations[n]))
+        sources = self._label_sources
+        holding = self.lines_holding(sources)
+        return frozenset(sources[i] for i in _bit_indices(holding.get(node, 0)))
+
+    @cached_property
+    def _label_sources(self) -> tuple[int, ...]:
+        sources = [*self.open_parents, *self._unknown_labels]
         corrected = [b.node for b in self.wrong_parents] + self.absent_parents
         if corrected and (
             self.unknown_ids
             or self.label_owner
             or any(m.branch_labels.status is Status.UNRESOLVED for m in self.migrations)
         ):
-            found.update(n for n in corrected if n in line)
-        return frozenset(found)
+            sources += corrected
+        return tuple(sources)
 
     def cycles(self) -> list[list[int]]:
         """Strongly connected groups through down_revision and depends_on, self-loops included."""
@@ -263,10 +426,12 @@ class RevisionGraph:
 
     def nearest_common_ancestors(self, nodes: Iterable[int]) -> list[int]:
         """The lowest revisions that are ancestors of every node (where the heads diverge)."""
-        common: set[int] | None = None
-        for node in nodes:
-            line = self.ancestors(node) | {node}
-            common = line if common is None else common & line
+        chosen = list(dict.fromkeys(nodes))
+        if not chosen:
+            return []
+        below = self._spread({n: 1 << i for i, n in enumerate(chosen)}, down=False)
+        every = (1 << len(chosen)) - 1
+        common = {n for n, bits in below.items() if bits == every}
         if not common:
             return []
         # The lowest ones: no child of theirs is itself a common ancestor (linear, not cubic;
@@ -283,6 +448,13 @@ def could_name(node: int, head: int, line: set[int]) -> bool:
     """Whether a ``down_revision`` of ``node`` could name ``head`` (whose ancestors are
     ``line``) without making a cycle."""
     return node != head and node not in line
+
+
+def _bit_indices(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
 
 
 def _labels_unknown(migration: Migration) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.graph import RefKind, RevisionGraph
+from alembic_lint.printable import printable
 
 #: A migration's index in the history, or (a str) the id of a parent that names nothing.
 Key = int | str
@@ -41,7 +42,7 @@ class _Facts:
     def title(self, key: Key) -> str:
         """Id and flags, as ``alembic history`` marks them."""
         rid = key if isinstance(key, str) else self.graph.id_of(key)
-        return " ".join([rid, *(f"({f})" for f in self.flags(key))])
+        return " ".join([printable(rid), *(f"({f})" for f in self.flags(key))])
 
 
 def _facts(graph: RevisionGraph, findings: Iterable[Diagnostic]) -> _Facts:
@@ -207,8 +208,8 @@ def _describe(facts: _Facts, key: Key) -> str:
     if isinstance(key, int):
         migration = facts.graph.migrations[key]
         if migration.message:
-            parts.append(migration.message)
-        parts.append(f"[{migration.filename}]")
+            parts.append(printable(migration.message))
+        parts.append(f"[{printable(migration.filename)}]")
         if facts.depends[key]:
             parts.append("depends on " + ", ".join(_name(facts, d) for d in facts.depends[key]))
         if facts.codes.get(key):
@@ -217,7 +218,7 @@ def _describe(facts: _Facts, key: Key) -> str:
 
 
 def _name(facts: _Facts, key: Key) -> str:
-    return f"{key} (missing)" if isinstance(key, str) else facts.graph.id_of(key)
+    return printable(f"{key} (missing)" if isinstance(key, str) else facts.graph.id_of(key))
 
 
 # --------------------------------------------------------------------------- Mermaid
@@ -233,7 +234,7 @@ def render_mermaid(graph: RevisionGraph, findings: Iterable[Diagnostic] = ()) ->
         if isinstance(key, int):
             migration = graph.migrations[key]
             if migration.message:
-                label += "<br/>" + _mermaid_escape(migration.message)
+                label += "<br/>" + _mermaid_escape(printable(migration.message))
             if facts.codes.get(key):
                 label += "<br/>" + _mermaid_escape("! " + " ".join(facts.codes[key]))
         lines.append(f'    {ids[key]}["{label}"]')
@@ -284,8 +285,8 @@ def render_dot(graph: RevisionGraph, findings: Iterable[Diagnostic] = ()) -> str
             attributes = ", style=dashed, color=gray50, fontcolor=gray50"
         else:
             migration = graph.migrations[key]
-            label += [migration.message] if migration.message else []
-            label.append(os.path.basename(migration.filename))
+            label += [printable(migration.message)] if migration.message else []
+            label.append(printable(os.path.basename(migration.filename)))
             if facts.codes.get(key):
                 label.append("! " + " ".join(facts.codes[key]))
                 attributes = ", color=red, fontcolor=red, penwidth=2"

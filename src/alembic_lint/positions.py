@@ -32,12 +32,19 @@ class NoMatch(Exception):
 UNASKED = Span(0, 0, 0, 0)
 
 
-def resolve(text: str, locators: Sequence[Locator], skip: Collection[int] = ()) -> tuple[Span, ...]:
-    """The span of each locator; those of the refs in ``skip`` are :data:`UNASKED`."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise NoMatch(str(exc)) from None
+def resolve(
+    text: str,
+    locators: Sequence[Locator],
+    skip: Collection[int] = (),
+    tree: ast.Module | None = None,
+) -> tuple[Span, ...]:
+    """The span of each locator; those of the refs in ``skip`` are :data:`UNASKED`.
+    ``tree``: CPython's tree of ``text``, when the caller has it."""
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            raise NoMatch(str(exc)) from None
     lines = _NEWLINE.split(text)
     resolver = _Resolver(tree, lines)
     return tuple(
@@ -205,17 +212,23 @@ def _calls(roots: Sequence[ast.AST], *, nested_statements: bool) -> Iterator[ast
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def with_spans(migration: Migration, data: bytes, skip: Collection[int] = ()) -> Migration | None:
+def with_spans(
+    migration: Migration,
+    data: bytes,
+    skip: Collection[int] = (),
+    tree: ast.Module | None = None,
+) -> Migration | None:
     """``migration`` with spans resolved from its locators, or None if they do not fit
     ``data`` (then LibCST has to parse the file again). The refs in ``skip`` get no
-    position (:data:`UNASKED`): only for facts nothing will point at."""
+    position (:data:`UNASKED`): only for facts nothing will point at. ``tree``: CPython's
+    tree of ``data``, when the caller has it (parse.read_with_tree)."""
     if not migration.locators or migration.syntax_error is not None:
         return None
     if migration.digest != digest(data):
         return None  # other bytes than the facts came from: LibCST re-reads them
     try:
         text = decode(data).text
-        spans = resolve(text, decode_locators(migration.locators), skip)
+        spans = resolve(text, decode_locators(migration.locators), skip, tree)
     except (NoMatch, DecodeProblem):
         return None
     return replace(migration, spans=pack_spans(spans))

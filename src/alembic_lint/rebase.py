@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alembic_lint import parse
 from alembic_lint.atomic import RefusedWrite, rewrite
+from alembic_lint.checking import read_bytes
 from alembic_lint.graph import RevisionGraph, UnknownRevision
 from alembic_lint.scaffold import heads_problem
 from alembic_lint.source import text_of
@@ -99,9 +100,12 @@ def plan(
     old_parent = parents[0]
     path = Path(migration.path)
     try:
-        before = reader(migration.path) if reader is not None else path.read_bytes()
+        before = reader(migration.path) if reader is not None else read_bytes(str(path))
     except OSError as exc:
         raise RebaseError(f"cannot read {path}: {exc.strerror or exc}") from None
+    refusal = parse.unsafe_for_libcst(str(path), before)
+    if refusal is not None:
+        raise RebaseError(f"{migration.filename}: not edited: {refusal}; edit it by hand")
     after = parse.repoint_edit(before, onto_id, old_parent)
     if after is None:
         raise RebaseError(

@@ -138,8 +138,16 @@ def _signature(path: str, kind: str, info: os.stat_result) -> Signature:
         # The names, not the timestamp: creating the cache beside the versions must not
         # count as a change (nor can a listing be racy).
         with os.scandir(path) as entries:
-            return sorted(e.name + "/" * e.is_dir() for e in entries if e.name != DIRNAME)
+            return sorted(e.name + "/" * _is_dir(e) for e in entries if e.name != DIRNAME)
     return [what, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """``entry.is_dir()``, False for an entry that cannot be followed (a symlink loop)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------- replaying

@@ -14,6 +14,8 @@ from alembic_lint import literal
 from alembic_lint.atomic import leaves_tree, write_atomic
 from alembic_lint.discover import HistorySpec, would_load
 from alembic_lint.graph import RefKind, RevisionGraph, UnknownRevision
+from alembic_lint.inputs import read_text
+from alembic_lint.rules._common import EXCERPT, excerpt
 
 __all__ = [
     "DEFAULT_FILE_TEMPLATE",
@@ -235,7 +237,8 @@ def heads_problem(graph: RevisionGraph) -> str | None:
         )
     cycles = graph.cycles()
     if cycles:
-        ids = ", ".join(graph.id_of(n) for n in cycles[0])
+        cycle = cycles[0]
+        ids = excerpt([graph.id_of(n) for n in cycle[:EXCERPT]], len(cycle))
         return f"the history has a cycle through {ids}; fix it first"
     if graph.duplicates:
         rid = next(iter(graph.duplicates))
@@ -287,7 +290,7 @@ def script_template(spec: HistorySpec) -> str:
         candidate = location.parent / "script.py.mako"
         if candidate.is_file():
             try:
-                text = candidate.read_text(encoding="utf-8")
+                text = read_text(candidate)
             except (OSError, UnicodeDecodeError):
                 return GENERIC_TEMPLATE
             return text if is_plain(text) else GENERIC_TEMPLATE

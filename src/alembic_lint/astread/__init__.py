@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from alembic_lint import positions
+from alembic_lint import inputs, positions
 from alembic_lint.astread.nodes import (
     _COMPOUND,
     _CST_NAMES,
@@ -51,7 +51,7 @@ from alembic_lint.reading import (
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS, suppressions
 
-__all__ = ["read_migration_fast"]
+__all__ = ["read_migration_fast", "read_tree"]
 
 
 def read_migration_fast(path: str, data: bytes) -> Migration | None:
@@ -61,15 +61,23 @@ def read_migration_fast(path: str, data: bytes) -> Migration | None:
     ``spans`` is None (resolved later, as for the LibCST reader's fast path) in the rare
     file whose locators CPython's ast cannot follow: only LibCST can place those facts.
     """
+    if len(data) > inputs.MAX_MIGRATION_BYTES:
+        return None  # the LibCST reader's entry reports it as too large to analyse
     try:
         text = decode(data).text
         tree = ast.parse(text)
     except (DecodeProblem, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    return read_tree(path, data, text, tree)
+
+
+def read_tree(path: str, data: bytes, text: str, tree: ast.Module) -> Migration | None:
+    """:func:`read_migration_fast` on a tree already built from ``data`` (decoded: ``text``);
+    None only should a walk still recurse too deeply (it has no recursion on expressions)."""
     try:
         migration = _Reader(tree, text).migration(path, Path(path).name)
     except RecursionError:
-        return None  # a deeply nested expression: left to the LibCST reader
+        return None
     migration = replace(migration, digest=digest(data))
     if _MAY_SUPPRESS.search(data):
         noqa, file_ignores = suppressions(text)

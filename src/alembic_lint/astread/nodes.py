@@ -105,14 +105,17 @@ def _describe(node: ast.expr) -> str:
 
 
 def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):  # a loop: chains can be thousands long
+        parts.append(node.attr)
+        node = node.value
     if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool)):
-        return str(node.value)  # names in LibCST
-    return None
+        parts.append(node.id)
+    elif isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool)):
+        parts.append(str(node.value))  # names in LibCST
+    else:
+        return None
+    return ".".join(reversed(parts))
 
 
 def _names_in(node: ast.expr) -> Iterator[str]:

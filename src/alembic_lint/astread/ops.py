@@ -90,21 +90,23 @@ class _Ops:
         if batch is not None:
             self.batch.pop()
 
-    def expression(self, node: ast.AST) -> None:
-        """Below a statement only calls count (an expression holds no statement)."""
-        kind = type(node)
-        if kind is ast.Call:
-            assert isinstance(node, ast.Call)
-            self.call(node)
-            self.seen_calls += 1
-            self.own_calls += 1
-            if is_sqlalchemy(_dotted(node.func)):
-                return  # sa.Column(...) holds no operations; positions.py skips it too
-        elif kind is ast.Name or kind is ast.Constant:
-            return
-        for child in _kids(node):
-            if not isinstance(child, str):
-                self.expression(child)
+    def expression(self, root: ast.AST) -> None:
+        """Below a statement only calls count (an expression holds no statement). Pre-order
+        with a stack of its own: CPython accepts expressions thousands of levels deep."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                self.call(node)
+                self.seen_calls += 1
+                self.own_calls += 1
+                if is_sqlalchemy(_dotted(node.func)):
+                    continue  # sa.Column(...) holds no operations; positions.py skips it too
+            elif kind is ast.Name or kind is ast.Constant:
+                continue
+            stack.extend(reversed([c for c in _kids(node) if not isinstance(c, str)]))
 
     def op_call_name(self, call: ast.Call) -> str | None:
         func = call.func

@@ -15,6 +15,7 @@ import click
 
 from alembic_lint import __version__
 from alembic_lint.entry import main as main
+from alembic_lint.printable import printable
 
 if TYPE_CHECKING:
     from alembic_lint.discover import HistorySpec
@@ -77,7 +78,7 @@ def use_color(output_format: str, to_file: bool) -> bool:
 
 def warn(message: str) -> None:
     """One line on standard error; the run goes on."""
-    click.echo(f"alembic-lint: warning: {message}", err=True)
+    click.echo(f"alembic-lint: warning: {printable(message)}", err=True)
 
 
 def repository_root(start: str) -> str:
@@ -164,12 +165,12 @@ def run(args: list[str]) -> int:
     try:
         result = cli.main(args=args, prog_name="alembic-lint", standalone_mode=False)
     except UserError as exc:
-        click.echo(f"alembic-lint: error: {exc}", err=True)
+        click.echo(f"alembic-lint: error: {printable(str(exc))}", err=True)
         return EXIT_ERROR
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        click.echo(f"alembic-lint: error: {usage_message(exc)}", err=True)
+        click.echo(f"alembic-lint: error: {printable(usage_message(exc))}", err=True)
         return EXIT_ERROR if exc.exit_code in (1, 2) else exc.exit_code
     except click.Abort:
         click.echo("Aborted.", err=True)

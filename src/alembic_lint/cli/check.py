@@ -22,6 +22,7 @@ from alembic_lint.cli import (
     use_color,
     warn,
 )
+from alembic_lint.printable import printable
 from alembic_lint.wording import plural
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ def check(
         text = _settings_text(settings, chosen, specs, target, target_source, shown)
         if no_history is not None:
             text += f"history: none ({no_history})\n"
-        click.echo(text, nl=False)
+        click.echo("\n".join(printable(line) for line in text.split("\n")), nl=False)
         return EXIT_OK
 
     sources: dict[str, str] = {}
@@ -453,7 +454,8 @@ def _baseline(
             baseline.write(target_file, recorded)
             findings = plural(sum(e.count for e in recorded), "finding")
             entries = plural(len(recorded), "entry", "entries")
-            click.echo(f"alembic-lint: recorded {findings} ({entries}) in {target_file}", err=True)
+            shown = printable(target_file)
+            click.echo(f"alembic-lint: recorded {findings} ({entries}) in {shown}", err=True)
             left, _, _ = baseline.apply(kept, texts, recorded, root, never)
         elif baseline_file is not None or settings.baseline is not None:
             source = (
@@ -466,10 +468,12 @@ def _baseline(
             if stale:
                 verb = "no longer matches" if len(stale) == 1 else "no longer match"
                 click.echo(
-                    f"alembic-lint: {plural(len(stale), 'baseline entry', 'baseline entries')} "
-                    f"in {source} {verb} (rewrite it with --write-baseline): "
-                    + ", ".join(e.describe() for e in stale[:10])
-                    + (" ..." if len(stale) > 10 else ""),
+                    printable(
+                        f"alembic-lint: {plural(len(stale), 'baseline entry', 'baseline entries')} "
+                        f"in {source} {verb} (rewrite it with --write-baseline): "
+                        + ", ".join(e.describe() for e in stale[:10])
+                        + (" ..." if len(stale) > 10 else "")
+                    ),
                     err=True,
                 )
         else:
@@ -517,12 +521,13 @@ def _apply_fixes(
         except (fixes.FixError, OSError) as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
-            click.echo(f"alembic-lint: warning: {exc}", err=True)
+            click.echo(f"alembic-lint: warning: {printable(str(exc))}", err=True)
             continue
         changed += 1
         applied += planned.count
         if not write:
-            click.echo(fixes.unified_diff(planned, display_path(path, os.getcwd())), nl=False)
+            shown = printable(display_path(path, os.getcwd()))
+            click.echo(fixes.unified_diff(planned, shown), nl=False)
     if write and applied:
         fixed = f"{plural(applied, 'problem')} in {plural(changed, 'file')}"
         click.echo(f"alembic-lint: fixed {fixed}", err=True)
@@ -675,9 +680,18 @@ def _stdin_history(filename: str, section: str | None) -> tuple[list[HistorySpec
 
     files = [f for f in spec.files if real(f) != real_target]
     files.insert(discover.load_position(files, target), target)
-    data = sys.stdin.buffer.read()
+    from alembic_lint import inputs
+
+    try:
+        data: bytes | OSError = inputs.read_stream(sys.stdin.buffer, str(target))
+    except inputs.TooLarge as exc:
+        data = exc  # reported as the file's finding, like a file on disk that size
 
     def reader(path: str) -> bytes:
-        return data if path == str(target) else engine.read_bytes(path)
+        if path != str(target):
+            return engine.read_bytes(path)
+        if isinstance(data, OSError):
+            raise data
+        return data
 
     return [replace(spec, files=tuple(files), only=frozenset([target]))], reader

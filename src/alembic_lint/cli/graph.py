@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from alembic_lint.cli import EXIT_FINDINGS, EXIT_OK, UserError, cli, warn
+from alembic_lint.printable import printable
 
 if TYPE_CHECKING:
     from alembic_lint import graph
@@ -61,10 +62,10 @@ def graph_command(
             ids = (revisions.head_ids() if show_heads else []) + (
                 revisions.base_ids() if show_bases else []
             )
-            click.echo("".join(f"{i}\n" for i in ids), nl=False)
+            click.echo("".join(f"{printable(i)}\n" for i in ids), nl=False)
             caveat = _caveat(revisions)
             if caveat:
-                click.echo(f"alembic-lint: warning: {spec.name}: {caveat}", err=True)
+                click.echo(f"alembic-lint: warning: {printable(spec.name)}: {caveat}", err=True)
             # The heads printed decide, as for `alembic heads`: not the findings, which
             # the selection, suppressions and AL001's allowance for wrong parents shape.
             expected = MultipleHeads(settings.rule_options.get(MultipleHeads.name))
@@ -77,7 +78,7 @@ def graph_command(
             d for d in engine.check_history(history, rules, settings=settings) if d.code in marked
         ]
         if len(specs) > 1:
-            click.echo(f"{'' if number == 0 else chr(10)}# {spec.name}")
+            click.echo(f"{'' if number == 0 else chr(10)}# {printable(spec.name)}")
         click.echo(picture.RENDERERS[output_format](revisions, findings), nl=False)
     return status
 

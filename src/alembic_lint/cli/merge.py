@@ -16,6 +16,7 @@ from alembic_lint.cli import (
     one_history,
     refresh_head_file,
 )
+from alembic_lint.printable import printable
 
 
 @cli.command("merge")
@@ -56,9 +57,11 @@ def merge_command(
     if dry_run:
         # the new file as a diff, like `rebase --dry-run` and `--diff` show their changes
         lines = text.splitlines(keepends=True)
-        diff = difflib.unified_diff([], lines, fromfile="/dev/null", tofile=f"b/{shown}")
+        diff = difflib.unified_diff(
+            [], lines, fromfile="/dev/null", tofile=f"b/{printable(str(shown))}"
+        )
         click.echo("".join(line if line.endswith("\n") else line + "\n" for line in diff), nl=False)
         return EXIT_OK
-    click.echo(str(shown))
+    click.echo(printable(str(shown)))
     refresh_head_file(spec)
     return EXIT_OK

@@ -15,6 +15,7 @@ from alembic_lint.cli import (
     one_history,
     refresh_head_file,
 )
+from alembic_lint.printable import printable
 
 
 @cli.command("rebase")
@@ -49,10 +50,12 @@ def rebase_command(
     except OSError as exc:
         raise UserError(f"cannot rewrite the revision: {exc.strerror or exc}") from None
     if dry_run:
-        click.echo(rebase.diff(change, shown.as_posix()), nl=False)
+        click.echo(rebase.diff(change, printable(shown.as_posix())), nl=False)
         return EXIT_OK
     click.echo(
-        f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
+        printable(
+            f"{shown}: {change.revision} now revises {change.new_parent} (was {change.old_parent})"
+        )
     )
     refresh_head_file(spec)
     return EXIT_OK

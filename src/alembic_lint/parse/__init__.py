@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-import re
-from dataclasses import replace
+import io
+from dataclasses import astuple, replace
 from pathlib import Path
 
 import libcst as cst
 
-from alembic_lint import positions
+from alembic_lint import cpython, inputs, positions
 from alembic_lint.model import Migration
 from alembic_lint.parse.codegen import _Positions as _Positions
 from alembic_lint.parse.edits import repoint_edit as repoint_edit
@@ -17,11 +17,29 @@ from alembic_lint.parse.extract import _Extractor as _Extractor
 from alembic_lint.parse.fallback import _fallback
 from alembic_lint.parse.nodes import children as children
 from alembic_lint.parse.trusted import parse_module
-from alembic_lint.source import DecodeProblem, decode, digest
+from alembic_lint.source import Decoded, DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS
 from alembic_lint.suppressions import suppressions as suppressions
 
-__all__ = ["read_migration", "repoint_edit", "resolve_spans", "spans_from_locators", "suppressions"]
+__all__ = [
+    "read_migration",
+    "read_with_libcst",
+    "read_with_tree",
+    "repoint_edit",
+    "resolve_spans",
+    "spans_from_locators",
+    "suppressions",
+    "unsafe_for_libcst",
+]
+
+
+#: Files deeper than this (levels of CPython's tree; real migrations have about ten) are
+#: read from CPython's tree: LibCST's time grows with the square of the depth, and its
+#: native parser overflows the stack on deep enough input.
+LIBCST_MAX_DEPTH = 100
+#: Files larger than this (about twice the largest real migrations) are read from CPython's
+#: tree too: LibCST needs about 5 s and 900 MB per MB of source, CPython's ast a seventh.
+LIBCST_MAX_BYTES = 512 * 1024
 
 
 def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migration:
@@ -30,33 +48,71 @@ def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migrat
     With ``positions=False`` (the fast path) facts carry reference numbers but no
     spans; :func:`resolve_spans` computes them later for the files that need them.
     """
+    return read_with_tree(path, data, positions=positions)[0]
+
+
+def read_with_tree(
+    path: str, data: bytes, *, positions: bool = False
+) -> tuple[Migration, ast.Module | None]:
+    """:func:`read_migration`, and CPython's tree of the file (None when it has none), which
+    the caller may use to place facts rather than parse the file again.
+
+    CPython judges first, as Alembic's import would: a file it refuses is a syntax problem
+    with its message. A file it accepts that is too deep or too large for LibCST to read
+    safely and quickly is read from CPython's tree (the same facts: tests/test_astread.py).
+    """
     filename = Path(path).name
+    if len(data) > inputs.MAX_MIGRATION_BYTES:
+        # Bytes from a reader that does not bound them (a git object, an editor's buffer):
+        # as a file on disk that large, not analysed.
+        from alembic_lint import recover
+
+        limit = inputs.MAX_MIGRATION_BYTES
+        problem = inputs.TooLarge(path, len(data), limit, head=lambda: io.BytesIO(data))
+        return recover.oversized(path, problem), None
     try:
         decoded = decode(data)
     except DecodeProblem as problem:
-        return _fallback(path, filename, data.decode("latin-1"), problem.message, problem.line, 1)
+        text = data.decode("latin-1")
+        return _fallback(path, filename, text, problem.message, problem.line, 1), None
+    tree = cpython.parse(data, path)
+    if isinstance(tree, cpython.Rejected):
+        return _fallback(path, filename, decoded.text, *astuple(tree)), None
+    if len(data) > LIBCST_MAX_BYTES or cpython.deeper_than(tree, LIBCST_MAX_DEPTH):
+        return _read_tree(path, data, decoded.text, tree), tree
     try:
-        # LibCST reads the same cookie and BOM; handing it the bytes saves it re-encoding
-        # the text (its parser works on bytes).
-        module = parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
-    except cst.ParserSyntaxError as exc:
-        # Python itself may accept what LibCST cannot parse (`(x): int = 1`, thousands of
-        # adjacent strings): Alembic would load such a file, so read it as Python does.
-        from alembic_lint.astread import read_migration_fast
+        return _read_with_libcst(data, decoded, path, positions), tree
+    except (cst.ParserSyntaxError, RecursionError):
+        # LibCST refuses what CPython accepts (`(x): int = 1`, thousands of adjacent
+        # strings), or a walk over its tree recursed too deep: Alembic would load such a
+        # file, so read it as Python does.
+        return _read_tree(path, data, decoded.text, tree), tree
 
-        fast = read_migration_fast(path, data)
-        if fast is not None:
-            return fast
-        message, line, column = _syntax_error_details(decoded.text, exc)
-        return _fallback(path, filename, decoded.text, message, line, column)
-    except RecursionError:
-        return _too_deep(path, filename, decoded.text)
-    try:
-        migration = _Extractor(module, positions, decoded.text).migration(path, filename)
-    except RecursionError:
-        # LibCST parsed it, yet a walk over it still recursed too deep (e.g. a long chain of
-        # attributes, or regenerating the code to place facts when ast cannot).
-        return _too_deep(path, filename, decoded.text)
+
+def unsafe_for_libcst(path: str, data: bytes) -> str | None:
+    """Why LibCST must not parse ``data`` (to edit it), or None when it may."""
+    tree = cpython.parse(data, path)
+    if isinstance(tree, cpython.Rejected):
+        return f"Python cannot compile it ({tree.message}, line {tree.line})"
+    if len(data) > LIBCST_MAX_BYTES:
+        return f"larger than {LIBCST_MAX_BYTES // 1024} KB"
+    if cpython.deeper_than(tree, LIBCST_MAX_DEPTH):
+        return f"nested more than {LIBCST_MAX_DEPTH} levels deep"
+    return None
+
+
+def read_with_libcst(path: str, data: bytes, *, positions: bool = False) -> Migration:
+    """The LibCST reader alone (the reference the ast reader is held to), for a file that
+    decodes; raises what LibCST raises."""
+    return _read_with_libcst(data, decode(data), path, positions)
+
+
+def _read_with_libcst(data: bytes, decoded: Decoded, path: str, positions: bool) -> Migration:
+    # LibCST reads the same cookie and BOM; handing it the bytes saves it re-encoding the
+    # text (its parser works on bytes).
+    module = parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
+    filename = Path(path).name
+    migration = _Extractor(module, positions, decoded.text).migration(path, filename)
     migration = replace(migration, digest=digest(data))
     if _MAY_SUPPRESS.search(data):
         noqa, file_ignores = suppressions(decoded.text)
@@ -64,8 +120,14 @@ def read_migration(path: str, data: bytes, *, positions: bool = False) -> Migrat
     return migration
 
 
-def _too_deep(path: str, filename: str, text: str) -> Migration:
-    return _fallback(path, filename, text, "file is too deeply nested to parse", 1, 1)
+def _read_tree(path: str, data: bytes, text: str, tree: ast.Module) -> Migration:
+    from alembic_lint.astread import read_tree
+
+    migration = read_tree(path, data, text, tree)
+    if migration is None:  # not expected: the ast reader does not recurse on expressions
+        message = "file is too deeply nested for alembic-lint to analyse"
+        return _fallback(path, Path(path).name, text, message, 1, 1)
+    return migration
 
 
 def resolve_spans(migration: Migration, data: bytes) -> Migration:
@@ -94,23 +156,3 @@ def _same_source(resolved: Migration, migration: Migration) -> bool:
         return resolved.digest == migration.digest
     facts = ("revision", "down_revision", "branch_labels", "depends_on", "syntax_error")
     return all(getattr(resolved, f) == getattr(migration, f) for f in facts)
-
-
-# --------------------------------------------------------------------------- syntax errors
-
-
-_LIBCST_POS = re.compile(r"error at (\d+):(\d+)")
-
-
-def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
-    # ast gives better messages (e.g. Python 2 print) and positions; it does not execute code.
-    try:
-        ast.parse(text)
-    except SyntaxError as err:
-        return (err.msg, err.lineno or 1, max(err.offset or 1, 1))
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    match = _LIBCST_POS.search(exc.message)
-    if match:
-        return ("LibCST cannot parse this file", int(match.group(1)), int(match.group(2)) + 1)
-    return ("LibCST cannot parse this file", exc.raw_line, exc.raw_column + 1)

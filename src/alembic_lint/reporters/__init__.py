@@ -66,6 +66,17 @@ def repo_path(path: str, report: Report) -> str:
     return rel.replace(os.sep, "/")
 
 
+def unicode_only(document: str) -> str:
+    """A JSON document (and a final newline) that UTF-8 can hold: a file name that is not
+    UTF-8 carries lone surrogates (os.fsdecode's escapes of its bytes), which become U+FFFD
+    (a code host cannot take the bytes either)."""
+    try:
+        document.encode("utf-8")
+    except UnicodeEncodeError:
+        document = document.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return document + "\n"
+
+
 #: Format name -> the module under alembic_lint.reporters that renders it.
 MODULES = {
     "concise": "concise",

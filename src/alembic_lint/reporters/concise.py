@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alembic_lint.diagnostics import Diagnostic
+from alembic_lint.printable import printable
 from alembic_lint.reporters import Report, display_path
 from alembic_lint.wording import plural
 
 
 def line(diagnostic: Diagnostic, cwd: str) -> str:
     loc = diagnostic.location
-    path = display_path(loc.path, cwd)
-    return f"{path}:{loc.line}:{loc.column}: {diagnostic.code} {diagnostic.message}"
+    path = printable(display_path(loc.path, cwd))
+    return f"{path}:{loc.line}:{loc.column}: {diagnostic.code} {printable(diagnostic.message)}"
 
 
 def summary(diagnostics: Sequence[Diagnostic]) -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alembic_lint.diagnostics import Diagnostic, Severity
+from alembic_lint.printable import printable
 from alembic_lint.reporters import Report, repo_path
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escapes, after our own of the other control characters (an ESC sequence
+    in a workflow's log reaches whoever reads it)."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

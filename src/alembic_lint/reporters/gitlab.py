@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alembic_lint.diagnostics import Diagnostic, Severity
-from alembic_lint.reporters import Report, repo_path
+from alembic_lint.reporters import Report, repo_path, unicode_only
 
 _SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.NOTE: "info"}
 
@@ -19,7 +19,7 @@ def fingerprint(diagnostic: Diagnostic, path: str, occurrence: int) -> str:
     key = "\0".join(
         (diagnostic.code, path, diagnostic.revision or "", diagnostic.message, str(occurrence))
     )
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def render(diagnostics: Sequence[Diagnostic], report: Report) -> str:
@@ -46,4 +46,4 @@ def render(diagnostics: Sequence[Diagnostic], report: Report) -> str:
                 },
             }
         )
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return unicode_only(json.dumps(issues, indent=2, ensure_ascii=False))

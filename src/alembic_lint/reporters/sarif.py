@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alembic_lint.diagnostics import Diagnostic, Location, Severity
-from alembic_lint.reporters import Report, RuleInfo, repo_path
+from alembic_lint.reporters import Report, RuleInfo, repo_path, unicode_only
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/alembic-lint/alembic-lint"
@@ -57,7 +57,10 @@ def rule_descriptor(info: RuleInfo) -> dict[str, Any]:
 
 def _physical(location: Location, report: Report) -> dict[str, Any]:
     return {
-        "artifactLocation": {"uri": quote(repo_path(location.path, report), safe="/")},
+        # A file name that is not UTF-8: its own bytes, percent-encoded.
+        "artifactLocation": {
+            "uri": quote(repo_path(location.path, report), safe="/", errors="surrogateescape")
+        },
         "region": {
             "startLine": location.line,
             "startColumn": location.column,
@@ -115,4 +118,4 @@ def document(diagnostics: Sequence[Diagnostic], report: Report) -> dict[str, Any
 
 
 def render(diagnostics: Sequence[Diagnostic], report: Report) -> str:
-    return json.dumps(document(diagnostics, report), indent=2, ensure_ascii=False) + "\n"
+    return unicode_only(json.dumps(document(diagnostics, report), indent=2, ensure_ascii=False))

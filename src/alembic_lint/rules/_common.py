@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import Migration, OpCall
 
 #: The operations of the last migration asked about, and their indexes by ref (see index_at).
 _by_ref: tuple[tuple[OpCall, ...], dict[int, int]] = ((), {})
+
+T = TypeVar("T")
 
 
 def who(graph: RevisionGraph, node: int) -> str:
@@ -30,6 +35,29 @@ def down_ref(migration: Migration) -> int:
     if migration.down_revision.ref >= 0:
         return migration.down_revision.ref
     return migration.revision.ref
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+#: How many revisions a message names, or a finding relates to, when a group is large
+#: (thousands of heads or cycle members would make every finding as long as the history).
+EXCERPT = 10
+
+
+def excerpt(names: Sequence[str], total: int) -> str:
+    """``a, b, c``; of a group larger than the names given: ``a, b, c and 7 more``."""
+    shown = ", ".join(names)
+    return shown if total <= len(names) else f"{shown} and {total - len(names)} more"
+
+
+def nearby(group: Sequence[T], index: int) -> list[T]:
+    """The other members of ``group`` (all of them when it is small), else the
+    ``EXCERPT - 1`` that follow ``group[index]``, wrapping around."""
+    if len(group) <= EXCERPT:
+        return [m for i, m in enumerate(group) if i != index]
+    return [group[(index + step) % len(group)] for step in range(1, EXCERPT)]
 
 
 def index_at(migration: Migration, ref: int) -> int | None:

@@ -8,7 +8,7 @@ from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Rule, related
-from alembic_lint.rules._common import file_of
+from alembic_lint.rules._common import EXCERPT, excerpt, file_of, nearby
 from alembic_lint.rules.examples import history, m
 
 
@@ -58,8 +58,8 @@ class DuplicateRevision(Rule):
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         for rid, nodes in graph.duplicates.items():
             winner = graph.migrations[nodes[-1]].filename
-            files = ", ".join(file_of(graph, n) for n in nodes)
-            for node in nodes:
+            files = excerpt([file_of(graph, n) for n in nodes[:EXCERPT]], len(nodes))
+            for index, node in enumerate(nodes):
                 migration = graph.migrations[node]
                 copies = "the other copy" if len(nodes) == 2 else "the other copies"
                 message = (
@@ -70,8 +70,7 @@ class DuplicateRevision(Rule):
                     related(
                         graph.migrations[o], _revision_ref(graph.migrations[o]), "also defined here"
                     )
-                    for o in nodes
-                    if o != node
+                    for o in nearby(nodes, index)
                 ]
                 yield self.diagnostic(migration, _revision_ref(migration), message, related=others)
 

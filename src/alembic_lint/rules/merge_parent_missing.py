@@ -8,6 +8,7 @@ from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RefKind, RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Rule
+from alembic_lint.rules._common import EXCERPT, excerpt
 from alembic_lint.rules.examples import history, m, raw
 from alembic_lint.rules.missing_parent import _certain, deleted_in, suggest
 
@@ -84,7 +85,7 @@ class MergeParentMissing(Rule):
             others = [str(e.value) for e in migration.down_revision.elements if e != bad.element]
             message = (
                 f"merge parent '{bad.element.value}' names no revision in this history "
-                f"(was it deleted?); the other parents: {', '.join(others)}"
+                f"(was it deleted?); the other parents: {excerpt(others[:EXCERPT], len(others))}"
             )
             hint = suggest(str(bad.element.value), graph)
             if hint:

@@ -95,17 +95,36 @@ def _certain(graph: RevisionGraph) -> bool:
     return not graph.unknown_ids
 
 
+#: Work (ids looked at, distance cells worked out) spent over one graph on suggestions:
+#: every missing parent against every id would grow with the square of the history
+#: (thousands of dangling parents in thousands of revisions); past this (a few tenths of a
+#: second), no more suggestions.
+SUGGEST_BUDGET = 500_000
+
+
 def suggest(missing: str, graph: RevisionGraph) -> str | None:
     """A likely intended id: one contained in the value (a pasted filename), or a typo away."""
+    if missing not in graph.suggestions:
+        graph.suggestions[missing] = _suggest(missing, graph)
+    return graph.suggestions[missing]
+
+
+def _suggest(missing: str, graph: RevisionGraph) -> str | None:
+    if graph.suggest_spent >= SUGGEST_BUDGET:
+        return None
     ids = [i for i in graph.by_id if i]
+    near = [i for i in ids if abs(len(i) - len(missing)) <= 2]
+    cost = len(ids) + len(near) * len(missing) * 5  # the cells of the banded distances
+    if graph.suggest_spent + cost > SUGGEST_BUDGET:
+        graph.suggest_spent = SUGGEST_BUDGET  # spent: the next ones are not even looked at
+        return None
+    graph.suggest_spent += cost
     stem = os.path.splitext(os.path.basename(missing))[0]
     contained = sorted((i for i in ids if len(i) >= 4 and i in stem), key=len, reverse=True)
     if contained:
         return contained[0]
     best: tuple[int, str] | None = None
-    for candidate in ids:
-        if abs(len(candidate) - len(missing)) > 2:
-            continue
+    for candidate in near:
         distance = _distance(missing, candidate, limit=2)
         if distance <= 2 and (best is None or (distance, candidate) < best):
             best = (distance, candidate)
@@ -113,13 +132,22 @@ def suggest(missing: str, graph: RevisionGraph) -> str | None:
 
 
 def _distance(a: str, b: str, *, limit: int) -> int:
-    """Levenshtein distance, giving up (returning limit + 1) once it exceeds ``limit``."""
-    previous = list(range(len(b) + 1))
+    """Levenshtein distance when it is at most ``limit``, else ``limit + 1``: only the
+    cells within ``limit`` of the diagonal are worked out (a path through any other cell
+    costs more than ``limit``)."""
+    over = limit + 1
+    if abs(len(a) - len(b)) > limit:
+        return over
+    previous = [j if j <= limit else over for j in range(len(b) + 1)]
     for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
+        low, high = max(1, i - limit), min(len(b), i + limit)
+        current = [over] * (len(b) + 1)
+        current[0] = i if i <= limit else over
+        for j in range(low, high + 1):
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != b[j - 1]), over
+            )
+        if min(current[low - 1 : high + 1]) > limit:
+            return over
         previous = current
     return previous[-1]

@@ -6,10 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from alembic_lint.diagnostics import Diagnostic, Severity
-from alembic_lint.graph import RefKind, RevisionGraph, could_name
+from alembic_lint.graph import RefKind, RevisionGraph
 from alembic_lint.model import History
 from alembic_lint.rules import Option, Rule, related
-from alembic_lint.rules._common import down_ref, who
+from alembic_lint.rules._common import EXCERPT, down_ref, excerpt, nearby, who
 from alembic_lint.rules.examples import history, m, raw
 from alembic_lint.rules.missing_parent import suggest
 
@@ -161,58 +161,69 @@ class MultipleHeads(Rule):
                 groups[("", tuple(sorted(graph.label_sources(head))))].append(head)
         expected = self.option("expected-heads")
         assert isinstance(expected, int)
-        lines = {h: graph.ancestors(h) for h in heads}
         fixes = _corrections(graph)
+        # Which files to correct each head's line holds (bit i: fixes[i]): a correction
+        # cannot name a head it is, or is an ancestor of (that would be a cycle).
+        holding = graph.lines_holding([node for node, _ in fixes]) if fixes else {}
         reported: set[tuple[int, ...]] = set()
         for (label, _), members in sorted(groups.items()):
             key = tuple(members)
             # Each parent to correct may, corrected, name one of these heads.
+            in_every = -1
+            for head in members:
+                in_every &= holding.get(head, 0)
+            chosen = set(members)
             slack = sum(
-                any(
-                    (meant is None or meant == h) and could_name(node, h, lines[h]) for h in members
-                )
-                for node, meant in fixes
+                not in_every >> i & 1
+                if meant is None
+                else meant in chosen and not holding.get(meant, 0) >> i & 1
+                for i, (_, meant) in enumerate(fixes)
             )
             if len(members) - slack <= expected or key in reported:
                 continue
             reported.add(key)
-            names = ", ".join(who(graph, h) for h in members)
             tail = _divergence(graph, members)
             if history.branch is None:
                 where = f"on branch '{label}'" if label else "on one branch"
+                names = excerpt([who(graph, h) for h in members[:EXCERPT]], len(members))
                 message = f"{len(members)} heads {where}: {names}; {tail}"
             else:
                 # The branch's heads first: that is where the reader is.
-                order = sorted(members, key=lambda h: not _branch_line(graph, h))
-                names = ", ".join(who(graph, h) for h in order)
+                mine = _on_branch(graph, members)
+                order = sorted(members, key=lambda h: h not in mine)
+                names = excerpt([who(graph, h) for h in order[:EXCERPT]], len(members))
                 if len(members) == 2:
                     names = " and ".join(who(graph, h) for h in order)
                 where = f" on branch '{label}'" if label else ""
                 message = f"{len(members)} heads{where}, {names}; {tail}{_fix(graph, members)}"
-            for head in members:
+            for index, head in enumerate(members):
                 mig = migrations[head]
+                # The heads next to this one, not all of them: thousands of heads would
+                # make every finding as long as the history.
                 others = [
                     related(migrations[o], down_ref(migrations[o]), f"other head {who(graph, o)}")
-                    for o in members
-                    if o != head
+                    for o in nearby(members, index)
                 ]
                 yield self.diagnostic(mig, down_ref(mig), message, related=others)
 
 
 def _fix(graph: RevisionGraph, heads: list[int]) -> str:
     """On a predicted merge with the branch's head and one other: the rebase that fixes it."""
-    mine = [h for h in heads if _branch_line(graph, h)]
+    mine = [h for h in heads if h in _on_branch(graph, heads)]
     others = [h for h in heads if h not in mine]
     if len(mine) == 1 and len(others) == 1:
         return f"; fix: alembic-lint rebase --onto {graph.id_of(others[0])}"
     return ""
 
 
-def _branch_line(graph: RevisionGraph, head: int) -> bool:
-    """Whether the branch added or changed a revision on the line of ``head``."""
+def _on_branch(graph: RevisionGraph, heads: list[int]) -> set[int]:
+    """Those of ``heads`` on whose line (the head and its ancestors) the branch added or
+    changed a revision (one pass over the graph for all: RevisionGraph.lines_holding)."""
     branch = graph.history.branch
     assert branch is not None
-    return any(branch.here(graph.migrations[n].path) for n in graph.ancestors(head) | {head})
+    changed = [n for n in graph.dag.nodes if branch.here(graph.migrations[n].path)]
+    holding = graph.lines_holding(changed) if changed else {}
+    return {h for h in heads if holding.get(h, 0)}
 
 
 def _corrections(graph: RevisionGraph) -> list[tuple[int, int | None]]:
@@ -230,32 +241,25 @@ def _corrections(graph: RevisionGraph) -> list[tuple[int, int | None]]:
 def _divergence(graph: RevisionGraph, heads: list[int]) -> str:
     """Where the heads part ways, which of them stand apart, and which lines reach a
     parent that is not there."""
-    lines = {h: graph.ancestors(h) | {h} for h in heads}
-    # Heads whose lines meet, in the order of ``heads``.
-    clusters: list[list[int]] = []
-    for head in heads:
-        meeting = [c for c in clusters if any(lines[head] & lines[o] for o in c)]
-        merged = [h for h in heads if h == head or any(h in c for c in meeting)]
-        clusters = [c for c in clusters if c not in meeting] + [merged]
-    clusters.sort(key=lambda c: heads.index(c[0]))
     parts = []
     apart: list[str] = []  # rooted in the history, but meeting no other head's line
     alone: list[str] = []  # no parent at all (a base that is also a head)
-    for cluster in clusters:
+    for cluster in graph.meeting(heads):  # heads whose lines meet
         if len(cluster) > 1:
             common = graph.nearest_common_ancestors(cluster)
-            names = ", ".join(map(graph.id_of, cluster))
+            names = excerpt([graph.id_of(h) for h in cluster[:EXCERPT]], len(cluster))
             subject = "they" if len(cluster) == len(heads) else names
             if common:
-                parts.append(f"{subject} diverge at " + ", ".join(map(graph.id_of, common)))
+                where = excerpt([graph.id_of(c) for c in common[:EXCERPT]], len(common))
+                parts.append(f"{subject} diverge at {where}")
             else:
                 parts.append(f"{subject} have no common ancestor")
             continue
         (head,) = cluster
         rid = graph.id_of(head)
-        missing = _missing_parent(graph, lines[head])
+        missing = _missing_parent(graph, head)
         if missing is None:
-            (apart if len(lines[head]) > 1 else alone).append(rid)
+            (apart if graph.has_parent(head) else alone).append(rid)
         elif missing[1] == head:
             parts.append(f"{rid}'s parent '{missing[0]}' is not in the history")
         else:
@@ -267,17 +271,21 @@ def _divergence(graph: RevisionGraph, heads: list[int]) -> str:
         parts.append("they share no ancestor")
     elif apart:
         verb = "shares" if len(apart) == 1 else "share"
-        parts.append(f"{', '.join(apart)} {verb} no ancestor with the others")
+        parts.append(f"{excerpt(apart[:EXCERPT], len(apart))} {verb} no ancestor with the others")
     if alone:
         verb = "has" if len(alone) == 1 else "have"
-        parts.append(f"{', '.join(alone)} {verb} no parent in the history")
+        parts.append(f"{excerpt(alone[:EXCERPT], len(alone))} {verb} no parent in the history")
+    if len(parts) > EXCERPT:  # thousands of heads on lines apart: as many sentences
+        parts = [*parts[:EXCERPT], f"and {len(parts) - EXCERPT} more"]
     return "; ".join(parts)
 
 
-def _missing_parent(graph: RevisionGraph, line: set[int]) -> tuple[str, int] | None:
-    """The first parent named in ``line`` (a revision and its ancestors) that is not in
+def _missing_parent(graph: RevisionGraph, head: int) -> tuple[str, int] | None:
+    """The first parent named in the line of ``head`` (it and its ancestors) that is not in
     the history, and the revision naming it."""
-    for bad in graph.wrong_parents:
-        if bad.node in line:
-            return str(bad.element.value), bad.node
-    return None
+    wrong = graph.wrong_parents
+    holding = graph.lines_holding([bad.node for bad in wrong]).get(head, 0) if wrong else 0
+    if not holding:
+        return None
+    first = wrong[(holding & -holding).bit_length() - 1]  # the lowest bit: the first named
+    return str(first.element.value), first.node

@@ -8,7 +8,7 @@ from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History, Migration
 from alembic_lint.rules import Rule, related
-from alembic_lint.rules._common import who
+from alembic_lint.rules._common import EXCERPT, excerpt, who
 from alembic_lint.rules.examples import history, m
 
 
@@ -61,22 +61,34 @@ class RevisionCycle(Rule):
     def check(self, history: History, graph: RevisionGraph) -> Iterator[Diagnostic]:
         for cycle in graph.cycles():
             members = set(cycle)
-            names = ", ".join(who(graph, n) for n in cycle)
+            edges = {n: _edge(graph, graph.migrations[n], members) for n in cycle}
+            names = ", ".join(who(graph, n) for n in cycle) if len(cycle) <= EXCERPT else ""
             for node in cycle:
                 migration = graph.migrations[node]
-                ref, attribute = _edge_ref(graph, migration, members)
+                ref, attribute, _ = edges[node]
                 if len(cycle) == 1:
                     message = f"revision {graph.id_of(node)} names itself in {attribute}"
-                else:
+                    yield self.diagnostic(migration, ref, message)
+                    continue
+                if names:
                     message = f"revision cycle through {attribute}: {names}"
-                others = [
+                    others = [o for o in cycle if o != node]
+                else:
+                    # A long cycle: each finding names the stretch of it that starts here
+                    # (following each revision's parent in the cycle), not all of it.
+                    others = _stretch(node, edges)
+                    shown = [who(graph, n) for n in (node, *others)]
+                    message = (
+                        f"revision cycle of {len(cycle)} revisions through {attribute}: "
+                        + excerpt(shown, len(cycle))
+                    )
+                places = [
                     related(
                         graph.migrations[o], graph.migrations[o].down_revision.ref, who(graph, o)
                     )
-                    for o in cycle
-                    if o != node
+                    for o in others
                 ]
-                yield self.diagnostic(migration, ref, message, related=others)
+                yield self.diagnostic(migration, ref, message, related=places)
         for node in graph.empty_depends_bases:
             migration = graph.migrations[node]
             element = migration.depends_on.elements[0]
@@ -88,8 +100,22 @@ class RevisionCycle(Rule):
             )
 
 
-def _edge_ref(graph: RevisionGraph, migration: Migration, members: set[int]) -> tuple[int, str]:
-    """The element of down_revision (else depends_on) that stays inside the cycle."""
+def _stretch(node: int, edges: dict[int, tuple[int, str, int | None]]) -> list[int]:
+    """Up to ``EXCERPT - 1`` revisions after ``node``, each the parent of the one before
+    inside the cycle (a group that is not one simple cycle may come back early)."""
+    found: list[int] = []
+    here = edges[node][2]
+    while here is not None and here != node and here not in found and len(found) < EXCERPT - 1:
+        found.append(here)
+        here = edges[here][2]
+    return found
+
+
+def _edge(
+    graph: RevisionGraph, migration: Migration, members: set[int]
+) -> tuple[int, str, int | None]:
+    """The element of down_revision (else depends_on) that stays inside the cycle, and the
+    revision it names."""
     for binding in (migration.down_revision, migration.depends_on):
         for element in binding.elements:
             value = element.value
@@ -103,5 +129,5 @@ def _edge_ref(graph: RevisionGraph, migration: Migration, members: set[int]) -> 
                     owner if binding.name == "down_revision" else graph.by_id[graph.id_of(owner)]
                 )
             if target in members or (len(members) == 1 and value == migration.revision_id):
-                return element.ref, binding.name
-    return migration.down_revision.ref, "down_revision"
+                return element.ref, binding.name, target
+    return migration.down_revision.ref, "down_revision", None

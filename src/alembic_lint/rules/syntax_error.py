@@ -16,7 +16,11 @@ class SyntaxError_(Rule):
     ## What it does
     Flags a file in the versions directory that cannot be read or parsed: a syntax
     error, Python 2 code, a binary file, bytes that are not valid in the file's
-    encoding, or a file that cannot be opened.
+    encoding, or a file that cannot be opened. The verdict is CPython's (the one
+    Alembic's import meets), limits included: more than 200 nested brackets, or an
+    expression nested too deeply to compile. Also a file that is not analysed: one
+    larger than 4 MB, or one whose reading crashed the process that read it; and a
+    named pipe, a device or a symlink loop named like a migration (never read).
 
     ## Why is this bad?
     Alembic imports every file to build the history, so one file that does not
