@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -177,22 +178,73 @@ async def test_uris_that_name_no_file_are_not_ours(client: LanguageClient, folde
 # -- the workspace
 
 
-async def test_a_buffer_too_large_to_read_is_al100(client: LanguageClient, folder: Path) -> None:
-    """Pasting megabytes into a migration: reported at once, not parsed after every edit
-    (5 MB took the engine 25 s and 1.7 GB, and a 50 MB buffer would exhaust the memory)."""
-    versions = project(folder, m("aaaaaaaaaaaa", upgrade=DROP), m("bbbbbbbbbbbb", "aaaaaaaaaaaa"))
-    path = versions / "bbbbbbbbbbbb_example.py"
-    await added(client, folder, versions / "aaaaaaaaaaaa_example.py")
-    text = open_file(client, path)
-    change_file(client, path, text + "x = 'a'\n" * (5 * 1024 * 1024 // 8))
-    await eventually(lambda: codes(client, path) == ["AL100"])
-    (found,) = client.diagnostics[uri(path)]
-    assert found.message == (
-        "cannot read file: file is too large to analyse (5.0 MB; the limit is 4.0 MB)"
+async def test_a_hostile_workspace_neither_hangs_nor_kills_the_server(
+    client: LanguageClient, folder: Path
+) -> None:
+    """Files a pull request can bring: a named pipe called *.py (reading it blocked for
+    ever), 2,000 nested brackets (LibCST's native parser overflowed the stack and took the
+    process down), a 10,000-term sum, a symlink loop, 6 MB of Python. Each is AL100, the
+    rest of the history is checked, and the server goes on."""
+    versions = project(
+        folder,
+        m("aaaaaaaaaaaa"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=DROP),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="x = " + "(" * 2000 + "1" + ")" * 2000),
+        m("dddddddddddd", "cccccccccccc", upgrade="x = " + "+".join(["1"] * 10_000)),
+        m("eeeeeeeeeeee", "dddddddddddd", upgrade="x = 'a'\n" * (6 * 1024 * 1024 // 12)),
     )
-    change_file(client, path, text, version=3)
-    await eventually(lambda: codes(client, path) == [])
-    close_file(client, path)
+    os.mkfifo(versions / "ffffffffffff_pipe.py")
+    (versions / "loop_a.py").symlink_to("loop_b.py")
+    (versions / "loop_b.py").symlink_to("loop_a.py")
+    hostile = ["cccccccccccc_example.py", "dddddddddddd_example.py", "eeeeeeeeeeee_example.py"]
+    hostile += ["ffffffffffff_pipe.py", "loop_a.py", "loop_b.py"]
+    await added(client, folder, versions / "bbbbbbbbbbbb_example.py")
+    assert codes(client, versions / "bbbbbbbbbbbb_example.py") == ["AL201", "AL202"]
+    for name in hostile:
+        await eventually(lambda name=name: "AL100" in codes(client, versions / name))
+    info = await debug(client)
+    assert info["histories"][-1]["files"] == 8
+
+
+async def test_a_buffer_too_large_to_analyse(client: LanguageClient, folder: Path) -> None:
+    """Pasting megabytes into a migration: AL100 as for a file that large on disk, its
+    revision variables kept (its child still has its parent), and the actions under the
+    cursor come at once: no ``# noqa`` placed by tokenizing the whole text (seconds a MB,
+    at every request), no rebase plan compiling it (20 MB took minutes and 2.9 GB)."""
+    versions = project(
+        folder,
+        m("aaaaaaaaaaaa"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa"),
+        m("cccccccccccc", "aaaaaaaaaaaa"),
+        m("dddddddddddd", "bbbbbbbbbbbb"),
+    )
+    large, child = versions / "bbbbbbbbbbbb_example.py", versions / "dddddddddddd_example.py"
+    await added(client, folder, child)
+    text = open_file(client, large)
+    # Its first line could take a comment (a docstring's first line cannot).
+    change_file(client, large, "import os\n" + text + "x = 'a'\n" * (5 * 1024 * 1024 // 8))
+    await eventually(lambda: codes(client, large) == ["AL100"])
+    (found,) = client.diagnostics[uri(large)]
+    assert found.message == "file is too large to analyse (5.0 MB; the limit is 4.0 MB)"
+    assert codes(client, child) == ["AL001"]  # a head, not a child of nothing
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri(large)), found.range, types.CodeActionContext([found])
+        )
+    )
+    assert not actions
+    (fork,) = client.diagnostics[uri(child)]
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri(child)), fork.range, types.CodeActionContext([fork])
+        )
+    )
+    (rebase,) = [a for a in actions or [] if a.title.startswith("Rebase")]
+    assert isinstance(rebase, types.CodeAction) and rebase.disabled is not None
+    assert rebase.disabled.reason.endswith("not edited: larger than 512 KB; edit it by hand")
+    change_file(client, large, text, version=3)
+    await eventually(lambda: codes(client, large) == [])
+    close_file(client, large)
 
 
 async def test_a_broken_alembic_ini_is_shown(client: LanguageClient, folder: Path) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from alembic_lint import engine, fixes
+from alembic_lint import engine, fixes, inputs
 from alembic_lint.atomic import leaves_tree
 from alembic_lint.diagnostics import Applicability, Diagnostic
 from alembic_lint.model import History
@@ -154,6 +154,10 @@ def _noqa_action(
     placer: Placer, uri: str, path: str, text: str, finding: Diagnostic, shown: types.Diagnostic
 ) -> types.CodeAction | None:
     if finding.code in NOT_SUPPRESSIBLE:
+        return None
+    if len(text) > inputs.MAX_MIGRATION_BYTES:
+        # A file too large to analyse: placing the comment tokenizes the whole text twice,
+        # seconds a MB, at every request for the actions under the cursor.
         return None
     line = finding.location.line
     edit = noqa_edit(text, line, finding.code)

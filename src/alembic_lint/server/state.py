@@ -3,7 +3,6 @@ each file's facts and findings, kept in memory and worked out again per changed 
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import tokenize
@@ -24,10 +23,6 @@ from alembic_lint.source import digest, text_of
 
 #: The rule whose findings get their fork point as a related place.
 MULTIPLE_HEADS = "AL001"
-#: The largest editor buffer that is read (a few times the largest real migrations): its
-#: facts are worked out again after every edit, and reading a few MB of Python costs the
-#: engine seconds and hundreds of MB each time.
-MAX_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +164,6 @@ def _known(migration: Migration, data: bytes, file_rules: Sequence[Rule]) -> Kno
     return Known(checking.pared(migration), found, digest(data), migration.message, data.isascii())
 
 
-def _too_large(size: int) -> OSError:
-    size_mb, limit_mb = size / (1024 * 1024), MAX_BUFFER_BYTES / (1024 * 1024)
-    reason = f"file is too large to analyse ({size_mb:.1f} MB; the limit is {limit_mb:.1f} MB)"
-    return OSError(errno.EFBIG, reason)
-
-
 def _unreadable(path: str, exc: OSError, file_rules: Sequence[Rule]) -> Known:
     migration = engine.unreadable(path, exc)
     found = tuple(checking.file_findings(migration, file_rules))
@@ -201,17 +190,12 @@ class State:
     # -- reading
 
     def read(self, path: str) -> bytes:
-        """The engine's reader: the editor's buffer when the file is open, else the disk.
-        A buffer larger than :data:`MAX_BUFFER_BYTES` is an OSError (reported as AL100)."""
+        """The engine's reader: the editor's buffer when the file is open, else the disk (a
+        buffer too large to analyse is bounded where bytes are parsed, as any reader's)."""
         text = self.buffers.get(path)
-        if text is None:
-            return checking.read_bytes(path)
-        if len(text) > MAX_BUFFER_BYTES:  # too large whatever its encoding (not encoded)
-            raise _too_large(len(text))
-        data = encoded(text)
-        if len(data) > MAX_BUFFER_BYTES:
-            raise _too_large(len(data))
-        return data
+        if text is not None:
+            return encoded(text)
+        return checking.read_bytes(path)
 
     def text(self, path: str) -> str:
         """The text of a file as the client sees it (its buffer, else the disk)."""
