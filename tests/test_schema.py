@@ -850,3 +850,32 @@ def test_what_an_operation_that_may_not_run_touched_is_never_said_to_exist(
     undone = model.undone[revisions.by_id["bbbbbbbbbbbb"]].table("users")
     assert undone is not None and undone.unsure is not None
     assert [c.name for c in undone.columns].count("email") == 1
+
+
+def test_an_index_or_constraint_that_may_not_be_there_leaves_the_table_known(
+    tmp_path: Path,
+) -> None:
+    upgrade = (
+        "if op.get_bind().engine.name == 'mysql':\n"
+        "    op.drop_constraint('uq_users_email_org', 'users', type_='unique')\n"
+        "    op.create_index('ix_mysql', 'users', ['email'])\n"
+        "op.drop_index('ix_users_email', table_name='users')\n"
+        "op.create_index('ix_users_email', 'users', ['email'])"
+    )
+    downgrade = (
+        "op.create_index('ix_users_email', 'users', ['email'])\n"  # there: a clash
+        "op.create_unique_constraint('uq_users_email_org', 'users', ['email', 'org_id'])\n"
+        "op.drop_index('ix_mysql', table_name='users')"
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade, downgrade=downgrade),
+    )
+    users = at(model, revisions, "bbbbbbbbbbbb").table("users")
+    assert users is not None and users.unsure is None
+    assert users.has_constraint("uq_users_email_org", "unique") is None
+    assert users.has_index("ix_mysql") is None
+    assert failures(model, revisions) == [
+        ("bbbbbbbbbbbb", "exists", "index ix_users_email on users")
+    ]

@@ -40,12 +40,42 @@ def _maybe(
     why = f"`{change.op}()` under a condition"
     if change.table is None:
         return handler(schema, change, []) if change.action == "unknown" else schema.all_unsure(why)
+    table = schema.table(change.table) if schema.has_table(change.table) is True else None
+    if table is not None and change.action in _NAMED_OBJECTS:
+        # An index or a constraint that may or may not be there: the rest of the table
+        # is as it was.
+        return schema.with_table(_maybe_named(table, change))
     tables = {"create_table", "drop_table", "rename_table"}
-    exists = change.action not in tables and schema.has_table(change.table) is True
+    exists = change.action not in tables and table is not None
     after = schema.with_unsure(change.table, why, exists=exists)
     if change.action == "rename_table" and change.name:
         after = after.with_unsure(change.name, why)
     return after
+
+
+#: Changes of one index or constraint, which leave the table's columns alone.
+_NAMED_OBJECTS = frozenset({"create_index", "drop_index", "add_constraint", "drop_constraint"})
+
+
+def _maybe_named(table: Table, change: Change) -> Table:
+    """``table`` after a change of an index or constraint that may not have run: that
+    one is no longer listed and its name is vague (the unnamed ones when it has none)."""
+    names = {change.name} | {i.name for i in change.indexes} | {c.name for c in change.constraints}
+    named = {n for n in names if n}
+    if not named:
+        return replace(table, vague=table.vague | {_UNNAMED})
+    if change.action in ("drop_index", "drop_constraint") and not any(
+        table.constraint(n) or table.index(n) for n in named
+    ):
+        # Known by none of its names: it may have been any of the kind.
+        kind = "unique" if change.action == "drop_index" else change.kind or "any"
+        return _may_be_any(table, *named, constraints=kind)
+    return replace(
+        table,
+        indexes=tuple(i for i in table.indexes if not any(same(i.name, n) for n in named)),
+        constraints=tuple(c for c in table.constraints if not any(same(c.name, n) for n in named)),
+        vague=table.vague | {n.casefold() for n in named},
+    )
 
 
 def _table_missing(schema: Schema, change: Change, problems: list[Problem]) -> Table | None:
