@@ -19,9 +19,11 @@ from alembic_lint.branch import Branch, Commit, Conflict, Edit, Origin
 from alembic_lint.discover import HistorySpec
 from alembic_lint.git.merge import MERGED, OURS, THEIRS, Merge, Outcome
 from alembic_lint.git.process import (
+    LOG_FORMAT,
     GitError,
     Repository,
     detect_renames,
+    log_records,
     merge_text,
     open_repository,
 )
@@ -338,7 +340,7 @@ class Prediction:
                     "--diff-filter=A",
                     "--no-show-signature",
                     f"--max-count={_LOG_LIMIT}",
-                    "--format=%x01%h%x00%as%x00%s",
+                    LOG_FORMAT,
                     "--name-only",
                     "-z",
                     f"{self.fork}..{self.target}",
@@ -349,14 +351,9 @@ class Prediction:
         except GitError:
             return {}  # only wording depends on it
         found: dict[str, Commit] = {}
-        for record in out.split(b"\x01")[1:]:
-            head, _, names = record.partition(b"\n")
-            fields = head.split(b"\0")
-            if len(fields) < 3:
-                continue
-            commit = Commit(*(f.decode("utf-8", "replace") for f in fields[:3]))
-            for name in names.split(b"\0"):
-                rel = name.decode("utf-8", "surrogateescape")
+        for _, short, date, subject, names in log_records(out):
+            commit = Commit(short, date, subject)
+            for rel in names:
                 if rel in wanted and wanted[rel] not in found:
                     found[wanted[rel]] = commit  # newest first: the last time it was added
         return found
@@ -441,6 +438,14 @@ def predict(revision: str, where: Path) -> Prediction:
                 hint = f" (set it with: git remote set-head {remote} --auto)"
             elif repo.is_shallow():
                 hint = " (a shallow clone: fetch it, e.g. actions/checkout with fetch-depth: 0)"
+            kind = repo.kind(revision)
+            if kind is not None:
+                raise GitError(f"--against {revision}: names a {kind}, not a commit")
+            if ".." in revision:
+                raise GitError(
+                    f"--against {revision}: a range; give the one revision this branch "
+                    "will be merged into, e.g. origin/main"
+                )
             raise GitError(f"--against {revision}: unknown revision{hint}")
         fork = repo.merge_base(head, target)
         if fork is None:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-__all__ = ["GitError", "Repository", "clean_environment", "open_repository"]
+__all__ = [
+    "LOG_FORMAT",
+    "GitError",
+    "Repository",
+    "clean_environment",
+    "log_records",
+    "open_repository",
+]
 
 #: git variables worth keeping from the caller (where git lives, which config files it
 #: reads); every other ``GIT_*`` (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE, GIT_CONFIG_COUNT,
@@ -35,7 +44,36 @@ _SAFE = (
     "protocol.allow=never",
     "-c",
     "core.pager=cat",
+    # Output alembic-lint parses: in UTF-8 whatever the repository's config says.
+    "-c",
+    "i18n.logOutputEncoding=UTF-8",
 )
+
+
+#: ``git log`` records as log_records reads them (with ``--name-only -z``).
+LOG_FORMAT = "--format=%x01%H%x00%h%x00%as%x00%s"
+#: Where a record starts: a commit's full id and date, which neither a subject (no NUL
+#: in it) nor a file name (no NUL; under the pathspec's directory) can imitate.
+_RECORD = re.compile(
+    rb"(?:^|(?<=\x00))\x01(?=[0-9a-f]{40}(?:[0-9a-f]{24})?\x00[0-9a-f]+\x00"
+    rb"\d{4}-\d\d-\d\d\x00)"
+)
+
+
+def log_records(out: bytes) -> list[tuple[str, str, str, str, list[str]]]:
+    """(full id, short id, date, subject, paths) of each commit in ``git log LOG_FORMAT
+    --name-only -z`` output, newest first."""
+    found = []
+    for record in _RECORD.split(out)[1:]:
+        fields = record.split(b"\0", 4)
+        if len(fields) < 5:
+            continue
+        oid, short, date, subject = (f.decode("utf-8", "replace") for f in fields[:4])
+        names = fields[4].removeprefix(b"\n").split(b"\0")
+        found.append(
+            (oid, short, date, subject, [n.decode("utf-8", "surrogateescape") for n in names if n])
+        )
+    return found
 
 
 class GitError(Exception):
@@ -57,7 +95,10 @@ def clean_environment() -> dict[str, str]:
 
 def _one_line(text: bytes) -> str:
     lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines()]
-    lines = [line.removeprefix("fatal: ").removeprefix("error: ") for line in lines if line]
+    lines = [line for line in lines if line]
+    # The reason git stopped, rather than a warning before it.
+    lines = [line for line in lines if line.startswith(("fatal: ", "error: "))] or lines
+    lines = [line.removeprefix("fatal: ").removeprefix("error: ") for line in lines]
     return lines[0] if lines else "no message"
 
 
@@ -69,6 +110,7 @@ class Repository:
     object_format: str = "sha1"
     _env: dict[str, str] = field(default_factory=clean_environment, repr=False)
     _batch: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _batch_errors: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def oid_size(self) -> int:
@@ -90,34 +132,74 @@ class Repository:
 
     # ------------------------------------------------------------------ objects
 
-    def read_object(self, name: str) -> tuple[str, str, bytes] | None:
+    def read_object(self, name: str, limit: int | None = None) -> tuple[str, str, bytes] | None:
         """(id, type, content) of an object, or None when it does not exist. ``name`` is an
         object id or a revision expression; all objects of a run come through one
-        ``git cat-file --batch`` process."""
-        if "\n" in name or "\0" in name:
-            return None
+        ``git cat-file --batch`` process. An object over ``limit`` bytes is not kept in
+        memory: TooLarge (an OSError) names its size."""
+        if "\n" in name or "\0" in name or name.endswith("\r"):
+            return None  # one line of input each (git drops a line's final CR)
         proc = self._batch_process()
         stdin, stdout = _pipes(proc)
         try:
             stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
             stdin.flush()
             header = stdout.readline()
-        except OSError as exc:
-            raise GitError(f"git cat-file stopped: {exc.strerror or exc}") from None
+        except OSError:
+            header = b""
+        if not header:
+            raise GitError(f"git cat-file stopped: {self._batch_message()}")
+        # "<name> missing" / "<name> ambiguous": the name (a revision expression, which
+        # may hold spaces) is echoed back, so the verdict is read from the end of the line.
+        if header.endswith((b" missing\n", b" ambiguous\n")):
+            return None
         parts = header.split()
-        if len(parts) != 3:
-            if not header:
-                raise GitError("git cat-file stopped unexpectedly")
-            return None  # "<name> missing" / "ambiguous"
+        if len(parts) != 3 or not parts[2].isdigit() or not _is_hex(parts[0]):
+            raise GitError(f"git cat-file answered {header[:80]!r}")
         oid, kind, size = parts[0].decode("ascii"), parts[1].decode("ascii"), int(parts[2])
+        if limit is not None and size > limit:
+            from alembic_lint.inputs import TooLarge
+
+            left = size + 1  # and the newline after the content
+            while left > 0:
+                chunk = stdout.read(min(left, 1 << 20))
+                if not chunk:
+                    raise GitError(f"git cat-file stopped: {self._batch_message()}")
+                left -= len(chunk)
+            raise TooLarge(name, size, limit)
         data = stdout.read(size)
         stdout.read(1)  # the newline after the content
         if len(data) != size:
-            raise GitError("git cat-file stopped unexpectedly")
+            raise GitError(f"git cat-file stopped: {self._batch_message()}")
         return oid, kind, data
+
+    def _batch_message(self) -> str:
+        """Why the ``cat-file`` process stopped, as it said on standard error (a partial
+        clone's missing object: with the fix)."""
+        errors = self._batch_errors
+        if errors is None:
+            return "no message"
+        if self._batch is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._batch.wait(timeout=10)
+        errors.seek(0)
+        message = _one_line(errors.read(4096))
+        if "promisor" in message or "lazy fetching" in message:
+            message += (
+                " (a partial clone: objects are missing and --against fetches nothing; "
+                "fetch them, e.g. actions/checkout without filter, or a full clone)"
+            )
+        return message
 
     def _batch_process(self) -> subprocess.Popen[bytes]:
         if self._batch is None or self._batch.poll() is not None:
+            if self._batch_errors is None:
+                import tempfile
+
+                # What git says when it stops (closed in close()).
+                self._batch_errors = tempfile.TemporaryFile()  # noqa: SIM115
+            self._batch_errors.seek(0)
+            self._batch_errors.truncate()
             try:
                 self._batch = subprocess.Popen(
                     ["git", *_SAFE, "cat-file", "--batch"],
@@ -125,7 +207,7 @@ class Repository:
                     env=self._env,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
+                    stderr=self._batch_errors,
                 )
             except FileNotFoundError:
                 raise GitError(_NO_GIT) from None
@@ -142,6 +224,9 @@ class Repository:
                 proc.kill()
                 proc.wait()
             stdout.close()
+        if self._batch_errors is not None:
+            self._batch_errors.close()
+            self._batch_errors = None
 
     def __enter__(self) -> Repository:
         return self
@@ -158,6 +243,33 @@ class Repository:
         found = self.read_object(f"{revision}^{{commit}}")
         return found[0] if found is not None else None
 
+    def kind(self, revision: str) -> str | None:
+        """The type of object a revision names when not a commit (blob, tree), else None;
+        for messages only (``cat-file --batch-check``: the name is input, not an argument)."""
+        if "\n" in revision or "\0" in revision or revision.endswith("\r"):
+            return None
+        try:
+            proc = subprocess.run(
+                ["git", *_SAFE, "cat-file", "--batch-check"],
+                cwd=self.top,
+                env=self._env,
+                # And the tag's object, when it names a tag (``X^{}`` peels tags only).
+                input=b"%s\n%s^{}\n" % ((revision.encode("utf-8", "surrogateescape"),) * 2),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        for line in proc.stdout.splitlines():
+            parts = line.split()
+            if len(parts) != 3 or not _is_hex(parts[0]) or line.endswith(b" missing"):
+                return None
+            kind = parts[1].decode("ascii", "replace")
+            if kind != "tag":
+                return kind if kind != "commit" else None
+        return None
+
     def merge_base(self, one: str, other: str) -> str | None:
         """The best common ancestor of two commits (ids), or None when there is none."""
         out = self.run(["merge-base", "--end-of-options", one, other], ok=(0, 1))
@@ -168,6 +280,10 @@ class Repository:
 
 
 _NO_GIT = "git is not installed (or not on PATH); --against reads the history with it"
+
+
+def _is_hex(text: bytes) -> bool:
+    return len(text) in (40, 64) and all(c in b"0123456789abcdef" for c in text)
 
 
 def _pipes(proc: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
@@ -242,7 +358,10 @@ def detect_renames(old: dict[str, bytes], new: dict[str, bytes]) -> dict[str, st
     with tempfile.TemporaryDirectory(prefix="alembic-lint-renames-") as tmp:
         for side, files in (("a", old), ("b", new)):
             for rel, data in files.items():
-                path = os.path.join(tmp, side, *rel.split("/"))
+                parts = rel.split("/")
+                if any(part in ("", ".", "..") for part in parts):  # never out of tmp
+                    raise GitError(f"{rel!r}: not a path git checks out")
+                path = os.path.join(tmp, side, *parts)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "wb") as handle:
                     handle.write(data)

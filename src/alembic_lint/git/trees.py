@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from alembic_lint.git.process import GitError, Repository
+from alembic_lint.inputs import MAX_CONFIG_BYTES, TooLarge
 
 __all__ = ["Commit", "Node", "Side", "WorkTree", "object_id"]
 
@@ -75,11 +76,16 @@ class Commit:
         self._trees: dict[str, dict[str, Node] | None] = {}
         self._root: str | None = None
 
-    def _tree(self, oid: str) -> dict[str, Node]:
-        found = self.repo.read_object(oid)
-        if found is None or found[1] != "tree":
+    def _tree(self, oid: str, where: str) -> dict[str, Node]:
+        try:
+            found = self.repo.read_object(oid, limit=MAX_CONFIG_BYTES)
+        except TooLarge as exc:
+            raise GitError(f"git tree {where} is too large to read ({exc})") from None
+        if found is None:
             raise GitError(f"git object {oid} is missing (a partial or damaged clone?)")
-        return parse_tree(found[2], self.repo.oid_size)
+        if found[1] != "tree":
+            raise GitError(f"git tree {where} is a {found[1]} (a damaged or forged repository)")
+        return parse_tree(found[2], self.repo.oid_size, where)
 
     def listing(self, rel: str) -> dict[str, Node] | None:
         if rel in self._trees:
@@ -93,9 +99,9 @@ class Commit:
             parent, _, name = rel.rpartition("/")
             above = self.listing(parent)
             node = above.get(name) if above is not None else None
-            entries = (
-                self._tree(node.oid) if node is not None and node.kind == DIR and node.oid else None
-            )
+            entries = None
+            if node is not None and node.kind == DIR and node.oid:
+                entries = self._tree(node.oid, rel)
         self._trees[rel] = entries
         return entries
 
@@ -105,25 +111,44 @@ class Commit:
 
     def read(self, rel: str, node: Node) -> bytes:
         assert node.oid is not None
-        found = self.repo.read_object(node.oid)
+        try:
+            # Never more in memory than of a file on disk (inputs.read_regular): git's
+            # merge of a blob of gigabytes is not predicted, but said so.
+            found = self.repo.read_object(node.oid, limit=MAX_CONFIG_BYTES)
+        except TooLarge as exc:
+            raise GitError(f"{rel} at {self.commit[:10]}: {exc}; --against stops here") from None
         if found is None:
             raise GitError(f"git object {node.oid} ({rel}) is missing (a partial clone?)")
         return found[2]
 
 
-def parse_tree(data: bytes, oid_size: int) -> dict[str, Node]:
-    """Entries of a raw tree object: ``<mode> <name>\\0<raw id>`` each."""
+def parse_tree(data: bytes, oid_size: int, where: str = "") -> dict[str, Node]:
+    """Entries of a raw tree object: ``<mode> <name>\\0<raw id>`` each. ``where`` is the
+    tree's path, for messages. A tree git itself would refuse to check out (a name such
+    as ``..`` or ``a/b``, or broken bytes) is a GitError: its paths would lead out of
+    the directory they name."""
     entries: dict[str, Node] = {}
     at, end = 0, len(data)
     while at < end:
-        space = data.index(b" ", at)
-        nul = data.index(b"\0", space)
-        mode = data[at:space]
-        name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+        space = data.find(b" ", at)
+        nul = data.find(b"\0", space + 1) if space >= 0 else -1
         raw = data[nul + 1 : nul + 1 + oid_size]
-        entries[name] = Node(_MODES.get(mode, FILE), raw.hex())
+        if nul < 0 or len(raw) != oid_size:
+            raise GitError(f"git tree {where or '/'} is malformed (a damaged repository)")
+        name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+        if not _valid_name(name):
+            raise GitError(
+                f"git tree {where or '/'} holds an entry named {name!r}, a path git "
+                "refuses to check out (a damaged or forged repository)"
+            )
+        entries[name] = Node(_MODES.get(data[at:space], FILE), raw.hex())
         at = nul + 1 + oid_size
     return entries
+
+
+def _valid_name(name: str) -> bool:
+    """What git's ``verify_path`` accepts for one path component (the essentials)."""
+    return name not in ("", ".", "..") and "/" not in name and name.lower() != ".git"
 
 
 class WorkTree:

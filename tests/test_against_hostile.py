@@ -1,0 +1,247 @@
+"""`--against` attacked: revisions, repository configs, forged git objects and repository
+shapes that a hostile pull request or a careless user brings, each in a real git
+repository. Whatever comes: one line and exit 2, or the right answer; never a traceback,
+a program run, a file written, or a wrong "All checks passed".
+
+Each test failed before the change it covers (a traceback, an unclear message, a wrong
+verdict, or a file written outside the repository).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from against_support import VERSIONS, state
+from alembic_lint.cli import main
+from alembic_lint.rules.examples import m
+from git_support import environ, git, two_branches
+
+A, B, C, D = "aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc", "dddddddddddd"
+
+
+def mig(revision: str, down: object = None, **kwargs: object) -> tuple[str, str]:
+    file = m(revision, down, **kwargs)  # type: ignore[arg-type]
+    return f"{VERSIONS}/{file.filename}", file.source
+
+
+BASE = dict([mig(A), mig(B, A)])
+#: main adds C on B, the branch adds D on B: two heads once merged.
+FORKED = (dict([mig(C, B)]), dict([mig(D, B)]))
+
+
+def forked(path: Path) -> Path:
+    return two_branches(path, BASE, *FORKED)
+
+
+def run(
+    capsys: pytest.CaptureFixture[str], repo: Path, revision: str, *paths: str
+) -> tuple[int, str, str]:
+    code = main(["--no-cache", "--against", revision, *(paths or [str(repo / VERSIONS)])])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error(err: str) -> str:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def commit_tree(repo: Path, entries: list[tuple[bytes, bytes, str]], branch: str) -> None:
+    """A commit on ``main`` whose root tree is made of raw entries (mode, name, object),
+    written as git stores it, with nothing checked (``hash-object --literally``)."""
+    root = raw_tree(repo, entries)
+    commit = git(repo, "commit-tree", root, "-p", "main", "-m", "forged").strip()
+    git(repo, "update-ref", f"refs/heads/{branch}", commit)
+
+
+def raw_tree(repo: Path, entries: list[tuple[bytes, bytes, str]]) -> str:
+    data = b"".join(mode + b" " + name + b"\0" + bytes.fromhex(oid) for mode, name, oid in entries)
+    return git(repo, "hash-object", "-t", "tree", "-w", "--literally", "--stdin", data=data).strip()
+
+
+def blob(repo: Path, data: bytes) -> str:
+    return git(repo, "hash-object", "-w", "--stdin", data=data).strip()
+
+
+# ---------------------------------------------------------------------- revisions
+
+
+def test_a_revision_is_one_line_of_input_whatever_it_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A revision with a space or a carriage return made `cat-file --batch` echo it back
+    in a line the reader took for an object header: a traceback."""
+    repo = forked(tmp_path)
+    for revision in ("main\r", "main nope", "no such 1234", "main^{/target work}x"):
+        code, _, err = run(capsys, repo, revision)
+        assert code == 2
+        assert one_error(err).endswith("unknown revision\n"), err
+    # A search of commit messages with a space in it is a revision like any other.
+    code, out, _ = run(capsys, repo, "main^{/target work}")
+    assert code == 1 and "AL001 after merging into main^{/target work}: 2 heads" in out
+
+
+def test_what_a_revision_names_when_not_a_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = forked(tmp_path)
+    git(repo, "tag", "a-blob", f"main:{mig(C, B)[0]}")
+    git(repo, "tag", "-a", "-m", "a tree", "a-tree", "main^{tree}")
+    expected = {
+        "a-blob": "--against a-blob: names a blob, not a commit",
+        "a-tree": "--against a-tree: names a tree, not a commit",
+        "main:db": "--against main:db: names a tree, not a commit",
+        "main..feature": "--against main..feature: a range; give the one revision",
+        "@{upstream}": "git cat-file stopped: no upstream configured for branch 'feature'",
+    }
+    for revision, message in expected.items():
+        code, _, err = run(capsys, repo, revision)
+        assert code == 2
+        assert one_error(err).startswith(f"alembic-lint: error: {message}"), err
+
+
+def test_a_partial_clone_fetches_nothing_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Blobs of the target missing (`--filter=blob:none`): git would fetch them from the
+    promisor remote, running what the repository's config names to do it."""
+    origin = forked(tmp_path / "origin")
+    git(origin, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{origin}", str(clone))
+    git(clone, "checkout", "-q", "feature")
+    marker = tmp_path / "ran"
+    git(clone, "config", "protocol.file.allow", "always")
+    git(clone, "config", "remote.origin.uploadpack", f"touch {marker}; git-upload-pack")
+    before = state(clone)
+    code, _, err = run(capsys, clone, "origin/main")
+    assert code == 2
+    assert "from promisor remote (a partial clone: objects are missing" in one_error(err)
+    assert not marker.exists()
+    assert state(clone) == before
+
+
+# ---------------------------------------------------------------------- configs
+
+
+def test_a_repository_config_changes_no_output_alembic_lint_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`i18n.logOutputEncoding` made `git log` answer in UTF-16: the commit that added the
+    target's migration was named wrongly (`in  "3"`)."""
+    repo = forked(tmp_path)
+    git(repo, "config", "i18n.logOutputEncoding", "UTF-16")
+    code, out, _ = run(capsys, repo, "main")
+    assert code == 1
+    assert "added on main since this branch forked, in " in out
+    commit = git(repo, "rev-parse", "--short", "main").strip()
+    assert f'in {commit} "target work")' in out
+
+
+def test_a_subject_cannot_split_a_log_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The records of `git log` were split at a byte a commit subject may hold."""
+    repo = two_branches(tmp_path, BASE, {}, dict([mig(D, B)]))
+    path, source = mig(C, B)
+    env = dict(environ(), GIT_INDEX_FILE=str(tmp_path / "index"))
+    subprocess.run(["git", "read-tree", "main"], cwd=repo, env=env, check=True)
+    oid = blob(repo, source.encode())
+    subprocess.run(
+        ["git", "update-index", "--add", "--cacheinfo", f"100644,{oid},{path}"],
+        cwd=repo,
+        env=env,
+        check=True,
+    )
+    tree = subprocess.run(
+        ["git", "write-tree"], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    commit = git(repo, "commit-tree", tree, "-p", "main", "-m", "add\x01users").strip()
+    git(repo, "update-ref", "refs/heads/main", commit)
+    code, out, _ = run(capsys, repo, "main")
+    assert code == 1
+    assert f'in {commit[:7]} "add\\x01users")' in out
+
+
+# ---------------------------------------------------------------------- forged objects
+
+
+def test_a_tree_entry_cannot_lead_out_of_its_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tree entry named `../../x.py` (git refuses to check it out; `hash-object
+    --literally` writes it): rename detection wrote the bytes to that path, outside its
+    temporary directory, anywhere the user may write."""
+    edited = mig(B, A, upgrade="op.drop_table('t')")
+    repo = two_branches(tmp_path / "repo", BASE, {}, dict([edited]))
+    outside = tmp_path / "written.py"
+    forged = m(B, A).source.replace('"""', '"""moved', 1).encode()
+    name = b"../" * 12 + str(outside).lstrip("/").encode()
+    versions = raw_tree(
+        repo,
+        [
+            (b"100644", mig(A)[0].rsplit("/", 1)[1].encode(), blob(repo, BASE[mig(A)[0]].encode())),
+            (b"100644", name, blob(repo, forged)),
+        ],
+    )
+    db = raw_tree(repo, [(b"40000", b"versions", versions)])
+    commit_tree(repo, [(b"40000", b"db", db)], "main")
+    before = state(repo)
+    code, _, err = run(capsys, repo, "main")
+    assert code == 2
+    assert "git tree db/versions holds an entry named '../../" in one_error(err)
+    assert "a path git refuses to check out" in err
+    assert not outside.exists()
+    assert state(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([(b"100644", b"..", "blob")], "holds an entry named '..'"),
+        ([(b"100644", b".GIT", "blob")], "holds an entry named '.GIT'"),
+        ([(b"100644", b"a/b.py", "blob")], "holds an entry named 'a/b.py'"),
+        ([(b"100644", b"x.py", "short")], "is malformed"),
+        ([(b"40000", b"versions", "blob")], "git tree db/versions is a blob"),
+    ],
+)
+def test_forged_trees_are_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    entries: list[tuple[bytes, bytes, str]],
+    message: str,
+) -> None:
+    repo = forked(tmp_path)
+    oid = blob(repo, m(C, B).source.encode())
+    if entries[0][2] == "short":
+        data = b"100644 x.py\0\x01\x02"
+        inner = git(repo, "hash-object", "-t", "tree", "-w", "--literally", "--stdin", data=data)
+        db = raw_tree(repo, [(b"40000", b"versions", inner.strip())])
+    elif entries[0][1] == b"versions":
+        db = raw_tree(repo, [(b"40000", b"versions", oid)])
+    else:
+        versions = raw_tree(repo, [(mode, name, oid) for mode, name, _ in entries])
+        db = raw_tree(repo, [(b"40000", b"versions", versions)])
+    commit_tree(repo, [(b"40000", b"db", db)], "forged")
+    code, _, err = run(capsys, repo, "forged")
+    assert code == 2
+    assert message in one_error(err), err
+
+
+def test_a_huge_blob_is_not_read_into_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blob of the target is read whole; over the most alembic-lint reads of any file
+    (inputs.MAX_CONFIG_BYTES, lowered here), the run stops with its name instead."""
+    from alembic_lint.git import trees
+
+    monkeypatch.setattr(trees, "MAX_CONFIG_BYTES", 64 * 1024)
+    path, source = mig(C, B)
+    big = source + "#" + "x" * (80 * 1024) + "\n"
+    repo = two_branches(tmp_path, BASE, {path: big}, dict([mig(D, B)]))
+    code, _, err = run(capsys, repo, "main")
+    assert code == 2
+    assert f"{path} at " in one_error(err) and "file is too large to analyse" in err
