@@ -32,6 +32,11 @@ BASE = dict([mig(A), mig(B, A)])
 FORKED = (dict([mig(C, B)]), dict([mig(D, B)]))
 
 
+def forked_files() -> list[tuple[str, str]]:
+    """The files of the merge of FORKED: two heads."""
+    return [*BASE.items(), *FORKED[0].items(), *FORKED[1].items()]
+
+
 def forked(path: Path) -> Path:
     return two_branches(path, BASE, *FORKED)
 
@@ -245,3 +250,97 @@ def test_a_huge_blob_is_not_read_into_memory(
     code, _, err = run(capsys, repo, "main")
     assert code == 2
     assert f"{path} at " in one_error(err) and "file is too large to analyse" in err
+
+
+def on_main(repo: Path, tmp: Path, entries: dict[str, tuple[str, str | None]]) -> None:
+    """A commit on ``main`` with ``entries`` (path -> (mode, object or None: deleted)),
+    made through a scratch index: the repository's own index is not touched."""
+    env = dict(environ(), GIT_INDEX_FILE=str(tmp / "scratch-index"))
+    subprocess.run(["git", "read-tree", "main"], cwd=repo, env=env, check=True)
+    for path, (mode, oid) in entries.items():
+        args = (
+            ["--force-remove", path]
+            if oid is None
+            else ["--add", "--cacheinfo", f"{mode},{oid},{path}"]
+        )
+        subprocess.run(["git", "update-index", *args], cwd=repo, env=env, check=True)
+    tree = subprocess.run(
+        ["git", "write-tree"], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    commit = git(repo, "commit-tree", tree, "-p", "main", "-m", "on main").strip()
+    git(repo, "update-ref", "refs/heads/main", commit)
+
+
+# ---------------------------------------------------------------------- repository shapes
+
+
+def test_every_history_is_in_the_one_work_tree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second PATH in another repository, in none, or in a repository nested in the
+    first (a submodule) was read from disk and never reported on: a broken history
+    there passed."""
+    clean = two_branches(tmp_path / "clean", BASE, {}, dict([mig(D, B)]))
+    broken = forked(tmp_path / "broken")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for path, source in forked_files():
+        (plain / Path(path).name).write_text(source)
+    code, _, err = run(capsys, clean, "main", str(clean / VERSIONS), str(broken / VERSIONS))
+    assert code == 2
+    assert f"{broken / VERSIONS}: not in the git work tree {clean}" in one_error(err)
+    assert "run it once for each" in err
+    code, _, err = run(capsys, clean, "main", str(clean / VERSIONS), str(plain))
+    assert code == 2 and f"{plain}: not in the git work tree" in one_error(err)
+    # A repository inside the work tree (git keeps it out of the merge: a submodule).
+    nested = forked(clean / "nested")
+    code, _, err = run(capsys, clean, "main", str(clean / VERSIONS), str(nested / VERSIONS))
+    assert code == 2
+    assert f"in {nested}, a git repository of its own (a submodule)" in one_error(err)
+    # From inside it, it is the work tree.
+    code, out, _ = run(capsys, nested, "main", str(nested / VERSIONS))
+    assert code == 1 and "AL001 after merging into main: 2 heads" in out
+
+
+@pytest.mark.parametrize("replacement", ["a file", "a submodule"])
+def test_the_target_replaces_the_versions_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], replacement: str
+) -> None:
+    """main turns the versions directory into a file (or a submodule) while the branch
+    adds a migration in it: git stops at the directory (file/directory conflict); the
+    conflict was not reported, only what it left behind."""
+    repo = two_branches(tmp_path / "repo", BASE, {}, dict([mig(D, B)]))
+    if replacement == "a file":
+        entry = ("100644", blob(repo, b"not a directory\n"))
+    else:
+        entry = ("160000", git(repo, "rev-parse", "main").strip())
+    gone: dict[str, tuple[str, str | None]] = {path: ("100644", None) for path in BASE}
+    on_main(repo, tmp_path, {**gone, VERSIONS: entry})
+    code, out, _ = run(capsys, repo, "main")
+    assert code == 1
+    assert (
+        f"{VERSIONS}:1:1: AL010 git merge into main will stop here: a directory on one side "
+        f"and {replacement} on the other" in out
+    )
+    from git_support import conflicted, real_merge
+
+    clean, output = real_merge(repo)
+    assert not clean and "CONFLICT (file/directory)" in output, output
+    assert conflicted(repo) == {f"{VERSIONS}~main"}
+
+
+def test_a_symlink_out_of_the_work_tree_is_followed_as_alembic_will(tmp_path: Path) -> None:
+    """A migration that main adds as a symlink to a file outside the work tree: once
+    merged, Alembic loads the file it points at; it was taken for absent (one head, and
+    "All checks passed")."""
+    from against_support import compare
+
+    outside = tmp_path / "shared" / "eeeeeeeeeeee_shared.py"
+    outside.parent.mkdir()
+    outside.write_text(m("eeeeeeeeeeee", B).source)
+    repo = two_branches(tmp_path / "repo", BASE, {}, dict([mig(D, B)]))
+    link = blob(repo, str(outside).encode())
+    on_main(repo, tmp_path, {f"{VERSIONS}/eeeeeeeeeeee_shared.py": ("120000", link)})
+    predicted = compare(repo)
+    assert set(predicted.verdict.heads) == {D, "eeeeeeeeeeee"}
+    assert "AL001" in {d.code for d in predicted.diagnostics}

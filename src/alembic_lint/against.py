@@ -27,7 +27,7 @@ from alembic_lint.git.process import (
     merge_text,
     open_repository,
 )
-from alembic_lint.git.trees import FILE, WorkTree
+from alembic_lint.git.trees import FILE, MODULE, WorkTree
 from alembic_lint.git.trees import Commit as CommitTree
 from alembic_lint.git.views import MergedView
 from alembic_lint.model import Migration
@@ -104,15 +104,34 @@ class Prediction:
         scope = []
         for spec in specs:
             for location in spec.locations:
-                rel = self.view.rel(self.view.realpath(str(location)))
-                if rel is not None:
-                    scope.append((rel, spec.recursive))
+                scope.append((self._inside(location), spec.recursive))
         if self.merge.follow_renames(scope, detect_renames):
             specs = discover.discover(paths, section=section, fs=self.view)  # renames applied
         return [
             self._predicted(spec, head_file_for(spec.locations) if head_file_for else None)
             for spec in specs
         ]
+
+    def _inside(self, location: Path) -> str:
+        """A version location's path in the work tree; GitError when it is elsewhere (its
+        merge is not this repository's: its files would be read as they are, and never
+        reported on)."""
+        top = self.repo.top
+        rel = self.view.rel(self.view.realpath(str(location)))
+        if rel is None:
+            raise GitError(
+                f"{location}: not in the git work tree {top}; --against compares one "
+                "repository at a time: run it once for each"
+            )
+        parts = rel.split("/") if rel else []
+        for end in range(1, len(parts) + 1):
+            outcome = self.merge.outcome("/".join(parts[:end]))
+            if outcome is not None and outcome.ours is not None and outcome.ours.kind == MODULE:
+                raise GitError(
+                    f"{location}: in {top / '/'.join(parts[:end])}, a git repository of "
+                    f"its own (a submodule) inside {top}; run --against from inside it"
+                )
+        return rel
 
     def _predicted(self, spec: HistorySpec, head_file: str | None) -> Predicted:
         from alembic_lint import cache_json
@@ -170,6 +189,15 @@ class Prediction:
             rel = view.rel(view.realpath(str(location)))
             if rel is None:
                 continue
+            # git stops at the directory itself too: a file or a submodule on one side
+            # where the other has the directory of migrations.
+            parts = rel.split("/") if rel else []
+            for end in range(1, len(parts) + 1):
+                outcome = merge.outcome("/".join(parts[:end]))
+                path = view.absolute("/".join(parts[:end]))
+                if outcome is not None and outcome.conflict is not None and path not in origins:
+                    origins[path] = Origin.CONFLICT
+                    conflicts.append(Conflict(path, outcome.conflict))
             for child, outcome in merge.walk(rel, recursive=spec.recursive):
                 path = view.absolute(child)
                 if outcome.kind is not None or not discover.is_revision_name(child):
