@@ -344,3 +344,37 @@ def test_a_symlink_out_of_the_work_tree_is_followed_as_alembic_will(tmp_path: Pa
     predicted = compare(repo)
     assert set(predicted.verdict.heads) == {D, "eeeeeeeeeeee"}
     assert "AL001" in {d.code for d in predicted.diagnostics}
+
+
+@pytest.mark.parametrize("conversion", ["core.autocrlf", "eol=crlf", "ident"])
+def test_git_conversions_in_the_work_tree_are_no_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], conversion: str
+) -> None:
+    """With `core.autocrlf` (Windows' default), an `eol=crlf` or `ident` attribute, the
+    files on disk are not their blobs' bytes though git sees no change: every file looked
+    changed on the branch, and one main edited was "in conflict" (AL010) where git
+    merges cleanly."""
+    path = mig(B, A)[0]
+    # (`ident` expands `$Id$` on checkout.)
+    base = {p: s.replace('"""\n', '"""\n# $Id$\n', 1) for p, s in BASE.items()}
+    edited = base[path].replace(
+        "def downgrade():\n    pass", "def downgrade():\n    op.drop_table('x')"
+    )
+    assert edited != base[path]
+    repo = two_branches(tmp_path, base, {**FORKED[0], path: edited}, dict([mig(D, C)]))
+    if conversion == "core.autocrlf":
+        git(repo, "config", "core.autocrlf", "true")
+    else:
+        (repo / ".git" / "info" / "attributes").write_text(f"*.py text {conversion}\n")
+    for file in (repo / VERSIONS).iterdir():
+        file.unlink()
+    git(repo, "checkout", "-q", "--", ".")
+    on_disk = (repo / path).read_bytes()
+    assert on_disk != base[path].encode()  # converted on checkout
+    assert git(repo, "status", "--porcelain") == ""
+    code, out, _ = run(capsys, repo, "main")
+    assert (code, out) == (0, "All checks passed.\n")
+    from git_support import real_merge
+
+    clean, output = real_merge(repo)
+    assert clean, output

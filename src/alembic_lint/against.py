@@ -27,7 +27,7 @@ from alembic_lint.git.process import (
     merge_text,
     open_repository,
 )
-from alembic_lint.git.trees import FILE, MODULE, WorkTree
+from alembic_lint.git.trees import FILE, MODULE, Index, WorkTree
 from alembic_lint.git.trees import Commit as CommitTree
 from alembic_lint.git.views import MergedView
 from alembic_lint.model import Migration
@@ -69,7 +69,7 @@ class Prediction:
         self.fork = fork
         self.merge = Merge(
             CommitTree(repo, fork),
-            WorkTree(str(repo.top), repo.object_format),
+            WorkTree(str(repo.top), repo.object_format, Index(repo)),
             CommitTree(repo, target),
             lambda base, ours, theirs: merge_text(repo, base, ours, theirs),
             here="this branch",

@@ -109,6 +109,8 @@ class Repository:
     top: Path
     object_format: str = "sha1"
     _env: dict[str, str] = field(default_factory=clean_environment, repr=False)
+    #: git's index file (of this work tree: a linked worktree has its own).
+    index: Path | None = None
     _batch: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _batch_errors: IO[bytes] | None = field(default=None, repr=False)
 
@@ -315,7 +317,18 @@ def open_repository(path: Path) -> Repository:
     env = clean_environment()
     start = path if path.is_dir() else path.parent
     proc = _spawn(
-        ["git", *_SAFE, "rev-parse", "--show-toplevel", "--show-object-format"], start, env, 60
+        [
+            "git",
+            *_SAFE,
+            "rev-parse",
+            "--show-toplevel",
+            "--show-object-format",
+            "--git-path",
+            "index",
+        ],
+        start,
+        env,
+        60,
     )
     if proc.returncode != 0:
         message = _one_line(proc.stderr)
@@ -325,9 +338,9 @@ def open_repository(path: Path) -> Repository:
             raise GitError(f"{path}: --against needs a git work tree (this is a bare repository)")
         raise GitError(f"git rev-parse: {message}")
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) != 2 or not lines[0]:
+    if len(lines) != 3 or not lines[0]:
         raise GitError(f"{path}: --against needs a git work tree")
-    return Repository(Path(lines[0]), lines[1].strip(), env)
+    return Repository(Path(lines[0]), lines[1].strip(), env, index=start.absolute() / lines[2])
 
 
 def merge_text(repo: Repository, base: bytes, ours: bytes, theirs: bytes) -> bytes | None:

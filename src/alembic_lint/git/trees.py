@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 from alembic_lint.git.process import GitError, Repository
 from alembic_lint.inputs import MAX_CONFIG_BYTES, TooLarge
 
-__all__ = ["Commit", "Node", "Side", "WorkTree", "object_id"]
+__all__ = ["Commit", "Index", "Node", "Side", "WorkTree", "object_id"]
 
 #: Kinds of entry, as git stores them (a submodule is a "module": never a migration).
 DIR, FILE, LINK, MODULE = "dir", "file", "link", "module"
@@ -151,14 +152,90 @@ def _valid_name(name: str) -> bool:
     return name not in ("", ".", "..") and "/" not in name and name.lower() != ".git"
 
 
+class Index:
+    """What git's index records of the work tree's files (``git ls-files --debug``, read
+    one directory at a time). A file whose stat is the one recorded holds the staged
+    blob, as ``git status`` judges it; that blob, not the file's bytes, is what a commit
+    made now holds: git's clean conversions are in it (end of lines with
+    ``core.autocrlf`` or ``eol``, ``ident``, filters), and applying them here could run
+    programs."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self._entries: dict[str, tuple[str, tuple[int, ...]]] = {}
+        self._read: set[str] = set()
+        try:
+            # A file changed as late as the index was written may still match its stat
+            # ("racily clean", as git says): its bytes are hashed instead.
+            self._written = os.stat(repo.index).st_mtime_ns if repo.index else -1
+        except OSError:
+            self._written = -1
+
+    def staged(self, rel: str, st: os.stat_result) -> str | None:
+        """The blob id the index records for ``rel`` when ``st`` (its lstat) is the one
+        recorded with it; else None."""
+        parent = rel.rpartition("/")[0]
+        if parent not in self._read:
+            self._read.add(parent)
+            self._load(parent)
+        found = self._entries.get(rel)
+        if found is None or st.st_mtime_ns >= self._written:
+            return None
+        oid, (ctime, ctime_ns, mtime, mtime_ns, ino, size) = found
+        same = (
+            size == st.st_size
+            and mtime == st.st_mtime_ns // 10**9
+            and mtime_ns in (0, st.st_mtime_ns % 10**9)  # 0: a git without nanoseconds
+            and ctime == st.st_ctime_ns // 10**9
+            and ctime_ns in (0, st.st_ctime_ns % 10**9)
+            and ino in (0, st.st_ino & 0xFFFFFFFF)
+        )
+        return oid if same else None
+
+    def _load(self, parent: str) -> None:
+        if self._written < 0:
+            return
+        spec = f":(top,literal){parent}/" if parent else ":(top)"
+        try:
+            out = self.repo.run(["ls-files", "--stage", "--debug", "-z", "--", spec])
+        except GitError:
+            return  # every file is then hashed from its bytes
+        # "<mode> <oid> <stage>\t<path>\0", then its stat in lines ("  ctime: s:ns\n ...
+        # size: n\tflags: f\n"), then the next entry: no path holds a NUL.
+        chunks = out.split(b"\0")
+        head = chunks[0]
+        for chunk in chunks[1:]:
+            found = _STAT.match(chunk)
+            info, _, path = head.partition(b"\t")
+            fields = info.split(b" ")
+            if found is None or len(fields) != 3:
+                return  # not the format expected: no entry further is trusted
+            if fields[2] == b"0":  # (a conflicted path has no one blob)
+                self._entries[path.decode("utf-8", "surrogateescape")] = (
+                    fields[1].decode("ascii"),
+                    tuple(int(n) for n in found.groups()),
+                )
+            head = chunk[found.end() :]
+
+
+#: The stat ``git ls-files --debug`` prints of an index entry.
+_STAT = re.compile(
+    rb"  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n  dev: \d+\tino: (\d+)\n"
+    rb"  uid: \d+\tgid: \d+\n  size: (\d+)\tflags: [0-9a-f]+\n"
+)
+
+
 class WorkTree:
     """The files on disk (uncommitted changes and untracked files included): what a
-    commit made now would hold. Contents are hashed only when a merge needs their id."""
+    commit made now would hold (a file the index says is unchanged: its staged blob, see
+    Index). Contents are hashed only when a merge needs their id."""
 
-    def __init__(self, top: str, object_format: str = "sha1") -> None:
+    def __init__(self, top: str, object_format: str = "sha1", index: Index | None = None) -> None:
         self.top = top
         self.object_format = object_format
+        self.index = index
         self._oids: dict[str, str] = {}
+        self._staged: dict[str, str | None] = {}
         self._listings: dict[str, dict[str, Node] | None] = {}
 
     def path(self, rel: str) -> str:
@@ -199,10 +276,27 @@ class WorkTree:
     def oid(self, rel: str, node: Node) -> str:
         found = self._oids.get(rel)
         if found is None:
-            found = self._oids[rel] = object_id("blob", self.read(rel, node), self.object_format)
+            found = self._blob(rel) or object_id("blob", self.read(rel, node), self.object_format)
+            self._oids[rel] = found
         return found
 
+    def _blob(self, rel: str) -> str | None:
+        """The staged blob ``rel`` holds, as the index says (None: its bytes tell)."""
+        if self.index is None:
+            return None
+        if rel not in self._staged:
+            try:
+                self._staged[rel] = self.index.staged(rel, os.lstat(self.path(rel)))
+            except OSError:
+                self._staged[rel] = None
+        return self._staged[rel]
+
     def read(self, rel: str, node: Node) -> bytes:
+        staged = self._blob(rel)
+        if staged is not None and self.index is not None:
+            found = self.index.repo.read_object(staged, limit=MAX_CONFIG_BYTES)
+            if found is not None and found[1] == "blob":
+                return found[2]
         path = self.path(rel)
         if node.kind == LINK:
             return os.fsencode(os.readlink(path))
