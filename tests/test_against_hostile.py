@@ -9,6 +9,7 @@ verdict, or a file written outside the repository).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -378,3 +379,21 @@ def test_git_conversions_in_the_work_tree_are_no_change(
 
     clean, output = real_merge(repo)
     assert clean, output
+
+
+def test_an_object_that_never_comes_stops_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A named pipe where git keeps a loose object: `cat-file` waits on it forever, and
+    so did the run. (The deadline is shortened here; 60 s by default.)"""
+    from alembic_lint.git import process
+
+    monkeypatch.setattr(process, "BATCH_TIMEOUT", 1.0)
+    repo = forked(tmp_path)
+    oid = git(repo, "rev-parse", f"main:{mig(C, B)[0]}").strip()
+    loose = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    loose.unlink()  # (fast-import leaves the objects of a small import loose)
+    os.mkfifo(loose)
+    code, _, err = run(capsys, repo, "main")
+    assert code == 2
+    assert f"git cat-file gave no answer in 1 s for {oid}" in one_error(err)

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 __all__ = [
     "LOG_FORMAT",
@@ -113,6 +113,7 @@ class Repository:
     index: Path | None = None
     _batch: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _batch_errors: IO[bytes] | None = field(default=None, repr=False)
+    _answers: _Answers | None = field(default=None, repr=False)
 
     @property
     def oid_size(self) -> int:
@@ -142,11 +143,15 @@ class Repository:
         if "\n" in name or "\0" in name or name.endswith("\r"):
             return None  # one line of input each (git drops a line's final CR)
         proc = self._batch_process()
-        stdin, stdout = _pipes(proc)
+        stdin, _ = _pipes(proc)
+        answers = self._answers
+        assert answers is not None
         try:
             stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
             stdin.flush()
-            header = stdout.readline()
+            header = answers.line()
+        except TimeoutError:  # (an OSError)
+            self._stalled(name)
         except OSError:
             header = b""
         if not header:
@@ -159,21 +164,27 @@ class Repository:
         if len(parts) != 3 or not parts[2].isdigit() or not _is_hex(parts[0]):
             raise GitError(f"git cat-file answered {header[:80]!r}")
         oid, kind, size = parts[0].decode("ascii"), parts[1].decode("ascii"), int(parts[2])
-        if limit is not None and size > limit:
+        keep = limit is None or size <= limit
+        try:
+            data = answers.exact(size + 1, keep=keep)  # and the newline after the content
+        except TimeoutError:
+            self._stalled(name)
+        if data is None:
+            raise GitError(f"git cat-file stopped: {self._batch_message()}")
+        if not keep:
             from alembic_lint.inputs import TooLarge
 
-            left = size + 1  # and the newline after the content
-            while left > 0:
-                chunk = stdout.read(min(left, 1 << 20))
-                if not chunk:
-                    raise GitError(f"git cat-file stopped: {self._batch_message()}")
-                left -= len(chunk)
-            raise TooLarge(name, size, limit)
-        data = stdout.read(size)
-        stdout.read(1)  # the newline after the content
-        if len(data) != size:
-            raise GitError(f"git cat-file stopped: {self._batch_message()}")
-        return oid, kind, data
+            raise TooLarge(name, size, limit or 0)
+        return oid, kind, data[:-1]
+
+    def _stalled(self, name: str) -> NoReturn:
+        if self._batch is not None:
+            self._batch.kill()  # stuck in a read of its own: close() would wait for it
+        self.close()
+        raise GitError(
+            f"git cat-file gave no answer in {BATCH_TIMEOUT:.0f} s for {name} (a named pipe "
+            "or a stalled file system in the repository?)"
+        )
 
     def _batch_message(self) -> str:
         """Why the ``cat-file`` process stopped, as it said on standard error (a partial
@@ -213,10 +224,11 @@ class Repository:
                 )
             except FileNotFoundError:
                 raise GitError(_NO_GIT) from None
+            self._answers = _Answers(_pipes(self._batch)[1].fileno())
         return self._batch
 
     def close(self) -> None:
-        proc, self._batch = self._batch, None
+        proc, self._batch, self._answers = self._batch, None, None
         if proc is not None:
             stdin, stdout = _pipes(proc)
             try:
@@ -279,6 +291,63 @@ class Repository:
 
     def is_shallow(self) -> bool:
         return self.run(["rev-parse", "--is-shallow-repository"]).strip() == b"true"
+
+
+#: Seconds ``cat-file`` may take to answer for one object.
+BATCH_TIMEOUT = 60.0
+
+
+class _Answers:
+    """What ``cat-file --batch`` writes, read with a deadline per object: an object that
+    never comes (a named pipe where git keeps a loose object) stops the run with
+    TimeoutError instead of hanging it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def _fill(self, deadline: float) -> bool:
+        """More bytes into the buffer; False at the end of the stream."""
+        import select
+        import time
+
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(self.fd, 1 << 16)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def line(self) -> bytes:
+        """The next line, with its newline (empty at the end of the stream)."""
+        import time
+
+        deadline = time.monotonic() + BATCH_TIMEOUT
+        end = self.buffer.find(b"\n")
+        while end < 0:
+            if not self._fill(deadline):
+                return b""
+            end = self.buffer.find(b"\n")
+        found = bytes(self.buffer[: end + 1])
+        del self.buffer[: end + 1]
+        return found
+
+    def exact(self, size: int, *, keep: bool = True) -> bytes | None:
+        """The next ``size`` bytes (dropped as they come unless ``keep``: then b""), or
+        None when the stream ends before."""
+        import time
+
+        deadline = time.monotonic() + BATCH_TIMEOUT
+        pieces: list[bytes] = []
+        while size > 0:
+            if not self.buffer and not self._fill(deadline):
+                return None
+            piece = bytes(self.buffer[:size])
+            del self.buffer[:size]
+            size -= len(piece)
+            if keep:
+                pieces.append(piece)
+        return b"".join(pieces)
 
 
 _NO_GIT = "git is not installed (or not on PATH); --against reads the history with it"
