@@ -397,3 +397,23 @@ def test_an_object_that_never_comes_stops_the_run(
     code, _, err = run(capsys, repo, "main")
     assert code == 2
     assert f"git cat-file gave no answer in 1 s for {oid}" in one_error(err)
+
+
+def test_a_repository_whose_config_moves_the_work_tree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`core.worktree` naming another directory: git was asked about the objects from
+    there, outside any repository ("not a git repository")."""
+    repo = forked(tmp_path / "repo")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    git(repo, "config", "core.worktree", str(elsewhere))
+    code, _, err = run(capsys, repo, "main")
+    assert code == 2
+    assert f"work tree of its repository is {elsewhere} (core.worktree)" in one_error(err)
+    git(repo, "config", "--unset", "core.worktree")
+    git(repo, "config", "core.repositoryformatversion", "1")
+    git(repo, "config", "extensions.unheardOf", "true")
+    code, _, err = run(capsys, repo, "main")
+    assert code == 2
+    assert one_error(err).endswith("unknown repository extension found: unheardof\n"), err

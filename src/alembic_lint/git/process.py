@@ -96,10 +96,15 @@ def clean_environment() -> dict[str, str]:
 def _one_line(text: bytes) -> str:
     lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines()]
     lines = [line for line in lines if line]
-    # The reason git stopped, rather than a warning before it.
-    lines = [line for line in lines if line.startswith(("fatal: ", "error: "))] or lines
-    lines = [line.removeprefix("fatal: ").removeprefix("error: ") for line in lines]
-    return lines[0] if lines else "no message"
+    # The reason git stopped, rather than a warning before it; with what it names on the
+    # next line ("unknown repository extension found:\n\tweird").
+    at = next((i for i, line in enumerate(lines) if line.startswith(("fatal: ", "error: "))), 0)
+    if not lines:
+        return "no message"
+    line = lines[at].removeprefix("fatal: ").removeprefix("error: ")
+    if line.endswith(":") and at + 1 < len(lines):
+        line += " " + lines[at + 1]
+    return line
 
 
 @dataclass
@@ -409,6 +414,11 @@ def open_repository(path: Path) -> Repository:
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
     if len(lines) != 3 or not lines[0]:
         raise GitError(f"{path}: --against needs a git work tree")
+    if not Path(os.path.realpath(start)).is_relative_to(os.path.realpath(lines[0])):
+        raise GitError(
+            f"{path}: git says the work tree of its repository is {lines[0]} "
+            "(core.worktree), which does not hold it"
+        )
     return Repository(Path(lines[0]), lines[1].strip(), env, index=start.absolute() / lines[2])
 
 
