@@ -417,3 +417,34 @@ def test_a_repository_whose_config_moves_the_work_tree(
     code, _, err = run(capsys, repo, "main")
     assert code == 2
     assert one_error(err).endswith("unknown repository extension found: unheardof\n"), err
+
+
+def test_no_transport_even_where_lazy_fetching_is_not_switched_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A git older than GIT_NO_LAZY_FETCH (2.44) fetches a partial clone's missing blob
+    from its promisor remote, and the repository's config can allow the transport
+    (`protocol.file.allow`, over the `-c protocol.allow=never` given) and name the
+    command it runs (`remote.origin.uploadpack`): a program run. Here that old git is
+    played by dropping the variable."""
+    from alembic_lint.git import process
+
+    real = process.clean_environment
+
+    def old_git() -> dict[str, str]:
+        env = real()
+        del env["GIT_NO_LAZY_FETCH"]
+        return env
+
+    monkeypatch.setattr(process, "clean_environment", old_git)
+    origin = forked(tmp_path / "origin")
+    git(origin, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{origin}", str(clone))
+    git(clone, "checkout", "-q", "feature")
+    marker = tmp_path / "ran"
+    git(clone, "config", "protocol.file.allow", "always")
+    git(clone, "config", "remote.origin.uploadpack", f"touch {marker}; git-upload-pack")
+    code, _, err = run(capsys, clone, "origin/main")
+    assert code == 2 and "git cat-file stopped: " in one_error(err)
+    assert not marker.exists()

@@ -89,6 +89,10 @@ def clean_environment() -> dict[str, str]:
     env["GIT_OPTIONAL_LOCKS"] = "0"  # never refresh (write) the index behind the user's back
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_NO_LAZY_FETCH"] = "1"  # a partial clone must not fetch missing objects
+    # And, for a git older than that variable (2.44, or its backports): no transport at
+    # all, whatever `protocol.<name>.allow` the repository's config sets (a lazy fetch
+    # runs the remote's `uploadpack` command).
+    env["GIT_ALLOW_PROTOCOL"] = ""
     env["LC_ALL"] = "C"
     return env
 
