@@ -25,7 +25,10 @@ directory and measures, on that same directory, each case in a fresh subprocess:
   ``--format json``, which attaches a fix to every finding that has one, and the same
   command with fix attachment switched off (:data:`NO_FIXES`: ``engine.attach_fixes``
   replaced by the identity), whose ratio is the cost of the fixes; and ``--format concise``
-  (no fixes) for scale.
+  (no fixes) for scale;
+- the cold ``--jobs 1`` command with the static schema model switched off (:data:`NO_MODEL`:
+  no operation arguments read, no schema changes worked out, the AL3 rules not run), whose
+  ratio to the ordinary cold run is what the model costs.
 
 Runs are interleaved (one round of every case, then the next round) so that a noisy,
 shared machine disturbs every case alike; medians are reported. Each measurement is a
@@ -110,6 +113,23 @@ from alembic_lint.entry import main
 sys.exit(main(sys.argv[1:]))
 """
 
+#: alembic-lint's command line without the static schema model: operation arguments are
+#: not read, no file's schema changes are worked out, and the rules that replay them are
+#: not run. Everything else is the ordinary run.
+NO_MODEL = r"""
+import sys
+from alembic_lint import model
+from alembic_lint.astread import ops as ast_ops
+from alembic_lint.parse import ops as parse_ops
+import alembic_lint.astread as astread
+import alembic_lint.parse.extract as extract
+nothing = model.CallExpr("")
+parse_ops._expr = ast_ops._expr = lambda node, depth=0: nothing
+extract.changes_of = astread.changes_of = lambda *args, **kwargs: None
+from alembic_lint.entry import main
+sys.exit(main([*sys.argv[1:], "--ignore", "AL3"]))
+"""
+
 # Row labels (the smoke test looks for each of them in the output).
 HEADS = "alembic heads"
 AST = "ast.parse loop (floor)"
@@ -128,6 +148,8 @@ SQUASH_FIXES = "squash: --format json, fixes attached"
 SQUASH_NO_FIXES = "squash: --format json, no fixes"
 SQUASH_CONCISE = "squash: --format concise"
 SQUASH_RATIO = "fixes attached / not attached"
+NO_MODEL_COLD = "cold, --jobs 1, without the schema model"
+MODEL_RATIO = "schema model: cold with / without"
 CASE_NAMES = (
     HEADS,
     AST,
@@ -146,6 +168,8 @@ CASE_NAMES = (
     SQUASH_NO_FIXES,
     SQUASH_CONCISE,
     SQUASH_RATIO,
+    NO_MODEL_COLD,
+    MODEL_RATIO,
 )
 
 NEW_MIGRATION = """\
@@ -674,6 +698,15 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         cold_1_note,
         lint_ok,
     )
+    cases["cold_no_model"] = Case(
+        NO_MODEL_COLD,
+        None
+        if cold_1_argv is None
+        else [sys.executable, "-c", NO_MODEL, *cold_1_argv[len(lint) :]],
+        project,
+        cold_1_note,
+        lint_ok,
+    )
     active = [c for c in cases.values() if c.available]
 
     if warm_argv is not None:  # fill the cache
@@ -814,6 +847,20 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         )
     )
     verdicts["squash_fixes"] = {"ratio": fix_ratio, "target": "<= 1.10x", "result": rows[-1].result}
+    model_ratio = ratio(cold1.median, cases["cold_no_model"].median)
+    rows.append(
+        Row(
+            f"{MODEL_RATIO} (--jobs 1)",
+            fmt_ratio(model_ratio) or "not available",
+            target="<= 1.10x",
+            result=verdict(model_ratio, 1.10),
+        )
+    )
+    verdicts["schema_model"] = {
+        "ratio": model_ratio,
+        "target": "<= 1.10x",
+        "result": rows[-1].result,
+    }
 
     print()
     print_table(rows)

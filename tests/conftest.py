@@ -1,18 +1,24 @@
-"""Shared helpers: write example histories to disk and lint them."""
+"""Shared helpers: write example histories to disk and lint them; the language server's
+client and workspace folders."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from alembic_lint import engine
 from alembic_lint.diagnostics import Diagnostic
 from alembic_lint.rules import Rule
 from alembic_lint.rules.examples import Example, File
+from lsp_support import SERVER, capabilities, eventually, make_client, remove_folder, uri
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -109,3 +115,36 @@ def lint(tmp_path: Path):  # type: ignore[no-untyped-def]
         return lint_dir(write_example(example, tmp_path / "versions"), rules, example.head_file)
 
     return run
+
+
+# -- the language server's tests: one server per test module, a workspace folder per test
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
+    scope="module",
+)
+async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    empty = tmp_path_factory.mktemp("empty")
+    result = await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            workspace_folders=[types.WorkspaceFolder(uri(empty), "empty")],
+        )
+    )
+    lsp_client.initialize_result = result  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def folder(client: LanguageClient, tmp_path: Path) -> AsyncIterator[Path]:
+    """This test's workspace folder (the test fills it, then calls ``added``)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    yield root
+    await remove_folder(client, root)
+    # Its findings are withdrawn with it.
+    await eventually(
+        lambda: not any(k.startswith(uri(root)) and v for k, v in client.diagnostics.items())
+    )

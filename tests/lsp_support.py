@@ -209,3 +209,9 @@ def watched(client: LanguageClient, *changes: tuple[Path, types.FileChangeType])
     client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams([types.FileEvent(uri(p), kind) for p, kind in changes])
     )
+
+
+async def added(client: LanguageClient, root: Path, expect: Path) -> None:
+    """Add ``root`` as a workspace folder; wait for the findings of ``expect``."""
+    await add_folder(client, root)
+    await eventually(lambda: client.diagnostics.get(uri(expect)))

@@ -291,6 +291,39 @@ EDGES = {
     "sqlalchemy-skip": IMPORTS
     + "def upgrade():\n    sa.Table('t', m, sa.Column('c', default=op.f()))\n"
     "    op.drop_table('x')\n    sqlalchemy.schema.Column(op.g())\n    sa(op.h())\n",
+    # Operation arguments as written (model.Expr), which the schema model reads.
+    "args-literals": IMPORTS + "def upgrade():\n"
+    "    op.create_table('t', sa.Column('a', sa.Integer(), nullable=False, default=-1),\n"
+    "        sa.Column('b', sa.Numeric(10, -2.5), server_default=sa.text('now()')),\n"
+    "        sa.Column('c', sa.String(length=1_000), info={'k': 1}),\n"
+    "        sa.PrimaryKeyConstraint('a', name=op.f('pk_t')), schema=None)\n",
+    "args-strings": IMPORTS + "def upgrade():\n"
+    "    op.create_index('ix' 'a', 't', [r'a\\b', 'c\\'d', \"\"\"e\nf\"\"\", b'g', u'h'])\n"
+    "    op.execute(f'DROP {x}')\n"
+    "    op.drop_table('''t''')\n",
+    "args-crlf-string": IMPORTS.replace("\n", "\r\n")
+    + "def upgrade():\r\n    op.execute('''ALTER TABLE t\r\n  ADD c INT''')\r\n",
+    "args-opaque": IMPORTS + "def upgrade():\n"
+    "    op.add_column(TABLE, col, *more, **kw)\n"
+    "    op.create_table('t', *[sa.Column(n, sa.Integer()) for n in names])\n"
+    "    op.alter_column('t', 'c', type_=sa.String().with_variant(sa.Text(), 'pg'))\n"
+    "    op.drop_index(x[0], table_name=a if b else c)\n"
+    "    op.create_index('i', 't', [sa.text('lower(x)'), ...], unique=-True)\n"
+    "    op.bulk_insert(t, [{'a': 1j}, lambda: 2, -(1), - 1.5e3])\n",
+    "args-deep": IMPORTS
+    + "def upgrade():\n    op.execute("
+    + "f(" * 40
+    + ")" * 40
+    + ")\n    op.create_table('t', "
+    + "[" * 30
+    + "]" * 30
+    + ")\n",
+    "args-batch": IMPORTS + "def upgrade():\n"
+    "    with op.batch_alter_table('t', schema='s', recreate='always') as b, x() as y:\n"
+    "        b.add_column(sa.Column('c', sa.Integer()))\n"
+    "        with op.batch_alter_table(name) as b:\n"
+    "            b.drop_column('d')\n"
+    "        b.drop_column('e')\n",
     # Docstring header.
     "header-plain": H + IMPORTS + "revision = 'aaaaaaaaaaaa'\n",
     "header-variants": "r'''Café ☕ migration\n  Revision ID:  abc  \n\tRevises: d, e'''\n",
@@ -1177,3 +1210,43 @@ def docstring_modules(draw: st.DrawFn) -> str:
 @given(docstring_modules())
 def test_generated_docstrings(source: str) -> None:
     assert_same(source)
+
+
+def test_arguments_are_read_as_written() -> None:
+    """A spot check of model.Expr, so that agreement is not agreement on nothing."""
+    from alembic_lint.model import OPAQUE, CallExpr, Name
+
+    fast = assert_same(EDGES["args-literals"])
+    assert fast is not None
+    (create,) = fast.ops
+    table, first, second, third, key = create.args
+    assert table == "t"
+    assert first == CallExpr(
+        "sa.Column",
+        ("a", CallExpr("sa.Integer")),
+        (("nullable", False), ("default", -1)),
+    )
+    assert second.args[1] == CallExpr("sa.Numeric", (10, -2.5))  # type: ignore[union-attr]
+    assert third.kwargs == (("info", OPAQUE),)  # type: ignore[union-attr]
+    assert key == CallExpr(
+        "sa.PrimaryKeyConstraint", ("a",), (("name", CallExpr("op.f", ("pk_t",))),)
+    )
+    assert create.kwargs == (("schema", None),)
+    strings = assert_same(EDGES["args-strings"])
+    assert strings is not None
+    assert strings.ops[0].args == ("ixa", "t", ("a\\b", "c'd", "e\nf", b"g", "h"))
+    # Only the operations the schema model reads have their arguments built.
+    assert strings.ops[1].name == "execute" and strings.ops[1].args == ()
+    crlf = assert_same(EDGES["args-crlf-string"].encode())
+    assert crlf is not None and crlf.ops[0].sql == "ALTER TABLE t\n  ADD c INT"
+    opaque = assert_same(EDGES["args-opaque"])
+    assert opaque is not None
+    assert opaque.ops[0].args == (Name("TABLE"), Name("col"), OPAQUE)
+    batch = assert_same(EDGES["args-batch"])
+    assert batch is not None
+    outer = CallExpr("op.batch_alter_table", ("t",), (("schema", "s"), ("recreate", "always")))
+    assert [c.batch_call for c in batch.ops if c.batch] == [
+        outer,
+        CallExpr("op.batch_alter_table", (Name("name"),)),
+        outer,
+    ]

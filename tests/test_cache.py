@@ -413,7 +413,7 @@ def _json_run(tmp_path: Path, *extra: str) -> tuple[list[str], str]:
         (
             "4f0a",
             "op.drop_index('ix_users_email', table_name='users')",
-            "op.drop_index('ix', table_name='users', if_exists=True)",
+            "# a comment in the body\n    op.drop_index('ix_users_email', table_name='users')",
         ),
         (
             "5b1d",
@@ -434,6 +434,22 @@ def test_a_body_edit_reuses_the_graph_findings(tmp_path: Path, edit: tuple[str, 
     assert status == "1 False", "networkx was imported: the graph findings were not reused"
     cold, _ = _json_run(tmp_path, "--no-cache")
     assert warm == cold
+
+
+def test_a_changed_operation_rebuilds_the_schema_findings(tmp_path: Path) -> None:
+    """The schema rules read every file's operations: changing one is a graph rebuild
+    (with the same answer as a cold run), unlike an edit that leaves them alone."""
+    versions = _demo(tmp_path)
+    assert _json_run(tmp_path)[1] == "1 True"
+    target = next(versions.glob("4f0a*.py"))
+    text = target.read_text()
+    old = "op.drop_index('ix_users_email', table_name='users')"
+    target.write_text(text.replace(old, "op.drop_index('ix', table_name='users')", 1))
+    warm, status = _json_run(tmp_path)
+    assert status == "1 True"
+    cold, _ = _json_run(tmp_path, "--no-cache")
+    assert warm == cold
+    assert any('"AL301"' in line for line in warm)
 
 
 def test_a_changed_parent_rebuilds_the_graph(tmp_path: Path) -> None:

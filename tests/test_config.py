@@ -431,7 +431,7 @@ S = "[tool.alembic-lint]\n"
         (S + "colour = true", ["unknown key 'colour'"]),
         (S + 'extend_select = ["AL2"]', ["unknown key 'extend_select'"]),
         (S + 'select = ["AL999"]', ["'select'", "unknown rule code, prefix or name 'AL999'"]),
-        (S + 'select = ["AL3"]', ["'select'", "'AL3'"]),
+        (S + 'select = ["AL7"]', ["'select'", "'AL7'"]),
         (S + 'select = ["nope"]', ["'select'", "'nope'"]),
         (S + 'ignore = ["AL201", "E501"]', ["'ignore'", "'E501'"]),
         (S + 'extend-select = ["al201"]', ["'extend-select'", "'al201'"]),
@@ -598,7 +598,7 @@ def test_unreadable_config_paths(run, tmp_path: Path) -> None:  # type: ignore[n
         ("--select", "AL999"),
         ("--select", "AL201,nope"),
         ("--extend-select", "E501"),
-        ("--ignore", "AL3"),
+        ("--ignore", "AL7"),
         ("--ignore", "drop_without_if_exists"),
     ],
 )

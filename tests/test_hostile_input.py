@@ -422,6 +422,7 @@ def shapes(n: int) -> Iterator[tuple[str, list[Migration]]]:
         [m_(ids[i], index=i) for i in range(n - 1)]
         + [m_(ids[n - 1], *ids[: n - 1], "missing", index=n)],
     )
+    yield "merge-of-missing", [m_(ids[0]), m_(ids[1], *(i[::-1] for i in ids[1:]), index=1)]
 
 
 @pytest.mark.parametrize(("name", "migrations"), list(shapes(1000)), ids=lambda x: str(x)[:20])
@@ -468,6 +469,36 @@ def test_thousands_of_typos_get_bounded_suggestion_work() -> None:
     assert proc.returncode == 0, proc.stderr
     findings, suggested = map(int, proc.stdout.split())
     assert findings == 4999 and 0 < suggested < 100
+
+
+MISSING_PARENTS = """
+import sys
+from alembic_lint import engine, graph
+from alembic_lint.model import History
+sys.path.insert(0, sys.argv[1])
+from test_hostile_input import m_
+missing = [f"{i:012x}"[::-1] for i in range(1, 50_000)]
+history = History("h", (m_("000000000000"), m_("000000000001", *missing, index=1)))
+built = graph.build(history)
+rules = [r for r in engine.default_rules() if r.graph]
+found = [d for rule in rules for d in rule.check(history, built)]
+print(sum(d.code == "AL003" for d in found), found[-1].message.rsplit(", ", 1)[-1])
+"""
+
+
+def test_a_merge_of_thousands_of_missing_parents_is_near_linear() -> None:
+    """AL003 listed, for each missing parent of a merge, the others by comparing it with
+    every one: 50,000 parents in one merge (the language server reads that file as soon as
+    a repository is opened) took hours. Now the excerpt costs the same for each."""
+    proc = subprocess.run(
+        [sys.executable, "-c", MISSING_PARENTS, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "49999 a00000000000 and 49988 more\n"
 
 
 def test_nearest_common_ancestors_and_labels_agree_with_the_definitions() -> None:

@@ -678,3 +678,19 @@ def test_trusted_parse_checks_nodes_when_other_threads_run(monkeypatch: pytest.M
         release.set()
         other.join()
     assert checked == ["x", "y"]
+
+
+def test_unsafe_for_libcst_judges_the_size_before_compiling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An editor's buffer is not bounded as a file on disk is: megabytes are refused by
+    their size alone (compiling 20 MB took CPython minutes and 2.9 GB, at every request
+    of the language server for the actions under the cursor)."""
+    from alembic_lint import cpython, parse
+
+    def compiled(data: bytes, path: str) -> object:
+        raise AssertionError("compiled")
+
+    monkeypatch.setattr(cpython, "parse", compiled)
+    data = b"x = 1\n" * (parse.LIBCST_MAX_BYTES // 6 + 1)
+    assert parse.unsafe_for_libcst("big.py", data) == "larger than 512 KB"

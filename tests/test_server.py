@@ -10,20 +10,18 @@ import datetime
 import json
 import re
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from alembic_lint.entry import main
 from alembic_lint.rules.examples import m
 from lsp_support import (
     SERVER,
     add_folder,
+    added,
     apply_edits,
     apply_workspace_edit,
     capabilities,
@@ -54,42 +52,6 @@ def fork(folder: Path) -> Path:
         m("bbbbbbbbbbbb", "aaaaaaaaaaaa", message="left"),
         m("cccccccccccc", "aaaaaaaaaaaa", message="right"),
     )
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
-    scope="module",
-)
-async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    empty = tmp_path_factory.mktemp("empty")
-    result = await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities(),
-            workspace_folders=[types.WorkspaceFolder(uri(empty), "empty")],
-        )
-    )
-    lsp_client.initialize_result = result  # type: ignore[attr-defined]
-    yield
-    await lsp_client.shutdown_session()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def folder(client: LanguageClient, tmp_path: Path) -> AsyncIterator[Path]:
-    """This test's workspace folder (the test fills it, then calls ``added``)."""
-    root = tmp_path / "project"
-    root.mkdir()
-    yield root
-    await remove_folder(client, root)
-    # Its findings are withdrawn with it.
-    await eventually(
-        lambda: not any(k.startswith(uri(root)) and v for k, v in client.diagnostics.items())
-    )
-
-
-async def added(client: LanguageClient, root: Path, expect: Path) -> None:
-    """Add ``root`` as a workspace folder; wait for the findings of ``expect``."""
-    await add_folder(client, root)
-    await eventually(lambda: client.diagnostics.get(uri(expect)))
 
 
 def cli_fix(source: Path, scratch: Path, *args: str) -> dict[str, bytes]:

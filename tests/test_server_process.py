@@ -263,3 +263,31 @@ def test_state_judges_for_the_history_database(tmp_path: Path) -> None:
     state.flush()
     (finding,) = [d for d in state.findings(path) if d.code == "AL201"]
     assert finding.message == "`op.drop_column()` without `if_exists=True`"
+
+
+def test_state_forgets_the_statements_of_files_that_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a baseline, the statements of each file's findings are kept while its text
+    stays the same; a new file opened and closed unsaved leaves none of them behind."""
+    from alembic_lint.rules.examples import m
+
+    versions = project(tmp_path, m("aaaaaaaaaaaa"))
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.alembic-lint]\nbaseline = "baseline.json"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["--no-cache", "--write-baseline"]) == 0
+    capsys.readouterr()
+    state = State()
+    state.folders = [tmp_path]
+    state.load()
+    kept = state.statements_kept()
+    for index in range(20):
+        new = str(versions / f"{index:012x}_new.py")
+        state.opened(new, m(f"{index:012x}", "aaaaaaaaaaaa", upgrade="op.drop_table('t')").source)
+        state.flush()
+        assert [d.code for d in state.findings(new)] == ["AL201", "AL202"]
+        state.closed(new)
+        state.flush()
+    assert state.statements_kept() == kept

@@ -104,6 +104,13 @@ class Statements:
             found.append(text_at)
         return found
 
+    def forget(self, path: str) -> None:
+        """Drop what is remembered of ``path`` (it left the history)."""
+        self._files.pop(path, None)
+
+    def kept(self) -> int:
+        return len(self._files)
+
 
 def _lines(text: str) -> list[str]:
     from alembic_lint.fixes import lines_of

@@ -13,21 +13,27 @@ from typing import Any
 
 from alembic_lint.diagnostics import Diagnostic, Location, Related, Severity
 from alembic_lint.model import (
+    OPAQUE,
     REVISION_VARS,
     Binding,
     Body,
+    CallExpr,
     Element,
+    Expr,
     Function,
     Guard,
     GuardKind,
     Header,
     Migration,
+    Name,
     OpCall,
     Status,
     Suppression,
     SyntaxProblem,
     pack_flat,
 )
+from alembic_lint.schema.changes import Alter, Change, SchemaChanges
+from alembic_lint.schema.objects import Column, Constraint, Index
 from alembic_lint.source import blake2b
 
 
@@ -118,6 +124,181 @@ def _list(value: object, size: int = -1) -> list[Any]:
     return value
 
 
+def _optional_bool(value: object) -> bool | None:
+    if value is not None and type(value) is not bool:
+        raise TypeError("not a boolean")
+    return value
+
+
+def expr_to_json(value: Expr) -> Any:
+    """An argument as written (model.Expr): scalars as themselves, the rest as tagged lists."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, bytes):
+        return ["b", value.hex()]
+    if isinstance(value, tuple):
+        return ["t", *(expr_to_json(v) for v in value)]
+    if isinstance(value, Name):
+        return ["n", value.dotted]
+    if isinstance(value, CallExpr):
+        return [
+            "c",
+            value.func,
+            [expr_to_json(v) for v in value.args],
+            [[k, expr_to_json(v)] for k, v in value.kwargs],
+            value.star,
+        ]
+    return ["?"]
+
+
+def expr_from_json(data: Any) -> Expr:
+    kind = type(data)
+    if data is None or kind is str or kind is bool or kind is int or kind is float:
+        return data  # type: ignore[no-any-return]
+    items = _list(data)
+    tag = items[0] if items else None
+    if tag == "t":
+        return tuple(expr_from_json(v) for v in items[1:])
+    if tag == "n":
+        return Name(_str(_list(items, 2)[1]))
+    if tag == "c":
+        _, func, args, kwargs, star = _list(items, 5)
+        return CallExpr(
+            _str(func),
+            tuple(expr_from_json(v) for v in _list(args)),
+            tuple((_str(k), expr_from_json(v)) for k, v in map(_pair, _list(kwargs))),
+            _bool(star),
+        )
+    if tag == "b":
+        return bytes.fromhex(_str(_list(items, 2)[1]))
+    if tag == "?" and len(items) == 1:
+        return OPAQUE
+    raise ValueError(f"bad argument tag {tag!r}")
+
+
+# --------------------------------------------------------------------------- schema changes
+
+
+def changes_to_json(changes: SchemaChanges | None) -> str | None:
+    """A file's schema changes as one JSON string (decoded only with the file's facts)."""
+    if changes is None:
+        return None
+    return json.dumps(
+        [
+            [_change_to_json(c) for c in changes.upgrade],
+            [_change_to_json(c) for c in changes.downgrade],
+            changes.reverses,
+            changes.downgrade_ref,
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _change_to_json(c: Change) -> list[Any]:
+    alter = c.alter
+    return [
+        c.action,
+        c.table,
+        c.ref,
+        c.op,
+        c.name,
+        [[x.name, x.type, x.nullable, x.default, x.primary_key] for x in c.columns],
+        [[i.name, list(i.columns), i.unique] for i in c.indexes],
+        [[k.kind, k.name, list(k.columns), k.referent, k.sqltext] for k in c.constraints],
+        None
+        if alter is None
+        else [
+            alter.new_name,
+            alter.nullable,
+            alter.type,
+            alter.default,
+            alter.drop_default,
+            alter.unknown,
+            alter.unknown_nullable,
+        ],
+        c.guarded,
+        c.partial,
+        c.why,
+        c.kind,
+        c.maybe,
+    ]
+
+
+def changes_from_json(text: object) -> SchemaChanges | None:
+    if text is None:
+        return None
+    upgrade, downgrade, reverses, downgrade_ref = _list(json.loads(_str(text)), 4)
+    return SchemaChanges(
+        tuple(_change_from_json(c) for c in _list(upgrade)),
+        tuple(_change_from_json(c) for c in _list(downgrade)),
+        _bool(reverses),
+        _int(downgrade_ref),
+    )
+
+
+def _change_from_json(d: object) -> Change:
+    (
+        action,
+        table,
+        ref,
+        op,
+        name,
+        columns,
+        indexes,
+        constraints,
+        alter,
+        guarded,
+        partial,
+        why,
+        kind,
+        maybe,
+    ) = _list(d, 14)
+    return Change(
+        action=_str(action),
+        table=_optional_str(table),
+        ref=_int(ref),
+        op=_str(op),
+        name=_optional_str(name),
+        columns=tuple(
+            Column(_str(n), _optional_str(t), _optional_bool(nl), _optional_str(df), _bool(pk))
+            for n, t, nl, df, pk in (_list(c, 5) for c in _list(columns))
+        ),
+        indexes=tuple(
+            Index(_optional_str(n), tuple(_optional_str(c) for c in _list(cols)), _bool(u))
+            for n, cols, u in (_list(i, 3) for i in _list(indexes))
+        ),
+        constraints=tuple(
+            Constraint(
+                _str(k),
+                _optional_str(n),
+                tuple(_str(c) for c in _list(cols)),
+                _optional_str(r),
+                _optional_str(q),
+            )
+            for k, n, cols, r, q in (_list(c, 5) for c in _list(constraints))
+        ),
+        alter=None if alter is None else _alter_from_json(alter),
+        guarded=_bool(guarded),
+        partial=_bool(partial),
+        why=_str(why),
+        kind=_optional_str(kind),
+        maybe=_bool(maybe),
+    )
+
+
+def _alter_from_json(data: object) -> Alter:
+    new_name, nullable, type_, default, drop_default, unknown, unknown_nullable = _list(data, 7)
+    return Alter(
+        _optional_str(new_name),
+        _optional_bool(nullable),
+        _optional_str(type_),
+        _optional_str(default),
+        _bool(drop_default),
+        _bool(unknown),
+        _bool(unknown_nullable),
+    )
+
+
 # --------------------------------------------------------------------------- facts
 
 
@@ -194,7 +375,7 @@ def suppression_from_json(d: list[Any]) -> Suppression:
 def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
     """The facts every run needs, and the operations (see :class:`Cache`)."""
     h = m.header
-    entry = {
+    entry: dict[str, Any] = {
         "facts": facts_json(
             [_binding_to_json(m.var(n)) for n in REVISION_VARS],
             None
@@ -205,10 +386,11 @@ def migration_to_json(m: Migration) -> tuple[dict[str, Any], dict[str, Any]]:
         ),
         "noqa": [[s.line, s.column, s.end_column, s.codes] for s in m.noqa],
         "file_ignores": [[s.line, s.column, s.end_column, s.codes] for s in m.file_ignores],
+        "changes": changes_to_json(m.changes),
     }
     if m.dialects:  # outside "facts": read for every file when the dialect is not set
         entry["dialects"] = list(m.dialects)
-    ops = {
+    ops: dict[str, Any] = {
         "header": [h.revision_id, h.revision_id_ref, h.revises, h.revises_ref],
         "functions": [[f.name, f.body.value, list(f.params), f.ref] for f in m.functions],
         "ops": [_op_to_json(o) for o in m.ops],
@@ -234,6 +416,12 @@ def _op_to_json(o: OpCall) -> list[Any]:
         extra["via"] = list(o.via)
     if o.guards:
         extra["guards"] = [[g.kind.value, list(g.arguments), list(g.strings)] for g in o.guards]
+    if o.args:
+        extra["args"] = [expr_to_json(a) for a in o.args]
+    if o.kwargs:
+        extra["kwargs"] = [[k, expr_to_json(v)] for k, v in o.kwargs]
+    if o.batch_call is not None:
+        extra["batch_call"] = expr_to_json(o.batch_call)
     return [*core, extra] if extra else core
 
 
@@ -243,7 +431,7 @@ def _op_from_json(d: object) -> OpCall:
         raise TypeError("bad operation")
     n, f, b, kw, star, sql, ref = fields[:7]
     extra = fields[7] if len(fields) == 8 else {}
-    if type(extra) is not dict or not set(extra) <= {"via", "guards"}:
+    if type(extra) is not dict or not set(extra) <= _OP_EXTRAS:
         raise TypeError("bad operation")
     return OpCall(
         name=_str(n),
@@ -255,7 +443,15 @@ def _op_from_json(d: object) -> OpCall:
         ref=_int(ref),
         via=tuple(map(_str, _list(extra.get("via", [])))),
         guards=tuple(_guard_from_json(g) for g in _list(extra.get("guards", []))),
+        args=tuple(expr_from_json(a) for a in _list(extra.get("args", []))),
+        kwargs=tuple(
+            (_str(k), expr_from_json(v)) for k, v in map(_pair, _list(extra.get("kwargs", [])))
+        ),
+        batch_call=_batch_call(extra.get("batch_call")),
     )
+
+
+_OP_EXTRAS = frozenset({"via", "guards", "args", "kwargs", "batch_call"})
 
 
 def _guard_from_json(d: object) -> Guard:
@@ -309,6 +505,7 @@ def migration_from_json(
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
         locators=_str(locators),
         digest=key,
+        changes=changes_from_json(d.get("changes")),
     )
     if ops is None:
         return migration
@@ -340,6 +537,15 @@ def dialects_from_json(d: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _batch_call(data: Any) -> CallExpr | None:
+    if data is None:
+        return None
+    call = expr_from_json(data)
+    if not isinstance(call, CallExpr):
+        raise TypeError("a batch operation's batch_alter_table call is not a call")
+    return call
+
+
 def view_hash(m: Migration) -> str:
     """A hash of what the graph rules read of a file's content: its revision variables
     (with their refs) and syntax problem (its name, which they read too, is keyed apart)."""
@@ -347,6 +553,7 @@ def view_hash(m: Migration) -> str:
     return fingerprint(
         [_binding_to_json(m.var(n)) for n in REVISION_VARS],
         None if syntax is None else [syntax.message, syntax.ref, syntax.defines_nothing],
+        changes_to_json(m.changes),
     )
 
 

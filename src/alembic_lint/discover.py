@@ -21,6 +21,7 @@ __all__ = [
     "DiscoveryError",
     "FileSystem",
     "HistorySpec",
+    "NoHistory",
     "discover",
     "list_version_files",
     "load_position",
@@ -120,6 +121,10 @@ class DiscoveryError(Exception):
 
     The CLI prints it and exits 2.
     """
+
+
+class NoHistory(DiscoveryError):
+    """Nothing looks like an Alembic history there (as opposed to a config that is wrong)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,7 +483,7 @@ def _searched(top: Path, raw: str, ctx: _Ctx) -> list[HistorySpec]:
             if found.truncated
             else ""
         )
-        raise DiscoveryError(
+        raise NoHistory(
             f"no Alembic history in {ctx.show(top)} or below (looked for alembic.ini, "
             f"pyproject.toml with [tool.alembic] and directories of migration files, in "
             f"{found.visited} {'directory' if found.visited == 1 else 'directories'}"

@@ -37,6 +37,7 @@ class Walk(Protocol):
     own_calls: int  # calls of the statement before this one
     conditional: bool  # an `if`, `for`, `try` or `with suppress` seen: guards are possible
     via: tuple[str, ...]  # the helpers the entry point reached the function through
+    inherited: bool  # the function is a helper called under a condition
 
 
 class ModuleScope(Generic[D]):
@@ -84,7 +85,20 @@ class ModuleScope(Generic[D]):
             known = (ref(locator), guards)
             if walk.via:
                 self._placed[id(node)] = known
+        if walk.inherited and not known[1]:
+            # A helper called under a condition (per call site: not kept with the ref).
+            return known[0], (Guard(GuardKind.CONDITION),)
         return known
+
+    def conditional_at(self, walk: Walk) -> bool:
+        """Whether the statement ``walk`` is at runs under a condition (for a helper called
+        from it: its operations may not run)."""
+        if walk.inherited:
+            return True
+        if not walk.conditional or walk.statement is None:
+            return False
+        tree = self.tree()
+        return tree is not None and _conditional(tree, walk.statement)
 
     def reached(self, name: str, caller: Locator) -> D | None:
         """The function a call of ``name`` in the function at ``caller`` runs, unless the
@@ -200,17 +214,12 @@ def _defaults(args: ast.arguments) -> list[ast.expr]:
 # --------------------------------------------------------------------------- guards
 
 
-def guards_at(
-    tree: ast.Module,
-    statement: Locator,
-    call: Locator,
-    assignments: dict[int, dict[str, ast.expr]] | None = None,
-) -> tuple[Guard, ...]:
-    """The guards of the operation call at ``call`` (a locator without its tag), whose
-    innermost statement is at ``statement``: the conditions between its function's
-    ``def`` and the statement (outer first). Empty when a locator leads nowhere.
-    ``assignments`` keeps each function's plain assignments for the next call."""
-    # Each item: an `if` test and the truth it has there, a loop (LISTED), or a guard.
+def _path_conditions(
+    tree: ast.Module, statement: Locator
+) -> tuple[list[tuple[ast.expr, bool] | ast.For | ast.AsyncFor | Guard], _Def | None] | None:
+    """The conditions on the way from a statement's function down to it (outer first):
+    an `if` test and the truth it has there, a loop, or a guard; and the function. None
+    when the locator leads nowhere."""
     found: list[tuple[ast.expr, bool] | ast.For | ast.AsyncFor | Guard] = []
     node: object = tree
     holder: object = None
@@ -218,7 +227,7 @@ def guards_at(
     for step in statement:
         if isinstance(step, int):
             if not isinstance(node, list) or not 0 <= step < len(node):
-                return ()
+                return None
             for before in node[:step]:
                 if isinstance(before, ast.If):
                     # `if <test>: return` leaves the rest of the block to `not <test>`.
@@ -237,14 +246,36 @@ def guards_at(
                 found.append(holder)
             elif step == "body" and _swallows(holder):
                 found.append(Guard(GuardKind.SWALLOWED))
+            elif _conditional_step(holder, step):
+                found.append(_CONDITION)
         else:
-            return ()
+            return None
+    return found, function
+
+
+def guards_at(
+    tree: ast.Module,
+    statement: Locator,
+    call: Locator,
+    assignments: dict[int, dict[str, ast.expr]] | None = None,
+) -> tuple[Guard, ...]:
+    """The guards of the operation call at ``call`` (a locator without its tag), whose
+    innermost statement is at ``statement``: the conditions between its function's
+    ``def`` and the statement (outer first); a CONDITION guard when some condition there
+    guards nothing. Empty when a locator leads nowhere.
+    ``assignments`` keeps each function's plain assignments for the next call."""
+    walked = _path_conditions(tree, statement)
+    if walked is None:
+        return ()
+    found, function = walked
     if not found or function is None:
         return ()
     guards: list[Guard] = []
     operation: ast.Call | None = None
     assigned: dict[str, ast.expr] | None = None
     for item in found:
+        if item is _CONDITION:
+            continue
         if isinstance(item, Guard):
             guards.append(item)
             continue
@@ -274,7 +305,29 @@ def guards_at(
         else:
             assert assigned is not None
             guards.append(_listed(item, operation, assigned))
-    return tuple(guards)
+    # Conditions that guard nothing still mean it may not run (or run again).
+    return tuple(guards) or (_CONDITION,)
+
+
+#: The guard of an operation under a condition that is no existence test.
+_CONDITION = Guard(GuardKind.CONDITION)
+
+
+def _conditional_step(holder: object, step: str) -> bool:
+    """Whether a statement reached through ``holder.step`` may not run (or run again),
+    beyond the `if`s and `for`s guards_at reads: `while` and `for` bodies and `else`s,
+    `except` handlers, a `try`'s `else`."""
+    if isinstance(holder, ast.While | ast.For | ast.AsyncFor) and step in ("body", "orelse"):
+        return True
+    if isinstance(holder, ast.ExceptHandler) and step == "body":
+        return True
+    return isinstance(holder, ast.Try | ast.TryStar) and step == "orelse"
+
+
+def _conditional(tree: ast.Module, statement: Locator) -> bool:
+    """Whether the statement at ``statement`` runs under a condition inside its function."""
+    walked = _path_conditions(tree, statement)
+    return walked is not None and walked[1] is not None and bool(walked[0])
 
 
 def _exits(body: Sequence[ast.stmt]) -> bool:

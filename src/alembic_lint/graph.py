@@ -82,6 +82,8 @@ class RevisionGraph:
     unknown_ids: list[int] = field(default_factory=list)
     #: Bases with ``depends_on = ""``: never "real" bases, so Alembic reports a dependency cycle.
     empty_depends_bases: tuple[int, ...] = ()
+    #: What rules derive from the graph and share (e.g. the schema model), by name.
+    derived: dict[str, Any] = field(default_factory=dict)
     #: Work already spent on "did you mean" ids, and the answers (several rules ask about
     #: the same missing parent; see rules.missing_parent.suggest).
     suggest_spent: int = 0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alembic_lint.branch import Archive, Branch
+    from alembic_lint.schema.changes import SchemaChanges
 
 #: The four module-level variables Alembic reads from a revision file.
 REVISION_VARS = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -79,6 +80,10 @@ class GuardKind(Enum):
     #: In the body of a ``try`` whose handler swallows database errors (it catches them
     #: and does not re-raise), or of ``with contextlib.suppress(...)``.
     SWALLOWED = "swallowed"
+    #: Under some other condition (an ``if``, a loop, an ``except`` handler, after an
+    #: early ``return``), here or where a helper holding it is called: it may not run, or
+    #: run several times. Guards nothing; the schema model makes what it touches unsure.
+    CONDITION = "condition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,38 @@ class Guard:
     arguments: tuple[int | str, ...] = ()
     #: The string literals the test names, sorted (for SQL in ``op.execute``).
     strings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A dotted name in an argument: ``sa.Integer``, ``postgresql.JSONB``."""
+
+    dotted: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallExpr:
+    """A call in an argument: ``sa.Column('id', sa.Integer(), nullable=False)``."""
+
+    func: str  # the callee's dotted name; "" when it is not one (``x().y()``)
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[tuple[str, Expr], ...] = ()
+    star: bool = False  # ``*args`` or ``**kw``: more arguments than these
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """An argument only executing the file would tell: an f-string, a computation..."""
+
+
+#: The one Opaque value (it carries nothing).
+OPAQUE = Opaque()
+
+#: An operation's argument as written: a literal (a tuple for a list, tuple or set
+#: display), a dotted name, a call, or opaque.
+Expr = str | bytes | int | float | bool | None | tuple["Expr", ...] | Name | CallExpr | Opaque
+#: Arguments nested deeper than this are opaque (both readers stop at the same depth).
+EXPR_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +155,11 @@ class OpCall:
     via: tuple[str, ...] = ()
     #: The conditions it runs under inside its own function, outermost first.
     guards: tuple[Guard, ...] = ()
+    #: The arguments as written (what the schema model reads).
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[tuple[str, Expr], ...] = ()
+    #: For a batch operation, the ``op.batch_alter_table(...)`` call it is made in.
+    batch_call: CallExpr | None = None
 
     def keyword(self, name: str, default: object = None) -> object:
         for key, value in self.keywords:
@@ -205,6 +247,8 @@ class Migration:
     locators: str = field(default="", compare=False)
     #: Hash of the bytes the facts were read from (see source.digest).
     digest: str = field(default="", compare=False)
+    #: What the operations do to the schema (see schema.changes); None when unknown.
+    changes: SchemaChanges | None = None
 
     def var(self, name: str) -> Binding:
         binding: Binding = getattr(self, name)

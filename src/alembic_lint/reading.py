@@ -20,6 +20,27 @@ SQL_TEXT_FUNCS = frozenset(
     {"text", "sa.text", "sqlalchemy.text", "sql.text", "sqlalchemy.sql.text"}
 )
 UPDOWN = ("upgrade", "downgrade")
+#: Operations whose arguments the schema model reads (model.OpCall.args): the others'
+#: arguments are not built (a ``bulk_insert`` may hold thousands of rows).
+ARGUMENTS_READ = frozenset(
+    {
+        "create_table",
+        "drop_table",
+        "rename_table",
+        "add_column",
+        "drop_column",
+        "alter_column",
+        "create_index",
+        "drop_index",
+        "create_foreign_key",
+        "create_unique_constraint",
+        "create_check_constraint",
+        "create_primary_key",
+        "create_exclude_constraint",
+        "drop_constraint",
+        "batch_alter_table",
+    }
+)
 
 
 def def_order(name: str) -> tuple[int, str]:
@@ -42,6 +63,12 @@ def is_op_owner(owner: str | None, op_names: Collection[str], op_modules: Collec
     return owner in op_names or (
         owner is not None and owner.endswith(".op") and owner[:-3] in op_modules
     )
+
+
+def per_database(functions: Iterable[str]) -> bool:
+    """``upgrade_<engine>()`` functions among these: the multidb template, whose operations
+    go to one database per engine."""
+    return any(name not in UPDOWN and function_role(name) for name in functions)
 
 
 F = TypeVar("F")

@@ -133,24 +133,43 @@ def is_plain(template: str) -> bool:
     return all(_normalise(m.group(1)) in _PLAIN for m in _EXPRESSION.finditer(template))
 
 
+#: The template's list of the merged revisions (the ``Revises:`` line of the docstring).
+_REVISES = ("down_revision | comma,n", "down_revision|comma,n")
+
+
 def render(template: str, values: TemplateValues) -> str:
     """Substitute a plain template (see ``is_plain``) as Mako would, except that the
-    message is escaped for the literal or comment it lands in (Mako pastes it as it is, so
-    a message holding three double quotes ends the docstring and goes on as code)."""
+    message and the ids of the merged revisions are escaped for the literal or comment
+    they land in (Mako pastes them as they are, so a message, or an id in a repository,
+    holding three double quotes ends the docstring and goes on as code)."""
     table = values.expressions()
     text = template.replace("\r\n", "\n")  # Mako's lexer normalises newlines
-    marker = "message" + new_rev_id()
-    while marker in text:
-        marker += new_rev_id()
+    marker, revises = _marker("message", text), _marker("revises", text)
 
     def substitute(match: re.Match[str]) -> str:
         expression = _normalise(match.group(1))
-        return marker if expression == "message" else table[expression]
+        if expression == "message":
+            return marker
+        return revises if expression in _REVISES else table[expression]
 
-    try:
-        return literal.place(_EXPRESSION.sub(substitute, text), marker, values.message)
-    except literal.PlacementError as exc:
-        raise ScaffoldError(f"cannot write the message safely into script.py.mako: {exc}") from None
+    text = _EXPRESSION.sub(substitute, text)
+    for placeholder, value, what in (
+        (marker, values.message, "the message"),
+        (revises, table[_REVISES[0]], "the revision ids"),
+    ):
+        try:
+            text = literal.place(text, placeholder, value)
+        except literal.PlacementError as exc:
+            raise ScaffoldError(f"cannot write {what} safely into script.py.mako: {exc}") from None
+    return text
+
+
+def _marker(name: str, text: str) -> str:
+    """A placeholder found nowhere in ``text`` (nor in another placeholder)."""
+    marker = f"{name}{new_rev_id()}"
+    while marker in text:
+        marker += new_rev_id()
+    return marker
 
 
 def new_rev_id() -> str:

@@ -49,7 +49,9 @@ from alembic_lint.reading import (
     from_import_dialects,
     function_role,
     imported_dialect,
+    per_database,
 )
+from alembic_lint.schema.changes import changes_of
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS, suppressions
 
@@ -155,6 +157,7 @@ class _Reader:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
+            changes=changes_of(ops, functions, per_database=per_database(defs)),
             dialects=file_dialects(self.dialect_imports, ops),
             spans=spans,
             locators=positions.encode_locators(self.locators),

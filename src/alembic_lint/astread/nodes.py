@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from alembic_lint.model import EXPR_DEPTH, OPAQUE, CallExpr, Expr, Name
 from alembic_lint.positions import Locator
 
 # The LibCST reader (the parse package) is the reference: every choice below mirrors it,
@@ -88,6 +89,44 @@ def _literal(node: ast.expr) -> tuple[object, int]:
         except TypeError:
             raise _Unresolved("a set of unhashable values") from None
     raise _Unresolved(_describe(node))
+
+
+def _expr(node: ast.expr, depth: int = 0) -> Expr:
+    """An argument as written (see model.Expr), as parse.nodes._expr reads it."""
+    if depth > EXPR_DEPTH:
+        return OPAQUE
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if value is None or isinstance(value, str | bytes | bool | int | float):
+            return value
+        return OPAQUE  # ..., complex
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        operand = node.operand.value if isinstance(node.operand, ast.Constant) else None
+        if type(operand) is int or type(operand) is float:
+            return -operand
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        if any(isinstance(el, ast.Starred) for el in node.elts):
+            return OPAQUE
+        return tuple(_expr(el, depth + 1) for el in node.elts)
+    dotted = _dotted(node)
+    if dotted is not None:
+        return Name(dotted)
+    if isinstance(node, ast.Call):
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        star = False
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                star = True
+            else:
+                args.append(_expr(arg, depth + 1))
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                star = True
+            else:
+                kwargs.append((keyword.arg, _expr(keyword.value, depth + 1)))
+        return CallExpr(_dotted(node.func) or "", tuple(args), tuple(kwargs), star)
+    return OPAQUE
 
 
 def _describe(node: ast.expr) -> str:

@@ -11,6 +11,7 @@ from alembic_lint.astread.nodes import (
     _arguments,
     _Def,
     _dotted,
+    _expr,
     _imported_names,
     _kids,
     _literal,
@@ -18,10 +19,14 @@ from alembic_lint.astread.nodes import (
     _Unresolved,
 )
 from alembic_lint.model import (
+    OPAQUE,
+    CallExpr,
+    Expr,
     OpCall,
 )
 from alembic_lint.positions import Locator, is_sqlalchemy
 from alembic_lint.reading import (
+    ARGUMENTS_READ,
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
     from_import_dialects,
@@ -32,7 +37,8 @@ if TYPE_CHECKING:
     from alembic_lint.astread import _Reader
 
 _OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of their own
-_CONDITIONAL = (ast.If, ast.Try, ast.For, ast.AsyncFor)  # may make guards (flow.guards_at)
+#: Statements under which an operation may have guards, or not run (see flow.guards_at).
+_CONDITIONAL = (ast.If, ast.Try, ast.TryStar, ast.For, ast.AsyncFor, ast.While)
 
 
 class _Ops:
@@ -47,6 +53,7 @@ class _Ops:
         function: Locator,
         func: _Def,
         via: tuple[str, ...],
+        inherited: bool = False,
     ) -> None:
         self.reader = reader
         self.entry = entry
@@ -54,7 +61,8 @@ class _Ops:
         self.function = function
         self.func = func
         self.via = via
-        self.batch: list[set[str]] = []
+        self.inherited = inherited  # called under a condition (see flow.Walk)
+        self.batch: list[dict[str, CallExpr]] = []
         self.seen_calls = 0
         self.statements: dict[ast.AST, Locator] = {}
         self.statement: Locator | None = None
@@ -81,14 +89,14 @@ class _Ops:
         self.statement, self.own_calls = outer
 
     def statement_parts(self, node: ast.AST) -> None:
-        batch = None
+        batch: dict[str, CallExpr] | None = None
         if isinstance(node, ast.ImportFrom):
             names = _imported_names(node)
             self.reader.dialect_imports |= from_import_dialects(node.module, names)
         if isinstance(node, ast.ImportFrom) and node.module == "alembic":
             self.op_names.update(a.asname or "op" for a in node.names if a.name == "op")
         elif isinstance(node, ast.With | ast.AsyncWith):
-            batch = set()
+            batch = {}
             for item in node.items:
                 call = item.context_expr
                 if not isinstance(call, ast.Call):
@@ -96,7 +104,9 @@ class _Ops:
                 if self.op_call_name(call) == "batch_alter_table" and isinstance(
                     item.optional_vars, ast.Name
                 ):
-                    batch.add(item.optional_vars.id)
+                    written = _expr(call)
+                    assert isinstance(written, CallExpr)
+                    batch[item.optional_vars.id] = written
                 func = call.func
                 if (func.attr if isinstance(func, ast.Attribute) else _dotted(func)) == "suppress":
                     self.conditional = True
@@ -149,12 +159,15 @@ class _Ops:
         if not isinstance(func, ast.Attribute):
             return None
         owner = _dotted(func.value)
-        batch = any(owner in scope for scope in self.batch)
+        batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
+        batch = batch_call is not None
         name = func.attr if batch else self.op_call_name(node)
         if name is None:
             return None
         keywords: list[tuple[str, object]] = []
+        kwargs: list[tuple[str, Expr]] = []
         star = False
+        read = name in ARGUMENTS_READ
         for keyword in node.keywords:
             if keyword.arg is None:
                 star = True
@@ -164,6 +177,14 @@ class _Ops:
             except _Unresolved:
                 value = NOT_LITERAL
             keywords.append((sys.intern(keyword.arg), value))
+            if read:
+                kwargs.append((keywords[-1][0], _expr(keyword.value, 1)))
+        # A starred argument stands for arguments nobody can see.
+        args = (
+            tuple(OPAQUE if isinstance(a, ast.Starred) else _expr(a, 1) for a in node.args)
+            if read
+            else ()
+        )
         reader = self.reader
         ref, guards = reader.scope.place(self, node, name, reader.ref)
         self.entry.calls.append(
@@ -177,6 +198,9 @@ class _Ops:
                 ref=ref,
                 via=self.via,
                 guards=guards,
+                args=args,
+                kwargs=tuple(kwargs),
+                batch_call=batch_call,
             )
         )
         return None
@@ -194,6 +218,7 @@ class _Ops:
             reader.where(func),
             func,
             (*self.via, name),
+            reader.scope.conditional_at(self),
         )
 
 

@@ -200,7 +200,8 @@ from alembic_lint.cli import graph as _graph  # noqa: E402
 from alembic_lint.cli import merge as _merge  # noqa: E402
 from alembic_lint.cli import rebase as _rebase  # noqa: E402
 from alembic_lint.cli import rule as _rule  # noqa: E402
+from alembic_lint.cli import schema as _schema  # noqa: E402
 from alembic_lint.cli import server as _server  # noqa: E402
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UserError", "cli", "main", "run", "warn"]
-del _check, _graph, _merge, _rebase, _rule, _server
+del _check, _graph, _merge, _rebase, _rule, _schema, _server

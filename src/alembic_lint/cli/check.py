@@ -302,7 +302,7 @@ def check(
             archive.close()
 
     if write_baseline is not None or baseline_file is not None or settings.baseline is not None:
-        never = {r.code for r in chosen if r.graph}
+        never = {r.code for r in chosen if r.graph and not r.schema}
         diagnostics = _baseline(diagnostics, settings, never, baseline_file, write_baseline, reader)
 
     reports_only = not (fix or diff or show_settings or no_cache) and output_file is None

@@ -47,13 +47,13 @@ def graph_command(
         rules = [
             cls(settings.rule_options.get(cls.name))
             for cls in config.select_rules([settings.file_layer])
-            if cls.graph
+            if cls.graph and not cls.schema
         ]
         targets = [path] if path is not None else [str(settings.root / p) for p in settings.paths]
         specs = discover.discover(targets, section=section, warn=warn)
     except (config.ConfigError, discover.DiscoveryError) as exc:
         raise UserError(str(exc)) from None
-    marked = {r.code for r in registry() if r.graph}
+    marked = {r.code for r in registry() if r.graph and not r.schema}
     status = EXIT_OK
     for number, spec in enumerate(specs):
         history = engine.load_history(spec.name, spec.files, locations=spec.locations)

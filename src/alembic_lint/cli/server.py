@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alembic_lint.cli import EXIT_OK, UserError, cli
+from alembic_lint.cli import UserError, cli
 
 INSTALL_HINT = "the language server needs pygls: pip install 'alembic-lint[server]'"
 
@@ -28,5 +28,4 @@ def server_command(config_file: str | None) -> int:
         if exc.name is not None and exc.name.split(".")[0] in ("pygls", "lsprotocol"):
             raise UserError(INSTALL_HINT) from None
         raise
-    serve(Path(config_file).absolute() if config_file else None)
-    return EXIT_OK
+    return serve(Path(config_file).absolute() if config_file else None)

@@ -91,11 +91,11 @@ def read_with_tree(
 
 def unsafe_for_libcst(path: str, data: bytes) -> str | None:
     """Why LibCST must not parse ``data`` (to edit it), or None when it may."""
+    if len(data) > LIBCST_MAX_BYTES:  # before compiling: an editor's buffer is unbounded
+        return f"larger than {LIBCST_MAX_BYTES // 1024} KB"
     tree = cpython.parse(data, path)
     if isinstance(tree, cpython.Rejected):
         return f"Python cannot compile it ({tree.message}, line {tree.line})"
-    if len(data) > LIBCST_MAX_BYTES:
-        return f"larger than {LIBCST_MAX_BYTES // 1024} KB"
     if cpython.deeper_than(tree, LIBCST_MAX_DEPTH):
         return f"nested more than {LIBCST_MAX_DEPTH} levels deep"
     return None

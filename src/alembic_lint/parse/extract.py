@@ -55,7 +55,9 @@ from alembic_lint.reading import (
     from_import_dialects,
     function_role,
     imported_dialect,
+    per_database,
 )
+from alembic_lint.schema.changes import changes_of
 
 
 def _parse_ast(text: str) -> ast.Module | None:
@@ -160,6 +162,7 @@ class _Extractor:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
+            changes=changes_of(ops, functions, per_database=per_database(defs)),
             dialects=file_dialects(self.dialect_imports, ops),
             spans=self._spans(),
             locators=positions.encode_locators(self.locators),

@@ -8,7 +8,12 @@ from collections.abc import Callable, Iterable, Sequence
 import libcst as cst
 
 from alembic_lint.model import (
+    EXPR_DEPTH,
+    OPAQUE,
     REVISION_VARS,
+    CallExpr,
+    Expr,
+    Name,
     Span,
 )
 from alembic_lint.positions import Locator
@@ -152,6 +157,55 @@ def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.B
     raise _Unresolved(_describe(node))
 
 
+_CONSTANTS: dict[str, Expr] = {"None": None, "True": True, "False": False}
+
+
+def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
+    """An argument as written (see model.Expr); astread.nodes._expr reads the same."""
+    # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose isinstance
+    # is slow, and this runs for every argument of every operation.
+    kind = type(node)
+    if depth > EXPR_DEPTH:
+        return OPAQUE
+    if kind is cst.SimpleString or kind is cst.ConcatenatedString:
+        value = _string_value(node)  # type: ignore[arg-type]
+        return OPAQUE if value is None else value
+    if kind is cst.Name:
+        name = node.value  # type: ignore[attr-defined]
+        return _CONSTANTS[name] if name in _CONSTANTS else Name(name)
+    if kind is cst.Call:
+        assert isinstance(node, cst.Call)
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        star = False
+        for arg in node.args:
+            if arg.star:
+                star = True
+            elif arg.keyword is not None:
+                kwargs.append((arg.keyword.value, _expr(arg.value, depth + 1)))
+            else:
+                args.append(_expr(arg.value, depth + 1))
+        return CallExpr(_dotted(node.func) or "", tuple(args), tuple(kwargs), star)
+    if kind is cst.Attribute:
+        dotted = _dotted(node)
+        return OPAQUE if dotted is None else Name(dotted)
+    if kind is cst.Integer or kind is cst.Float:
+        number = node.evaluated_value  # type: ignore[attr-defined]
+        return number if isinstance(number, int | float) else OPAQUE
+    if kind is cst.Tuple or kind is cst.List or kind is cst.Set:
+        elements = node.elements  # type: ignore[attr-defined]
+        if any(type(el) is cst.StarredElement for el in elements):
+            return OPAQUE
+        return tuple(_expr(el.value, depth + 1) for el in elements)
+    if kind is cst.UnaryOperation:
+        assert isinstance(node, cst.UnaryOperation)
+        operand = node.expression
+        if type(node.operator) is cst.Minus and type(operand) in (cst.Integer, cst.Float):
+            number = operand.evaluated_value  # type: ignore[attr-defined]
+            return -number if isinstance(number, int | float) else OPAQUE
+    return OPAQUE
+
+
 def _string_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | bytes | None:
     """LibCST's ``evaluated_value`` without its recursion: an implicit concatenation nests
     one level per string, and a long SQL text can hold hundreds of them."""
@@ -161,7 +215,7 @@ def _string_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | byte
         parts.append(current.left)
         current = current.right
     parts.append(current)
-    values = [p.evaluated_value for p in parts if isinstance(p, cst.SimpleString)]
+    values = [_simple_value(p) for p in parts if isinstance(p, cst.SimpleString)]
     if len(values) < len(parts):
         return None  # an f-string
     text = [v for v in values if isinstance(v, str)]
@@ -169,6 +223,16 @@ def _string_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | byte
         return "".join(text)
     data = [v for v in values if isinstance(v, bytes)]
     return b"".join(data) if len(data) == len(values) else None
+
+
+def _simple_value(node: cst.SimpleString) -> str | bytes:
+    """A string literal's value: plain ones (no prefix, no backslash, the great majority)
+    directly, the others through LibCST (``ast.literal_eval``, ten times the cost)."""
+    raw = node.value
+    quote = raw[0]
+    if quote in "'\"" and "\\" not in raw and "\r" not in raw:  # Python reads \r\n as \n
+        return raw[3:-3] if raw.startswith(quote * 3) and len(raw) >= 6 else raw[1:-1]
+    return node.evaluated_value
 
 
 def _dotted_test(node: cst.BaseExpression) -> str | None:

@@ -9,11 +9,15 @@ import libcst as cst
 
 from alembic_lint import flow, positions
 from alembic_lint.model import (
+    OPAQUE,
+    CallExpr,
+    Expr,
     OpCall,
 )
 from alembic_lint.parse.nodes import (
     _alias_name,
     _dotted,
+    _expr,
     _imported_names,
     _literal,
     _statement_locators,
@@ -23,6 +27,7 @@ from alembic_lint.parse.nodes import (
 )
 from alembic_lint.positions import Locator
 from alembic_lint.reading import (
+    ARGUMENTS_READ,
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
     from_import_dialects,
@@ -38,6 +43,8 @@ _OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Match)
 _LEAVES = frozenset(
     {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Pass}
 )
+#: Statements under which an operation may have guards, or not run (see flow.guards_at).
+_CONDITIONAL = frozenset({cst.If, cst.Try, cst.TryStar, cst.For, cst.While})
 _END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.run tells markers by type
 
 
@@ -53,6 +60,7 @@ class _OpCollector:
         function: Locator,
         func: cst.FunctionDef,
         via: tuple[str, ...],
+        inherited: bool = False,
     ) -> None:
         self.extractor = extractor
         self.entry = entry
@@ -60,7 +68,8 @@ class _OpCollector:
         self.function = function
         self.func = func
         self.via = via
-        self.batch: list[set[str]] = []
+        self.inherited = inherited  # called under a condition (see flow.Walk)
+        self.batch: list[dict[str, CallExpr]] = []
         self.seen_calls = 0  # every call of the function, in the order positions.py counts
         # The statement being walked (its ast path) and the calls seen in it so far: lets
         # positions.py look at one statement instead of the whole function.
@@ -124,7 +133,7 @@ class _OpCollector:
             elif kind is cst.With:
                 col.batch.append(col.batch_targets(node))
                 push(_END_BATCH)
-            elif kind is cst.If or kind is cst.Try or kind is cst.For:
+            elif kind in _CONDITIONAL:
                 col.conditional = True
             elif kind in _LEAVES:
                 continue  # no calls below: save looking for children
@@ -144,8 +153,9 @@ class _OpCollector:
                 if _dotted(alias.name) == "op":
                     self.op_names.add(_alias_name(alias) or "op")
 
-    def batch_targets(self, node: cst.With) -> set[str]:
-        targets: set[str] = set()
+    def batch_targets(self, node: cst.With) -> dict[str, CallExpr]:
+        """The names bound to ``op.batch_alter_table(...)`` calls, with those calls."""
+        targets: dict[str, CallExpr] = {}
         for item in node.items:
             call = item.item
             if not isinstance(call, cst.Call):
@@ -155,7 +165,9 @@ class _OpCollector:
                 and item.asname is not None
                 and isinstance(item.asname.name, cst.Name)
             ):
-                targets.add(item.asname.name.value)
+                written = _expr(call)
+                assert isinstance(written, CallExpr)
+                targets[item.asname.name.value] = written
             func = call.func
             name = func.attr if isinstance(func, cst.Attribute) else func
             if isinstance(name, cst.Name) and name.value == "suppress":
@@ -179,12 +191,16 @@ class _OpCollector:
         if not isinstance(func, cst.Attribute):
             return None
         owner = _dotted(func.value)
-        batch = any(owner in scope for scope in self.batch)
+        batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
+        batch = batch_call is not None
         name = func.attr.value if batch else self._op_call_name(node)
         if name is None:
             return None
         keywords: list[tuple[str, object]] = []
+        kwargs: list[tuple[str, Expr]] = []
+        args: list[Expr] = []
         star = False
+        read = name in ARGUMENTS_READ
         for arg in node.args:
             if arg.star == "**":
                 star = True
@@ -194,6 +210,10 @@ class _OpCollector:
                 except _Unresolved:
                     value = NOT_LITERAL
                 keywords.append((sys.intern(arg.keyword.value), value))
+                if read:
+                    kwargs.append((keywords[-1][0], _expr(arg.value, 1)))
+            elif read:  # a starred argument stands for arguments nobody can see
+                args.append(OPAQUE if arg.star else _expr(arg.value, 1))
         sql = _sql_text(node) if name == "execute" else None
         extractor = self.extractor
         ref, guards = extractor.scope.place(
@@ -210,6 +230,9 @@ class _OpCollector:
                 ref=ref,
                 via=self.via,
                 guards=guards,
+                args=tuple(args),
+                kwargs=tuple(kwargs),
+                batch_call=batch_call,
             )
         )
         return None
@@ -228,6 +251,7 @@ class _OpCollector:
             extractor.where(func),
             func,
             (*self.via, name),
+            extractor.scope.conditional_at(self),
         )
 
 

@@ -57,6 +57,9 @@ class Rule:
     options: ClassVar[Mapping[str, Option]] = {}
     #: A graph rule's findings break `alembic upgrade` for everyone: never baselined.
     graph: ClassVar[bool] = False
+    #: A rule on the schema model (see the schema package): it reads the whole history as
+    #: graph rules do, but its findings are about one operation and may be baselined.
+    schema: ClassVar[bool] = False
     #: Needs a base to compare with (``--against``): finds nothing without one.
     needs_branch: ClassVar[bool] = False
     #: The findings depend on the target database: the engine gives the rule each

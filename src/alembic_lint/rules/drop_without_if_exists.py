@@ -218,8 +218,8 @@ class DropWithoutIfExists(Rule):
                 upgrade="""
                 op.drop_table("user", if_exists=True)
                 op.drop_index("ix_user_email", table_name="user", if_exists=True)
-                with op.batch_alter_table("user") as batch_op:
-                    batch_op.drop_constraint("uq_user_name")
+                with op.batch_alter_table("account") as batch_op:
+                    batch_op.drop_constraint("uq_account_name")
                 op.execute("DROP VIEW IF EXISTS active_users")
                 """,
                 downgrade='raise NotImplementedError("dropped data cannot come back")',

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from alembic_lint.diagnostics import Diagnostic, Severity
 from alembic_lint.graph import RefKind, RevisionGraph
-from alembic_lint.model import History
+from alembic_lint.model import Element, History
 from alembic_lint.rules import Rule
 from alembic_lint.rules._common import EXCERPT, excerpt
 from alembic_lint.rules.examples import history, m, raw
@@ -82,13 +83,20 @@ class MergeParentMissing(Rule):
                 or len(migration.down_revision.elements) < 2
             ):
                 continue
-            others = [str(e.value) for e in migration.down_revision.elements if e != bad.element]
+            elements = migration.down_revision.elements
+            # The first few others only: a merge of thousands of missing parents made this
+            # loop quadratic (each parent is a distinct element, so the others number n - 1).
+            others = [str(e.value) for e in islice(_other(elements, bad.element), EXCERPT)]
             message = (
                 f"merge parent '{bad.element.value}' names no revision in this history "
-                f"(was it deleted?); the other parents: {excerpt(others[:EXCERPT], len(others))}"
+                f"(was it deleted?); the other parents: {excerpt(others, len(elements) - 1)}"
             )
             hint = suggest(str(bad.element.value), graph)
             if hint:
                 message += f"; did you mean '{hint}'?"
             message += deleted_in(history, str(bad.element.value))
             yield self.diagnostic(migration, bad.element.ref, message)
+
+
+def _other(elements: Iterable[Element], element: Element) -> Iterator[Element]:
+    return (e for e in elements if e != element)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from alembic_lint import engine, fixes
+from alembic_lint import engine, fixes, inputs
+from alembic_lint.atomic import leaves_tree
 from alembic_lint.diagnostics import Applicability, Diagnostic
 from alembic_lint.model import History
 from alembic_lint.server.convert import Placer, overlaps, path_of, uri_of
@@ -154,6 +155,10 @@ def _noqa_action(
 ) -> types.CodeAction | None:
     if finding.code in NOT_SUPPRESSIBLE:
         return None
+    if len(text) > inputs.MAX_MIGRATION_BYTES:
+        # A file too large to analyse: placing the comment tokenizes the whole text twice,
+        # seconds a MB, at every request for the actions under the cursor.
+        return None
     line = finding.location.line
     edit = noqa_edit(text, line, finding.code)
     if edit is None:
@@ -263,14 +268,19 @@ async def _apply(ls: Server, label: str, edit: types.WorkspaceEdit) -> None:
         raise JsonRpcInternalError(f"the editor did not apply the edit: {reason}")
 
 
+def _versioned_edits(ls: Server) -> bool:
+    """Whether the client takes edits of a document version (``documentChanges``)."""
+    workspace = ls.client_capabilities.workspace
+    edits = workspace.workspace_edit if workspace else None
+    return bool(workspace is not None and workspace.apply_edit and edits and edits.document_changes)
+
+
 def _can_create(ls: Server) -> bool:
     workspace = ls.client_capabilities.workspace
     edits = workspace.workspace_edit if workspace else None
     return bool(
-        workspace is not None
-        and workspace.apply_edit
+        _versioned_edits(ls)
         and edits is not None
-        and edits.document_changes
         and edits.resource_operations
         and types.ResourceOperationKind.Create in edits.resource_operations
     )
@@ -323,12 +333,26 @@ async def rebase(ls: Server, uri: str, onto: str, revision: str) -> dict[str, st
     path = ls.state.canonical(str(plan.path))
     workspace = ls.client_capabilities.workspace
     if workspace is not None and workspace.apply_edit:
+        # The editor would write through a symlink that the CLI refuses to (see
+        # atomic.rewrite): a file committed as a link must not have us change another.
+        leaving = leaves_tree(plan.path)
+        if leaving is not None:
+            raise JsonRpcInvalidParams(f"cannot rebase: {plan.path}: {leaving}; nothing written")
         before, after = text_of(plan.before), text_of(plan.after)
         start, end, new = _difference(before, after)
         placer = ls.placer()
         change = types.TextEdit(placer.offsets(path, before, start, end), new)
         target = placer.uri(path)
-        await _apply(ls, "alembic-lint: rebase", types.WorkspaceEdit(changes={target: [change]}))
+        edit = types.WorkspaceEdit(changes={target: [change]})
+        if _versioned_edits(ls):
+            # Made for the text of this version: an editor refuses it if the user typed in
+            # the meantime (unversioned, it would land at offsets that moved).
+            version = ls.workspace.get_text_document(target).version if path in ls.uris else None
+            document = types.OptionalVersionedTextDocumentIdentifier(target, version)
+            edit = types.WorkspaceEdit(
+                document_changes=[types.TextDocumentEdit(document, [change])]
+            )
+        await _apply(ls, "alembic-lint: rebase", edit)
     else:
         try:
             rebasing.write(plan)
@@ -375,6 +399,7 @@ def debug_information(ls: Server) -> dict[str, Any]:
         "open": sorted(state.buffers),
         "pull": ls.pull,
         "checks": ls.checks,
+        "kept": ls.kept(),
         "positionEncoding": ls.encoding,
         "gcEnabled": gc.isenabled(),
         "replayTrace": replay.current() is not None or os.stat is not replay._stat,

@@ -9,17 +9,24 @@ import logging
 import os
 import traceback
 from collections.abc import Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
 from alembic_lint import __version__
 from alembic_lint.server import actions, navigate
-from alembic_lint.server.convert import Placer, path_of
+from alembic_lint.server.convert import Placer, path_of, uri_of
 from alembic_lint.server.state import State
 
 NAME = "alembic-lint"
@@ -33,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 
 class _Rejected:
-    """A request whose parameters do not have the shape its method needs."""
+    """A request that cannot be handled as sent: parameters without the shape its method
+    needs, no JSON-RPC 2.0 envelope, sent before ``initialize`` or after ``shutdown``."""
 
     def __init__(self, msg_id: Any, method: str, error: JsonRpcException) -> None:
         self.id = msg_id
@@ -42,25 +50,87 @@ class _Rejected:
 
 
 class _Protocol(LanguageServerProtocol):
-    """pygls's protocol, except that a malformed request is answered with an error (pygls
-    drops it, and the client would wait for its answer for ever)."""
+    """pygls's protocol, except that every request is answered (pygls drops a malformed
+    one, one before ``initialize`` and one after ``shutdown``, and the client would wait
+    for its answer for ever), notifications before ``initialize`` are dropped as LSP says,
+    and a handled notification leaves nothing behind."""
+
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self._started = False  # ``initialize`` was received
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
-            if "id" in data and isinstance(data.get("method"), str):
-                return _Rejected(data["id"], data["method"], exc)
+            if "id" in data and "method" in data:
+                method = data["method"]
+                error = exc
+                if not isinstance(method, str):
+                    error = JsonRpcInvalidRequest("the method is not a string")
+                return _Rejected(data["id"], str(method), error)
             raise
 
     def handle_message(self, message: Any) -> None:
+        message = self._screened(message)
         if isinstance(message, _Rejected):
             server = self._server
             assert isinstance(server, Server)
-            server.log(f"{message.method}: malformed request", types.MessageType.Error)
+            if self._started:  # before initialize, the client may not take log messages
+                reason = message.error.message
+                if isinstance(message.error, JsonRpcInvalidParams):
+                    reason = "malformed request"
+                server.log(f"{message.method}: {reason}", types.MessageType.Error)
             self._send_response(message.id, error=message.error.to_response_error())
             return
+        if message is None:
+            return
         super().handle_message(message)
+
+    def _screened(self, message: Any) -> Any:
+        """``message``, a :class:`_Rejected` for a request that must be refused, or None for
+        a notification that must be dropped."""
+        if isinstance(message, dict):  # no "jsonrpc" member: pygls leaves it unread
+            if "id" in message and "method" in message:
+                error = JsonRpcInvalidRequest("not a JSON-RPC 2.0 request")
+                return _Rejected(message["id"], str(message["method"]), error)
+            return None
+        method = getattr(message, "method", None)
+        if isinstance(message, _Rejected) or not isinstance(method, str):
+            return message  # an answer to one of our requests, or already refused
+        request = getattr(message, "id", None) is not None
+        if getattr(message, "jsonrpc", None) != JsonRPCProtocol.VERSION:
+            error = JsonRpcInvalidRequest("not a JSON-RPC 2.0 request")
+            return _Rejected(message.id, method, error) if request else None
+        if method == types.INITIALIZE:
+            self._started = True
+        elif not self._started and method != types.EXIT:
+            if not request:
+                return None
+            return _Rejected(message.id, method, JsonRpcServerNotInitialized())
+        elif self._shutdown and request:
+            error = JsonRpcInvalidRequest("the server is shutting down")
+            return _Rejected(message.id, method, error)
+        return message
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        # pygls files the future of each handler that runs as a generator (its own ones for
+        # didOpen, didChange, didClose...), a coroutine or a thread under the message's id,
+        # and removes it only when it answers a request: every notification left one
+        # behind, for as long as the server ran. Each is removed once done.
+        def done(future: Future[Any]) -> None:
+            if self._request_futures.get(msg_id) is future:
+                del self._request_futures[msg_id]
+            callback(future)
+
+        super()._execute_handler(msg_id, handler, done, args, kwargs)
 
 
 class Server(LanguageServer):
@@ -83,6 +153,7 @@ class Server(LanguageServer):
         self._results: dict[str, str] = {}  # path -> result id of its current findings
         self._generation = 0
         self.checks = 0  # how many times edits were taken in (see schedule)
+        self.writing = asyncio.Lock()  # held by a command that writes (merge, rebase)
 
     # -- telling the user
 
@@ -165,8 +236,13 @@ class Server(LanguageServer):
         if not paths:
             return
         for path in paths:
-            self._generation += 1
-            self._results[path] = str(self._generation)
+            if self.state.owner(path) is None:
+                # No findings, ever again unless it comes back: "0" says so (see result_id),
+                # and nothing is kept for every file that came and went.
+                self._results.pop(path, None)
+            else:
+                self._generation += 1
+                self._results[path] = str(self._generation)
         if self.pull:
             refresh = self.client_capabilities.workspace
             if refresh and refresh.diagnostics and refresh.diagnostics.refresh_support:
@@ -194,8 +270,21 @@ class Server(LanguageServer):
             for d in tracked.findings.get(path, [])
         ]
 
+    def kept(self) -> dict[str, int]:
+        """How much the server keeps per message and per file (for the tests that hold it
+        bounded: nothing may grow with every edit, nor with every file that came and went)."""
+        return {
+            "pendingMessages": len(self.protocol._request_futures),
+            "resultIds": len(self._results),
+            "shown": len(self._shown),
+            "uris": len(self.uris),
+            "paths": len(list(self.state.all_paths())),
+            "statements": self.state.statements_kept(),
+        }
+
     def result_id(self, path: str) -> str:
-        return self._results.setdefault(path, "0")
+        """The id of the findings of ``path`` as they are now ("0": none, not in a history)."""
+        return self._results.get(path, "0")
 
 
 def build(config_file: Path | None = None) -> Server:
@@ -207,8 +296,8 @@ def build(config_file: Path | None = None) -> Server:
     def initialize(ls: Server, params: types.InitializeParams) -> None:
         folders = [path_of(f.uri) for f in params.workspace_folders or []]
         if not folders:
-            root = path_of(params.root_uri) if params.root_uri else params.root_path
-            folders = [root or os.getcwd()]
+            given = params.root_uri or (uri_of(params.root_path) if params.root_path else None)
+            folders = [(path_of(given) if given else None) or os.getcwd()]
         ls.state.folders = [Path(os.path.abspath(f)) for f in folders if f]
         document = params.capabilities.text_document
         ls.pull = document is not None and document.diagnostic is not None
@@ -354,15 +443,20 @@ def build(config_file: Path | None = None) -> Server:
         ls.sync()
         return actions.code_actions(ls, params)
 
+    # One command that writes at a time, each planned from what the previous one wrote: a
+    # second click on "merge" while the editor applies the first would write a second
+    # merge of the same heads (a new fork), a second rebase an edit at stale offsets.
     @server.command(commands.merge)
     async def merge(ls: Server, uri: str, heads: list[str]) -> dict[str, str]:
-        ls.sync()
-        return await actions.merge(ls, uri, heads)
+        async with ls.writing:
+            ls.sync()
+            return await actions.merge(ls, uri, heads)
 
     @server.command(commands.rebase)
     async def rebase(ls: Server, uri: str, onto: str, revision: str) -> dict[str, str]:
-        ls.sync()
-        return await actions.rebase(ls, uri, onto, revision)
+        async with ls.writing:
+            ls.sync()
+            return await actions.rebase(ls, uri, onto, revision)
 
     @server.command(commands.debug)
     def debug(ls: Server) -> dict[str, Any]:
@@ -410,8 +504,10 @@ def prepare_process() -> None:
         trace.stop()
 
 
-def serve(config_file: Path | None = None) -> None:
-    """Run the language server over standard input and output until the client exits."""
+def serve(config_file: Path | None = None) -> int:
+    """Run the language server over standard input and output until the client exits; the
+    exit status LSP asks for: 0 after a ``shutdown`` request, else 1 (an ``exit`` without
+    one, or a client gone without a word)."""
     prepare_process()
     if config_file is not None:
         from alembic_lint import config
@@ -421,7 +517,9 @@ def serve(config_file: Path | None = None) -> None:
             config.load(config_file)
         except config.ConfigError as exc:
             raise UserError(str(exc)) from None
-    build(config_file).start_io()
+    server = build(config_file)
+    server.start_io()
+    return 0 if server.protocol._shutdown else 1
 
 
 __all__ = ["Server", "build", "prepare_process", "serve"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from lsprotocol import types
@@ -33,10 +34,20 @@ def uri_of(path: str) -> str:
 
 
 def path_of(uri: str) -> str | None:
-    """The file a ``file:`` URI names (None for other schemes: nothing of ours)."""
-    if not uri.startswith("file:"):
+    """The file a ``file:`` URI names (None for other schemes: nothing of ours), or None
+    when it names none: no path, a relative one (it would be taken from the server's
+    working directory), a NUL byte or text no file name can hold (the calls that look it
+    up would raise)."""
+    if uri[:5].lower() != "file:":
         return None
-    return to_fs_path(uri)
+    path = to_fs_path(uri)
+    if not path or not os.path.isabs(path) or "\0" in path:
+        return None
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        return None
+    return path
 
 
 class Placer:

@@ -190,7 +190,8 @@ class State:
     # -- reading
 
     def read(self, path: str) -> bytes:
-        """The engine's reader: the editor's buffer when the file is open, else the disk."""
+        """The engine's reader: the editor's buffer when the file is open, else the disk (a
+        buffer too large to analyse is bounded where bytes are parsed, as any reader's)."""
         text = self.buffers.get(path)
         if text is not None:
             return encoded(text)
@@ -237,6 +238,7 @@ class State:
         warnings (a config found below a folder that cannot be read)."""
         self.projects, self._index, self._real = [], {}, {}
         self._full.clear()
+        self._statements = Statements(self._read_text)
         self.dirty.clear()
         seen: set[frozenset[Path]] = set()
         problems: list[Project] = []
@@ -269,7 +271,10 @@ class State:
         try:
             specs = discover.discover(targets, cwd=folder, warn=warnings.append)
         except discover.DiscoveryError as exc:
-            return Project(folder, settings, [], problem=f"{folder}: {exc}")
+            # A config that Alembic could not load is for the user to fix (the CLI stops
+            # on it); a folder without Alembic, or gone, is nothing to worry about.
+            serious = not isinstance(exc, discover.NoHistory) and folder.is_dir()
+            return Project(folder, settings, [], problem=f"{folder}: {exc}", serious=serious)
         target, _ = target_version(settings, specs, folder)
         rules = [cls(settings.rule_options.get(cls.name), alembic=target) for cls in chosen]
         project = Project(folder, settings, rules, warnings=warnings)
@@ -336,6 +341,7 @@ class State:
         if not owners:
             self._index.pop(path, None)
             self._real.pop(os.path.realpath(path), None)
+            self._statements.forget(path)
 
     def _members(self, tracked: Tracked) -> list[str]:
         """The files of a history: those on disk, and new files open in the editor that
@@ -485,6 +491,9 @@ class State:
         tracked = self.owner(path)
         known = tracked.known.get(path) if tracked is not None else None
         return known is not None and known.ascii
+
+    def statements_kept(self) -> int:
+        return self._statements.kept()
 
     def all_paths(self) -> Iterable[str]:
         return self._index.keys()

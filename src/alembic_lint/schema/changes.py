@@ -1,0 +1,687 @@
+"""What one migration's operations do to the schema, read from its facts alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from alembic_lint.model import Body, CallExpr, Expr, Function, Name, Opaque, OpCall
+from alembic_lint.schema.objects import Column, Constraint, Index
+
+
+@dataclass(frozen=True, slots=True)
+class Alter:
+    """What an ``alter_column`` changes; ``None`` fields are left as they were."""
+
+    new_name: str | None = None
+    nullable: bool | None = None
+    type: str | None = None
+    default: str | None = None
+    drop_default: bool = False
+    #: A change the model cannot follow exactly (a non-literal value): the column's
+    #: attributes become unknown, its existence stays known.
+    unknown: bool = False
+    #: The column's nullability may change (a type change without ``existing_nullable``).
+    unknown_nullable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One schema operation, normalised. ``table`` None means "some table": with
+    ``action`` "unknown" the whole schema becomes uncertain."""
+
+    action: str  # see ACTIONS
+    table: str | None
+    ref: int  # the operation (its OpCall.ref)
+    op: str  # as called: "op.drop_index", "batch_op.drop_column", "op.execute"
+    name: str | None = None  # the column, index or constraint; the new name of a table
+    columns: tuple[Column, ...] = ()  # create_table, add_column
+    indexes: tuple[Index, ...] = ()  # create_table (Column(index=True)), create_index
+    constraints: tuple[Constraint, ...] = ()  # create_table, add_constraint
+    alter: Alter | None = None
+    #: ``if_exists=True`` / ``if_not_exists=True`` / ``IF EXISTS``: no failure either way.
+    guarded: bool = False
+    #: The created table's shape is not all known (a column the model cannot read).
+    partial: bool = False
+    why: str = ""  # for "unknown" (and "partial"): what the model cannot read
+    #: drop_constraint's type_ when known ("unique", "foreignkey", "primary", "check").
+    kind: str | None = None
+    #: It runs under a condition (see model.GuardKind): it may not run at all.
+    maybe: bool = False
+
+
+ACTIONS = (
+    "create_table",
+    "drop_table",
+    "rename_table",
+    "add_column",
+    "drop_column",
+    "alter_column",
+    "create_index",
+    "drop_index",
+    "add_constraint",
+    "drop_constraint",
+    "unknown",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaChanges:
+    """A migration's effect on the schema: its upgrade's and its downgrade's changes."""
+
+    upgrade: tuple[Change, ...] = ()
+    downgrade: tuple[Change, ...] = ()
+    #: ``downgrade()`` does something (not empty, not raising NotImplementedError), and
+    #: where its ``def`` is (the facts' ref; -1 when there is none).
+    reverses: bool = False
+    downgrade_ref: int = -1
+
+    def of(self, function: str) -> tuple[Change, ...]:
+        return self.upgrade if function == "upgrade" else self.downgrade
+
+
+#: Operations that never touch tables, columns, indexes or constraints: data, comments,
+#: helpers, and the views/functions/sequences/types of common extensions (alembic_utils,
+#: alembic-postgresql-enum).
+NO_SCHEMA_EFFECT = frozenset(
+    {
+        "sync_enum_values",
+        "create_enum",
+        "drop_enum",
+        "bulk_insert",
+        "get_bind",
+        "get_context",
+        "inline_literal",
+        "f",
+        "batch_alter_table",
+        "create_table_comment",
+        "drop_table_comment",
+        "implementation_for",
+        "register_operation",
+        "invoke",
+        "run_async",
+        "create_sequence",
+        "drop_sequence",
+        "create_entity",
+        "drop_entity",
+        "replace_entity",
+        "create_view",
+        "drop_view",
+        "replace_view",
+        "create_function",
+        "drop_function",
+        "create_trigger",
+        "drop_trigger",
+        "create_extension",
+        "drop_extension",
+    }
+)
+
+
+def changes_of(
+    ops: Sequence[OpCall], functions: Sequence[Function], *, per_database: bool = False
+) -> SchemaChanges:
+    """The schema changes of a migration's operations (``upgrade()`` and ``downgrade()``).
+    ``per_database``: the file has ``upgrade_<engine>()`` functions (the multidb template),
+    whose operations go to several databases the model cannot tell apart."""
+    from alembic_lint.schema import sql as sql_mod
+
+    down = next((f for f in functions if f.name == "downgrade"), None)
+    reverses = down is not None and down.body is Body.CODE
+    down_ref = down.ref if down is not None else -1
+    if per_database:
+        why = "the multidb template's per-engine functions (one database each)"
+        unknown = Change("unknown", None, -1, "", why=why)
+        return SchemaChanges((unknown,), (unknown,), reverses, down_ref)
+    upgrade: list[Change] = []
+    downgrade: list[Change] = []
+    for call in ops:
+        target = upgrade if call.function == "upgrade" else downgrade
+        found = sql_mod.changes(call) if call.name == "execute" else _changes(call)
+        if call.guards:
+            # Under a condition, here or where its helper is called: it may not run (or
+            # run again), so it can fail nothing, and what it touches becomes unsure.
+            found = (replace(c, maybe=True) for c in found)
+        target.extend(found)
+    return SchemaChanges(tuple(upgrade), tuple(downgrade), reverses, down_ref)
+
+
+# --------------------------------------------------------------------------- reading args
+
+
+def text(value: Expr) -> str | None:
+    """A name given as a literal string (or ``op.f("...")``, which marks a final name)."""
+    if isinstance(value, str):
+        return value
+    if (
+        isinstance(value, CallExpr)
+        and (value.func == "f" or value.func.endswith(".f") or value.func.endswith("conv"))
+        and len(value.args) == 1
+        and not value.kwargs
+        and isinstance(value.args[0], str)
+    ):
+        return value.args[0]
+    return None
+
+
+def names(value: Expr) -> tuple[str, ...] | None:
+    """A list of literal names (``['a', 'b']``), or a single one; None if not all literal."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple):
+        found = [text(v) for v in value]
+        return None if any(v is None for v in found) else tuple(v for v in found if v)
+    return None
+
+
+def render(value: Expr) -> str:
+    """An argument as Python source (a type as written: ``sa.String(length=50)``)."""
+    if isinstance(value, Name):
+        return value.dotted
+    if isinstance(value, CallExpr):
+        parts = [render(a) for a in value.args]
+        parts += [f"{k}={render(v)}" for k, v in value.kwargs]
+        if value.star:
+            parts.append("...")
+        return f"{value.func or '(...)'}({', '.join(parts)})"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, Opaque):
+        return "..."
+    return repr(value)
+
+
+def referent(remote: Sequence[str]) -> str:
+    """A foreign key's target as ``table(col, ...)``, from SQLAlchemy's ``"table.col"``."""
+    tables = {r.rsplit(".", 1)[0] for r in remote if "." in r}
+    if len(tables) != 1 or not all("." in r for r in remote):
+        return ", ".join(remote)
+    (table,) = tables
+    return f"{table}({', '.join(r.rsplit('.', 1)[1] for r in remote)})"
+
+
+def _short(func: str) -> str:
+    return func.rsplit(".", 1)[-1]
+
+
+class _Call:
+    """An operation's arguments by position or keyword, as Alembic's signature binds them."""
+
+    def __init__(self, call: OpCall, params: Sequence[str]) -> None:
+        self.call = call
+        self.values: dict[str, Expr] = dict(zip(params, call.args, strict=False))
+        self.extra = list(call.args[len(params) :])
+        self.values.update(call.kwargs)
+
+    def get(self, name: str) -> Expr:
+        return self.values.get(name)
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def flag(self, name: str) -> bool | None:
+        """A literal boolean keyword; None when absent or not literal."""
+        value = self.values.get(name)
+        return value if isinstance(value, bool) else None
+
+
+def _qualified(table: str | None, schema: Expr) -> str | None:
+    """``schema.table`` when a schema is given; None when the schema is not a literal."""
+    if table is None:
+        return None
+    if schema is None:
+        return table
+    return f"{schema}.{table}" if isinstance(schema, str) else None
+
+
+# Signatures after the table for batch operations (the table comes from the batch call).
+_PARAMS = {
+    "create_table": ("table_name",),
+    "drop_table": ("table_name",),
+    "rename_table": ("old_table_name", "new_table_name"),
+    "add_column": ("table_name", "column"),
+    "drop_column": ("table_name", "column_name"),
+    "alter_column": ("table_name", "column_name"),
+    "create_index": ("index_name", "table_name", "columns"),
+    "drop_index": ("index_name", "table_name"),
+    "create_foreign_key": (
+        "constraint_name",
+        "source_table",
+        "referent_table",
+        "local_cols",
+        "remote_cols",
+    ),
+    "create_unique_constraint": ("constraint_name", "table_name", "columns"),
+    "create_check_constraint": ("constraint_name", "table_name", "condition"),
+    "create_primary_key": ("constraint_name", "table_name", "columns"),
+    "create_exclude_constraint": ("constraint_name", "table_name"),
+    "drop_constraint": ("constraint_name", "table_name", "type_"),
+}
+_BATCH_PARAMS = {
+    "add_column": ("column",),
+    "drop_column": ("column_name",),
+    "alter_column": ("column_name",),
+    "create_index": ("index_name", "columns"),
+    "drop_index": ("index_name",),
+    "create_foreign_key": ("constraint_name", "referent_table", "local_cols", "remote_cols"),
+    "create_unique_constraint": ("constraint_name", "columns"),
+    "create_check_constraint": ("constraint_name", "condition"),
+    "create_primary_key": ("constraint_name", "columns"),
+    "create_exclude_constraint": ("constraint_name",),
+    "drop_constraint": ("constraint_name", "type_"),
+}
+_TABLE_KEY = {
+    "create_foreign_key": "source_table",
+    "create_exclude_constraint": "table_name",
+}
+
+
+def _changes(call: OpCall) -> Iterator[Change]:
+    name = call.name
+    if name in NO_SCHEMA_EFFECT:
+        return
+    owner = "batch_op" if call.batch else "op"
+    shown = f"{owner}.{name}"
+    if call.star_kwargs:
+        # **kw may hold anything (a schema, a new name, if_exists...).
+        yield _unknown(call, shown, None, "`**` arguments")
+        return
+    if call.batch:
+        table = _batch_table(call.batch_call)
+        params = _BATCH_PARAMS.get(name)
+        if params is None:
+            yield _unknown(call, shown, table, "")
+            return
+        args = _Call(call, params)
+        if table is None:
+            yield _unknown(call, shown, None, "a batch on a table it cannot name")
+            return
+    else:
+        params = _PARAMS.get(name)
+        if params is None:
+            yield _unknown(call, shown, None, "")
+            return
+        args = _Call(call, params)
+        key = _TABLE_KEY.get(name, "table_name" if "table_name" in params else params[0])
+        schema = args.get("source_schema" if name == "create_foreign_key" else "schema")
+        table = _qualified(text(args.get(key)), schema)
+        if name == "drop_index" and args.get("table_name") is None and not args.has("table_name"):
+            table = None  # Alembic does not need it: the index is looked up by name
+        elif table is None:
+            yield _unknown(call, shown, None, "a table name that is not a literal")
+            return
+    if args.extra and name not in ("create_table",):
+        yield _unknown(call, shown, table, "more arguments than the operation takes")
+        return
+    guarded = args.flag("if_exists") is True or args.flag("if_not_exists") is True
+    ref = call.ref
+    reader = _READERS.get(name)
+    if reader is None:
+        yield _unknown(call, shown, table, "")
+        return
+    yield from reader(args, table, ref, shown, guarded)
+
+
+def _batch_table(batch: CallExpr | None) -> str | None:
+    """The table of ``op.batch_alter_table(table_name, schema=...)``."""
+    if batch is None or batch.star:
+        return None
+    kwargs = dict(batch.kwargs)
+    table = batch.args[0] if batch.args else kwargs.get("table_name")
+    return _qualified(text(table), kwargs.get("schema"))
+
+
+def _unknown(call: OpCall, shown: str, table: str | None, why: str) -> Change:
+    return Change("unknown", table, call.ref, shown, why=why)
+
+
+#: Reads one kind of operation: (arguments, table, ref, as shown, guarded) -> changes.
+_Reader = Callable[[_Call, str | None, int, str, bool], Iterator[Change]]
+
+
+def _create_table(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    assert table is not None
+    columns: list[Column] = []
+    indexes: list[Index] = []
+    constraints: list[Constraint] = []
+    unreadable: list[str] = []
+    for item in args.extra:
+        if not isinstance(item, CallExpr):
+            unreadable.append(render(item))
+            continue
+        kind = _short(item.func)
+        if kind == "Column":
+            read = column_of(item)
+            if read is None:
+                unreadable.append(render(item))
+                continue
+            column, implied_indexes, implied = read
+            columns.append(column)
+            indexes.extend(implied_indexes)
+            constraints.extend(implied)
+            continue
+        constraint = constraint_of(item)
+        if constraint is not None:
+            constraints.append(constraint)
+            continue
+        index = table_index_of(item)
+        if index is not None:
+            indexes.append(index)
+            continue
+        unreadable.append(render(item))
+    yield Change(
+        "create_table",
+        table,
+        ref,
+        shown,
+        columns=tuple(columns),
+        indexes=tuple(indexes),
+        constraints=tuple(constraints),
+        guarded=guarded,
+        partial=bool(unreadable),
+        why=", ".join(unreadable[:3]),
+    )
+
+
+#: Positional Column arguments that add no index or constraint.
+_COLUMN_EXTRAS = ("Sequence", "Identity", "Computed", "DefaultClause", "FetchedValue")
+
+
+def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | None:
+    """A ``sa.Column(...)`` and the indexes and constraints it implies; None if its name
+    is not a literal or it has arguments nobody can see."""
+    if call.star or not call.args:
+        return None
+    name = text(call.args[0])
+    if name is None:
+        return None
+    rest = list(call.args[1:])
+    kwargs = dict(call.kwargs)
+    type_expr: Expr = kwargs.get("type_")
+    constraints: list[Constraint] = []
+    indexes: list[Index] = []
+    if rest and not (isinstance(rest[0], CallExpr) and _short(rest[0].func) == "ForeignKey"):
+        type_expr = rest.pop(0)
+    for item in rest:
+        if isinstance(item, CallExpr) and _short(item.func) == "ForeignKey" and item.args:
+            target = text(item.args[0])
+            constraints.append(
+                Constraint(
+                    "foreignkey",
+                    text(dict(item.kwargs).get("name")),
+                    (name,),
+                    referent=None if target is None else referent((target,)),
+                )
+            )
+        elif isinstance(item, CallExpr) and _short(item.func) in (
+            "Sequence",
+            "Identity",
+            "Computed",
+        ):
+            continue
+        elif isinstance(item, CallExpr) and _short(item.func) == "CheckConstraint":
+            constraints.append(Constraint("check", text(dict(item.kwargs).get("name")), (name,)))
+        else:
+            return None
+    primary = kwargs.get("primary_key") is True
+    nullable_expr = kwargs.get("nullable", not primary)
+    nullable = nullable_expr if isinstance(nullable_expr, bool) else None
+    default = kwargs.get("server_default")
+    column = Column(
+        name=name,
+        type=None if type_expr is None else render(type_expr),
+        nullable=nullable,
+        default=None if default is None else render(default),
+        primary_key=primary,
+    )
+    if primary:
+        constraints.append(Constraint("primary", None, (name,)))
+    if kwargs.get("unique") is True:
+        constraints.append(Constraint("unique", None, (name,)))
+    elif "unique" in kwargs and not isinstance(kwargs["unique"], bool | None):
+        return None
+    if kwargs.get("index") is True:
+        indexes.append(Index(None, (name,), kwargs.get("unique") is True))
+    elif "index" in kwargs and not isinstance(kwargs["index"], bool | None):
+        return None
+    return column, indexes, constraints
+
+
+def constraint_of(call: CallExpr) -> Constraint | None:
+    """A table-level constraint given to ``create_table``; None if it is not one or it
+    cannot be read exactly."""
+    kind = _short(call.func)
+    kwargs = dict(call.kwargs)
+    name_expr = kwargs.get("name")
+    name = text(name_expr)
+    if name_expr is not None and name is None:
+        return None
+    if kind in ("PrimaryKeyConstraint", "UniqueConstraint"):
+        columns = [text(a) for a in call.args]
+        if call.star or any(c is None for c in columns):
+            return None
+        return Constraint(
+            "primary" if kind == "PrimaryKeyConstraint" else "unique",
+            name,
+            tuple(c for c in columns if c is not None),
+        )
+    if kind == "ForeignKeyConstraint" and len(call.args) >= 2:
+        local, remote = names(call.args[0]), names(call.args[1])
+        if local is None or remote is None:
+            return None
+        return Constraint("foreignkey", name, local, referent=referent(remote))
+    if kind == "CheckConstraint" and call.args:
+        sqltext = call.args[0]
+        return Constraint("check", name, (), sqltext=sqltext if isinstance(sqltext, str) else None)
+    return None
+
+
+def table_index_of(call: CallExpr) -> Index | None:
+    if _short(call.func) != "Index" or not call.args or call.star:
+        return None
+    name = text(call.args[0])
+    columns = [text(a) for a in call.args[1:]]
+    unique = dict(call.kwargs).get("unique", False)
+    if name is None or not isinstance(unique, bool):
+        return None
+    return Index(name, tuple(columns), unique)
+
+
+def _drop_table(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    yield Change("drop_table", table, ref, shown, guarded=guarded)
+
+
+def _rename_table(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    new = _qualified(text(args.get("new_table_name")), args.get("schema"))
+    if new is None:
+        yield Change("unknown", table, ref, shown, why="a new table name that is not a literal")
+        return
+    yield Change("rename_table", table, ref, shown, name=new)
+
+
+def _add_column(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    column = args.get("column")
+    read = column_of(column) if isinstance(column, CallExpr) else None
+    if read is None:
+        yield Change("unknown", table, ref, shown, why=f"the column {render(column)}")
+        return
+    col, indexes, constraints = read
+    yield Change(
+        "add_column",
+        table,
+        ref,
+        shown,
+        name=col.name,
+        columns=(col,),
+        indexes=tuple(indexes),
+        constraints=tuple(constraints),
+        guarded=guarded,
+    )
+
+
+def _drop_column(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    name = text(args.get("column_name"))
+    if name is None:
+        yield Change("unknown", table, ref, shown, why="a column name that is not a literal")
+        return
+    yield Change("drop_column", table, ref, shown, name=name, guarded=guarded)
+
+
+def _alter_column(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    name = text(args.get("column_name"))
+    if name is None:
+        yield Change("unknown", table, ref, shown, why="a column name that is not a literal")
+        return
+    unknown = False
+    unknown_nullable = False
+    new_name = None
+    if args.get("new_column_name") is not None:
+        new_name = text(args.get("new_column_name"))
+        if new_name is None:
+            yield Change(
+                "unknown", table, ref, shown, why="a new column name that is not a literal"
+            )
+            return
+    nullable = None
+    if args.has("nullable"):
+        value = args.get("nullable")
+        if isinstance(value, bool):
+            nullable = value
+        elif value is not None:
+            unknown = True
+    type_ = None
+    if args.get("type_") is not None:
+        type_ = render(args.get("type_"))
+        if nullable is None and not args.has("existing_nullable") and not unknown:
+            # MySQL's MODIFY restates the whole column: without existing_nullable the
+            # column becomes nullable there, and stays as it was elsewhere.
+            unknown_nullable = True
+    default = None
+    drop_default = False
+    if args.has("server_default"):
+        # Alembic's default is False, "leave it"; None drops the default.
+        value = args.get("server_default")
+        if value is None:
+            drop_default = True
+        elif value is True or isinstance(value, Opaque):
+            unknown = True
+        elif value is not False:
+            default = render(value)
+    alter = Alter(new_name, nullable, type_, default, drop_default, unknown, unknown_nullable)
+    yield Change("alter_column", table, ref, shown, name=name, alter=alter)
+
+
+def _create_index(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    name = text(args.get("index_name"))
+    columns_expr = args.get("columns")
+    unique = args.get("unique")
+    if name is None or not isinstance(unique, bool | None):
+        yield Change("unknown", table, ref, shown, why="an index it cannot read")
+        return
+    if isinstance(columns_expr, tuple):
+        columns = tuple(text(c) for c in columns_expr)
+    elif isinstance(columns_expr, str):
+        columns = (columns_expr,)
+    else:
+        columns = (None,)
+    index = Index(name, columns, bool(unique))
+    yield Change("create_index", table, ref, shown, name=name, indexes=(index,), guarded=guarded)
+
+
+def _drop_index(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    name = text(args.get("index_name"))
+    if name is None:
+        yield Change("unknown", table, ref, shown, why="an index name that is not a literal")
+        return
+    yield Change("drop_index", table, ref, shown, name=name, guarded=guarded)
+
+
+def _add_constraint(kind: str) -> _Reader:
+    def read(
+        args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+    ) -> Iterator[Change]:
+        name_expr = args.get("constraint_name")
+        name = text(name_expr)
+        if name is None and name_expr is not None:
+            yield Change(
+                "unknown", table, ref, shown, why="a constraint name that is not a literal"
+            )
+            return
+        columns: tuple[str, ...] = ()
+        referent = None
+        if kind == "foreignkey":
+            local, remote = names(args.get("local_cols")), names(args.get("remote_cols"))
+            target = text(args.get("referent_table"))
+            if local is None or remote is None or target is None:
+                yield Change("unknown", table, ref, shown, why="a foreign key it cannot read")
+                return
+            columns, referent = local, f"{target}({', '.join(remote)})"
+        elif kind in ("unique", "primary"):
+            read_columns = names(args.get("columns"))
+            if read_columns is None:
+                yield Change("unknown", table, ref, shown, why="columns that are not literals")
+                return
+            columns = read_columns
+        constraint = Constraint(kind, name, columns, referent=referent)
+        yield Change(
+            "add_constraint", table, ref, shown, name=name, constraints=(constraint,), kind=kind
+        )
+
+    return read
+
+
+_TYPES = {
+    "unique": "unique",
+    "foreignkey": "foreignkey",
+    "primary": "primary",
+    "check": "check",
+}
+
+
+def _drop_constraint(
+    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+) -> Iterator[Change]:
+    name = text(args.get("constraint_name"))
+    type_ = args.get("type_")
+    if name is None or not isinstance(type_, str | None):
+        yield Change("unknown", table, ref, shown, why="a constraint it cannot name")
+        return
+    kind = None if type_ is None else _TYPES.get(type_)
+    if type_ is not None and kind is None:
+        yield Change("unknown", table, ref, shown, why=f"a constraint of type {type_!r}")
+        return
+    yield Change("drop_constraint", table, ref, shown, name=name, guarded=guarded, kind=kind)
+
+
+_READERS: dict[str, _Reader] = {
+    "create_table": _create_table,
+    "drop_table": _drop_table,
+    "rename_table": _rename_table,
+    "add_column": _add_column,
+    "drop_column": _drop_column,
+    "alter_column": _alter_column,
+    "create_index": _create_index,
+    "drop_index": _drop_index,
+    "create_foreign_key": _add_constraint("foreignkey"),
+    "create_unique_constraint": _add_constraint("unique"),
+    "create_check_constraint": _add_constraint("check"),
+    "create_primary_key": _add_constraint("primary"),
+    "create_exclude_constraint": _add_constraint("exclude"),
+    "drop_constraint": _drop_constraint,
+}

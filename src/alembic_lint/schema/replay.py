@@ -1,0 +1,369 @@
+"""Replay every revision's changes along the graph: the schema at each revision, and the
+operations that would fail on a database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from alembic_lint.graph import RevisionGraph
+from alembic_lint.model import Migration
+from alembic_lint.schema.apply import Problem, apply
+from alembic_lint.schema.changes import Change, SchemaChanges
+from alembic_lint.schema.objects import Schema, Table
+
+#: The schema at a base: tables the history never mentions are not known either way.
+BEFORE_HISTORY = Schema(rest="it may be there from before the history")
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An operation of revision ``node``'s ``function`` that fails on any database."""
+
+    node: int
+    function: str  # "upgrade" or "downgrade"
+    problem: Problem
+    #: The merge point where it fails (the revision alone was fine), if that is the case,
+    #: and the operation of the other line it clashes with (its revision and change).
+    merge: int | None = None
+    other: tuple[int, Change] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreverted:
+    """Revision ``node``'s ``downgrade()`` does not bring the schema back: ``what`` says
+    how (one sentence each), ``change`` is where to point (the first related operation)."""
+
+    node: int
+    what: tuple[str, ...]
+    change: Change | None
+
+
+@dataclass
+class Model:
+    """The replayed history: schemas (at the heads, or at every revision when kept),
+    failures and unreverted downgrades."""
+
+    graph: RevisionGraph
+    schemas: dict[int, Schema] = field(default_factory=dict)
+    #: After a revision's upgrade and then its downgrade (kept like ``schemas``).
+    undone: dict[int, Schema] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    unreverted: list[Unreverted] = field(default_factory=list)
+    #: Revisions the model could not place (a cycle): nothing is said about them.
+    skipped: frozenset[int] = frozenset()
+
+    def at(self, node: int) -> Schema | None:
+        return self.schemas.get(node)
+
+
+def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
+    """Replay ``graph``'s history from its bases. Schemas are kept for the heads and for
+    ``keep`` (None: every revision)."""
+    dag = graph.dag
+    migrations = graph.migrations
+    # Plain dictionaries of the graph's edges (down_revision and depends_on): the walks
+    # below run for every revision, and networkx's views cost ten times a dict.
+    pred: dict[int, list[int]] = {n: list(dag._pred[n]) for n in dag.nodes}
+    succ: dict[int, list[int]] = {n: list(dag._succ[n]) for n in dag.nodes}
+    order = _order(pred, succ)
+    placed = set(order)
+    # Revisions in a cycle, and those above one, cannot be placed: nothing is said of them.
+    skipped = frozenset(n for n in dag.nodes if n not in placed)
+    wanted = set(graph.heads) | (set(order) if keep is None else set(keep))
+    doubtful = _doubtful(graph)
+    model = Model(graph, skipped=skipped)
+    states: dict[int, Schema] = {}
+    remaining = {n: len(succ[n]) for n in order}
+    per_file: dict[int, SchemaChanges] = {}
+
+    def file_changes(node: int) -> SchemaChanges:
+        found = per_file.get(node)
+        if found is None:
+            found = per_file[node] = _changes(migrations[node])
+        return found
+
+    position = {n: i for i, n in enumerate(order)}
+    for node in order:
+        parents = sorted(pred[node], key=position.__getitem__)
+        before = _start(pred, node, parents, states, file_changes, position, model.failures)
+        why = doubtful.get(node)
+        if why is not None:
+            before = before.all_unsure(why)
+        done = file_changes(node)
+        after = before
+        for change in done.upgrade:
+            after, problems = apply(after, change)
+            model.failures.extend(Failure(node, "upgrade", p) for p in problems)
+        undone = _downgrade(model, node, done.reverses, before, after, done.upgrade, done.downgrade)
+        states[node] = after
+        if node in wanted:
+            model.schemas[node] = after
+            model.undone[node] = undone
+        for parent in parents:  # a schema no child still needs is let go
+            remaining[parent] -= 1
+            if remaining[parent] == 0:
+                states.pop(parent, None)
+    heads = sorted((n for n in placed if not succ[n] and n in states), key=position.__getitem__)
+    if len(heads) > 1:
+        # Several heads are merged sooner or later (or upgraded together, `alembic upgrade
+        # heads`): what clashes between their lines fails then, whichever comes first.
+        _start(pred, UNMERGED, heads, states, file_changes, position, model.failures)
+    return model
+
+
+#: ``Failure.merge`` of a clash between heads not merged yet.
+UNMERGED = -1
+
+
+def _order(pred: dict[int, list[int]], succ: dict[int, list[int]]) -> list[int]:
+    """The revisions parents first (ties in load order); those in or above a cycle are left
+    out (they never run out of unplaced parents)."""
+    import heapq
+
+    waiting = {n: len(parents) for n, parents in pred.items()}
+    ready = [n for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for child in succ[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, child)
+    return order
+
+
+def _changes(migration: Migration) -> SchemaChanges:
+    """A file's changes; a file the readers could not read (a syntax error, unreadable)
+    may have done anything."""
+    if migration.changes is not None and migration.syntax_error is None:
+        return migration.changes
+    unknown = (Change("unknown", None, -1, "", why="a file it cannot read"),)
+    return SchemaChanges(unknown, unknown)
+
+
+def _doubtful(graph: RevisionGraph) -> dict[int, str]:
+    """Revisions whose ancestry is not all known: a parent that names nothing, or one only
+    executing the file would tell."""
+    found: dict[int, str] = {}
+    for bad in graph.bad_refs:
+        found.setdefault(bad.node, f"a {bad.attribute} that names no revision")
+    for node in graph.uncertain:
+        found.setdefault(node, "a down_revision only executing the file would tell")
+    return found
+
+
+def _start(
+    pred: dict[int, list[int]],
+    node: int,
+    parents: Sequence[int],
+    states: dict[int, Schema],
+    file_changes: Callable[[int], SchemaChanges],
+    position: dict[int, int],
+    failures: list[Failure],
+) -> Schema:
+    """The schema before ``node``: its parent's, or at a merge point (or a dependency),
+    the first parent's with the other lines' revisions replayed on top.
+
+    At a merge, an operation of one line that fails on what the other line did, in
+    whichever order the two are applied (both add the same column, both drop the same
+    index), goes to ``failures``: each line was fine alone, the merge is not."""
+    if not parents:
+        # A table no migration creates may be there from before the history (a project
+        # that adopted Alembic on an existing database): only what the history itself
+        # creates is known not to exist before it is created.
+        return BEFORE_HISTORY
+    first = parents[0]
+    start = states.get(first)
+    if start is None:
+        return BEFORE_HISTORY.all_unsure("a parent it could not replay")
+    if len(parents) == 1:
+        return start
+    lines = [_line(pred, p) for p in parents]
+    done = lines[0]
+    extra = set().union(*lines[1:]) - done
+    start, forward = _replay_line(start, extra, file_changes, position)
+    # The other order: the first parent's own revisions on top of each other parent's.
+    for parent, line in zip(parents[1:], lines[1:], strict=True):
+        other_start = states.get(parent)
+        if other_start is None:
+            continue
+        _, backward = _replay_line(other_start, done - line, file_changes, position)
+        clashes = {(p.kind, p.what.casefold()): (r, p.change) for r, p in backward}
+        for revision, problem in forward:
+            if revision not in line:
+                continue
+            other = clashes.get((problem.kind, problem.what.casefold()))
+            if other is not None:
+                failures.append(Failure(revision, "upgrade", problem, merge=node, other=other))
+    return start
+
+
+def _line(pred: dict[int, list[int]], node: int) -> set[int]:
+    """``node`` and everything it stands on (down_revision and depends_on edges)."""
+    found = {node}
+    todo = [node]
+    while todo:
+        for parent in pred[todo.pop()]:
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
+def _replay_line(
+    start: Schema,
+    revisions: set[int],
+    file_changes: Callable[[int], SchemaChanges],
+    position: dict[int, int],
+) -> tuple[Schema, list[tuple[int, Problem]]]:
+    """``start`` with the upgrades of ``revisions`` applied in graph order, and the
+    problems met on the way (with the revision whose operation met them)."""
+    met: list[tuple[int, Problem]] = []
+    for revision in sorted(revisions, key=position.__getitem__):
+        for change in file_changes(revision).upgrade:
+            start, problems = apply(start, change)
+            met.extend((revision, p) for p in problems)
+    return start, met
+
+
+def _touched(*changes: Sequence[Change]) -> set[str] | None:
+    """The (case-folded) tables some of ``changes`` name; None when one may touch any."""
+    found: set[str] = set()
+    for group in changes:
+        for change in group:
+            if change.table is None:
+                return None
+            found.add(change.table.casefold())
+            if change.action == "rename_table" and change.name:
+                found.add(change.name.casefold())
+    return found
+
+
+def _downgrade(
+    model: Model,
+    node: int,
+    reverses: bool,
+    before: Schema,
+    after: Schema,
+    upgrade: Sequence[Change],
+    downgrade: Sequence[Change],
+) -> Schema:
+    """Replay ``downgrade`` after ``after``; record failures and what it does not undo.
+    Returns the schema it leaves."""
+    undone = after
+    failed = False
+    for change in downgrade:
+        undone, problems = apply(undone, change)
+        model.failures.extend(Failure(node, "downgrade", p) for p in problems)
+        failed = failed or bool(problems)
+    if failed or not reverses:
+        return undone  # an empty or irreversible downgrade is missing-downgrade's to report
+    what = differences(before, after, undone, _touched(upgrade, downgrade))
+    if what:
+        model.unreverted.append(Unreverted(node, tuple(what), downgrade[0] if downgrade else None))
+    return undone
+
+
+def differences(
+    before: Schema, after: Schema, undone: Schema, touched: set[str] | None = None
+) -> list[str]:
+    """How ``undone`` (after upgrade and downgrade) differs from ``before``, in what the
+    model knows exactly; one phrase each, about the downgrade (``after`` is the schema
+    between the two, which tells what the upgrade did). Only the tables in ``touched``
+    (case-folded; None: all) can differ."""
+    found: list[str] = []
+    keys = set(before.tables) | set(undone.tables)
+    if touched is not None:
+        keys &= touched
+    for key in sorted(keys):
+        if before.tables.get(key) is undone.tables.get(key) and (
+            (key in before.unsure) == (key in undone.unsure)
+        ):
+            continue  # untouched by the revision: the very same object
+        exists_before, exists_now = before.has_table(key), undone.has_table(key)
+        if exists_before is None or exists_now is None:
+            continue
+        was, now, between = before.tables.get(key), undone.tables.get(key), after.table(key)
+        if exists_before and not exists_now:
+            assert was is not None
+            if after.has_table(key) is False:
+                found.append(f"does not recreate table {was.name} that upgrade() drops")
+            else:
+                found.append(f"drops table {was.name}, which was there before upgrade()")
+        elif exists_now and not exists_before:
+            assert now is not None
+            if after.has_table(key) is True:
+                found.append(f"does not drop table {now.name} that upgrade() creates")
+            else:
+                found.append(f"creates table {now.name}, which upgrade() does not drop")
+        elif was is not None and now is not None and not (was.unsure or now.unsure):
+            found.extend(_table_differences(was, between, now))
+    return found
+
+
+def _table_differences(was: Table, between: Table | None, now: Table) -> Iterable[str]:
+    between_columns = set() if between is None else {c.name.casefold() for c in between.columns}
+
+    def by_upgrade(present: bool, column: str) -> bool:
+        """Whether the upgrade left the column ``present`` (it did what is being undone)."""
+        if between is None or between.unsure:
+            return False
+        return (column.casefold() in between_columns) == present
+
+    was_columns = {c.name.casefold(): c for c in was.columns}
+    now_columns = {c.name.casefold() for c in now.columns}
+    for column in was.columns:
+        if column.name.casefold() not in now_columns:
+            if by_upgrade(False, column.name):
+                yield f"does not re-add column {was.name}.{column.name} that upgrade() drops"
+            else:
+                yield f"drops column {was.name}.{column.name}, which upgrade() does not add"
+    for column in now.columns:
+        old = was_columns.get(column.name.casefold())
+        if old is None:
+            if by_upgrade(True, column.name):
+                yield f"does not drop column {now.name}.{column.name} that upgrade() adds"
+            else:
+                yield f"adds column {now.name}.{column.name}, which upgrade() does not drop"
+        elif None not in (old.nullable, column.nullable) and old.nullable != column.nullable:
+            state = "nullable" if column.nullable else "NOT NULL"
+            yield f"leaves column {now.name}.{column.name} {state}"
+    if was.vague or now.vague:
+        return
+    # A name given on one side and left to a convention or the database on the other is
+    # the same index or constraint when it is on the same columns (PostgreSQL names an
+    # unnamed unique constraint `<table>_<columns>_key`; autogenerate then writes it out).
+    for what, old_items, new_items in (
+        ("index", _indexes(was), _indexes(now)),
+        ("constraint", _uniques(was), _uniques(now)),
+    ):
+        unnamed_old = {shape for name, shape in old_items if name is None}
+        unnamed_new = {shape for name, shape in new_items if name is None}
+        named_old = {name.casefold(): (name, shape) for name, shape in old_items if name}
+        named_new = {name.casefold(): (name, shape) for name, shape in new_items if name}
+        for key in sorted(named_old.keys() - named_new.keys()):
+            name, shape = named_old[key]
+            if shape not in unnamed_new:
+                yield f"does not recreate {what} {name} on {was.name}"
+        for key in sorted(named_new.keys() - named_old.keys()):
+            name, shape = named_new[key]
+            if shape not in unnamed_old:
+                yield f"does not drop {what} {name} on {now.name}"
+
+
+def _indexes(table: Table) -> list[tuple[str | None, tuple[object, ...]]]:
+    return [
+        (i.name, (tuple(c.casefold() if c else None for c in i.columns), i.unique))
+        for i in table.indexes
+    ]
+
+
+def _uniques(table: Table) -> list[tuple[str | None, tuple[object, ...]]]:
+    return [
+        (c.name, tuple(x.casefold() for x in c.columns))
+        for c in table.constraints
+        if c.kind == "unique"
+    ]

@@ -1,0 +1,582 @@
+"""The static schema model: what each operation and literal SQL does, what stays unsure, the
+replay along the graph (merges, dangling parents), and the ``schema`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alembic_lint import engine, graph
+from alembic_lint.cli import main
+from alembic_lint.model import History, OpCall
+from alembic_lint.rules.examples import m
+from alembic_lint.schema.changes import Change
+from alembic_lint.schema.objects import Schema
+from alembic_lint.schema.replay import Model, replay
+from alembic_lint.schema.sql import changes as sql_changes
+
+USERS = """\
+op.create_table('users',
+    sa.Column('id', sa.Integer(), primary_key=True),
+    sa.Column('email', sa.String(255), nullable=False, unique=True),
+    sa.Column('org_id', sa.Integer(), sa.ForeignKey('orgs.id'), index=True),
+    sa.UniqueConstraint('email', 'org_id', name='uq_users_email_org'),
+)
+op.create_index('ix_users_email', 'users', ['email'])"""
+
+
+def load(tmp_path: Path, *files: object) -> History:
+    versions = tmp_path / "versions"
+    versions.mkdir(exist_ok=True)
+    for file in files:
+        (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
+    paths = sorted(versions.glob("*.py"))
+    return engine.load_history(str(versions), paths)
+
+
+def model_of(tmp_path: Path, *files: object) -> tuple[Model, graph.RevisionGraph]:
+    revisions = graph.build(load(tmp_path, *files))
+    return replay(revisions, keep=None), revisions
+
+
+def at(model: Model, revisions: graph.RevisionGraph, rev: str) -> Schema:
+    schema = model.at(revisions.by_id[rev])
+    assert schema is not None
+    return schema
+
+
+def failures(model: Model, revisions: graph.RevisionGraph) -> list[tuple[str, str, str]]:
+    return [(revisions.id_of(f.node), f.problem.kind, f.problem.what) for f in model.failures]
+
+
+# --- what operations do
+
+
+def test_create_table_reads_columns_keys_and_implied_objects(tmp_path: Path) -> None:
+    model, revisions = model_of(tmp_path, m("aaaaaaaaaaaa", upgrade=USERS))
+    users = at(model, revisions, "aaaaaaaaaaaa").table("users")
+    assert users is not None and users.unsure is None
+    assert [(c.name, c.type, c.nullable) for c in users.columns] == [
+        ("id", "sa.Integer()", False),
+        ("email", "sa.String(255)", False),
+        ("org_id", "sa.Integer()", True),
+    ]
+    assert users.primary_key() == {"id"}
+    kinds = sorted(
+        ((c.kind, c.name or "", c.columns, c.referent) for c in users.constraints), key=str
+    )
+    assert kinds == [
+        ("foreignkey", "", ("org_id",), "orgs(id)"),
+        ("primary", "", ("id",), None),
+        ("unique", "", ("email",), None),
+        ("unique", "uq_users_email_org", ("email", "org_id"), None),
+    ]
+    assert [(i.name, i.columns) for i in users.indexes] == [
+        (None, ("org_id",)),
+        ("ix_users_email", ("email",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "unsure"),
+    [
+        ("op.add_column('users', col)", "the column col"),
+        ("op.drop_column('users', name)", "a column name that is not a literal"),
+        ("op.alter_column('users', 'email', **kw)", "`**` arguments"),
+        ("op.execute(sql)", "SQL that is not a literal"),
+        ("op.my_custom_operation('users')", "`op.my_custom_operation()`"),
+        (
+            "op.execute('ALTER TABLE users OWNER TO x, ADD CONSTRAINT c EXCLUDE USING gist (a)')",
+            "SQL",
+        ),
+    ],
+)
+def test_what_the_model_cannot_read_is_unsure(tmp_path: Path, upgrade: str, unsure: str) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_column('users', 'nope')"),
+    )
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    why = schema.why_unsure("users")
+    assert why is not None and unsure in why
+    assert model.failures == []  # nothing unsure is ever reported
+
+
+def test_a_table_name_that_is_not_a_literal_makes_everything_unsure(tmp_path: Path) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table(TABLE)"),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_index('ix_nope', table_name='users')"),
+    )
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    assert schema.has_table("users") is None and schema.rest is not None
+    assert model.failures == []
+
+
+def test_tables_no_migration_creates_may_predate_the_history(tmp_path: Path) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade="op.add_column('legacy', sa.Column('x', sa.Integer()))"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('legacy')"),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_table('legacy')"),
+    )
+    # Nothing is said of `legacy` until it is dropped; then it is known to be gone.
+    assert failures(model, revisions) == [("cccccccccccc", "missing", "table legacy")]
+
+
+def test_drop_column_takes_its_indexes_and_constraints(tmp_path: Path) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_column('users', 'email')"),
+        m(
+            "cccccccccccc",
+            "bbbbbbbbbbbb",
+            upgrade="op.drop_index('ix_users_email', table_name='users')\n"
+            "op.drop_constraint('uq_users_email_org', 'users')",
+        ),
+    )
+    users = at(model, revisions, "bbbbbbbbbbbb").table("users")
+    assert users is not None and users.column("email") is None
+    assert [i.name for i in users.indexes] == [None]
+    # The database may or may not have dropped them with the column (and the unnamed
+    # ones may carry any name): never reported.
+    assert failures(model, revisions) == []
+
+
+def test_renames_are_followed(tmp_path: Path) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.rename_table('users', 'accounts')\n"
+            "op.alter_column('accounts', 'email', new_column_name='mail', nullable=True)",
+        ),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_column('users', 'email')"),
+    )
+    accounts = at(model, revisions, "bbbbbbbbbbbb").table("accounts")
+    assert accounts is not None
+    assert [(c.name, c.nullable) for c in accounts.columns][1] == ("mail", True)
+    assert ("mail",) in [i.columns for i in accounts.indexes]
+    assert failures(model, revisions) == [("cccccccccccc", "missing", "table users")]
+
+
+def test_batch_operations_name_their_table(tmp_path: Path) -> None:
+    batch = """\
+with op.batch_alter_table('users', schema=None) as batch_op:
+    batch_op.add_column(sa.Column('nickname', sa.String(50)))
+    batch_op.create_unique_constraint('uq_nick', ['nickname'])
+    batch_op.drop_column('nope')"""
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=batch),
+    )
+    assert failures(model, revisions) == [("bbbbbbbbbbbb", "missing", "column users.nope")]
+    (failure,) = model.failures
+    assert failure.problem.change.op == "batch_op.drop_column"
+
+
+def test_guarded_operations_are_never_reported(tmp_path: Path) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.drop_index('ix_nope', table_name='users', if_exists=True)\n"
+            "op.add_column('users', sa.Column('email', sa.Text()), if_not_exists=True)\n"
+            "op.execute('DROP TABLE IF EXISTS nope')",
+        ),
+    )
+    assert failures(model, revisions) == []
+
+
+# --- literal SQL
+
+
+def sql(text: str) -> list[Change]:
+    return list(sql_changes(OpCall("execute", "upgrade", False, (), False, text, 7)))
+
+
+def test_sql_ddl_is_read() -> None:
+    (create,) = sql(
+        'CREATE TABLE IF NOT EXISTS "Orders" (id SERIAL PRIMARY KEY, total NUMERIC(10, 2) '
+        "NOT NULL DEFAULT 0, user_id INT REFERENCES users(id), note TEXT, "
+        "CONSTRAINT uq_o UNIQUE (user_id, note), CHECK (total >= 0)) WITH (fillfactor=70)"
+    )
+    assert (create.action, create.table, create.guarded, create.partial) == (
+        "create_table",
+        "Orders",
+        True,
+        False,
+    )
+    assert [(c.name, c.type, c.nullable, c.default) for c in create.columns] == [
+        ("id", "SERIAL", False, None),
+        ("total", "NUMERIC (10 , 2)", False, "0"),
+        ("user_id", "INT", True, None),
+        ("note", "TEXT", True, None),
+    ]
+    assert {(c.kind, c.name) for c in create.constraints} == {
+        ("primary", None),
+        ("foreignkey", None),
+        ("unique", "uq_o"),
+        ("check", None),
+    }
+    found = sql(
+        "ALTER TABLE users ADD COLUMN x INT NOT NULL, DROP COLUMN IF EXISTS y, "
+        "RENAME COLUMN a TO b, ALTER COLUMN c SET NOT NULL; "
+        "CREATE UNIQUE INDEX CONCURRENTLY ix ON users USING btree (x); "
+        "DROP INDEX IF EXISTS public.ix2; ALTER TABLE users RENAME TO people; "
+        "DROP TABLE a, b CASCADE"
+    )
+    assert [(c.action, c.table, c.name, c.guarded) for c in found] == [
+        ("add_column", "users", "x", False),
+        ("drop_column", "users", "y", True),
+        ("alter_column", "users", "a", False),
+        ("alter_column", "users", "c", False),
+        ("create_index", "users", "ix", False),
+        ("drop_index", None, "ix2", True),
+        ("rename_table", "users", "people", False),
+        ("drop_table", "a", None, False),
+        ("drop_table", "b", None, False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UPDATE users SET x = 1 -- ALTER TABLE users DROP x",
+        "INSERT INTO t VALUES ('DROP TABLE t')",
+        "WITH x AS (SELECT 1) SELECT * FROM x",
+        "CREATE OR REPLACE VIEW v AS SELECT 1",
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "DROP TRIGGER t ON users",
+        "COMMENT ON TABLE users IS 'x'",
+        "ALTER SEQUENCE s RESTART",
+        "  ",
+        "SET lock_timeout = '5s'; SELECT pg_sleep(1)",
+    ],
+)
+def test_sql_that_changes_no_table(text: str) -> None:
+    assert sql(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DO $$ BEGIN EXECUTE 'DROP TABLE x'; END $$",
+        "ALTER TABLE users CHANGE a b INT",
+        "CREATE TABLE t AS SELECT * FROM u",
+        "DROP SCHEMA s CASCADE",
+        "ALTER INDEX ix RENAME TO ix2",
+        "CALL do_things()",
+        "unterminated 'string",
+    ],
+)
+def test_sql_it_cannot_read_is_unsure(text: str) -> None:
+    found = sql(text)
+    assert found and (found[-1].action == "unknown" or found[-1].partial)
+
+
+# --- along the graph
+
+
+def test_the_same_column_on_two_branches_fails_at_the_merge(tmp_path: Path) -> None:
+    add = "op.add_column('users', sa.Column('last_login', sa.DateTime()))"
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=add),
+        m("cccccccccccc", "aaaaaaaaaaaa", upgrade=add),
+        m("dddddddddddd", ("bbbbbbbbbbbb", "cccccccccccc")),
+    )
+    (failure,) = model.failures
+    assert revisions.id_of(failure.node) == "cccccccccccc"
+    assert failure.merge == revisions.by_id["dddddddddddd"]
+    assert failure.problem.what == "column users.last_login"
+
+
+def test_order_dependent_branches_are_not_reported(tmp_path: Path) -> None:
+    """One branch adds a column, the other drops the table: it fails in one order only."""
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.add_column('users', sa.Column('x', sa.Text()))",
+        ),
+        m("cccccccccccc", "aaaaaaaaaaaa", upgrade="op.drop_table('users')"),
+        m("dddddddddddd", ("bbbbbbbbbbbb", "cccccccccccc")),
+    )
+    assert model.failures == []
+    assert at(model, revisions, "dddddddddddd").has_table("users") in (False, None)
+
+
+def test_a_dangling_parent_makes_its_line_unsure(tmp_path: Path) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "zzzzzzzzzzzz", upgrade="op.drop_column('users', 'nope')"),
+    )
+    assert model.failures == []
+    assert at(model, revisions, "bbbbbbbbbbbb").rest is not None
+
+
+def test_a_file_that_does_not_parse_makes_what_follows_unsure(tmp_path: Path) -> None:
+    from alembic_lint.rules.examples import raw
+
+    model, _ = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        raw(
+            "bbbbbbbbbbbb_py2.py",
+            """
+            revision = 'bbbbbbbbbbbb'
+            down_revision = 'aaaaaaaaaaaa'
+            def upgrade():
+                print 'dropping'
+                op.drop_column('users', 'email')
+            """,
+        ),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_column('users', 'email')"),
+    )
+    assert model.failures == []
+
+
+def test_multidb_files_are_unsure(tmp_path: Path) -> None:
+    from alembic_lint.rules.examples import raw
+
+    model, _ = model_of(
+        tmp_path,
+        raw(
+            "aaaaaaaaaaaa_multi.py",
+            """
+            revision = 'aaaaaaaaaaaa'
+            down_revision = None
+            def upgrade(engine_name):
+                globals()["upgrade_%s" % engine_name]()
+            def upgrade_engine1():
+                op.create_table('users', sa.Column('id', sa.Integer()))
+            def upgrade_engine2():
+                op.create_table('users', sa.Column('id', sa.Integer()))
+            """,
+        ),
+    )
+    assert model.failures == []
+
+
+# --- the schema command
+
+
+def write_demo(tmp_path: Path) -> Path:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for file in (
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.add_column('users', sa.Column('x', sa.Text()))",
+        ),
+        m("cccccccccccc", "aaaaaaaaaaaa", upgrade="op.execute(sql)"),
+    ):
+        (versions / file.filename).write_text(file.source)
+    return versions
+
+
+def test_schema_command_shows_each_head(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_demo(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["schema", "versions"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("2 heads: bbbbbbbbbbbb, cccccccccccc; one schema each.\n")
+    assert "# schema at bbbbbbbbbbbb (head): 1 table, 1 known exactly" in out
+    assert "  x       sa.Text()       NULL" in out
+    assert "users  (unsure: `op.execute()` with SQL that is not a literal)" in out
+    assert main(["schema", "versions", "--at", "aaaa", "--format", "json"]) == 0
+    (shown,) = json.loads(capsys.readouterr().out)
+    assert shown["revision"] == "aaaaaaaaaaaa" and shown["role"] == "revision"
+    (users,) = shown["tables"]
+    assert users["exact"] and [c["name"] for c in users["columns"]] == ["id", "email", "org_id"]
+    assert main(["schema", "versions", "--at", "bbbb", "--format", "mermaid"]) == 0
+    diagram = capsys.readouterr().out
+    assert "erDiagram" in diagram and "Integer id PK" in diagram and "Text x" in diagram
+
+
+def test_schema_command_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_demo(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["schema", "versions", "--at", "ffff"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ffff" in err
+
+
+def test_changes_survive_the_cache(tmp_path: Path) -> None:
+    """A warm run reports what a cold one does (the changes are cached with the facts)."""
+    from alembic_lint.engine import Options, default_rules, lint
+
+    versions = write_demo(tmp_path)
+    (versions / "dddddddddddd_x.py").write_text(
+        m("dddddddddddd", "bbbbbbbbbbbb", upgrade="op.drop_column('users', 'nope')").source
+    )
+    files = sorted(versions.glob("*.py"))
+    options = Options(default_rules(), cache_dir=str(tmp_path / "cache"))
+    cold = lint(str(versions), files, options)
+    warm = lint(str(versions), files, options)
+    assert [d.code for d in cold if d.code.startswith("AL3")] == ["AL301"]
+    assert warm == cold
+
+
+def test_names_a_convention_or_the_database_gave_are_never_judged(tmp_path: Path) -> None:
+    """Dropped by the name PostgreSQL (or a naming convention) gave, then re-created by
+    that name in the downgrade: an exact reverse, not an incomplete one."""
+    model, _ = model_of(
+        tmp_path,
+        m(
+            "aaaaaaaaaaaa",
+            upgrade="op.create_table('rule', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('name', sa.String(), index=True),\n"
+            "    sa.Column('project_id', sa.Integer()),\n"
+            "    sa.UniqueConstraint('name', 'project_id'))",
+            downgrade="op.drop_table('rule')",
+        ),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.drop_constraint('rule_name_project_id_key', 'rule', type_='unique')\n"
+            "op.drop_index('ix_rule_name', table_name='rule')",
+            downgrade="op.create_index('ix_rule_name', 'rule', ['name'])\n"
+            "op.create_unique_constraint('rule_name_project_id_key', 'rule', "
+            "['name', 'project_id'])",
+        ),
+    )
+    assert model.failures == [] and model.unreverted == []
+
+
+def test_a_type_change_without_existing_nullable_leaves_nullability_unknown(
+    tmp_path: Path,
+) -> None:
+    """MySQL's MODIFY makes the column nullable unless existing_nullable says otherwise."""
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.alter_column('users', 'email', type_=sa.Text())",
+            downgrade="op.alter_column('users', 'email', type_=sa.String(255), "
+            "existing_nullable=True)",
+        ),
+    )
+    users = at(model, revisions, "bbbbbbbbbbbb").table("users")
+    assert users is not None
+    email = users.column("email")
+    assert email is not None and email.type == "sa.Text()" and email.nullable is None
+    assert model.unreverted == []
+
+
+def test_a_name_written_out_for_what_the_database_named_is_the_same_object(
+    tmp_path: Path,
+) -> None:
+    """Created unnamed (PostgreSQL calls it `t_project_id_name_key`), dropped with its
+    table, and re-created in the downgrade with that name spelled out (autogenerate)."""
+    model, _ = model_of(
+        tmp_path,
+        m(
+            "aaaaaaaaaaaa",
+            upgrade="op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('project_id', sa.Integer()), sa.Column('name', sa.String()),\n"
+            "    sa.Column('code', sa.String(), index=True),\n"
+            "    sa.UniqueConstraint('project_id', 'name'))",
+            downgrade="op.drop_table('t')",
+        ),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.drop_table('t')",
+            downgrade="op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('project_id', sa.Integer()), sa.Column('name', sa.String()),\n"
+            "    sa.Column('code', sa.String()),\n"
+            "    sa.UniqueConstraint('project_id', 'name', name=op.f('t_project_id_name_key')))\n"
+            "op.create_index('ix_t_code', 't', ['code'])",
+        ),
+    )
+    assert model.unreverted == []
+
+
+def test_against_names_the_same_column_added_on_the_target_branch(tmp_path: Path) -> None:
+    """Each branch adds users.last_login: each is fine alone, and `--against main` on the
+    branch says the merged upgrade will fail, on the branch's own file."""
+    from against_support import VERSIONS, predict
+    from git_support import two_branches
+
+    add = "op.add_column('users', sa.Column('last_login', sa.DateTime()))"
+    drop = "op.drop_column('users', 'last_login', if_exists=True)"
+    base = m("aaaaaaaaaaaa", upgrade=USERS, downgrade="op.drop_table('users', if_exists=True)")
+    theirs = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=add, downgrade=drop)
+    ours = m("cccccccccccc", "aaaaaaaaaaaa", upgrade=add, downgrade=drop)
+    repo = two_branches(
+        tmp_path / "repo",
+        {f"{VERSIONS}/{base.filename}": base.source},
+        {f"{VERSIONS}/{theirs.filename}": theirs.source},
+        {f"{VERSIONS}/{ours.filename}": ours.source},
+    )
+    found = [d for d in predict(repo).diagnostics if d.code == "AL302"]
+    assert [Path(d.location.path).name for d in found] == [ours.filename]
+    assert "column users.last_login already exists" in found[0].message
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        # An existence test (the inspector style)...
+        "tables = sa.inspect(op.get_bind()).get_table_names()\n"
+        "if 'users' in tables:\n    op.add_column('users', sa.Column('email', sa.Text()))",
+        # ...per database, the branches being alternatives, not a sequence...
+        "if op.get_bind().dialect.name == 'sqlite':\n"
+        "    op.drop_table('users')\n"
+        "    op.create_table('users', sa.Column('id', sa.Integer()),\n"
+        "                    sa.Column('email', sa.Text()))\n"
+        "else:\n    op.add_column('users', sa.Column('email', sa.Text()))",
+        # ...in a loop, an except handler, after an early return...
+        "for name in NAMES:\n    op.add_column('users', sa.Column('email', sa.Text()))",
+        "try:\n    pass\nexcept Exception:\n"
+        "    op.add_column('users', sa.Column('email', sa.Text()))",
+        "if is_offline():\n    return\nop.add_column('users', sa.Column('email', sa.Text()))",
+        # ...and in a helper called under a condition.
+        "if is_postgres():\n    _add()",
+    ],
+)
+def test_operations_under_a_condition_may_not_run(tmp_path: Path, upgrade: str) -> None:
+    from alembic_lint.rules.examples import raw
+
+    helper = "def _add():\n    op.add_column('users', sa.Column('email', sa.Text()))\n"
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        raw(
+            "bbbbbbbbbbbb_x.py",
+            "from alembic import op\nimport sqlalchemy as sa\n"
+            "revision = 'bbbbbbbbbbbb'\ndown_revision = 'aaaaaaaaaaaa'\n\n\n"
+            f"{helper}\n\ndef upgrade():\n"
+            + "".join(f"    {line}\n" for line in upgrade.splitlines())
+            + "\n\ndef downgrade():\n    pass\n",
+        ),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.drop_column('users', 'email')"),
+    )
+    assert model.failures == []
+    why = at(model, revisions, "bbbbbbbbbbbb").why_unsure("users")
+    assert why is not None and "under a condition" in why
