@@ -448,3 +448,39 @@ def test_no_transport_even_where_lazy_fetching_is_not_switched_off(
     code, _, err = run(capsys, clone, "origin/main")
     assert code == 2 and "git cat-file stopped: " in one_error(err)
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------------- the cache
+
+
+def test_the_cache_never_changes_the_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Warm runs answer as the cold one; cache files edited, or sealed ones swapped for
+    another run's (a plain run's under the --against run's name), are not believed."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("ALEMBIC_LINT_CACHE_DIR", raising=False)
+    repo = forked(tmp_path / "repo")
+    versions = str(repo / VERSIONS)
+
+    def answer(*extra: str) -> tuple[int, str]:
+        code = main(["--against", "main", "--format", "json", *extra, versions])
+        return code, capsys.readouterr().out
+
+    cold = answer("--no-cache")
+    assert cold[0] == 1 and '"AL001"' in cold[1]
+    assert answer() == cold and answer() == cold  # filling the cache, then from it
+    assert main(["--format", "json", versions]) == 0  # a plain run: its own cache files
+    capsys.readouterr()
+    files = sorted(p for p in (tmp_path / "cache").rglob("*.json"))
+    plain = {
+        p.name.replace("-against", ""): p.read_bytes() for p in files if "-against" not in p.name
+    }
+    swapped = [p for p in files if "-against" in p.name and p.name.replace("-against", "") in plain]
+    assert swapped
+    for path in swapped:
+        path.write_bytes(plain[path.name.replace("-against", "")])
+    assert answer() == cold
+    for path in files:
+        path.write_bytes(path.read_bytes().replace(C.encode(), D.encode()))
+    assert answer() == cold
