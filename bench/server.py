@@ -39,7 +39,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import load_generator, script  # noqa: E402 (the other benchmark's helpers)
+from run import compile_bytecode, load_generator, script  # noqa: E402 (the other benchmark's helpers)
 
 #: Targets from the issue: latency as a share of `alembic heads`, memory in MB.
 LATENCY_TARGET = 0.15
@@ -214,7 +214,8 @@ def run(files: int, runs: int, seed: int, raw: str | None, tmp: Path) -> int:
     new_file = versions / "ffffffffffff_a_new_migration.py"
     head_uri, new_uri = head_file.as_uri(), new_file.as_uri()
     linear, forked = migration("ffffffffffff", head), migration("ffffffffffff", parent)
-    print(f"history: {files} revisions, seed {seed}; head {head}; {runs} runs")
+    compiled = compile_bytecode()
+    print(f"history: {files} revisions, seed {seed}; head {head}; {runs} runs; {compiled}")
 
     client = Client([*script("alembic-lint", "alembic_lint"), "server"], project, tmp / "log")
     try:
