@@ -167,7 +167,9 @@ def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
     kind = type(node)
     if depth > EXPR_DEPTH:
         return OPAQUE
-    if kind is cst.SimpleString or kind is cst.ConcatenatedString:
+    if kind is cst.SimpleString:
+        return _simple_value(node)  # type: ignore[arg-type]
+    if kind is cst.ConcatenatedString:
         value = _string_value(node)  # type: ignore[arg-type]
         return OPAQUE if value is None else value
     if kind is cst.Name:

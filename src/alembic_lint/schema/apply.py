@@ -111,8 +111,7 @@ def _add_column(schema: Schema, change: Change, problems: list[Problem]) -> Sche
             if not change.guarded:
                 problems.append(Problem("exists", change, f"column {table.name}.{column.name}"))
             return table
-        return replace(
-            table,
+        return table.edited(
             columns=(*table.columns, column),
             indexes=(*table.indexes, *change.indexes),
             constraints=(*table.constraints, *change.constraints),
@@ -144,8 +143,7 @@ def _drop_column(schema: Schema, change: Change, problems: list[Problem]) -> Sch
         vague = {i.name.casefold() for i in gone_indexes if i.name} | {
             c.name.casefold() for c in gone_constraints if c.name
         }
-        return replace(
-            table,
+        return table.edited(
             columns=tuple(c for c in table.columns if not same(c.name, name)),
             indexes=tuple(i for i in table.indexes if i not in gone_indexes),
             constraints=tuple(c for c in table.constraints if c not in gone_constraints),
@@ -183,7 +181,7 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             new = replace(new, default=alter.default)
         columns = tuple(new if c is column else c for c in table.columns)
         if new.name == column.name:
-            return replace(table, columns=columns)
+            return table.edited(columns=columns)
 
         # Indexes and constraints follow a renamed column.
         def renamed(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -194,7 +192,7 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             for i in table.indexes
         )
         constraints = tuple(replace(c, columns=renamed(c.columns)) for c in table.constraints)
-        return replace(table, columns=columns, indexes=indexes, constraints=constraints)
+        return table.edited(columns=columns, indexes=indexes, constraints=constraints)
 
     return _column_change(schema, change, problems, edit)
 
@@ -210,7 +208,7 @@ def _create_index(schema: Schema, change: Change, problems: list[Problem]) -> Sc
         for column in index.columns:
             if column is not None and table.has_column(column) is False:
                 problems.append(Problem("missing", change, f"column {table.name}.{column}"))
-        return replace(table, indexes=(*table.indexes, index))
+        return table.edited(indexes=(*table.indexes, index))
 
     return _column_change(schema, change, problems, edit)
 
@@ -243,9 +241,8 @@ def _without_index(table: Table, name: str, existed: bool | None) -> Table:
     (it may have been one named by a convention or the database), what is left of the
     table's indexes is vague from then on."""
     if existed is None:
-        return replace(table, vague=table.vague | {name.casefold(), _UNNAMED})
-    return replace(
-        table,
+        return table.edited(vague=table.vague | {name.casefold(), _UNNAMED})
+    return table.edited(
         indexes=tuple(i for i in table.indexes if not same(i.name, name)),
         vague=table.vague - {name.casefold()},
     )
@@ -270,7 +267,7 @@ def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> 
         referent = _referent_table(constraint)
         if referent is not None and schema.has_table(referent) is False:
             problems.append(Problem("missing", change, f"table {referent}"))
-        return replace(table, constraints=(*table.constraints, constraint))
+        return table.edited(constraints=(*table.constraints, constraint))
 
     return _column_change(schema, change, problems, edit)
 
@@ -290,9 +287,8 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
         if exists is False and not change.guarded:
             problems.append(Problem("missing", change, f"constraint {name} on {table.name}"))
         if exists is None:  # it may have been one the database or a convention named
-            return replace(table, vague=table.vague | {name.casefold(), _UNNAMED})
-        return replace(
-            table,
+            return table.edited(vague=table.vague | {name.casefold(), _UNNAMED})
+        return table.edited(
             constraints=tuple(c for c in table.constraints if not same(c.name, name)),
             indexes=tuple(i for i in table.indexes if not same(i.name, name)),
             vague=table.vague - {name.casefold()},
