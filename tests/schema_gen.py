@@ -46,7 +46,7 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
-
+{constants}
 
 # revision identifiers, used by Alembic.
 revision: str = {rev!r}
@@ -88,6 +88,7 @@ class Generator:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.counter = 0
+        self.constants: list[str] = []  # module-level lines of the file being written
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -310,10 +311,40 @@ class Generator:
         return [f'op.execute("{sql}")'], [f'op.execute("DROP TABLE {table.name}")']
 
     def data(self, line: Line) -> tuple[list[str], list[str]]:
+        """A data statement between schema operations, written as migrations write them:
+        literal SQL, an f-string, text built with names, or SQLAlchemy Core on sa.table()."""
         table = self.pick(line)
         if table is None:
             return self.create_table(line)
-        return [f'op.execute("UPDATE {table.name} SET id = id WHERE id > 0")'], []
+        name = table.name
+        local = self.fresh("v")
+        column = self.rng.choice(sorted(table.columns))
+        variants = [
+            f'op.execute("UPDATE {name} SET id = id WHERE id > 0")',
+            f"{local} = 0\nop.execute(f'UPDATE {name} SET id = id WHERE id > {{{local}}}')",
+            f"{local} = sa.table('{name}', sa.column('id'))\n"
+            f"op.execute({local}.update().where({local}.c.id < 0).values(id={local}.c.id))",
+            f"op.execute(sa.table('{name}', sa.column('id')).delete().where(sa.column('id') < 0))",
+            f"{local} = '{name}'\n"
+            f"op.execute(sa.text('DELETE FROM ' + {local} + ' WHERE {column} IS NULL AND id < 0'))",
+            f"{local} = 'UPDATE {name} SET id = id WHERE id > %s'\nop.execute({local} % 0)",
+        ]
+        return [self.rng.choice(variants)], []
+
+    def named_column(self, line: Line) -> tuple[list[str], list[str]]:
+        """add_column with the table and column named by module-level constants."""
+        table = self.pick(line)
+        if table is None:
+            return self.create_table(line)
+        name = self.fresh("c")
+        table.columns[name] = True
+        table_constant, column_constant = self.fresh("TABLE_"), self.fresh("COLUMN_")
+        self.constants += [f"{table_constant} = {table.name!r}", f"{column_constant} = {name!r}"]
+        column = f"sa.Column({column_constant}, sa.Integer(), nullable=True)"
+        return (
+            [f"op.add_column({table_constant}, {column})"],
+            [f"op.drop_column({table_constant}, {column_constant})"],
+        )
 
     def pick(self, line: Line) -> Table | None:
         return (
@@ -339,7 +370,8 @@ class Generator:
         ("unique_constraint", 5),
         ("rename_table", 3),
         ("sql_table", 3),
-        ("data", 3),
+        ("data", 5),
+        ("named_column", 3),
     )
 
     def body(self, line: Line) -> tuple[str, str]:
@@ -377,6 +409,7 @@ def generate(directory: Path, seed: int, revisions: int = 30) -> Path:
     written = 0
 
     def write(rev: str, down: str | tuple[str, ...] | None, line: Line | None) -> None:
+        gen.constants = []
         up, down_body = ("    pass", "    pass") if line is None else gen.body(line)
         revises = "" if down is None else ", ".join((down,) if isinstance(down, str) else down)
         text = TEMPLATE.format(
@@ -386,6 +419,7 @@ def generate(directory: Path, seed: int, revisions: int = 30) -> Path:
             down=down,
             up=up,
             down_body=down_body,
+            constants="".join(f"{c}\n" for c in gen.constants),
         )
         (versions / f"{rev}_step.py").write_text(text)
 

@@ -401,6 +401,22 @@ EDGES = {
     "    op.execute(r'\\d')\n    op.execute(text(sqltext='x'))\n"
     "    op.execute(sa.text(f'{x}'))\n    op.execute(sql.text(**k))\n"
     "    op.execute(x.text('a'))\n",
+    # op.execute() of SQL built when it runs, and names known exactly (executed.py).
+    "execute-built": "T = 'users'\nS = f'UPDATE {T} SET a = 1'\nfrom textwrap import dedent\n"
+    "def upgrade():\n    op.execute(S)\n    op.execute(dedent(S + x))\n"
+    "    t = sa.table(T)\n    op.execute(t.update().where(t.c.a == 1).values(a=2))\n"
+    "    op.execute(sa.text('DELETE FROM %s' % T).bindparams())\n"
+    "    op.execute('x {} {y}'.format(1, y=2))\n    op.execute(f'{T!r} {T:>3} {T!s}')\n"
+    "    op.execute(textwrap.dedent(f'''\n        UPDATE {T}\n    '''))\n"
+    "    op.add_column(T, sa.Column(C, sa.Integer(), server_default=D))\n"
+    "    f = lambda T: op.drop_table(T)\n    [op.drop_table(T) for T in x]\n"
+    "    def inner(C):\n        op.drop_column(T, C)\n    inner(1)\n"
+    "    batch_op.execute(t.insert())\n"
+    "C = 'c'\nD = 'd'\nD = 'e'\n",
+    "execute-built-scopes": "global S\nS = 'DROP TABLE x'\ndef upgrade():\n"
+    "    op.execute(S)\n    op.execute(U)\n    global U\n    U = 'x'\n"
+    "def downgrade(S='a'):\n    op.execute(S)\n    op.execute(V)\n"
+    "from m import *\nV = 'y'\n",
     "execute-batch": "def upgrade():\n    with op.batch_alter_table('t') as b:\n"
     "        b.execute('DROP x')\n",
     "exotic-op": "def upgrade():\n    op.drop_table\n    op()\n    op.a.b()\n    (op).c()\n"

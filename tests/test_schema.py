@@ -276,7 +276,8 @@ def test_sql_that_changes_no_table(text: str) -> None:
         "ALTER TABLE users CHANGE a b INT",
         "CREATE TABLE t AS SELECT * FROM u",
         "DROP SCHEMA s CASCADE",
-        "ALTER INDEX ix RENAME TO ix2",
+        "ALTER INDEX ix SET TABLESPACE fast",
+        "ALTER TABLE users RENAME CONSTRAINT a TO b, ADD COLUMN x INT",
         "CALL do_things()",
         "unterminated 'string",
     ],
@@ -580,3 +581,301 @@ def test_operations_under_a_condition_may_not_run(tmp_path: Path, upgrade: str) 
     assert model.failures == []
     why = at(model, revisions, "bbbbbbbbbbbb").why_unsure("users")
     assert why is not None and "under a condition" in why
+
+
+# --- op.execute() of SQL built when the migration runs, and names known exactly
+
+BUILT = '''\
+from alembic import op
+import sqlalchemy as sa
+import textwrap
+from textwrap import dedent
+
+revision = "bbbbbbbbbbbb"
+down_revision = "aaaaaaaaaaaa"
+
+TABLE = "users"
+FUNCTION = """
+CREATE OR REPLACE FUNCTION touch() RETURNS trigger AS $$
+BEGIN NEW.at = now(); RETURN NEW; END; $$ LANGUAGE plpgsql
+"""
+
+
+def upgrade():
+    users = sa.table("users", sa.column("email"))
+    op.execute(users.update().where(users.c.email.is_(None)).values(email=""))
+    op.execute(tables.users.insert().values(email="x"))
+    op.execute(sa.table("users").delete())
+    op.execute(sa.update(users).values(email="y"))
+    op.execute(f"UPDATE {TABLE} SET email = '{value}' WHERE id > {limit}")
+    op.execute(textwrap.dedent(f"""
+        WITH old AS (SELECT id FROM users WHERE id < {limit})
+        DELETE FROM users WHERE id IN (SELECT id FROM old)
+    """))
+    op.execute(FUNCTION)
+    op.execute(dedent(f"CREATE TRIGGER t BEFORE UPDATE ON {TABLE} EXECUTE PROCEDURE touch()"))
+    op.execute("COMMENT ON COLUMN %s.email IS 'x'" % TABLE)
+    op.execute("GRANT SELECT ON {} TO reader".format(TABLE))
+    statement = sa.text("INSERT INTO audit VALUES (" + str(1) + ")")
+    op.execute(statement.bindparams())
+    op.add_column(TABLE, sa.Column(COLUMN, sa.Integer()))
+    op.execute(f"ALTER TABLE {TABLE} ADD COLUMN {COLUMN}_copy INTEGER")
+    op.drop_column(TABLE, COLUMN)
+
+
+COLUMN = "score"
+'''
+
+
+def test_sql_built_at_run_time_that_changes_no_table_keeps_the_schema_exact(
+    tmp_path: Path,
+) -> None:
+    files = [m("aaaaaaaaaaaa", upgrade=USERS), _File("bbbbbbbbbbbb_b.py", BUILT)]
+    model, revisions = model_of(tmp_path, *files)
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    assert schema.rest == "it may be there from before the history" and not schema.unsure
+    users = schema.table("users")
+    assert users is not None and users.unsure is None
+    assert [c.name for c in users.columns] == ["id", "email", "org_id", "score_copy"]
+    assert model.failures == []
+
+
+class _File:
+    def __init__(self, filename: str, source: str) -> None:
+        self.filename, self.source = filename, source
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "why"),
+    [
+        # The statement's kind is not in the literal words it starts with.
+        ("op.execute(f'{verb} TABLE users')", "SQL that is not a literal"),
+        ("op.execute(f'ALTER TABLE {name} DROP COLUMN email')", "SQL that is not a literal"),
+        ("op.execute(f'UPDATE{x} users')", "SQL that is not a literal"),
+        ("op.execute(f'SELECT {function}()')", "SQL that is not a literal"),
+        ("op.execute(f'UPDATE users SET a = 1; {more}')", "SQL that is not a literal"),
+        ("op.execute(f'UPDATE users SET a = 1; DROP TABLE {name}')", "SQL that is not a literal"),
+        ("op.execute(f'DROP FUNCTION {name}')", "SQL that is not a literal"),
+        ("op.execute(f'WITH a AS (SELECT 1) SELECT {f}()')", "SQL that is not a literal"),
+        # A name bound more than once, or some other way, is not followed.
+        ("sql = 'UPDATE users SET a = 1'\nsql = sql + x\nop.execute(sql)", "not a literal"),
+        ("for sql in ('UPDATE users SET a = 1',):\n    op.execute(sql)", "not a literal"),
+        ("op.execute(build('UPDATE users SET a = 1'))", "SQL that is not a literal"),
+        ("op.execute(session.query(User).update())", "SQL that is not a literal"),
+        ("op.execute((lambda sql: sql)('DROP TABLE users'))", "SQL that is not a literal"),
+        ("op.add_column(table, sa.Column('x', sa.Integer()))", "a table name"),
+        ("op.drop_table(TABLE)", "a table name"),  # TABLE is assigned twice below
+    ],
+)
+def test_sql_and_names_only_running_the_file_tells_stay_unsure(
+    tmp_path: Path, upgrade: str, why: str
+) -> None:
+    source = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade).source
+    source += "\nTABLE = 'users'\nTABLE = 'orgs'\n"
+    model, revisions = model_of(
+        tmp_path, m("aaaaaaaaaaaa", upgrade=USERS), _File("bbbbbbbbbbbb_b.py", source)
+    )
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    reason = schema.why_unsure("users")
+    assert reason is not None and why in reason
+    assert schema.rest is not None  # the whole schema: the table may be any
+
+
+def test_names_in_a_nested_scope_are_not_followed(tmp_path: Path) -> None:
+    upgrade = (
+        "apply = lambda TABLE: op.drop_table(TABLE)\n"
+        "def helper(sql='DROP TABLE users'):\n"
+        "    op.execute(sql)\n"
+        "helper()"
+    )
+    source = m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade).source + "\nTABLE = 'orgs'\n"
+    model, revisions = model_of(
+        tmp_path, m("aaaaaaaaaaaa", upgrade=USERS), _File("bbbbbbbbbbbb_b.py", source)
+    )
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    assert schema.rest is not None and schema.has_table("users") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DROP TYPE mood CASCADE",  # drops the columns of that type
+        "DROP FUNCTION f() CASCADE",  # drops defaults, checks, indexes that call it
+        "DROP EXTENSION citext CASCADE",
+        "DROP SEQUENCE s CASCADE",
+    ],
+)
+def test_drop_cascade_of_what_columns_use_is_unsure(text: str) -> None:
+    (found,) = sql(text)
+    assert found.action == "unknown"
+
+
+@pytest.mark.parametrize("text", ["DROP VIEW v CASCADE", "DROP TYPE mood", "DROP TRIGGER t ON x"])
+def test_drop_of_what_no_column_uses_changes_no_table(text: str) -> None:
+    assert sql(text) == []
+
+
+def test_what_execute_runs_survives_the_cache() -> None:
+    from alembic_lint.astread import read_migration_fast
+    from alembic_lint.cache_json import migration_from_json, migration_to_json
+
+    migration = read_migration_fast("/versions/bbbbbbbbbbbb_b.py", BUILT.encode())
+    assert migration is not None
+    assert sum(isinstance(o.statement, tuple) for o in migration.ops) >= 8
+    assert sum(isinstance(o.statement, str) for o in migration.ops) >= 3
+    entry, ops = json.loads(json.dumps(migration_to_json(migration)))
+    back = migration_from_json(entry, migration.path, migration.digest, ops)
+    assert back.ops == migration.ops and back.changes == migration.changes
+
+
+def test_index_and_constraint_renames_are_followed(tmp_path: Path) -> None:
+    renames = (
+        "op.execute('ALTER INDEX ix_users_email RENAME TO ix_users_mail')\n"
+        "op.execute('ALTER TABLE users RENAME CONSTRAINT uq_users_email_org TO uq_users_org')\n"
+        "op.execute('ALTER INDEX users_pkey RENAME TO pk_users')"  # named by the database
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=renames),
+        m(
+            "cccccccccccc",
+            "bbbbbbbbbbbb",
+            upgrade="op.drop_index('ix_users_mail', table_name='users')\n"
+            "op.drop_constraint('uq_users_org', 'users', type_='unique')\n"
+            "op.drop_constraint('pk_users', 'users', type_='primary')\n"
+            "op.drop_index('ix_users_email', table_name='users')",
+        ),
+    )
+    users = at(model, revisions, "bbbbbbbbbbbb").table("users")
+    assert users is not None and users.unsure is None
+    assert {i.name for i in users.indexes} == {None, "ix_users_mail"}
+    assert {c.name for c in users.constraints if c.kind == "unique"} == {None, "uq_users_org"}
+    assert users.has_index("ix_users_mail") is True
+    # The primary key's two names, and whether the index named by a convention is the
+    # one dropped last, are not known: nothing is reported.
+    assert "pk_users" in users.vague and users.has_constraint("pk_users", "primary") is None
+    assert failures(model, revisions) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "table", "name", "new"),
+    [
+        ("ALTER INDEX s.ix RENAME TO ix2", "rename_index", None, "s.ix", "ix2"),
+        ("ALTER TABLE t RENAME CONSTRAINT a TO b", "rename_constraint", "t", "a", "b"),
+        ("ALTER TABLE t RENAME INDEX a TO b", "rename_index", "t", "a", "b"),
+        ("ALTER TABLE t RENAME KEY a TO b", "rename_index", "t", "a", "b"),
+    ],
+)
+def test_rename_sql_is_read(text: str, action: str, table: str, name: str, new: str) -> None:
+    (found,) = sql(text)
+    assert (found.action, found.table, found.name) == (action, table, name)
+    assert found.alter is not None and found.alter.new_name == new
+
+
+def test_renaming_a_foreign_key_leaves_an_index_of_its_name(tmp_path: Path) -> None:
+    create = (
+        "op.create_table('a', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "    sa.Column('b_id', sa.Integer()),\n"
+        "    sa.ForeignKeyConstraint(['b_id'], ['a.id'], name='same'))\n"
+        "op.create_index('same', 'a', ['b_id'])"
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=create),
+        m(
+            "bbbbbbbbbbbb",
+            "aaaaaaaaaaaa",
+            upgrade="op.execute('ALTER TABLE a RENAME CONSTRAINT same TO fk')\n"
+            "op.execute('ALTER INDEX same RENAME TO ix')",
+        ),
+    )
+    table = at(model, revisions, "bbbbbbbbbbbb").table("a")
+    assert table is not None
+    assert [c.name for c in table.constraints if c.kind == "foreignkey"] == ["fk"]
+    assert [i.name for i in table.indexes] == ["ix"]
+
+
+def test_a_drop_of_a_name_it_does_not_know_may_drop_any_listed_one(tmp_path: Path) -> None:
+    """With a naming convention (``ck_%(table_name)s_%(constraint_name)s``) a check created
+    as ``positive`` is ``ck_items_positive`` in the database: dropping that name and
+    creating ``positive`` again is no clash (seen in indico's history)."""
+    create = (
+        "op.create_table('items', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "    sa.Column('n', sa.Integer()),\n"
+        "    sa.CheckConstraint('n > 0', name='positive'))"
+    )
+    again = (
+        "op.drop_constraint('ck_items_positive', 'items')\n"
+        "op.create_check_constraint('positive', 'items', 'n >= 0')"
+    )
+    third = "op.create_check_constraint('positive', 'items', 'n >= 1')"
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=create),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=again),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade=third),
+    )
+    # Created twice without a drop between: a clash whatever the convention makes of it.
+    assert failures(model, revisions) == [
+        ("cccccccccccc", "exists", "constraint positive on items")
+    ]
+
+
+def test_what_an_operation_that_may_not_run_touched_is_never_said_to_exist(
+    tmp_path: Path,
+) -> None:
+    """upgrade() drops a column after ``if offline: raise`` (it may not run); downgrade()
+    adds it back: the column may or may not be there, so no clash is reported (seen in
+    indico's history once more of its schema was known)."""
+    upgrade = (
+        "if context.is_offline_mode():\n"
+        "    raise Exception('online only')\n"
+        "op.drop_column('users', 'email')\n"
+        "op.drop_constraint('uq_users_email_org', 'users', type_='unique')\n"
+        "op.drop_index('ix_users_email', table_name='users')"
+    )
+    downgrade = (
+        "op.add_column('users', sa.Column('email', sa.String(255)))\n"
+        "op.create_unique_constraint('uq_users_email_org', 'users', ['email', 'org_id'])\n"
+        "op.create_index('ix_users_email', 'users', ['email'])\n"
+        "op.alter_column('users', 'org_id', new_column_name='email')"
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade, downgrade=downgrade),
+    )
+    assert failures(model, revisions) == []
+    undone = model.undone[revisions.by_id["bbbbbbbbbbbb"]].table("users")
+    assert undone is not None and undone.unsure is not None
+    assert [c.name for c in undone.columns].count("email") == 1
+
+
+def test_an_index_or_constraint_that_may_not_be_there_leaves_the_table_known(
+    tmp_path: Path,
+) -> None:
+    upgrade = (
+        "if op.get_bind().engine.name == 'mysql':\n"
+        "    op.drop_constraint('uq_users_email_org', 'users', type_='unique')\n"
+        "    op.create_index('ix_mysql', 'users', ['email'])\n"
+        "op.drop_index('ix_users_email', table_name='users')\n"
+        "op.create_index('ix_users_email', 'users', ['email'])"
+    )
+    downgrade = (
+        "op.create_index('ix_users_email', 'users', ['email'])\n"  # there: a clash
+        "op.create_unique_constraint('uq_users_email_org', 'users', ['email', 'org_id'])\n"
+        "op.drop_index('ix_mysql', table_name='users')"
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade, downgrade=downgrade),
+    )
+    users = at(model, revisions, "bbbbbbbbbbbb").table("users")
+    assert users is not None and users.unsure is None
+    assert users.has_constraint("uq_users_email_org", "unique") is None
+    assert users.has_index("ix_mysql") is None
+    assert failures(model, revisions) == [
+        ("bbbbbbbbbbbb", "exists", "index ix_users_email on users")
+    ]

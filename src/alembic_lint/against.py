@@ -19,13 +19,15 @@ from alembic_lint.branch import Branch, Commit, Conflict, Edit, Origin
 from alembic_lint.discover import HistorySpec
 from alembic_lint.git.merge import MERGED, OURS, THEIRS, Merge, Outcome
 from alembic_lint.git.process import (
+    LOG_FORMAT,
     GitError,
     Repository,
     detect_renames,
+    log_records,
     merge_text,
     open_repository,
 )
-from alembic_lint.git.trees import FILE, WorkTree
+from alembic_lint.git.trees import FILE, MODULE, Index, WorkTree
 from alembic_lint.git.trees import Commit as CommitTree
 from alembic_lint.git.views import MergedView
 from alembic_lint.model import Migration
@@ -67,7 +69,7 @@ class Prediction:
         self.fork = fork
         self.merge = Merge(
             CommitTree(repo, fork),
-            WorkTree(str(repo.top), repo.object_format),
+            WorkTree(str(repo.top), repo.object_format, Index(repo)),
             CommitTree(repo, target),
             lambda base, ours, theirs: merge_text(repo, base, ours, theirs),
             here="this branch",
@@ -102,15 +104,34 @@ class Prediction:
         scope = []
         for spec in specs:
             for location in spec.locations:
-                rel = self.view.rel(self.view.realpath(str(location)))
-                if rel is not None:
-                    scope.append((rel, spec.recursive))
+                scope.append((self._inside(location), spec.recursive))
         if self.merge.follow_renames(scope, detect_renames):
             specs = discover.discover(paths, section=section, fs=self.view)  # renames applied
         return [
             self._predicted(spec, head_file_for(spec.locations) if head_file_for else None)
             for spec in specs
         ]
+
+    def _inside(self, location: Path) -> str:
+        """A version location's path in the work tree; GitError when it is elsewhere (its
+        merge is not this repository's: its files would be read as they are, and never
+        reported on)."""
+        top = self.repo.top
+        rel = self.view.rel(self.view.realpath(str(location)))
+        if rel is None:
+            raise GitError(
+                f"{location}: not in the git work tree {top}; --against compares one "
+                "repository at a time: run it once for each"
+            )
+        parts = rel.split("/") if rel else []
+        for end in range(1, len(parts) + 1):
+            outcome = self.merge.outcome("/".join(parts[:end]))
+            if outcome is not None and outcome.ours is not None and outcome.ours.kind == MODULE:
+                raise GitError(
+                    f"{location}: in {top / '/'.join(parts[:end])}, a git repository of "
+                    f"its own (a submodule) inside {top}; run --against from inside it"
+                )
+        return rel
 
     def _predicted(self, spec: HistorySpec, head_file: str | None) -> Predicted:
         from alembic_lint import cache_json
@@ -168,6 +189,15 @@ class Prediction:
             rel = view.rel(view.realpath(str(location)))
             if rel is None:
                 continue
+            # git stops at the directory itself too: a file or a submodule on one side
+            # where the other has the directory of migrations.
+            parts = rel.split("/") if rel else []
+            for end in range(1, len(parts) + 1):
+                outcome = merge.outcome("/".join(parts[:end]))
+                path = view.absolute("/".join(parts[:end]))
+                if outcome is not None and outcome.conflict is not None and path not in origins:
+                    origins[path] = Origin.CONFLICT
+                    conflicts.append(Conflict(path, outcome.conflict))
             for child, outcome in merge.walk(rel, recursive=spec.recursive):
                 path = view.absolute(child)
                 if outcome.kind is not None or not discover.is_revision_name(child):
@@ -338,7 +368,7 @@ class Prediction:
                     "--diff-filter=A",
                     "--no-show-signature",
                     f"--max-count={_LOG_LIMIT}",
-                    "--format=%x01%h%x00%as%x00%s",
+                    LOG_FORMAT,
                     "--name-only",
                     "-z",
                     f"{self.fork}..{self.target}",
@@ -349,14 +379,9 @@ class Prediction:
         except GitError:
             return {}  # only wording depends on it
         found: dict[str, Commit] = {}
-        for record in out.split(b"\x01")[1:]:
-            head, _, names = record.partition(b"\n")
-            fields = head.split(b"\0")
-            if len(fields) < 3:
-                continue
-            commit = Commit(*(f.decode("utf-8", "replace") for f in fields[:3]))
-            for name in names.split(b"\0"):
-                rel = name.decode("utf-8", "surrogateescape")
+        for _, short, date, subject, names in log_records(out):
+            commit = Commit(short, date, subject)
+            for rel in names:
                 if rel in wanted and wanted[rel] not in found:
                     found[wanted[rel]] = commit  # newest first: the last time it was added
         return found
@@ -441,6 +466,14 @@ def predict(revision: str, where: Path) -> Prediction:
                 hint = f" (set it with: git remote set-head {remote} --auto)"
             elif repo.is_shallow():
                 hint = " (a shallow clone: fetch it, e.g. actions/checkout with fetch-depth: 0)"
+            kind = repo.kind(revision)
+            if kind is not None:
+                raise GitError(f"--against {revision}: names a {kind}, not a commit")
+            if ".." in revision:
+                raise GitError(
+                    f"--against {revision}: a range; give the one revision this branch "
+                    "will be merged into, e.g. origin/main"
+                )
             raise GitError(f"--against {revision}: unknown revision{hint}")
         fork = repo.merge_base(head, target)
         if fork is None:

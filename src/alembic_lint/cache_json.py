@@ -422,6 +422,8 @@ def _op_to_json(o: OpCall) -> list[Any]:
         extra["kwargs"] = [[k, expr_to_json(v)] for k, v in o.kwargs]
     if o.batch_call is not None:
         extra["batch_call"] = expr_to_json(o.batch_call)
+    if o.statement is not None:
+        extra["statement"] = expr_to_json(o.statement)
     return [*core, extra] if extra else core
 
 
@@ -448,10 +450,11 @@ def _op_from_json(d: object) -> OpCall:
             (_str(k), expr_from_json(v)) for k, v in map(_pair, _list(extra.get("kwargs", [])))
         ),
         batch_call=_batch_call(extra.get("batch_call")),
+        statement=expr_from_json(extra.get("statement")),
     )
 
 
-_OP_EXTRAS = frozenset({"via", "guards", "args", "kwargs", "batch_call"})
+_OP_EXTRAS = frozenset({"via", "guards", "args", "kwargs", "batch_call", "statement"})
 
 
 def _guard_from_json(d: object) -> Guard:

@@ -23,6 +23,7 @@ from alembic_lint.rules import Rule, registry
 
 if TYPE_CHECKING:
     from alembic_lint.config import Settings
+    from alembic_lint.schema.replay import Memo
 
 Reader = Callable[[str], bytes]
 
@@ -61,6 +62,7 @@ def check_history(
     local_out: dict[str, list[Diagnostic]] | None = None,
     stubs: Mapping[str, Callable[[], Migration]] | None = None,
     built: list[graph_mod.RevisionGraph] | None = None,
+    schema_memo: Memo | None = None,
 ) -> list[Diagnostic]:
     """Run ``rules`` over one history; returns sorted diagnostics with resolved positions.
 
@@ -78,6 +80,8 @@ def check_history(
     Files in ``exclude`` are never reported on; they still place their revision in the
     graph, unless they define none (a helper module), in which case they are dropped.
     ``built`` receives the revision graph the graph rules ran on, when one was built.
+    ``schema_memo`` (a schema.replay.Memo) spares replaying the revisions the last check
+    with it already replayed, unchanged.
     """
     rules = list(rules)
     excluded = {os.path.abspath(p) for p in exclude}
@@ -90,7 +94,7 @@ def check_history(
         )
     stubs = dict(stubs or {})
     graph_rules = [r for r in rules if r.graph]
-    found, history = _graph_findings(history, graph_rules, graph_cache, stubs, built)
+    found, history = _graph_findings(history, graph_rules, graph_cache, stubs, built, schema_memo)
     # File rules see one migration at a time (the contract that lets their findings be
     # cached per file, apart from the graph's): an unbuilt graph, so networkx is not even
     # imported.
@@ -194,6 +198,7 @@ def _graph_findings(
     graph_cache: GraphCache | None,
     stubs: dict[str, Callable[[], Migration]],
     built: list[graph_mod.RevisionGraph] | None = None,
+    schema_memo: Memo | None = None,
 ) -> tuple[list[Diagnostic], History]:
     """The graph rules' findings (positions unresolved): from the cache when no file's
     revision variables changed (editing a migration's body is the common case), which
@@ -208,6 +213,8 @@ def _graph_findings(
             return hit, history
     history = _loaded(history, stubs, None)
     graph = graph_mod.build(history)
+    if schema_memo is not None:
+        graph.derived["schema-memo"] = schema_memo
     if built is not None:
         built.append(graph)
     found = [d for rule in rules for d in rule.check(history, graph)]

@@ -7,7 +7,8 @@ import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from alembic_lint.model import Guard, GuardKind, OpCall
+from alembic_lint.executed import Scopes, constants, statement
+from alembic_lint.model import Expr, Guard, GuardKind, OpCall
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import function_role
 
@@ -56,6 +57,7 @@ class ModuleScope(Generic[D]):
         self._locals: dict[Locator, frozenset[str]] = {}
         self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
         self._assignments: dict[int, dict[str, ast.expr]] = {}  # see guards_at
+        self._scopes: Scopes | None = None  # see executed.py
 
     def tree(self) -> ast.Module | None:
         """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
@@ -72,11 +74,7 @@ class ModuleScope(Generic[D]):
         known = self._placed.get(id(node)) if walk.via else None
         if known is None:
             statement = walk.statement
-            locator = (
-                (*walk.function, "call", walk.seen_calls, f"call:{name}")
-                if statement is None
-                else (*statement, "own", walk.own_calls, f"call:{name}")
-            )
+            locator = _locator(walk, name)
             guards: tuple[Guard, ...] = ()
             if walk.conditional and statement is not None:
                 tree = self.tree()
@@ -89,6 +87,32 @@ class ModuleScope(Generic[D]):
             # A helper called under a condition (per call site: not kept with the ref).
             return known[0], (Guard(GuardKind.CONDITION),)
         return known
+
+    def executed(self, walk: Walk) -> Expr:
+        """What the ``execute`` call where ``walk`` is runs, when its SQL is not a literal
+        (see executed.statement)."""
+        scopes = self.scopes()
+        if scopes is None:
+            return None
+        locator = _locator(walk, "execute")[:-1]
+        return statement(scopes, walk.function, locator, walk.statement is not None)
+
+    def constants(self, walk: Walk, name: str) -> dict[str, str]:
+        """The names the call of operation ``name`` where ``walk`` is may read whose
+        value is a string known exactly (see executed.constants)."""
+        scopes = self.scopes()
+        if scopes is None:
+            return {}
+        locator = _locator(walk, name)[:-1]
+        return constants(scopes, walk.function, locator, walk.statement is not None)
+
+    def scopes(self) -> Scopes | None:
+        if self._scopes is None:
+            tree = self.tree()
+            if tree is None:
+                return None
+            self._scopes = Scopes(tree)
+        return self._scopes
 
     def conditional_at(self, walk: Walk) -> bool:
         """Whether the statement ``walk`` is at runs under a condition (for a helper called
@@ -113,6 +137,13 @@ class ModuleScope(Generic[D]):
                 frozenset() if tree is None else local_names(tree, caller)
             )
         return None if name in names else func
+
+
+def _locator(walk: Walk, name: str) -> Locator:
+    """The locator of the call of operation ``name`` where ``walk`` is."""
+    if walk.statement is None:
+        return (*walk.function, "call", walk.seen_calls, f"call:{name}")
+    return (*walk.statement, "own", walk.own_calls, f"call:{name}")
 
 
 class Entry(Generic[D]):

@@ -160,6 +160,10 @@ class OpCall:
     kwargs: tuple[tuple[str, Expr], ...] = ()
     #: For a batch operation, the ``op.batch_alter_table(...)`` call it is made in.
     batch_call: CallExpr | None = None
+    #: For ``op.execute()`` whose SQL is not a literal: what it runs as far as the file
+    #: tells (see executed.py): its text (str), literal pieces around OPAQUE holes (a
+    #: tuple), or None.
+    statement: Expr = None
 
     def keyword(self, name: str, default: object = None) -> object:
         for key, value in self.keywords:

@@ -6,7 +6,7 @@ import ast
 import sys
 from typing import TYPE_CHECKING
 
-from alembic_lint import flow
+from alembic_lint import executed, flow
 from alembic_lint.astread.nodes import (
     _arguments,
     _Def,
@@ -186,6 +186,13 @@ class _Ops:
             else ()
         )
         reader = self.reader
+        sql = _sql_text(node) if name == "execute" else None
+        statement = reader.scope.executed(self) if name == "execute" and sql is None else None
+        if read and executed.plain_names((*args, *(v for _, v in kwargs))):
+            known = reader.scope.constants(self, name)
+            if known:
+                args = tuple(executed.substituted(a, known) for a in args)
+                kwargs = [(k, executed.substituted(v, known)) for k, v in kwargs]
         ref, guards = reader.scope.place(self, node, name, reader.ref)
         self.entry.calls.append(
             OpCall(
@@ -194,13 +201,14 @@ class _Ops:
                 batch=batch,
                 keywords=tuple(keywords),
                 star_kwargs=star,
-                sql=_sql_text(node) if name == "execute" else None,
+                sql=sql,
                 ref=ref,
                 via=self.via,
                 guards=guards,
                 args=args,
                 kwargs=tuple(kwargs),
                 batch_call=batch_call,
+                statement=statement,
             )
         )
         return None

@@ -92,6 +92,8 @@ class Archive:
     def _deletions(self, repo: Repository, pathspecs: list[str]) -> list[tuple[str, str, Commit]]:
         """(commit id, path, commit) of each deletion of a file matching ``pathspecs`` in
         any branch, newest first."""
+        from alembic_lint.git.process import LOG_FORMAT, log_records
+
         left = self._left()
         if left <= 0:
             return []
@@ -104,7 +106,7 @@ class Archive:
                 "--diff-filter=D",
                 "--no-show-signature",
                 f"--max-count={MAX_COMMITS}",
-                "--format=%x01%H%x00%h%x00%as%x00%s",
+                LOG_FORMAT,
                 "--name-only",
                 "-z",
                 "--",
@@ -113,17 +115,9 @@ class Archive:
             timeout=left,
         )
         found = []
-        for record in out.split(b"\x01")[1:]:
-            head, _, names = record.partition(b"\n")
-            fields = head.split(b"\0")
-            if len(fields) < 4:
-                continue
-            oid = fields[0].decode("ascii", "replace")
-            commit = Commit(*(f.decode("utf-8", "replace") for f in fields[1:4]))
-            for name in names.split(b"\0"):
-                path = name.decode("utf-8", "surrogateescape")
-                if path.endswith(".py"):
-                    found.append((oid, path, commit))
+        for oid, short, date, subject, names in log_records(out):
+            commit = Commit(short, date, subject)
+            found += [(oid, path, commit) for path in names if path.endswith(".py")]
         return found
 
     def _first_defining(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from alembic_lint.git.trees import DIR, FILE, LINK, Node, Side
+from alembic_lint.git.trees import DIR, FILE, LINK, MODULE, Node, Side
 
 __all__ = ["Merge", "Outcome"]
 
@@ -145,10 +145,12 @@ class Merge:
         if any(n.kind == DIR for n in present):
             if all(n.kind == DIR for n in present):
                 return replace(base, kind=DIR)
+            other = next(n.kind for n in present if n.kind != DIR)
+            what = {MODULE: "a submodule", LINK: "a symlink"}.get(other, "a file")
             return replace(
                 base,
                 kind=FILE if ours is not None and ours.kind != DIR else DIR,
-                conflict="a directory on one side and a file on the other",
+                conflict=f"a directory on one side and {what} on the other",
             )
         # Unchanged on the target's side: whatever this branch has (no hashing needed).
         if _same(fork, theirs):

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
-__all__ = ["GitError", "Repository", "clean_environment", "open_repository"]
+__all__ = [
+    "LOG_FORMAT",
+    "GitError",
+    "Repository",
+    "clean_environment",
+    "log_records",
+    "open_repository",
+]
 
 #: git variables worth keeping from the caller (where git lives, which config files it
 #: reads); every other ``GIT_*`` (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE, GIT_CONFIG_COUNT,
@@ -35,7 +44,36 @@ _SAFE = (
     "protocol.allow=never",
     "-c",
     "core.pager=cat",
+    # Output alembic-lint parses: in UTF-8 whatever the repository's config says.
+    "-c",
+    "i18n.logOutputEncoding=UTF-8",
 )
+
+
+#: ``git log`` records as log_records reads them (with ``--name-only -z``).
+LOG_FORMAT = "--format=%x01%H%x00%h%x00%as%x00%s"
+#: Where a record starts: a commit's full id and date, which neither a subject (no NUL
+#: in it) nor a file name (no NUL; under the pathspec's directory) can imitate.
+_RECORD = re.compile(
+    rb"(?:^|(?<=\x00))\x01(?=[0-9a-f]{40}(?:[0-9a-f]{24})?\x00[0-9a-f]+\x00"
+    rb"\d{4}-\d\d-\d\d\x00)"
+)
+
+
+def log_records(out: bytes) -> list[tuple[str, str, str, str, list[str]]]:
+    """(full id, short id, date, subject, paths) of each commit in ``git log LOG_FORMAT
+    --name-only -z`` output, newest first."""
+    found = []
+    for record in _RECORD.split(out)[1:]:
+        fields = record.split(b"\0", 4)
+        if len(fields) < 5:
+            continue
+        oid, short, date, subject = (f.decode("utf-8", "replace") for f in fields[:4])
+        names = fields[4].removeprefix(b"\n").split(b"\0")
+        found.append(
+            (oid, short, date, subject, [n.decode("utf-8", "surrogateescape") for n in names if n])
+        )
+    return found
 
 
 class GitError(Exception):
@@ -51,14 +89,26 @@ def clean_environment() -> dict[str, str]:
     env["GIT_OPTIONAL_LOCKS"] = "0"  # never refresh (write) the index behind the user's back
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_NO_LAZY_FETCH"] = "1"  # a partial clone must not fetch missing objects
+    # And, for a git older than that variable (2.44, or its backports): no transport at
+    # all, whatever `protocol.<name>.allow` the repository's config sets (a lazy fetch
+    # runs the remote's `uploadpack` command).
+    env["GIT_ALLOW_PROTOCOL"] = ""
     env["LC_ALL"] = "C"
     return env
 
 
 def _one_line(text: bytes) -> str:
     lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines()]
-    lines = [line.removeprefix("fatal: ").removeprefix("error: ") for line in lines if line]
-    return lines[0] if lines else "no message"
+    lines = [line for line in lines if line]
+    # The reason git stopped, rather than a warning before it; with what it names on the
+    # next line ("unknown repository extension found:\n\tweird").
+    at = next((i for i, line in enumerate(lines) if line.startswith(("fatal: ", "error: "))), 0)
+    if not lines:
+        return "no message"
+    line = lines[at].removeprefix("fatal: ").removeprefix("error: ")
+    if line.endswith(":") and at + 1 < len(lines):
+        line += " " + lines[at + 1]
+    return line
 
 
 @dataclass
@@ -68,7 +118,11 @@ class Repository:
     top: Path
     object_format: str = "sha1"
     _env: dict[str, str] = field(default_factory=clean_environment, repr=False)
+    #: git's index file (of this work tree: a linked worktree has its own).
+    index: Path | None = None
     _batch: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _batch_errors: IO[bytes] | None = field(default=None, repr=False)
+    _answers: _Answers | None = field(default=None, repr=False)
 
     @property
     def oid_size(self) -> int:
@@ -90,34 +144,84 @@ class Repository:
 
     # ------------------------------------------------------------------ objects
 
-    def read_object(self, name: str) -> tuple[str, str, bytes] | None:
+    def read_object(self, name: str, limit: int | None = None) -> tuple[str, str, bytes] | None:
         """(id, type, content) of an object, or None when it does not exist. ``name`` is an
         object id or a revision expression; all objects of a run come through one
-        ``git cat-file --batch`` process."""
-        if "\n" in name or "\0" in name:
-            return None
+        ``git cat-file --batch`` process. An object over ``limit`` bytes is not kept in
+        memory: TooLarge (an OSError) names its size."""
+        if "\n" in name or "\0" in name or name.endswith("\r"):
+            return None  # one line of input each (git drops a line's final CR)
         proc = self._batch_process()
-        stdin, stdout = _pipes(proc)
+        stdin, _ = _pipes(proc)
+        answers = self._answers
+        assert answers is not None
         try:
             stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
             stdin.flush()
-            header = stdout.readline()
-        except OSError as exc:
-            raise GitError(f"git cat-file stopped: {exc.strerror or exc}") from None
+            header = answers.line()
+        except TimeoutError:  # (an OSError)
+            self._stalled(name)
+        except OSError:
+            header = b""
+        if not header:
+            raise GitError(f"git cat-file stopped: {self._batch_message()}")
+        # "<name> missing" / "<name> ambiguous": the name (a revision expression, which
+        # may hold spaces) is echoed back, so the verdict is read from the end of the line.
+        if header.endswith((b" missing\n", b" ambiguous\n")):
+            return None
         parts = header.split()
-        if len(parts) != 3:
-            if not header:
-                raise GitError("git cat-file stopped unexpectedly")
-            return None  # "<name> missing" / "ambiguous"
+        if len(parts) != 3 or not parts[2].isdigit() or not _is_hex(parts[0]):
+            raise GitError(f"git cat-file answered {header[:80]!r}")
         oid, kind, size = parts[0].decode("ascii"), parts[1].decode("ascii"), int(parts[2])
-        data = stdout.read(size)
-        stdout.read(1)  # the newline after the content
-        if len(data) != size:
-            raise GitError("git cat-file stopped unexpectedly")
-        return oid, kind, data
+        keep = limit is None or size <= limit
+        try:
+            data = answers.exact(size + 1, keep=keep)  # and the newline after the content
+        except TimeoutError:
+            self._stalled(name)
+        if data is None:
+            raise GitError(f"git cat-file stopped: {self._batch_message()}")
+        if not keep:
+            from alembic_lint.inputs import TooLarge
+
+            raise TooLarge(name, size, limit or 0)
+        return oid, kind, data[:-1]
+
+    def _stalled(self, name: str) -> NoReturn:
+        if self._batch is not None:
+            self._batch.kill()  # stuck in a read of its own: close() would wait for it
+        self.close()
+        raise GitError(
+            f"git cat-file gave no answer in {BATCH_TIMEOUT:.0f} s for {name} (a named pipe "
+            "or a stalled file system in the repository?)"
+        )
+
+    def _batch_message(self) -> str:
+        """Why the ``cat-file`` process stopped, as it said on standard error (a partial
+        clone's missing object: with the fix)."""
+        errors = self._batch_errors
+        if errors is None:
+            return "no message"
+        if self._batch is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._batch.wait(timeout=10)
+        errors.seek(0)
+        message = _one_line(errors.read(4096))
+        if "promisor" in message or "lazy fetching" in message:
+            message += (
+                " (a partial clone: objects are missing and --against fetches nothing; "
+                "fetch them, e.g. actions/checkout without filter, or a full clone)"
+            )
+        return message
 
     def _batch_process(self) -> subprocess.Popen[bytes]:
         if self._batch is None or self._batch.poll() is not None:
+            if self._batch_errors is None:
+                import tempfile
+
+                # What git says when it stops (closed in close()).
+                self._batch_errors = tempfile.TemporaryFile()  # noqa: SIM115
+            self._batch_errors.seek(0)
+            self._batch_errors.truncate()
             try:
                 self._batch = subprocess.Popen(
                     ["git", *_SAFE, "cat-file", "--batch"],
@@ -125,14 +229,15 @@ class Repository:
                     env=self._env,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
+                    stderr=self._batch_errors,
                 )
             except FileNotFoundError:
                 raise GitError(_NO_GIT) from None
+            self._answers = _Answers(_pipes(self._batch)[1].fileno())
         return self._batch
 
     def close(self) -> None:
-        proc, self._batch = self._batch, None
+        proc, self._batch, self._answers = self._batch, None, None
         if proc is not None:
             stdin, stdout = _pipes(proc)
             try:
@@ -142,6 +247,9 @@ class Repository:
                 proc.kill()
                 proc.wait()
             stdout.close()
+        if self._batch_errors is not None:
+            self._batch_errors.close()
+            self._batch_errors = None
 
     def __enter__(self) -> Repository:
         return self
@@ -158,6 +266,33 @@ class Repository:
         found = self.read_object(f"{revision}^{{commit}}")
         return found[0] if found is not None else None
 
+    def kind(self, revision: str) -> str | None:
+        """The type of object a revision names when not a commit (blob, tree), else None;
+        for messages only (``cat-file --batch-check``: the name is input, not an argument)."""
+        if "\n" in revision or "\0" in revision or revision.endswith("\r"):
+            return None
+        try:
+            proc = subprocess.run(
+                ["git", *_SAFE, "cat-file", "--batch-check"],
+                cwd=self.top,
+                env=self._env,
+                # And the tag's object, when it names a tag (``X^{}`` peels tags only).
+                input=b"%s\n%s^{}\n" % ((revision.encode("utf-8", "surrogateescape"),) * 2),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        for line in proc.stdout.splitlines():
+            parts = line.split()
+            if len(parts) != 3 or not _is_hex(parts[0]) or line.endswith(b" missing"):
+                return None
+            kind = parts[1].decode("ascii", "replace")
+            if kind != "tag":
+                return kind if kind != "commit" else None
+        return None
+
     def merge_base(self, one: str, other: str) -> str | None:
         """The best common ancestor of two commits (ids), or None when there is none."""
         out = self.run(["merge-base", "--end-of-options", one, other], ok=(0, 1))
@@ -167,7 +302,68 @@ class Repository:
         return self.run(["rev-parse", "--is-shallow-repository"]).strip() == b"true"
 
 
+#: Seconds ``cat-file`` may take to answer for one object.
+BATCH_TIMEOUT = 60.0
+
+
+class _Answers:
+    """What ``cat-file --batch`` writes, read with a deadline per object: an object that
+    never comes (a named pipe where git keeps a loose object) stops the run with
+    TimeoutError instead of hanging it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def _fill(self, deadline: float) -> bool:
+        """More bytes into the buffer; False at the end of the stream."""
+        import select
+        import time
+
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(self.fd, 1 << 16)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def line(self) -> bytes:
+        """The next line, with its newline (empty at the end of the stream)."""
+        import time
+
+        deadline = time.monotonic() + BATCH_TIMEOUT
+        end = self.buffer.find(b"\n")
+        while end < 0:
+            if not self._fill(deadline):
+                return b""
+            end = self.buffer.find(b"\n")
+        found = bytes(self.buffer[: end + 1])
+        del self.buffer[: end + 1]
+        return found
+
+    def exact(self, size: int, *, keep: bool = True) -> bytes | None:
+        """The next ``size`` bytes (dropped as they come unless ``keep``: then b""), or
+        None when the stream ends before."""
+        import time
+
+        deadline = time.monotonic() + BATCH_TIMEOUT
+        pieces: list[bytes] = []
+        while size > 0:
+            if not self.buffer and not self._fill(deadline):
+                return None
+            piece = bytes(self.buffer[:size])
+            del self.buffer[:size]
+            size -= len(piece)
+            if keep:
+                pieces.append(piece)
+        return b"".join(pieces)
+
+
 _NO_GIT = "git is not installed (or not on PATH); --against reads the history with it"
+
+
+def _is_hex(text: bytes) -> bool:
+    return len(text) in (40, 64) and all(c in b"0123456789abcdef" for c in text)
 
 
 def _pipes(proc: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
@@ -199,7 +395,18 @@ def open_repository(path: Path) -> Repository:
     env = clean_environment()
     start = path if path.is_dir() else path.parent
     proc = _spawn(
-        ["git", *_SAFE, "rev-parse", "--show-toplevel", "--show-object-format"], start, env, 60
+        [
+            "git",
+            *_SAFE,
+            "rev-parse",
+            "--show-toplevel",
+            "--show-object-format",
+            "--git-path",
+            "index",
+        ],
+        start,
+        env,
+        60,
     )
     if proc.returncode != 0:
         message = _one_line(proc.stderr)
@@ -209,9 +416,14 @@ def open_repository(path: Path) -> Repository:
             raise GitError(f"{path}: --against needs a git work tree (this is a bare repository)")
         raise GitError(f"git rev-parse: {message}")
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) != 2 or not lines[0]:
+    if len(lines) != 3 or not lines[0]:
         raise GitError(f"{path}: --against needs a git work tree")
-    return Repository(Path(lines[0]), lines[1].strip(), env)
+    if not Path(os.path.realpath(start)).is_relative_to(os.path.realpath(lines[0])):
+        raise GitError(
+            f"{path}: git says the work tree of its repository is {lines[0]} "
+            "(core.worktree), which does not hold it"
+        )
+    return Repository(Path(lines[0]), lines[1].strip(), env, index=start.absolute() / lines[2])
 
 
 def merge_text(repo: Repository, base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
@@ -242,7 +454,10 @@ def detect_renames(old: dict[str, bytes], new: dict[str, bytes]) -> dict[str, st
     with tempfile.TemporaryDirectory(prefix="alembic-lint-renames-") as tmp:
         for side, files in (("a", old), ("b", new)):
             for rel, data in files.items():
-                path = os.path.join(tmp, side, *rel.split("/"))
+                parts = rel.split("/")
+                if any(part in ("", ".", "..") for part in parts):  # never out of tmp
+                    raise GitError(f"{rel!r}: not a path git checks out")
+                path = os.path.join(tmp, side, *parts)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "wb") as handle:
                     handle.write(data)

@@ -39,8 +39,9 @@ class MergedView(FileSystem):
         return self.top + os.sep + rel.replace("/", os.sep) if rel else self.top
 
     def _resolve(self, rel: str) -> str | None:
-        """``rel`` with every symlink in the merge followed (None: it leaves the work
-        tree, or loops)."""
+        """``rel`` with every symlink in the merge followed: a path relative to the top, or
+        an absolute path where a link leads out of the work tree (the merged link points
+        there on disk, as Alembic will follow it); None when the links loop."""
         parts = [p for p in rel.split("/") if p]
         done: list[str] = []
         hops = 0
@@ -48,7 +49,7 @@ class MergedView(FileSystem):
             part = parts.pop(0)
             if part == "..":
                 if not done:
-                    return None
+                    return os.path.normpath(os.path.join(self.top, "..", *parts))
                 done.pop()
                 continue
             current = "/".join([*done, part])
@@ -61,7 +62,7 @@ class MergedView(FileSystem):
                 if target.startswith("/"):
                     inside = self.rel(target)
                     if inside is None:
-                        return None
+                        return os.path.normpath(os.path.join(target, *parts))
                     parts = [p for p in inside.split("/") if p] + parts
                     done = []
                 else:
@@ -77,6 +78,8 @@ class MergedView(FileSystem):
         real = self._resolve(rel)
         if real is None:
             return None
+        if os.path.isabs(real):
+            return DISK.kind(real)
         outcome = self.merge.outcome(real)
         if outcome is None or outcome.kind is None:
             return None
@@ -89,6 +92,8 @@ class MergedView(FileSystem):
         if rel is None:
             return DISK.entries(path)
         real = self._resolve(rel)
+        if real is not None and os.path.isabs(real):
+            return DISK.entries(real)
         listing = self.merge.listing(real) if real is not None else None
         if listing is None:
             raise NotADirectoryError(20, "Not a directory", path)
@@ -111,6 +116,8 @@ class MergedView(FileSystem):
         real = self._resolve(rel)
         if real is None:
             raise FileNotFoundError(2, "No such file or directory", path)
+        if os.path.isabs(real):
+            return DISK.read_bytes(real)
         outcome = self.merge.outcome(real)
         if outcome is None or outcome.kind != FILE:
             raise IsADirectoryError(21, "Not a file", path)
@@ -129,6 +136,8 @@ class MergedView(FileSystem):
         if rel is None:
             return DISK.realpath(path)
         real = self._resolve(rel)
+        if real is not None and os.path.isabs(real):
+            return DISK.realpath(real)
         return self.absolute(real) if real is not None else os.path.normpath(path)
 
     def package_roots(self, top: str, search: list[Path]) -> list[Path]:

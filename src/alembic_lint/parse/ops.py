@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from alembic_lint import flow, positions
+from alembic_lint import executed, flow, positions
 from alembic_lint.model import (
     OPAQUE,
     CallExpr,
@@ -216,6 +216,12 @@ class _OpCollector:
                 args.append(OPAQUE if arg.star else _expr(arg.value, 1))
         sql = _sql_text(node) if name == "execute" else None
         extractor = self.extractor
+        statement = extractor.scope.executed(self) if name == "execute" and sql is None else None
+        if read and executed.plain_names((*args, *(v for _, v in kwargs))):
+            known = extractor.scope.constants(self, name)
+            if known:
+                args = [executed.substituted(a, known) for a in args]
+                kwargs = [(k, executed.substituted(v, known)) for k, v in kwargs]
         ref, guards = extractor.scope.place(
             self, node, name, lambda locator: extractor.ref(node, locator)
         )
@@ -233,6 +239,7 @@ class _OpCollector:
                 args=tuple(args),
                 kwargs=tuple(kwargs),
                 batch_call=batch_call,
+                statement=statement,
             )
         )
         return None

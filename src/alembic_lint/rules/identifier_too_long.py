@@ -48,7 +48,10 @@ def _names(change: Change) -> Iterator[tuple[str, str]]:
     if change.action in ("drop_column", "alter_column") and change.name:
         yield "column", change.name
     if change.alter is not None and change.alter.new_name:
-        yield "column", change.alter.new_name
+        if change.action == "alter_column":
+            yield "column", change.alter.new_name
+        else:  # rename_index, rename_constraint
+            yield change.action.split("_", 1)[1], change.alter.new_name
     if change.action in ("drop_index", "drop_constraint") and change.name:
         yield change.action.split("_", 1)[1], change.name
 

@@ -15,5 +15,8 @@ def model_of(graph: RevisionGraph) -> Model:
     if model is None:
         from alembic_lint.schema.replay import replay
 
-        model = graph.derived["schema"] = replay(graph, keep=())
+        # A caller that checks the same history again and again (the language server)
+        # leaves a Memo in "schema-memo": what did not change is not replayed again.
+        memo = graph.derived.get("schema-memo")
+        model = graph.derived["schema"] = replay(graph, keep=(), memo=memo)
     return model

@@ -40,12 +40,41 @@ def _maybe(
     why = f"`{change.op}()` under a condition"
     if change.table is None:
         return handler(schema, change, []) if change.action == "unknown" else schema.all_unsure(why)
+    table = schema.table(change.table) if schema.has_table(change.table) is True else None
+    if table is not None and change.action in _NAMED_OBJECTS:
+        # An index or a constraint that may or may not be there: the rest of the table
+        # is as it was.
+        return schema.with_table(_maybe_named(table, change))
     tables = {"create_table", "drop_table", "rename_table"}
-    exists = change.action not in tables and schema.has_table(change.table) is True
+    exists = change.action not in tables and table is not None
     after = schema.with_unsure(change.table, why, exists=exists)
     if change.action == "rename_table" and change.name:
         after = after.with_unsure(change.name, why)
     return after
+
+
+#: Changes of one index or constraint, which leave the table's columns alone.
+_NAMED_OBJECTS = frozenset({"create_index", "drop_index", "add_constraint", "drop_constraint"})
+
+
+def _maybe_named(table: Table, change: Change) -> Table:
+    """``table`` after a change of an index or constraint that may not have run: that
+    one is no longer listed and its name is vague (the unnamed ones when it has none)."""
+    names = {change.name} | {i.name for i in change.indexes} | {c.name for c in change.constraints}
+    named = {n for n in names if n}
+    if not named:
+        return table.edited(vague=table.vague | {_UNNAMED})
+    if change.action in ("drop_index", "drop_constraint") and not any(
+        table.constraint(n) or table.index(n) for n in named
+    ):
+        # Known by none of its names: it may have been any of the kind.
+        kind = "unique" if change.action == "drop_index" else change.kind or "any"
+        return _may_be_any(table, *named, constraints=kind)
+    return table.edited(
+        indexes=tuple(i for i in table.indexes if not any(same(i.name, n) for n in named)),
+        constraints=tuple(c for c in table.constraints if not any(same(c.name, n) for n in named)),
+        vague=table.vague | {n.casefold() for n in named},
+    )
 
 
 def _table_missing(schema: Schema, change: Change, problems: list[Problem]) -> Table | None:
@@ -103,16 +132,25 @@ def _column_change(
     return schema if table is None else schema.with_table(edit(table))
 
 
+def _surely_there(table: Table, name: str) -> bool:
+    """Whether what ``table`` lists by ``name`` is certainly there: not when the table is
+    unsure (what made it so, an operation that may not have run, may have dropped it) or
+    the name vague."""
+    return not table.unsure and name.casefold() not in table.vague
+
+
 def _add_column(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
     (column,) = change.columns
 
     def edit(table: Table) -> Table:
-        if table.has_column(column.name) is True:
+        if table.has_column(column.name) is True and not table.unsure:
             if not change.guarded:
                 problems.append(Problem("exists", change, f"column {table.name}.{column.name}"))
             return table
+        # In an unsure table, one listed by that name may have gone: it is this one now.
+        kept = tuple(c for c in table.columns if not same(c.name, column.name))
         return table.edited(
-            columns=(*table.columns, column),
+            columns=(*kept, column),
             indexes=(*table.indexes, *change.indexes),
             constraints=(*table.constraints, *change.constraints),
         )
@@ -164,7 +202,7 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
         assert column is not None
         new = column
         if alter.new_name is not None and not same(alter.new_name, name):
-            if table.has_column(alter.new_name) is True:
+            if table.has_column(alter.new_name) is True and not table.unsure:
                 problems.append(Problem("exists", change, f"column {table.name}.{alter.new_name}"))
             new = replace(new, name=alter.new_name)
         if alter.unknown:
@@ -179,7 +217,11 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             new = replace(new, default=None)
         elif alter.default is not None:
             new = replace(new, default=alter.default)
-        columns = tuple(new if c is column else c for c in table.columns)
+        columns = tuple(
+            new if c is column else c
+            for c in table.columns
+            if c is column or not same(c.name, new.name)  # an unsure table's stale listing
+        )
         if new.name == column.name:
             return table.edited(columns=columns)
 
@@ -201,14 +243,22 @@ def _create_index(schema: Schema, change: Change, problems: list[Problem]) -> Sc
     (index,) = change.indexes
 
     def edit(table: Table) -> Table:
-        if index.name is not None and table.has_index(index.name) is True:
+        if (
+            index.name is not None
+            and table.has_index(index.name) is True
+            and _surely_there(table, index.name)
+        ):
             if not change.guarded:
                 problems.append(Problem("exists", change, f"index {index.name} on {table.name}"))
             return table
         for column in index.columns:
             if column is not None and table.has_column(column) is False:
                 problems.append(Problem("missing", change, f"column {table.name}.{column}"))
-        return table.edited(indexes=(*table.indexes, index))
+        if index.name is None:
+            return table.edited(indexes=(*table.indexes, index))
+        # One listed by that name was vague (it may have gone): it is this one now.
+        kept = tuple(i for i in table.indexes if not same(i.name, index.name))
+        return table.edited(indexes=(*kept, index), vague=table.vague - {index.name.casefold()})
 
     return _column_change(schema, change, problems, edit)
 
@@ -241,7 +291,7 @@ def _without_index(table: Table, name: str, existed: bool | None) -> Table:
     (it may have been one named by a convention or the database), what is left of the
     table's indexes is vague from then on."""
     if existed is None:
-        return table.edited(vague=table.vague | {name.casefold(), _UNNAMED})
+        return _may_be_any(table, name, constraints="unique")
     return table.edited(
         indexes=tuple(i for i in table.indexes if not same(i.name, name)),
         vague=table.vague - {name.casefold()},
@@ -252,11 +302,30 @@ def _without_index(table: Table, name: str, existed: bool | None) -> Table:
 _UNNAMED = "\0unnamed"
 
 
+def _may_be_any(table: Table, *names: str, constraints: str) -> Table:
+    """``table`` after a drop or rename of an index or constraint (of kind
+    ``constraints``: "any", or one kind) known by none of its ``names``: it may have been
+    any listed one, which a naming convention named otherwise than the migration wrote
+    (``op.create_check_constraint("positive", ...)`` makes ``ck_<table>_positive``), or one
+    the database named. Those names, and the unnamed ones, are vague from then on."""
+    vague = {n.casefold() for n in names} | {_UNNAMED}
+    vague |= {
+        c.name.casefold() for c in table.constraints if c.name and constraints in (c.kind, "any")
+    }
+    if constraints in ("any", "unique"):  # a unique constraint is an index on MySQL
+        vague |= {i.name.casefold() for i in table.indexes if i.name}
+    return table.edited(vague=table.vague | vague)
+
+
 def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
     (constraint,) = change.constraints
 
     def edit(table: Table) -> Table:
-        if constraint.name is not None and table.constraint(constraint.name) is not None:
+        if (
+            constraint.name is not None
+            and table.constraint(constraint.name) is not None
+            and _surely_there(table, constraint.name)
+        ):
             problems.append(
                 Problem("exists", change, f"constraint {constraint.name} on {table.name}")
             )
@@ -267,7 +336,14 @@ def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> 
         referent = _referent_table(constraint)
         if referent is not None and schema.has_table(referent) is False:
             problems.append(Problem("missing", change, f"table {referent}"))
-        return table.edited(constraints=(*table.constraints, constraint))
+        if constraint.name is None:
+            return table.edited(constraints=(*table.constraints, constraint))
+        # One listed by that name was vague (it may have gone): it is this one now.
+        kept = tuple(c for c in table.constraints if not same(c.name, constraint.name))
+        return table.edited(
+            constraints=(*kept, constraint),
+            vague=table.vague - {constraint.name.casefold()},
+        )
 
     return _column_change(schema, change, problems, edit)
 
@@ -287,7 +363,7 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
         if exists is False and not change.guarded:
             problems.append(Problem("missing", change, f"constraint {name} on {table.name}"))
         if exists is None:  # it may have been one the database or a convention named
-            return table.edited(vague=table.vague | {name.casefold(), _UNNAMED})
+            return _may_be_any(table, name, constraints=change.kind or "any")
         return table.edited(
             constraints=tuple(c for c in table.constraints if not same(c.name, name)),
             indexes=tuple(i for i in table.indexes if not same(i.name, name)),
@@ -295,6 +371,81 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
         )
 
     return _column_change(schema, change, problems, edit)
+
+
+#: Constraints that own an index of their name (PostgreSQL renames the two together).
+_INDEXED = ("unique", "primary", "exclude")
+
+
+def _rename_index(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
+    """``ALTER INDEX a RENAME TO b`` (looked up by name) or MySQL's ``RENAME INDEX``: the
+    index, and a constraint it is the index of, take the new name."""
+    if change.table is not None:
+        return _column_change(schema, change, problems, lambda t: _renamed(t, change, True))
+    # Looked up by name, in the index's schema when it names one (``s.ix``).
+    assert change.name is not None
+    where, _, name = change.name.rpartition(".")
+    change = replace(change, name=name)
+    holders = [
+        t
+        for t in schema.tables.values()
+        if (t.name.rpartition(".")[0].casefold() == where.casefold() if where else True)
+        and _holds(t, name)
+    ]
+    if len(holders) == 1:
+        return schema.with_table(_renamed(holders[0], change, True))
+    # Not known by that name alone (one a convention or the database named, one of a
+    # table the model does not know, or of more than one schema): any table's indexes
+    # may have changed names.
+    after = schema
+    for table in schema.tables.values():
+        after = after.with_table(_vague(table, change))
+    return after
+
+
+def _vague(table: Table, change: Change) -> Table:
+    """``table`` where the index or constraint ``change`` renames may have been one."""
+    assert change.name is not None and change.alter is not None and change.alter.new_name
+    kinds = "any" if change.action == "rename_constraint" else "unique"
+    return _may_be_any(table, change.name, change.alter.new_name, constraints=kinds)
+
+
+def _holds(table: Table, name: str) -> bool:
+    """Whether the table has an index, or an indexed constraint, of that name."""
+    constraint = table.constraint(name)
+    return table.index(name) is not None or (constraint is not None and constraint.kind in _INDEXED)
+
+
+def _rename_constraint(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
+    """``ALTER TABLE t RENAME CONSTRAINT a TO b``: the constraint, and the index of a
+    unique or primary key constraint, take the new name."""
+    return _column_change(schema, change, problems, lambda t: _renamed(t, change, False))
+
+
+def _renamed(table: Table, change: Change, index_first: bool) -> Table:
+    """``table`` with the index or constraint ``change.name`` renamed; when it holds none
+    by that name, what may have been renamed is vague."""
+    old, new = change.name, change.alter.new_name if change.alter else None
+    assert old is not None and new is not None
+    index = table.index(old)
+    constraint = table.constraint(old)
+    if constraint is not None and constraint.kind not in _INDEXED:
+        # A foreign key or a check has no index: its name and an index's are two objects'.
+        if index_first:
+            constraint = None
+        else:
+            index = None
+    elif not index_first and constraint is None:
+        index = None  # RENAME CONSTRAINT renames no plain index
+    if index is None and constraint is None:
+        return _vague(table, change)
+    return table.edited(
+        indexes=tuple(replace(i, name=new) if i is index else i for i in table.indexes),
+        constraints=tuple(
+            replace(c, name=new) if c is constraint else c for c in table.constraints
+        ),
+        vague=table.vague - {new.casefold()},
+    )
 
 
 def _unknown(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
@@ -320,6 +471,8 @@ _HANDLERS: dict[str, Callable[[Schema, Change, list[Problem]], Schema]] = {
     "drop_index": _drop_index,
     "add_constraint": _add_constraint,
     "drop_constraint": _drop_constraint,
+    "rename_index": _rename_index,
+    "rename_constraint": _rename_constraint,
     "unknown": _unknown,
 }
 

@@ -61,6 +61,8 @@ ACTIONS = (
     "drop_index",
     "add_constraint",
     "drop_constraint",
+    "rename_index",  # name -> alter.new_name (read from SQL only)
+    "rename_constraint",
     "unknown",
 )
 

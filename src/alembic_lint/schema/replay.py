@@ -4,7 +4,7 @@ operations that would fail on a database."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import Migration
@@ -57,9 +57,41 @@ class Model:
         return self.schemas.get(node)
 
 
-def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
+@dataclass(eq=False)
+class _Step:
+    """What replaying one revision gave, told without the graph's node numbers (those of
+    the next graph may differ): the schema after it and after its downgrade, and the
+    failures and unreverted downgrade met there, naming revisions by their Migration."""
+
+    migration: Migration  # kept alive: its id() is part of the key (see Memo)
+    after: Schema
+    undone: Schema
+    failures: tuple[tuple[Failure, Migration, Migration | None, Migration | None], ...]
+    unreverted: tuple[Unreverted, ...]
+
+
+@dataclass(eq=False)
+class Memo:
+    """The steps of the last replay, for the next one of a history that changed a little
+    (the language server checks again on every edit, and one edit changes one file). A
+    revision whose file is the very same Migration object, whose doubt is the same and
+    whose parents' steps are the same ones gets the same schema and the same findings
+    without being replayed: what a revision's step gives depends on nothing else."""
+
+    #: (id of the Migration, why doubtful, parents' tokens) -> token.
+    tokens: dict[tuple[int, str | None, tuple[int, ...]], int] = field(default_factory=dict)
+    steps: dict[int, _Step] = field(default_factory=dict)
+    counter: int = 0  # the last token given
+    #: Revisions replayed (not taken from the memo) by the last replay, for the tests.
+    replayed: int = 0
+
+
+def replay(
+    graph: RevisionGraph, *, keep: Iterable[int] | None = None, memo: Memo | None = None
+) -> Model:
     """Replay ``graph``'s history from its bases. Schemas are kept for the heads and for
-    ``keep`` (None: every revision)."""
+    ``keep`` (None: every revision). With ``memo``, revisions whose step is in it are not
+    replayed again, and ``memo`` is left holding this replay's steps."""
     dag = graph.dag
     migrations = graph.migrations
     # Plain dictionaries of the graph's edges (down_revision and depends_on): the walks
@@ -84,8 +116,30 @@ def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
         return found
 
     position = {n: i for i, n in enumerate(order)}
+    tokens: dict[int, int] = {}
+    if memo is not None:
+        old_tokens, old_steps = memo.tokens, memo.steps
+        memo.tokens, memo.steps, memo.replayed = {}, {}, 0
+        node_of = {id(m): n for n, m in enumerate(migrations)}
     for node in order:
         parents = sorted(pred[node], key=position.__getitem__)
+        if memo is not None:
+            key = (id(migrations[node]), doubtful.get(node), tuple(tokens[p] for p in parents))
+            token = old_tokens.get(key)
+            step = None if token is None else old_steps.get(token)
+            if step is not None and step.migration is migrations[node]:
+                assert token is not None
+                tokens[node] = token
+                memo.tokens[key] = token
+                memo.steps[token] = step
+                _recall(model, step, node_of)
+                states[node] = step.after
+                if node in wanted:
+                    model.schemas[node] = step.after
+                    model.undone[node] = step.undone
+                _release(parents, remaining, states, memo)
+                continue
+            failures_before, unreverted_before = len(model.failures), len(model.unreverted)
         before = _start(pred, node, parents, states, file_changes, position, model.failures)
         why = doubtful.get(node)
         if why is not None:
@@ -100,10 +154,19 @@ def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
         if node in wanted:
             model.schemas[node] = after
             model.undone[node] = undone
-        for parent in parents:  # a schema no child still needs is let go
-            remaining[parent] -= 1
-            if remaining[parent] == 0:
-                states.pop(parent, None)
+        if memo is not None:
+            memo.counter += 1
+            token = tokens[node] = memo.counter
+            memo.tokens[key] = token
+            memo.steps[token] = _Step(
+                migrations[node],
+                after,
+                undone,
+                _kept(model.failures[failures_before:], migrations),
+                tuple(model.unreverted[unreverted_before:]),
+            )
+            memo.replayed += 1
+        _release(parents, remaining, states, memo)
     heads = sorted((n for n in placed if not succ[n] and n in states), key=position.__getitem__)
     if len(heads) > 1:
         # Several heads are merged sooner or later (or upgraded together, `alembic upgrade
@@ -114,6 +177,48 @@ def replay(graph: RevisionGraph, *, keep: Iterable[int] | None = None) -> Model:
 
 #: ``Failure.merge`` of a clash between heads not merged yet.
 UNMERGED = -1
+
+
+def _release(
+    parents: Sequence[int], remaining: dict[int, int], states: dict[int, Schema], memo: Memo | None
+) -> None:
+    """Let go of the schemas no child still needs (a memo keeps them in its steps)."""
+    for parent in parents:
+        remaining[parent] -= 1
+        if remaining[parent] == 0:
+            states.pop(parent, None)
+
+
+def _kept(
+    failures: Sequence[Failure], migrations: Sequence[Migration]
+) -> tuple[tuple[Failure, Migration, Migration | None, Migration | None], ...]:
+    """``failures`` with the revisions they name as Migrations (see _Step)."""
+    return tuple(
+        (
+            f,
+            migrations[f.node],
+            migrations[f.merge] if f.merge is not None and f.merge != UNMERGED else None,
+            migrations[f.other[0]] if f.other is not None else None,
+        )
+        for f in failures
+    )
+
+
+def _recall(model: Model, step: _Step, node_of: dict[int, int]) -> None:
+    """A remembered step's failures and unreverted downgrade, numbered for this graph."""
+    node = node_of[id(step.migration)]
+    for failure, at, merge, other in step.failures:
+        model.failures.append(
+            replace(
+                failure,
+                node=node_of[id(at)],
+                merge=failure.merge if merge is None else node_of[id(merge)],
+                other=None
+                if failure.other is None or other is None
+                else (node_of[id(other)], failure.other[1]),
+            )
+        )
+    model.unreverted.extend(replace(u, node=node) for u in step.unreverted)
 
 
 def _order(pred: dict[int, list[int]], succ: dict[int, list[int]]) -> list[int]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from alembic_lint.model import OpCall
+from alembic_lint.model import Expr, Opaque, OpCall
 from alembic_lint.schema.changes import Alter, Change
 from alembic_lint.schema.objects import Column, Constraint, Index
 
@@ -19,7 +19,7 @@ _TOKEN = re.compile(
     (?P<space>\s+|--[^\n]*|/\*.*?\*/)
     |(?P<string>'(?:[^']|'')*'|\$(?P<tag>\w*)\$.*?\$(?P=tag)\$)
     |(?P<quoted>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
-    |(?P<word>[A-Za-z_][\w$]*)
+    |(?P<word>[A-Za-z_\x00][\w$\x00]*)
     |(?P<number>\d+(?:\.\d*)?)
     |(?P<punct>::|<>|!=|<=|>=|\|\||.)
     """,
@@ -102,6 +102,10 @@ _OTHER_OBJECTS = frozenset(
         "TRANSFORM",
     }
 )
+#: Objects whose ``DROP ... CASCADE`` takes no column, default, index or constraint along
+#: (dropping a type, domain, function, sequence or extension with CASCADE drops the
+#: columns, defaults, indexes and constraints that use it).
+_DROPPED_ALONE = frozenset({"VIEW", "MATERIALIZED", "TRIGGER", "POLICY", "RULE"})
 #: ALTER TABLE actions that change nothing the model holds.
 _HARMLESS_ACTIONS = frozenset(
     {"OWNER", "ENABLE", "DISABLE", "CLUSTER", "REPLICA", "INHERIT", "NO", "FORCE", "VALIDATE"}
@@ -155,19 +159,96 @@ class _Unreadable(Exception):
     """The statement is not one the model reads exactly."""
 
 
+#: Stands for a hole of a template in the text read (what only running the file tells).
+HOLE = "\x00"
+
+
 def changes(call: OpCall) -> Iterator[Change]:
     """The changes of one ``op.execute()`` (or ``batch_op.execute()``) call."""
     shown = "batch_op.execute" if call.batch else "op.execute"
-    if call.sql is None:
+    sql = call.sql
+    if sql is None:
+        sql = _text(call.statement)
+    if sql is None:
         yield Change("unknown", None, call.ref, shown, why="SQL that is not a literal")
         return
     try:
-        statements = list(_statements(call.sql))
+        statements = list(_statements(sql))
     except _Unreadable:
         yield Change("unknown", None, call.ref, shown, why="SQL it cannot read")
         return
     for tokens in statements:
+        if any(HOLE in tok.text for tok in tokens):
+            if not _neutral(tokens):
+                why = "SQL that is not a literal"
+                yield Change("unknown", None, call.ref, shown, why=why)
+            continue
         yield from _statement(tokens, call.ref, shown)
+
+
+def _text(statement: Expr) -> str | None:
+    """The text of an execute's statement (see executed.py), holes as HOLE."""
+    if isinstance(statement, str):
+        return None if HOLE in statement else statement
+    if not isinstance(statement, tuple) or not statement:
+        return None
+    pieces = []
+    for piece in statement:
+        if isinstance(piece, Opaque):
+            pieces.append(HOLE)
+        elif isinstance(piece, str) and HOLE not in piece:
+            pieces.append(piece)
+        else:
+            return None
+    return "".join(pieces)
+
+
+def _neutral(tokens: list[_Tok]) -> bool:
+    """Whether a statement with holes (f-string values, SQLAlchemy's own clauses) surely
+    changes nothing the model holds, its kind told by the literal words it starts with.
+    A hole is taken for a value or a name within the statement, never for more of them;
+    one where the statement's kind is decided leaves it unread."""
+    words = [t.upper if HOLE not in t.text else "" for t in tokens[:4]]
+    first = words[0]
+    if first in ("INSERT", "UPDATE", "DELETE", "COMMENT", "GRANT", "REVOKE"):
+        return True
+    if first == "WITH":
+        return _with_data(tokens)
+    if first == "CREATE":
+        rest = words[3:] if words[1:3] == ["OR", "REPLACE"] else words[1:]
+        return bool(rest) and rest[0] in _CREATED_ALONE
+    if first == "DROP":
+        # CASCADE (which a hole may hold) takes along what depends on the object:
+        # columns of a type, defaults calling a function; not so for these.
+        return words[1] in _DROPPED_ALONE
+    return False
+
+
+#: Objects created without touching a table (``CREATE [OR REPLACE] <object>``).
+_CREATED_ALONE = frozenset({"FUNCTION", "PROCEDURE", "TRIGGER", "VIEW", "SEQUENCE", "TYPE"})
+
+
+def _with_data(tokens: list[_Tok]) -> bool:
+    """``WITH name AS (...), ... INSERT/UPDATE/DELETE ...``: common table expressions
+    then a data statement (in PostgreSQL, every part of one is a data statement)."""
+    parser = _Parser(tokens)
+    parser.expect("WITH")
+    parser.word("RECURSIVE")
+    try:
+        while True:
+            parser.name()
+            if (tok := parser.peek()) is not None and tok.text == "(":
+                parser.group()
+            parser.expect("AS")
+            if not parser.words("NOT", "MATERIALIZED"):
+                parser.word("MATERIALIZED")
+            parser.group()
+            if not parser.punct(","):
+                break
+    except _Unreadable:
+        return False
+    tok = parser.peek()
+    return tok is not None and tok.upper in ("INSERT", "UPDATE", "DELETE") and HOLE not in tok.text
 
 
 def _statements(sql: str) -> Iterator[list[_Tok]]:
@@ -338,16 +419,41 @@ def _statement(tokens: list[_Tok], ref: int, shown: str) -> Iterator[Change]:
                     raise _Unreadable("more after DROP INDEX")
                 yield Change("drop_index", table, ref, shown, name=_last(name), guarded=guarded)
                 return
-            if (tok := parser.peek()) is not None and tok.upper in _OTHER_OBJECTS:
+            tok = parser.peek()
+            if (
+                tok is not None
+                and tok.upper in _OTHER_OBJECTS
+                and (tok.upper in _DROPPED_ALONE or all(t.upper != "CASCADE" for t in tokens))
+            ):
                 return
         elif parser.word("ALTER"):
             if parser.word("TABLE"):
-                parser.words("IF", "EXISTS")
+                guarded = parser.words("IF", "EXISTS")
                 parser.word("ONLY")
                 table = parser.name()
-                for action in _split(parser.rest()):
-                    yield from _alter_action(_Parser(action), table, ref, shown)
+                actions = _split(parser.rest())
+                if len(actions) > 1 and any(_renames_name(a) for a in actions):
+                    # PostgreSQL refuses it, MySQL runs all: the outcome depends on which.
+                    raise _Unreadable("RENAME CONSTRAINT/INDEX with other actions")
+                found = [
+                    change
+                    for action in actions
+                    for change in _alter_action(_Parser(action), table, ref, shown)
+                ]
+                # IF EXISTS: nothing fails when the table is not there.
+                yield from (replace(c, guarded=True) for c in found) if guarded else found
                 return
+            if parser.word("INDEX"):
+                guarded = parser.words("IF", "EXISTS")
+                old = parser.name()
+                if parser.words("RENAME", "TO"):
+                    new = parser.name()
+                    if parser.done():
+                        alter = Alter(new_name=_last(new))
+                        yield Change(
+                            "rename_index", None, ref, shown, name=old, alter=alter, guarded=guarded
+                        )
+                        return
             if (tok := parser.peek()) is not None and tok.upper in _OTHER_OBJECTS - {"DATABASE"}:
                 return
         elif parser.word("RENAME"):
@@ -361,6 +467,12 @@ def _statement(tokens: list[_Tok], ref: int, shown: str) -> Iterator[Change]:
     except _Unreadable:
         pass
     yield Change("unknown", table, ref, shown, why="SQL it cannot read")
+
+
+def _renames_name(action: list[_Tok]) -> bool:
+    """``RENAME CONSTRAINT``, ``RENAME INDEX`` or ``RENAME KEY``."""
+    words = [t.upper for t in action[:2]]
+    return words[0] == "RENAME" and len(words) > 1 and words[1] in ("CONSTRAINT", "INDEX", "KEY")
 
 
 def _mentions_ddl(tokens: list[_Tok]) -> bool:
@@ -583,8 +695,16 @@ def _alter_action(parser: _Parser, table: str, ref: int, shown: str) -> Iterator
         if parser.word("TO"):
             yield Change("rename_table", table, ref, shown, name=parser.name())
             return
-        if parser.word("CONSTRAINT", "INDEX", "KEY"):
-            raise _Unreadable("a rename the model does not follow")
+        if (tok := parser.peek()) is not None and tok.upper in ("CONSTRAINT", "INDEX", "KEY"):
+            parser.at += 1
+            old = parser.name()
+            parser.expect("TO")
+            new = parser.name()
+            if not parser.done():
+                raise _Unreadable("more after RENAME")
+            action = "rename_constraint" if tok.upper == "CONSTRAINT" else "rename_index"
+            yield Change(action, table, ref, shown, name=old, alter=Alter(new_name=new))
+            return
         parser.word("COLUMN")
         old = parser.name()
         parser.expect("TO")

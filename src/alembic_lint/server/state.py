@@ -9,6 +9,7 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic_lint import checking, config, dialects, discover, engine
 from alembic_lint.baseline import Entry, Statements
@@ -20,6 +21,9 @@ from alembic_lint.graph import RevisionGraph
 from alembic_lint.model import History, Migration
 from alembic_lint.rules import Rule, related
 from alembic_lint.source import digest, text_of
+
+if TYPE_CHECKING:
+    from alembic_lint.schema.replay import Memo
 
 #: The rule whose findings get their fork point as a related place.
 MULTIPLE_HEADS = "AL001"
@@ -58,6 +62,9 @@ class Tracked:
     forks: dict[frozenset[str], list[Related]] = field(default_factory=dict)
     _graph: RevisionGraph | None = None
     _node_of: dict[str, int] | None = None
+    #: The schema model's steps (a schema.replay.Memo), kept from one check to the next:
+    #: an edit replays only the revisions it changed and those above them.
+    schema_memo: Memo | None = None
     _listed: frozenset[str] | None = None
 
     def rules(self) -> list[Rule]:
@@ -96,6 +103,14 @@ class Tracked:
         """The files changed: what was worked out from them no longer holds."""
         self._graph = self._node_of = None
         self.forks = {}
+
+    def memo(self) -> Memo | None:
+        """The schema model's memo of this history (made when a rule reads the model)."""
+        if self.schema_memo is None and any(r.schema for r in self.project.rules):
+            from alembic_lint.schema import replay
+
+            self.schema_memo = replay.Memo()
+        return self.schema_memo
 
     def holds(self, path: str) -> bool:
         return path in self.known
@@ -465,6 +480,7 @@ class State:
             exclude=excluded,
             local={p: tracked.known[p].local for p in files},
             built=built,
+            schema_memo=tracked.memo(),
         )
         if built and built[0].history == history:  # the graph of every file (none excluded)
             tracked._graph = built[0]
