@@ -52,6 +52,7 @@ from alembic_lint.reading import (
     per_database,
 )
 from alembic_lint.schema.changes import changes_of
+from alembic_lint.schema.shared import shared
 from alembic_lint.source import DecodeProblem, decode, digest
 from alembic_lint.suppressions import _MAY_SUPPRESS, suppressions
 
@@ -157,7 +158,7 @@ class _Reader:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
-            changes=changes_of(ops, functions, per_database=per_database(defs)),
+            changes=shared(changes_of(ops, functions, per_database=per_database(defs))),
             dialects=file_dialects(self.dialect_imports, ops),
             spans=spans,
             locators=positions.encode_locators(self.locators),

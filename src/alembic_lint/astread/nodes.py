@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -97,7 +98,9 @@ def _expr(node: ast.expr, depth: int = 0) -> Expr:
         return OPAQUE
     if isinstance(node, ast.Constant):
         value = node.value
-        if value is None or isinstance(value, str | bytes | bool | int | float):
+        if type(value) is str:
+            return sys.intern(value)  # one copy of each name, as parse.nodes._expr
+        if value is None or isinstance(value, bytes | bool | int | float):
             return value
         return OPAQUE  # ..., complex
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):

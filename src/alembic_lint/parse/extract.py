@@ -58,6 +58,7 @@ from alembic_lint.reading import (
     per_database,
 )
 from alembic_lint.schema.changes import changes_of
+from alembic_lint.schema.shared import shared
 
 
 def _parse_ast(text: str) -> ast.Module | None:
@@ -162,7 +163,7 @@ class _Extractor:
             functions=tuple(functions),
             ops=tuple(ops),
             message=message,
-            changes=changes_of(ops, functions, per_database=per_database(defs)),
+            changes=shared(changes_of(ops, functions, per_database=per_database(defs))),
             dialects=file_dialects(self.dialect_imports, ops),
             spans=self._spans(),
             locators=positions.encode_locators(self.locators),

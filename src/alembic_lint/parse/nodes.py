@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 import libcst as cst
 
@@ -26,11 +28,14 @@ class _Unresolved(Exception):
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
+    # `type(...) is`: LibCST's classes use ABCMeta, whose isinstance is slow, and this runs
+    # for most expressions read (neither class has subclasses).
+    kind = type(node)
+    if kind is cst.Name:
+        return node.value  # type: ignore[attr-defined,no-any-return]
+    if kind is cst.Attribute:
+        base = _dotted(node.value)  # type: ignore[attr-defined]
+        return None if base is None else f"{base}.{node.attr.value}"  # type: ignore[attr-defined]
     return None
 
 
@@ -167,14 +172,21 @@ def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
     kind = type(node)
     if depth > EXPR_DEPTH:
         return OPAQUE
-    if kind is cst.SimpleString or kind is cst.ConcatenatedString:
+    if kind is cst.SimpleString:
+        # Names repeat across a history's files: one copy each for the schema changes
+        # every file's facts keep (see model.Migration.changes).
+        literal = _simple_value(node)  # type: ignore[arg-type]
+        return sys.intern(literal) if type(literal) is str else literal
+    if kind is cst.ConcatenatedString:
         value = _string_value(node)  # type: ignore[arg-type]
-        return OPAQUE if value is None else value
+        if value is None:
+            return OPAQUE
+        return sys.intern(value) if type(value) is str else value
     if kind is cst.Name:
         name = node.value  # type: ignore[attr-defined]
         return _CONSTANTS[name] if name in _CONSTANTS else Name(name)
     if kind is cst.Call:
-        assert isinstance(node, cst.Call)
+        node = cast(cst.Call, node)
         args: list[Expr] = []
         kwargs: list[tuple[str, Expr]] = []
         star = False
@@ -198,7 +210,7 @@ def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
             return OPAQUE
         return tuple(_expr(el.value, depth + 1) for el in elements)
     if kind is cst.UnaryOperation:
-        assert isinstance(node, cst.UnaryOperation)
+        node = cast(cst.UnaryOperation, node)
         operand = node.expression
         if type(node.operator) is cst.Minus and type(operand) in (cst.Integer, cst.Float):
             number = operand.evaluated_value  # type: ignore[attr-defined]

@@ -63,15 +63,14 @@ def _maybe_named(table: Table, change: Change) -> Table:
     names = {change.name} | {i.name for i in change.indexes} | {c.name for c in change.constraints}
     named = {n for n in names if n}
     if not named:
-        return replace(table, vague=table.vague | {_UNNAMED})
+        return table.edited(vague=table.vague | {_UNNAMED})
     if change.action in ("drop_index", "drop_constraint") and not any(
         table.constraint(n) or table.index(n) for n in named
     ):
         # Known by none of its names: it may have been any of the kind.
         kind = "unique" if change.action == "drop_index" else change.kind or "any"
         return _may_be_any(table, *named, constraints=kind)
-    return replace(
-        table,
+    return table.edited(
         indexes=tuple(i for i in table.indexes if not any(same(i.name, n) for n in named)),
         constraints=tuple(c for c in table.constraints if not any(same(c.name, n) for n in named)),
         vague=table.vague | {n.casefold() for n in named},
@@ -150,8 +149,7 @@ def _add_column(schema: Schema, change: Change, problems: list[Problem]) -> Sche
             return table
         # In an unsure table, one listed by that name may have gone: it is this one now.
         kept = tuple(c for c in table.columns if not same(c.name, column.name))
-        return replace(
-            table,
+        return table.edited(
             columns=(*kept, column),
             indexes=(*table.indexes, *change.indexes),
             constraints=(*table.constraints, *change.constraints),
@@ -183,8 +181,7 @@ def _drop_column(schema: Schema, change: Change, problems: list[Problem]) -> Sch
         vague = {i.name.casefold() for i in gone_indexes if i.name} | {
             c.name.casefold() for c in gone_constraints if c.name
         }
-        return replace(
-            table,
+        return table.edited(
             columns=tuple(c for c in table.columns if not same(c.name, name)),
             indexes=tuple(i for i in table.indexes if i not in gone_indexes),
             constraints=tuple(c for c in table.constraints if c not in gone_constraints),
@@ -226,7 +223,7 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             if c is column or not same(c.name, new.name)  # an unsure table's stale listing
         )
         if new.name == column.name:
-            return replace(table, columns=columns)
+            return table.edited(columns=columns)
 
         # Indexes and constraints follow a renamed column.
         def renamed(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -237,7 +234,7 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             for i in table.indexes
         )
         constraints = tuple(replace(c, columns=renamed(c.columns)) for c in table.constraints)
-        return replace(table, columns=columns, indexes=indexes, constraints=constraints)
+        return table.edited(columns=columns, indexes=indexes, constraints=constraints)
 
     return _column_change(schema, change, problems, edit)
 
@@ -258,10 +255,10 @@ def _create_index(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             if column is not None and table.has_column(column) is False:
                 problems.append(Problem("missing", change, f"column {table.name}.{column}"))
         if index.name is None:
-            return replace(table, indexes=(*table.indexes, index))
+            return table.edited(indexes=(*table.indexes, index))
         # One listed by that name was vague (it may have gone): it is this one now.
         kept = tuple(i for i in table.indexes if not same(i.name, index.name))
-        return replace(table, indexes=(*kept, index), vague=table.vague - {index.name.casefold()})
+        return table.edited(indexes=(*kept, index), vague=table.vague - {index.name.casefold()})
 
     return _column_change(schema, change, problems, edit)
 
@@ -295,8 +292,7 @@ def _without_index(table: Table, name: str, existed: bool | None) -> Table:
     table's indexes is vague from then on."""
     if existed is None:
         return _may_be_any(table, name, constraints="unique")
-    return replace(
-        table,
+    return table.edited(
         indexes=tuple(i for i in table.indexes if not same(i.name, name)),
         vague=table.vague - {name.casefold()},
     )
@@ -318,7 +314,7 @@ def _may_be_any(table: Table, *names: str, constraints: str) -> Table:
     }
     if constraints in ("any", "unique"):  # a unique constraint is an index on MySQL
         vague |= {i.name.casefold() for i in table.indexes if i.name}
-    return replace(table, vague=table.vague | vague)
+    return table.edited(vague=table.vague | vague)
 
 
 def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
@@ -341,11 +337,10 @@ def _add_constraint(schema: Schema, change: Change, problems: list[Problem]) -> 
         if referent is not None and schema.has_table(referent) is False:
             problems.append(Problem("missing", change, f"table {referent}"))
         if constraint.name is None:
-            return replace(table, constraints=(*table.constraints, constraint))
+            return table.edited(constraints=(*table.constraints, constraint))
         # One listed by that name was vague (it may have gone): it is this one now.
         kept = tuple(c for c in table.constraints if not same(c.name, constraint.name))
-        return replace(
-            table,
+        return table.edited(
             constraints=(*kept, constraint),
             vague=table.vague - {constraint.name.casefold()},
         )
@@ -369,8 +364,7 @@ def _drop_constraint(schema: Schema, change: Change, problems: list[Problem]) ->
             problems.append(Problem("missing", change, f"constraint {name} on {table.name}"))
         if exists is None:  # it may have been one the database or a convention named
             return _may_be_any(table, name, constraints=change.kind or "any")
-        return replace(
-            table,
+        return table.edited(
             constraints=tuple(c for c in table.constraints if not same(c.name, name)),
             indexes=tuple(i for i in table.indexes if not same(i.name, name)),
             vague=table.vague - {name.casefold()},
@@ -445,8 +439,7 @@ def _renamed(table: Table, change: Change, index_first: bool) -> Table:
         index = None  # RENAME CONSTRAINT renames no plain index
     if index is None and constraint is None:
         return _vague(table, change)
-    return replace(
-        table,
+    return table.edited(
         indexes=tuple(replace(i, name=new) if i is index else i for i in table.indexes),
         constraints=tuple(
             replace(c, name=new) if c is constraint else c for c in table.constraints

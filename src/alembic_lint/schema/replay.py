@@ -286,19 +286,20 @@ def _start(
         return BEFORE_HISTORY.all_unsure("a parent it could not replay")
     if len(parents) == 1:
         return start
-    lines = [_line(pred, p) for p in parents]
-    done = lines[0]
-    extra = set().union(*lines[1:]) - done
+    lines = _divergence(pred, parents, position)
+    extra = {n for n, bits in lines.items() if not bits & 1}
     start, forward = _replay_line(start, extra, file_changes, position)
     # The other order: the first parent's own revisions on top of each other parent's.
-    for parent, line in zip(parents[1:], lines[1:], strict=True):
+    for index, parent in enumerate(parents[1:], 1):
         other_start = states.get(parent)
         if other_start is None:
             continue
-        _, backward = _replay_line(other_start, done - line, file_changes, position)
+        bit = 1 << index
+        own = {n for n, bits in lines.items() if bits & 1 and not bits & bit}
+        _, backward = _replay_line(other_start, own, file_changes, position)
         clashes = {(p.kind, p.what.casefold()): (r, p.change) for r, p in backward}
         for revision, problem in forward:
-            if revision not in line:
+            if not lines[revision] & bit:
                 continue
             other = clashes.get((problem.kind, problem.what.casefold()))
             if other is not None:
@@ -306,15 +307,39 @@ def _start(
     return start
 
 
-def _line(pred: dict[int, list[int]], node: int) -> set[int]:
-    """``node`` and everything it stands on (down_revision and depends_on edges)."""
-    found = {node}
-    todo = [node]
-    while todo:
-        for parent in pred[todo.pop()]:
-            if parent not in found:
-                found.add(parent)
-                todo.append(parent)
+def _divergence(
+    pred: dict[int, list[int]], parents: Sequence[int], position: dict[int, int]
+) -> dict[int, int]:
+    """The revisions that some of ``parents``' lines stand on (the parent itself and
+    everything below it, down_revision and depends_on edges) and others do not, each with
+    the lines it is in (bit ``i`` for ``parents[i]``). The walk goes down from the parents,
+    children before parents, only until every line has met: not each line to the bases."""
+    import heapq
+
+    every = (1 << len(parents)) - 1
+    bits: dict[int, int] = {}
+    for index, parent in enumerate(parents):
+        bits[parent] = bits.get(parent, 0) | (1 << index)
+    heap = [(-position[p], p) for p in bits]
+    heapq.heapify(heap)
+    # Revisions waiting in the heap that not every line holds: none left, the lines met.
+    apart = sum(1 for b in bits.values() if b != every)
+    found: dict[int, int] = {}
+    while heap and apart:
+        _, node = heapq.heappop(heap)
+        mine = bits[node]  # complete: every child in the walk came out of the heap first
+        if mine != every:
+            apart -= 1
+            found[node] = mine
+        for parent in pred[node]:
+            old = bits.get(parent)
+            if old is None:
+                bits[parent] = mine
+                heapq.heappush(heap, (-position[parent], parent))
+                apart += mine != every
+            elif old | mine != old:
+                bits[parent] = old | mine
+                apart -= old | mine == every
     return found
 
 
@@ -384,14 +409,15 @@ def differences(
     if touched is not None:
         keys &= touched
     for key in sorted(keys):
-        if before.tables.get(key) is undone.tables.get(key) and (
-            (key in before.unsure) == (key in undone.unsure)
-        ):
-            continue  # untouched by the revision: the very same object
+        was, now = before.tables.get(key), undone.tables.get(key)
+        if (was is now or was == now) and (key in before.unsure) == (key in undone.unsure):
+            # Untouched by the revision (the very same object), or put back exactly as it
+            # was (most downgrades): nothing below could differ.
+            continue
         exists_before, exists_now = before.has_table(key), undone.has_table(key)
         if exists_before is None or exists_now is None:
             continue
-        was, now, between = before.tables.get(key), undone.tables.get(key), after.table(key)
+        between = after.table(key)
         if exists_before and not exists_now:
             assert was is not None
             if after.has_table(key) is False:
