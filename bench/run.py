@@ -196,9 +196,15 @@ def downgrade():
 """
 
 
-#: Environment of the measured commands: no cache directory or colours from the caller.
+#: Environment of the measured commands: no cache directory or colours from the caller,
+#: and Python's bytecode cache as it normally is. Under PYTHONDONTWRITEBYTECODE (set on
+#: some CI images and dev machines) `alembic heads` compiles every migration it imports
+#: on every run (1.0 s instead of 0.63 s at 1000 files here), which is not what a user's
+#: second run costs; every ratio to it would flatter alembic-lint.
 CHILD_ENV = {
-    k: v for k, v in os.environ.items() if k not in ("ALEMBIC_LINT_CACHE_DIR", "FORCE_COLOR")
+    k: v
+    for k, v in os.environ.items()
+    if k not in ("ALEMBIC_LINT_CACHE_DIR", "FORCE_COLOR", "PYTHONDONTWRITEBYTECODE")
 }
 
 

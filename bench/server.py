@@ -39,7 +39,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import compile_bytecode, load_generator, script  # noqa: E402 (the other benchmark's helpers)
+from run import CHILD_ENV, compile_bytecode, load_generator, script  # noqa: E402 (the other benchmark's helpers)
 
 #: Targets from the issue: latency as a share of `alembic heads`, memory in MB.
 LATENCY_TARGET = 0.15
@@ -58,7 +58,12 @@ class Client:
     def __init__(self, argv: list[str], cwd: Path, log: Path) -> None:
         with log.open("wb") as errors:  # the server's own log, if it writes one
             self.process = subprocess.Popen(
-                argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
+                argv,
+                cwd=cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=CHILD_ENV,
             )
         self.messages: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
         self._next = 0
@@ -138,7 +143,7 @@ class Client:
 def heads_once(project: Path) -> float:
     argv = [*script("alembic", "alembic"), "-c", str(project / "alembic.ini"), "heads"]
     start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=project, capture_output=True, check=False)
+    proc = subprocess.run(argv, cwd=project, capture_output=True, check=False, env=CHILD_ENV)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise BenchError(f"alembic heads failed: {proc.stderr.decode(errors='replace')[-500:]}")

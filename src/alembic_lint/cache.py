@@ -204,16 +204,17 @@ class Cache:
             self._forget(key)
             return None
 
-    def light(self, key: str, path: str) -> Migration | None:
-        """A file's facts without operations (what a stand-in stands for)."""
-        return self._load(key, path, None)
+    def light(self, key: str, path: str, *, changes: bool = True) -> Migration | None:
+        """A file's facts without operations (what a stand-in stands for); without
+        ``changes``, its schema changes are left undecoded (None)."""
+        return self._load(key, path, None, changes=changes)
 
-    def _load(self, key: str, path: str, ops: Any) -> Migration | None:
+    def _load(self, key: str, path: str, ops: Any, *, changes: bool = True) -> Migration | None:
         entry = self.facts.get(key)
         if entry is None:
             return None
         try:
-            return migration_from_json(entry, path, key, ops)
+            return migration_from_json(entry, path, key, ops, changes=changes)
         except DAMAGE:
             self._forget(key)
             return None

@@ -478,7 +478,12 @@ def facts_json(
 
 
 def migration_from_json(
-    d: Mapping[str, Any], path: str, key: str = "", ops: Mapping[str, Any] | None = None
+    d: Mapping[str, Any],
+    path: str,
+    key: str = "",
+    ops: Mapping[str, Any] | None = None,
+    *,
+    changes: bool = True,
 ) -> Migration:
     """Facts from their JSON; without ``ops``, a file's operations, functions and header
     are left empty (only the file rules read them, and their findings are cached)."""
@@ -508,7 +513,7 @@ def migration_from_json(
         # falls back to LibCST (a cache must never make a wrong answer, only a slower one).
         locators=_str(locators),
         digest=key,
-        changes=changes_from_json(d.get("changes")),
+        changes=changes_from_json(d.get("changes")) if changes else None,
     )
     if ops is None:
         return migration

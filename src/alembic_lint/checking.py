@@ -21,6 +21,10 @@ from alembic_lint.model import (
 )
 from alembic_lint.rules import Rule, registry
 
+#: Loads a stand-in's facts (see check_history's ``stubs``); ``changes=False`` may leave
+#: out its schema changes.
+Loader = Callable[..., Migration]
+
 if TYPE_CHECKING:
     from alembic_lint.config import Settings
     from alembic_lint.schema.replay import Memo
@@ -60,7 +64,7 @@ def check_history(
     graph_cache: GraphCache | None = None,
     local: Mapping[str, Sequence[Diagnostic]] | None = None,
     local_out: dict[str, list[Diagnostic]] | None = None,
-    stubs: Mapping[str, Callable[[], Migration]] | None = None,
+    stubs: Mapping[str, Loader] | None = None,
     built: list[graph_mod.RevisionGraph] | None = None,
     schema_memo: Memo | None = None,
 ) -> list[Diagnostic]:
@@ -130,11 +134,11 @@ def check_history(
         pointed = {
             loc.path for d in unplaced for loc in (d.location, *(r.location for r in d.related))
         }
-        history = _loaded(history, stubs, pointed)
+        history = _loaded(history, stubs, pointed, changes=False)
     found = placed + resolve_locations(unplaced, history, reader, resolved)
     if stubs:  # an unused suppression is reported with its file's revision id
         commented = {m.path for m in history.migrations if m.noqa or m.file_ignores}
-        history = _loaded(history, stubs, commented)
+        history = _loaded(history, stubs, commented, changes=False)
     return sorted(suppress(found, history, rules, settings, keep), key=sort_key)
 
 
@@ -181,14 +185,20 @@ def graph_key(
 
 
 def _loaded(
-    history: History, stubs: dict[str, Callable[[], Migration]], paths: Collection[str] | None
+    history: History,
+    stubs: dict[str, Loader],
+    paths: Collection[str] | None,
+    *,
+    changes: bool = True,
 ) -> History:
     """``history`` with the stand-ins of ``paths`` (None: all) replaced by their facts,
-    which leave ``stubs``."""
+    which leave ``stubs``. Without ``changes``, their schema changes are not decoded from
+    the cache (they may come as None): only for files loaded after the graph rules ran,
+    to place findings and read suppressions."""
     chosen = [p for p in stubs if paths is None or p in paths]
     if not chosen:
         return history
-    real = {p: stubs.pop(p)() for p in chosen}
+    real = {p: stubs.pop(p)(changes=changes) for p in chosen}
     return replace(history, migrations=tuple(real.get(m.path, m) for m in history.migrations))
 
 
@@ -196,7 +206,7 @@ def _graph_findings(
     history: History,
     rules: Sequence[Rule],
     graph_cache: GraphCache | None,
-    stubs: dict[str, Callable[[], Migration]],
+    stubs: dict[str, Loader],
     built: list[graph_mod.RevisionGraph] | None = None,
     schema_memo: Memo | None = None,
 ) -> tuple[list[Diagnostic], History]:

@@ -168,7 +168,7 @@ def lint(
     # The file rules' findings on unchanged files, by path (see check_history's ``local``).
     local: dict[str, list[Diagnostic]] = {}
     checked: set[str] = set()  # paths whose file findings this run worked out
-    stubs: dict[str, Callable[[], Migration]] = {}  # stand-ins, and how to load the facts
+    stubs: dict[str, Callable[..., Migration]] = {}  # stand-ins, and how to load the facts
     excluded_set = set(excluded)
     rules, first = _bind_dialect(options, paths, digests, errors, store, reader)
     early = {migration.path for migration, _ in first}
@@ -534,9 +534,12 @@ def _crashed(path: str, data: bytes) -> Migration:
     return _fallback(path, os.path.basename(path), text_of(data), message, 1, 1)
 
 
-def _load_light(store: Cache, key: str, path: str, reader: Reader) -> Migration:
-    """The facts behind a stand-in (see Cache.stub): from the cache, else read again."""
-    light = store.light(key, path)
+def _load_light(
+    store: Cache, key: str, path: str, reader: Reader, *, changes: bool = True
+) -> Migration:
+    """The facts behind a stand-in (see Cache.stub): from the cache, else read again;
+    without ``changes``, the cache's schema changes are not decoded."""
+    light = store.light(key, path, changes=changes)
     if light is not None:
         return light
     try:
