@@ -416,12 +416,9 @@ def _op_to_json(o: OpCall) -> list[Any]:
         extra["via"] = list(o.via)
     if o.guards:
         extra["guards"] = [[g.kind.value, list(g.arguments), list(g.strings)] for g in o.guards]
-    if o.args:
-        extra["args"] = [expr_to_json(a) for a in o.args]
-    if o.kwargs:
-        extra["kwargs"] = [[k, expr_to_json(v)] for k, v in o.kwargs]
-    if o.batch_call is not None:
-        extra["batch_call"] = expr_to_json(o.batch_call)
+    # Not the arguments (args, kwargs, batch_call): only the readers' changes_of reads
+    # them, and a file's changes are stored whole ("changes" in the facts), so no later
+    # run would read them; writing them was about a tenth of a cold run's cache work.
     if o.statement is not None:
         extra["statement"] = expr_to_json(o.statement)
     return [*core, extra] if extra else core
