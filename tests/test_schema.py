@@ -938,6 +938,21 @@ HOSTILE: dict[str, list[tuple[str, str]]] = {
             "pass",
         ),
     ],
+    # ...and so does a batch's alter_column to such a type.
+    "type_check_by_alter": [
+        (
+            "op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('ok', sa.Integer()))",
+            "op.drop_table('users')",
+        ),
+        (
+            "with op.batch_alter_table('users') as b:\n"
+            "    b.alter_column('ok', type_=sa.Boolean(create_constraint=True, name='ck_ok'))",
+            "with op.batch_alter_table('users') as b:\n"
+            "    b.drop_constraint('ck_ok', type_='check')\n"
+            "    b.alter_column('ok', type_=sa.Integer())",
+        ),
+    ],
     # main.users is users on SQLite (public.users on PostgreSQL).
     "schema_qualified": [
         USERS_PLAIN,
@@ -977,6 +992,7 @@ def test_what_real_migrations_do_unseen_is_never_reported(tmp_path: Path, name: 
     [
         "op.get_bind().exec_driver_sql('ALTER TABLE users DROP COLUMN email')",
         "sa.Table('users', sa.MetaData()).drop(op.get_bind())",
+        "context.get_bind().execute(sa.text('ALTER TABLE users DROP COLUMN email'))",
         "op.run_async(_drop)",
         "op.invoke(DropColumnOp('users', 'email'))",
     ],

@@ -623,6 +623,10 @@ def _alter_column(
             default = render(value)
     alter = Alter(new_name, nullable, type_, default, drop_default, unknown, unknown_nullable)
     yield Change("alter_column", table, ref, shown, name=name, alter=alter)
+    if _may_check(args.get("type_")):
+        # A batch recreates the table with the new type's CHECK constraint.
+        check = Constraint("check", None, (new_name or name,))
+        yield Change("add_constraint", table, ref, shown, constraints=(check,))
 
 
 def _create_index(
