@@ -264,6 +264,8 @@ def test_sql_ddl_is_read() -> None:
         "ALTER SEQUENCE s RESTART",
         "  ",
         "SET lock_timeout = '5s'; SELECT pg_sleep(1)",
+        "SELECT setval('s', (SELECT max(id) FROM users)) WHERE 1 IN (1, 2)",
+        "SELECT pg_advisory_xact_lock(42); SELECT ((1))",
     ],
 )
 def test_sql_that_changes_no_table(text: str) -> None:
@@ -280,6 +282,10 @@ def test_sql_that_changes_no_table(text: str) -> None:
         "ALTER INDEX ix SET TABLESPACE fast",
         "ALTER TABLE users RENAME CONSTRAINT a TO b, ADD COLUMN x INT",
         "CALL do_things()",
+        # A function the history defined, TimescaleDB's, pg_partman's: any may run DDL.
+        "SELECT drop_email_column()",
+        "SELECT create_hypertable('metrics', 'time')",
+        "SELECT partman.create_parent('public.events', 'created')",
         "unterminated 'string",
     ],
 )
