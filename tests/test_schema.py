@@ -977,16 +977,51 @@ HOSTILE: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+#: The same, for PostgreSQL (tests/test_schema_db.py::test_hostile_history_runs_on_postgres).
+HOSTILE_POSTGRES: dict[str, list[tuple[str, str]]] = {
+    "function_ddl": [
+        USERS_PLAIN,
+        (
+            "op.execute('CREATE FUNCTION drop_email() RETURNS void AS $body$ "
+            "ALTER TABLE users DROP COLUMN email; $body$ LANGUAGE sql')\n"
+            "op.execute('SELECT drop_email()')\n"
+            "op.execute('DROP FUNCTION drop_email()')",
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+        ),
+        (
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+            "op.drop_column('users', 'email')",
+        ),
+    ],
+    "public_schema": [
+        USERS_PLAIN,
+        (
+            "op.add_column('users', sa.Column('x', sa.Integer()), schema='public')\n"
+            "op.execute('ALTER TABLE public.users ADD COLUMN y INTEGER')",
+            "op.drop_column('users', 'x')\nop.drop_column('users', 'y')",
+        ),
+        (
+            "op.get_bind().execute(sa.text('ALTER TABLE users DROP COLUMN email'))",
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+        ),
+        (
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+            "op.drop_column('users', 'email')",
+        ),
+    ],
+}
+
 
 def hostile_files(name: str) -> list[object]:
-    ids = [f"{i:012x}" for i in range(0xA1, 0xA1 + len(HOSTILE[name]))]
+    revisions = {**HOSTILE, **HOSTILE_POSTGRES}[name]
+    ids = [f"{i:012x}" for i in range(0xA1, 0xA1 + len(revisions))]
     return [
         m(rev, ids[i - 1] if i else None, upgrade=up, downgrade=down)
-        for i, (rev, (up, down)) in enumerate(zip(ids, HOSTILE[name], strict=True))
+        for i, (rev, (up, down)) in enumerate(zip(ids, revisions, strict=True))
     ]
 
 
-@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize("name", sorted(HOSTILE) + sorted(HOSTILE_POSTGRES))
 def test_what_real_migrations_do_unseen_is_never_reported(tmp_path: Path, name: str) -> None:
     model, revisions = model_of(tmp_path, *hostile_files(name))
     assert failures(model, revisions) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.schema_db import Postgres, PostgresServer, SQLite, project_for, run
 from tests.schema_gen import generate
-from tests.test_schema import HOSTILE, hostile_files
+from tests.test_schema import HOSTILE, HOSTILE_POSTGRES, hostile_files
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The fixture histories real Alembic can upgrade one revision at a time (the others are
@@ -181,3 +181,18 @@ def test_hostile_history_runs_on_sqlite(work: Path, name: str) -> None:
     (work / "db").mkdir()
     outcome = run(project, SQLite(work / "db"))
     assert outcome.compared == outcome.undone == outcome.revisions == len(HOSTILE[name])
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_POSTGRES))
+def test_hostile_history_runs_on_postgres(work: Path, postgres: str, name: str) -> None:
+    versions = work / "versions"
+    versions.mkdir()
+    for file in hostile_files(name):
+        (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
+    project = project_for(versions, work / "project")
+    backend = Postgres(postgres)
+    try:
+        outcome = run(project, backend, prefix=name)
+    finally:
+        backend.close()
+    assert outcome.compared == outcome.undone == outcome.revisions
