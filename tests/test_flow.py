@@ -15,6 +15,7 @@ import io
 import json
 import sqlite3
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -545,7 +546,10 @@ def test_helpers_and_guards_survive_the_cache(versions: Path) -> None:
         migration = read(File(path.name, path.read_text(encoding="utf-8")))
         entry, ops = json.loads(json.dumps(migration_to_json(migration)))
         back = migration_from_json(entry, migration.path, migration.digest, ops)
-        assert back.ops == migration.ops and back.functions == migration.functions
+        # The arguments are not stored (the changes made from them are).
+        bare = tuple(replace(o, args=(), kwargs=(), batch_call=None) for o in migration.ops)
+        assert back.ops == bare and back.functions == migration.functions
+        assert back.changes == migration.changes
     assert any(c.via for c in back.ops) or versions == GUARDED_DROPS
 
 
