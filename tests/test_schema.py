@@ -264,6 +264,8 @@ def test_sql_ddl_is_read() -> None:
         "ALTER SEQUENCE s RESTART",
         "  ",
         "SET lock_timeout = '5s'; SELECT pg_sleep(1)",
+        "SELECT setval('s', (SELECT max(id) FROM users)) WHERE 1 IN (1, 2)",
+        "SELECT pg_advisory_xact_lock(42); SELECT ((1))",
     ],
 )
 def test_sql_that_changes_no_table(text: str) -> None:
@@ -280,6 +282,10 @@ def test_sql_that_changes_no_table(text: str) -> None:
         "ALTER INDEX ix SET TABLESPACE fast",
         "ALTER TABLE users RENAME CONSTRAINT a TO b, ADD COLUMN x INT",
         "CALL do_things()",
+        # A function the history defined, TimescaleDB's, pg_partman's: any may run DDL.
+        "SELECT drop_email_column()",
+        "SELECT create_hypertable('metrics', 'time')",
+        "SELECT partman.create_parent('public.events', 'created')",
         "unterminated 'string",
     ],
 )
@@ -581,7 +587,9 @@ def test_operations_under_a_condition_may_not_run(tmp_path: Path, upgrade: str) 
     )
     assert model.failures == []
     why = at(model, revisions, "bbbbbbbbbbbb").why_unsure("users")
-    assert why is not None and "under a condition" in why
+    # A connection from op.get_bind() may run any SQL: that makes everything unsure too.
+    said = ("under a condition", "a connection that may run any SQL")
+    assert why is not None and any(s in why for s in said[: 1 + ("get_bind" in upgrade)])
 
 
 # --- op.execute() of SQL built when the migration runs, and names known exactly
@@ -860,7 +868,7 @@ def test_an_index_or_constraint_that_may_not_be_there_leaves_the_table_known(
     tmp_path: Path,
 ) -> None:
     upgrade = (
-        "if op.get_bind().engine.name == 'mysql':\n"
+        "if op.get_context().dialect.name == 'mysql':\n"
         "    op.drop_constraint('uq_users_email_org', 'users', type_='unique')\n"
         "    op.create_index('ix_mysql', 'users', ['email'])\n"
         "op.drop_index('ix_users_email', table_name='users')\n"
@@ -883,3 +891,216 @@ def test_an_index_or_constraint_that_may_not_be_there_leaves_the_table_known(
     assert failures(model, revisions) == [
         ("bbbbbbbbbbbb", "exists", "index ix_users_email on users")
     ]
+
+
+# --- what real migrations do that the model cannot see (each history upgrades and
+# downgrades on real SQLite: tests/test_schema_db.py::test_hostile_history_runs_on_sqlite)
+
+USERS_PLAIN = (
+    "op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True),\n"
+    "    sa.Column('email', sa.String(50)))",
+    "op.drop_table('users')",
+)
+#: Linear histories, (upgrade, downgrade) per revision: each once gave a finding on what
+#: works on a database.
+HOSTILE: dict[str, list[tuple[str, str]]] = {
+    # DDL through the migration's connection.
+    "connection": [
+        USERS_PLAIN,
+        (
+            "conn = op.get_bind()\nconn.execute(sa.text('ALTER TABLE users DROP COLUMN email'))",
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+        ),
+        (
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+            "op.drop_column('users', 'email')",
+        ),
+    ],
+    # The recreated table takes a constraint from table_args.
+    "batch_table_args": [
+        USERS_PLAIN,
+        (
+            "with op.batch_alter_table('users', recreate='always',\n"
+            "        table_args=(sa.UniqueConstraint('email', name='uq_users_e'),)) as b:\n"
+            "    b.add_column(sa.Column('x', sa.Integer()))",
+            "with op.batch_alter_table('users') as b:\n"
+            "    b.drop_constraint('uq_users_e', type_='unique')\n"
+            "    b.drop_column('x')",
+        ),
+    ],
+    # Boolean and Enum with create_constraint=True make a CHECK constraint of their name.
+    "type_check_constraints": [
+        (
+            "op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('ok', sa.Boolean(create_constraint=True, name='ck_users_ok')),\n"
+            "    sa.Column('st', sa.Enum('a', 'b', name='ck_users_st',\n"
+            "                            create_constraint=True)))",
+            "op.drop_table('users')",
+        ),
+        (
+            "with op.batch_alter_table('users') as b:\n"
+            "    b.drop_constraint('ck_users_ok', type_='check')\n"
+            "    b.drop_constraint('ck_users_st', type_='check')",
+            "pass",
+        ),
+    ],
+    # ...and so does a batch's alter_column to such a type.
+    "type_check_by_alter": [
+        (
+            "op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "    sa.Column('ok', sa.Integer()))",
+            "op.drop_table('users')",
+        ),
+        (
+            "with op.batch_alter_table('users') as b:\n"
+            "    b.alter_column('ok', type_=sa.Boolean(create_constraint=True, name='ck_ok'))",
+            "with op.batch_alter_table('users') as b:\n"
+            "    b.drop_constraint('ck_ok', type_='check')\n"
+            "    b.alter_column('ok', type_=sa.Integer())",
+        ),
+    ],
+    # main.users is users on SQLite (public.users on PostgreSQL).
+    "schema_qualified": [
+        USERS_PLAIN,
+        (
+            "op.add_column('users', sa.Column('x', sa.Integer()), schema='main')",
+            "op.drop_column('users', 'x')",
+        ),
+        (
+            "op.execute('ALTER TABLE main.users ADD COLUMN y INTEGER')",
+            "op.drop_column('users', 'y')",
+        ),
+        (
+            "op.add_column('users', sa.Column('z', sa.Integer()))",
+            "op.drop_column('users', 'z', schema='main')",
+        ),
+    ],
+}
+
+#: The same, for PostgreSQL (tests/test_schema_db.py::test_hostile_history_runs_on_postgres).
+HOSTILE_POSTGRES: dict[str, list[tuple[str, str]]] = {
+    "function_ddl": [
+        USERS_PLAIN,
+        (
+            "op.execute('CREATE FUNCTION drop_email() RETURNS void AS $body$ "
+            "ALTER TABLE users DROP COLUMN email; $body$ LANGUAGE sql')\n"
+            "op.execute('SELECT drop_email()')\n"
+            "op.execute('DROP FUNCTION drop_email()')",
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+        ),
+        (
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+            "op.drop_column('users', 'email')",
+        ),
+    ],
+    "public_schema": [
+        USERS_PLAIN,
+        (
+            "op.add_column('users', sa.Column('x', sa.Integer()), schema='public')\n"
+            "op.execute('ALTER TABLE public.users ADD COLUMN y INTEGER')",
+            "op.drop_column('users', 'x')\nop.drop_column('users', 'y')",
+        ),
+        (
+            "op.get_bind().execute(sa.text('ALTER TABLE users DROP COLUMN email'))",
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+        ),
+        (
+            "op.add_column('users', sa.Column('email', sa.String(50)))",
+            "op.drop_column('users', 'email')",
+        ),
+    ],
+}
+
+
+def hostile_files(name: str) -> list[object]:
+    revisions = {**HOSTILE, **HOSTILE_POSTGRES}[name]
+    ids = [f"{i:012x}" for i in range(0xA1, 0xA1 + len(revisions))]
+    return [
+        m(rev, ids[i - 1] if i else None, upgrade=up, downgrade=down)
+        for i, (rev, (up, down)) in enumerate(zip(ids, revisions, strict=True))
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE) + sorted(HOSTILE_POSTGRES))
+def test_what_real_migrations_do_unseen_is_never_reported(tmp_path: Path, name: str) -> None:
+    model, revisions = model_of(tmp_path, *hostile_files(name))
+    assert failures(model, revisions) == []
+    assert model.undone and all(s is not None for s in model.undone.values())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "op.get_bind().exec_driver_sql('ALTER TABLE users DROP COLUMN email')",
+        "sa.Table('users', sa.MetaData()).drop(op.get_bind())",
+        "context.get_bind().execute(sa.text('ALTER TABLE users DROP COLUMN email'))",
+        "op.run_async(_drop)",
+        "op.invoke(DropColumnOp('users', 'email'))",
+    ],
+)
+def test_a_connection_or_code_handed_over_makes_everything_unsure(
+    tmp_path: Path, call: str
+) -> None:
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=call),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade="op.add_column('users', sa.Column('email'))"),
+    )
+    assert failures(model, revisions) == []
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    assert schema.rest is not None and schema.why_unsure("users") is not None
+
+
+def test_a_batch_shaped_by_its_arguments_leaves_its_table_unsure(tmp_path: Path) -> None:
+    upgrade = (
+        "with op.batch_alter_table('users', reflect_args=[sa.Column('email', sa.Text())]):\n"
+        "    pass\n"
+        "with op.batch_alter_table('orgs', recreate='always', table_args=ARGS):\n"
+        "    pass"
+    )
+    orgs = "op.create_table('orgs', sa.Column('id', sa.Integer(), primary_key=True))"
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=f"{USERS}\n{orgs}"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade),
+    )
+    schema = at(model, revisions, "bbbbbbbbbbbb")
+    assert "reflect_args" in (schema.why_unsure("users") or "")
+    assert "table_args" in (schema.why_unsure("orgs") or "")
+
+
+def test_a_type_without_create_constraint_brings_no_check(tmp_path: Path) -> None:
+    upgrade = (
+        "op.create_table('t', sa.Column('a', sa.Boolean()), sa.Column('b', sa.Enum('x')),\n"
+        "    sa.Column('c', sa.Boolean(create_constraint=False, name='ck_c')),\n"
+        "    sa.Column('d', sa.Boolean(create_constraint=FLAG)))"
+    )
+    model, revisions = model_of(tmp_path, m("aaaaaaaaaaaa", upgrade=upgrade))
+    table = at(model, revisions, "aaaaaaaaaaaa").table("t")
+    assert table is not None and table.unsure is None
+    assert [(c.kind, c.name, c.columns) for c in table.constraints] == [("check", None, ("d",))]
+
+
+def test_a_name_under_another_schema_may_be_the_same_table(tmp_path: Path) -> None:
+    def users(schema: str) -> str:
+        return f"op.create_table('users', sa.Column('id', sa.Integer()), schema={schema!r})"
+
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_index('ix_a', 'users', schema='s')"),
+        m("cccccccccccc", upgrade=users("s")),
+        m("dddddddddddd", "cccccccccccc", upgrade="op.drop_column('users', 'id')"),
+    )
+    assert failures(model, revisions) == []
+    assert "s.users" in (at(model, revisions, "bbbbbbbbbbbb").why_unsure("users") or "")
+    assert at(model, revisions, "dddddddddddd").why_unsure("s.users") is not None
+    # Two other schemas are two tables.
+    (tmp_path / "two").mkdir()
+    model, revisions = model_of(
+        tmp_path / "two",
+        m("aaaaaaaaaaaa", upgrade=users("a")),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade="op.drop_table('users', schema='b')"),
+    )
+    assert at(model, revisions, "bbbbbbbbbbbb").why_unsure("a.users") is None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tests.schema_db import Postgres, PostgresServer, SQLite, project_for, run
 from tests.schema_gen import generate
+from tests.test_schema import HOSTILE, HOSTILE_POSTGRES, hostile_files
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The fixture histories real Alembic can upgrade one revision at a time (the others are
@@ -165,3 +166,33 @@ def test_index_and_constraint_renames_match_postgres(work: Path, postgres: str) 
     finally:
         backend.close()
     assert outcome.compared == outcome.revisions == 3 and outcome.exact_tables == 6
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_history_runs_on_sqlite(work: Path, name: str) -> None:
+    """The histories the model once reported (tests/test_schema.py HOSTILE) upgrade and
+    downgrade on a real database: what was reported works. Whatever the model still
+    claims about them holds there."""
+    versions = work / "versions"
+    versions.mkdir()
+    for file in hostile_files(name):
+        (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
+    project = project_for(versions, work / "project")
+    (work / "db").mkdir()
+    outcome = run(project, SQLite(work / "db"))
+    assert outcome.compared == outcome.undone == outcome.revisions == len(HOSTILE[name])
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_POSTGRES))
+def test_hostile_history_runs_on_postgres(work: Path, postgres: str, name: str) -> None:
+    versions = work / "versions"
+    versions.mkdir()
+    for file in hostile_files(name):
+        (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
+    project = project_for(versions, work / "project")
+    backend = Postgres(postgres)
+    try:
+        outcome = run(project, backend, prefix=name)
+    finally:
+        backend.close()
+    assert outcome.compared == outcome.undone == outcome.revisions

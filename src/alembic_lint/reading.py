@@ -65,6 +65,12 @@ def is_op_owner(owner: str | None, op_names: Collection[str], op_modules: Collec
     )
 
 
+def is_context_bind(owner: str | None, attr: str) -> bool:
+    """``context.get_bind()`` (``from alembic import context``): the migration's connection,
+    read as ``op.get_bind()`` is (both readers)."""
+    return attr == "get_bind" and owner in ("context", "alembic.context")
+
+
 def per_database(functions: Iterable[str]) -> bool:
     """``upgrade_<engine>()`` functions among these: the multidb template, whose operations
     go to one database per engine."""

@@ -30,6 +30,7 @@ from alembic_lint.reading import (
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
     from_import_dialects,
+    is_context_bind,
     is_op_owner,
 )
 
@@ -149,6 +150,8 @@ class _Ops:
             return None
         owner = _dotted(func.value)
         if is_op_owner(owner, self.op_names, self.reader.op_modules):
+            return func.attr
+        if is_context_bind(owner, func.attr):
             return func.attr
         return None
 

@@ -31,6 +31,7 @@ from alembic_lint.reading import (
     NOT_LITERAL,
     SQL_TEXT_FUNCS,
     from_import_dialects,
+    is_context_bind,
     is_op_owner,
 )
 
@@ -180,6 +181,8 @@ class _OpCollector:
             return None
         owner = _dotted(func.value)
         if is_op_owner(owner, self.op_names, self.extractor.op_modules):
+            return func.attr.value
+        if is_context_bind(owner, func.attr.value):
             return func.attr.value
         return None
 

@@ -25,11 +25,36 @@ def apply(schema: Schema, change: Change) -> tuple[Schema, list[Problem]]:
     handler = _HANDLERS[change.action]
     problems: list[Problem] = []
     if change.maybe:
-        return _maybe(schema, change, handler), []
+        return _other_spellings(schema, _maybe(schema, change, handler), change), []
     after = handler(schema, change, problems)
     if problems and change.table is not None:
         after = after.with_unsure(change.table, f"after `{change.op}()` that fails")
-    return after, problems
+    return _other_spellings(schema, after, change), problems
+
+
+def _other_spellings(before: Schema, after: Schema, change: Change) -> Schema:
+    """``users`` and ``public.users`` (or ``main.users``) are one table when that schema
+    is the default one, which only the database knows: a change to a table under one
+    spelling leaves the tables known under the other unsure."""
+    if change.table is None or (
+        # Most histories name no schema at all: one C-level pass tells.
+        "." not in change.table and "." not in "".join(before.tables)
+    ):
+        return after
+    touched = [change.table]
+    if change.action == "rename_table" and change.name:
+        touched.append(change.name)
+    for name in touched:
+        key = name.casefold()
+        bare = key.rpartition(".")[2]
+        if bare != key:
+            others = [bare] if bare in after.tables or bare in before.tables else []
+        else:
+            suffix = "." + key
+            others = [k for k in (*before.tables, *after.tables) if k.endswith(suffix)]
+        for other in others:
+            after = after.with_unsure(other, f"`{change.op}()` on {name}, perhaps the same table")
+    return after
 
 
 def _maybe(

@@ -82,6 +82,19 @@ class SchemaChanges:
         return self.upgrade if function == "upgrade" else self.downgrade
 
 
+#: Operations that hand over what runs: a connection (``op.get_bind()``), which may then
+#: run any SQL the model never sees, or code (``op.run_async(fn)``, ``op.invoke(obj)``).
+RUNS_ANYTHING = {
+    "get_bind": "a connection that may run any SQL",
+    "run_async": "a function that runs on the connection",
+    "invoke": "an operation object",
+}
+
+#: Keywords of ``op.batch_alter_table`` that give the recreated table a shape of their
+#: own: constraints and columns added or replaced beside the batch's operations.
+_BATCH_SHAPE = ("table_args", "reflect_args", "copy_from", "table_kwargs")
+
+
 #: Operations that never touch tables, columns, indexes or constraints: data, comments,
 #: helpers, and the views/functions/sequences/types of common extensions (alembic_utils,
 #: alembic-postgresql-enum).
@@ -91,7 +104,6 @@ NO_SCHEMA_EFFECT = frozenset(
         "create_enum",
         "drop_enum",
         "bulk_insert",
-        "get_bind",
         "get_context",
         "inline_literal",
         "f",
@@ -100,8 +112,6 @@ NO_SCHEMA_EFFECT = frozenset(
         "drop_table_comment",
         "implementation_for",
         "register_operation",
-        "invoke",
-        "run_async",
         "create_sequence",
         "drop_sequence",
         "create_entity",
@@ -280,10 +290,22 @@ _TABLE_KEY = {
 
 def _changes(call: OpCall) -> Iterator[Change]:
     name = call.name
+    if name == "batch_alter_table":
+        shaped = [k for k, _ in call.kwargs if k in _BATCH_SHAPE]
+        if shaped or call.star_kwargs:
+            # The recreated table takes these too (a constraint from table_args, a column
+            # as reflect_args or copy_from has it), which the model does not follow.
+            batch = CallExpr(call.name, call.args, call.kwargs, call.star_kwargs)
+            why = f"`{shaped[0]}`" if shaped else "`**` arguments"
+            yield _unknown(call, "op.batch_alter_table", _batch_table(batch), why)
+        return
     if name in NO_SCHEMA_EFFECT:
         return
     owner = "batch_op" if call.batch else "op"
     shown = f"{owner}.{name}"
+    if name in RUNS_ANYTHING:
+        yield _unknown(call, shown, None, RUNS_ANYTHING[name])
+        return
     if call.star_kwargs:
         # **kw may hold anything (a schema, a new name, if_exists...).
         yield _unknown(call, shown, None, "`**` arguments")
@@ -440,6 +462,11 @@ def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | 
     )
     if primary:
         constraints.append(Constraint("primary", None, (name,)))
+    if _may_check(type_expr):
+        # A CHECK constraint the type may create (``create_constraint=True``), under the
+        # type's ``name`` or the naming convention's: listed without a name, so that a
+        # drop by any name may be of it.
+        constraints.append(Constraint("check", None, (name,)))
     if kwargs.get("unique") is True:
         constraints.append(Constraint("unique", None, (name,)))
     elif "unique" in kwargs and not isinstance(kwargs["unique"], bool | None):
@@ -449,6 +476,19 @@ def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | 
     elif "index" in kwargs and not isinstance(kwargs["index"], bool | None):
         return None
     return column, indexes, constraints
+
+
+#: SQLAlchemy's types that may create a CHECK constraint with the column (SchemaType).
+_CHECKED_TYPES = frozenset({"Boolean", "BOOLEAN", "Enum", "Interval"})
+
+
+def _may_check(type_expr: Expr) -> bool:
+    """Whether the column's type may bring a CHECK constraint of its own: it does when
+    given ``create_constraint`` that is not a literal False (the default is False since
+    SQLAlchemy 1.4, which Alembic requires)."""
+    if not isinstance(type_expr, CallExpr) or _short(type_expr.func) not in _CHECKED_TYPES:
+        return False
+    return dict(type_expr.kwargs).get("create_constraint", False) is not False
 
 
 def constraint_of(call: CallExpr) -> Constraint | None:
@@ -583,6 +623,10 @@ def _alter_column(
             default = render(value)
     alter = Alter(new_name, nullable, type_, default, drop_default, unknown, unknown_nullable)
     yield Change("alter_column", table, ref, shown, name=name, alter=alter)
+    if _may_check(args.get("type_")):
+        # A batch recreates the table with the new type's CHECK constraint.
+        check = Constraint("check", None, (new_name or name,))
+        yield Change("add_constraint", table, ref, shown, constraints=(check,))
 
 
 def _create_index(

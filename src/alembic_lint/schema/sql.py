@@ -6,6 +6,7 @@ or anything not read to the end, makes what it may touch unsure."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -379,9 +380,46 @@ def _names(tokens: list[_Tok]) -> tuple[str, ...]:
     return tuple(found)
 
 
+#: Words a SELECT may put before ``(`` without calling anything of the project's: SQL's
+#: own words and the built-in functions migrations select for their effect on data,
+#: sequences, locks or settings. Any other function may run DDL (a PL/pgSQL function
+#: the history defines, TimescaleDB's ``create_hypertable``, pg_partman's
+#: ``create_parent``).
+_SELECTED_ALONE = frozenset(
+    {
+        *("SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "EXISTS", "ANY", "ALL"),
+        *("VALUES", "AS", "ON", "USING", "JOIN", "BY", "OVER", "FILTER", "WITHIN", "ROW"),
+        *("ARRAY", "CAST", "COALESCE", "NULLIF", "GREATEST", "LEAST", "CASE", "WHEN"),
+        *("THEN", "ELSE", "IS", "LIKE", "UNION", "SOME", "LATERAL", "GROUP", "HAVING"),
+        *("SETVAL", "NEXTVAL", "CURRVAL", "LASTVAL", "PG_GET_SERIAL_SEQUENCE"),
+        *("PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK", "PG_ADVISORY_UNLOCK"),
+        *("PG_TRY_ADVISORY_LOCK", "PG_TRY_ADVISORY_XACT_LOCK", "PG_ADVISORY_UNLOCK_ALL"),
+        *("SET_CONFIG", "CURRENT_SETTING", "PG_SLEEP", "VERSION", "NOW", "COUNT", "MAX"),
+        *("MIN", "SUM", "AVG", "LOWER", "UPPER", "LENGTH", "CONCAT", "SUBSTRING", "TRIM"),
+        *("REPLACE", "ROUND", "ABS", "TO_CHAR", "DATE_TRUNC", "EXTRACT", "STRING_AGG"),
+        *("ARRAY_AGG", "JSON_BUILD_OBJECT", "JSONB_BUILD_OBJECT", "GEN_RANDOM_UUID"),
+        *("UUID_GENERATE_V4", "MD5", "RANDOM", "CHAR_LENGTH", "POSITION", "FORMAT"),
+    }
+)
+
+
+def _calls_unknown_function(tokens: list[_Tok]) -> bool:
+    """Whether a SELECT calls a function other than SQL's own harmless ones."""
+    for before, tok in itertools.pairwise(tokens):
+        opens = tok.kind == "punct" and tok.text == "("
+        named = before.kind == "quoted" or before.kind == "word"
+        if opens and named and before.upper not in _SELECTED_ALONE:
+            return True
+    return False
+
+
 def _statement(tokens: list[_Tok], ref: int, shown: str) -> Iterator[Change]:
     parser = _Parser(tokens)
     first = tokens[0].upper
+    if first == "SELECT" and _calls_unknown_function(tokens):
+        why = "a SELECT of a function, which may change any table"
+        yield Change("unknown", None, ref, shown, why=why)
+        return
     if first in _DATA or (first == "WITH" and not _mentions_ddl(tokens)):
         return
     table: str | None = None
