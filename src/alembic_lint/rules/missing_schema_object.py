@@ -38,11 +38,14 @@ class MissingSchemaObject(Rule):
     exist`. In `downgrade()` the same mistake breaks the rollback that was meant to save
     the day.
 
-    Nothing the model cannot read exactly ever gives a finding: a name that is not a
-    literal, SQL it cannot parse, a custom operation, code outside the migration, a
-    `**kw` argument, or a constraint named by a naming convention or the database make
-    what they may touch unsure from that revision on. Operations with
-    `if_exists=True` are not reported either.
+    What the model reads but cannot read exactly gives no finding: a name that is not
+    a literal, SQL it cannot parse, a custom operation, a `**kw` argument, or a
+    constraint named by a naming convention or the database make what they may touch
+    unsure from that revision on. Operations with `if_exists=True` are not reported
+    either. What it does not see at all can mislead it: operations run by a function
+    imported from another module, by a decorated function or through an alias of `op`,
+    and DDL run through `op.get_bind()`. A later operation on what they created or
+    dropped may be reported; silence the rule for such files (`per-file-ignores`).
 
     ## Fix
     Correct the name, or remove the operation when an earlier migration already did it.
