@@ -81,7 +81,7 @@ def read_with_tree(
     if len(data) > LIBCST_MAX_BYTES or cpython.deeper_than(tree, LIBCST_MAX_DEPTH):
         return _read_tree(path, data, decoded.text, tree), tree
     try:
-        return _read_with_libcst(data, decoded, path, positions), tree
+        return _read_with_libcst(data, decoded, path, positions, tree), tree
     except (cst.ParserSyntaxError, RecursionError):
         # LibCST refuses what CPython accepts (`(x): int = 1`, thousands of adjacent
         # strings), or a walk over its tree recursed too deep: Alembic would load such a
@@ -107,12 +107,14 @@ def read_with_libcst(path: str, data: bytes, *, positions: bool = False) -> Migr
     return _read_with_libcst(data, decode(data), path, positions)
 
 
-def _read_with_libcst(data: bytes, decoded: Decoded, path: str, positions: bool) -> Migration:
+def _read_with_libcst(
+    data: bytes, decoded: Decoded, path: str, positions: bool, tree: ast.Module | None = None
+) -> Migration:
     # LibCST reads the same cookie and BOM; handing it the bytes saves it re-encoding the
     # text (its parser works on bytes).
     module = parse_module(data if decoded.encoding.startswith("utf-8") else decoded.text)
     filename = Path(path).name
-    migration = _Extractor(module, positions, decoded.text).migration(path, filename)
+    migration = _Extractor(module, positions, decoded.text, tree).migration(path, filename)
     migration = replace(migration, digest=digest(data))
     if _MAY_SUPPRESS.search(data):
         noqa, file_ignores = suppressions(decoded.text)

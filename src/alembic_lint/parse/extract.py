@@ -76,7 +76,13 @@ def _is_async(func: cst.FunctionDef) -> bool:
 class _Extractor:
     """One pass over a module; allocates a ref for every fact it records."""
 
-    def __init__(self, module: cst.Module, positions: bool, text: str | None = None) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        positions: bool,
+        text: str | None = None,
+        tree: ast.Module | None = None,
+    ) -> None:
         self.module = module
         self.positions = positions
         self.text = text  # the source, if known: module.code regenerates it recursively
@@ -89,7 +95,9 @@ class _Extractor:
         self.op_modules: set[str] = set()  # names bound to the alembic package
         # Not `ModuleScope[...](...)`: typing's subscripted call costs a few microseconds.
         self.scope: flow.ModuleScope[cst.FunctionDef] = flow.ModuleScope(
-            lambda: _parse_ast(module.code if text is None else text), _is_async
+            # CPython's tree of the file when the caller has it (it judged the file first).
+            lambda: tree if tree is not None else _parse_ast(module.code if text is None else text),
+            _is_async,
         )
         self.helpers = self.scope.defs
         self.dialect_imports: set[str] = set()  # see model.Migration.dialects

@@ -572,14 +572,19 @@ def _add_column(
     )
 
 
-def _drop_column(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
-    name = text(args.get("column_name"))
-    if name is None:
-        yield Change("unknown", table, ref, shown, why="a column name that is not a literal")
-        return
-    yield Change("drop_column", table, ref, shown, name=name, guarded=guarded)
+def _drop_named(action: str, parameter: str, what: str) -> _Reader:
+    """The reader of a drop of one named column or index (``parameter`` names it)."""
+
+    def read(
+        args: _Call, table: str | None, ref: int, shown: str, guarded: bool
+    ) -> Iterator[Change]:
+        name = text(args.get(parameter))
+        if name is None:
+            yield Change("unknown", table, ref, shown, why=f"{what} that is not a literal")
+            return
+        yield Change(action, table, ref, shown, name=name, guarded=guarded)
+
+    return read
 
 
 def _alter_column(
@@ -651,16 +656,6 @@ def _create_index(
     yield Change("create_index", table, ref, shown, name=name, indexes=(index,), guarded=guarded)
 
 
-def _drop_index(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
-    name = text(args.get("index_name"))
-    if name is None:
-        yield Change("unknown", table, ref, shown, why="an index name that is not a literal")
-        return
-    yield Change("drop_index", table, ref, shown, name=name, guarded=guarded)
-
-
 def _add_constraint(kind: str) -> _Reader:
     def read(
         args: _Call, table: str | None, ref: int, shown: str, guarded: bool
@@ -723,10 +718,10 @@ _READERS: dict[str, _Reader] = {
     "drop_table": _drop_table,
     "rename_table": _rename_table,
     "add_column": _add_column,
-    "drop_column": _drop_column,
+    "drop_column": _drop_named("drop_column", "column_name", "a column name"),
     "alter_column": _alter_column,
     "create_index": _create_index,
-    "drop_index": _drop_index,
+    "drop_index": _drop_named("drop_index", "index_name", "an index name"),
     "create_foreign_key": _add_constraint("foreignkey"),
     "create_unique_constraint": _add_constraint("unique"),
     "create_check_constraint": _add_constraint("check"),
