@@ -471,6 +471,79 @@ def test_a_changed_parent_rebuilds_the_graph(tmp_path: Path) -> None:
     assert "3 heads" not in "\n".join(warm) and "2 heads on one branch" in "\n".join(warm)
 
 
+def _heads(tmp_path: Path) -> Path:
+    """a.py, and two heads on it (b.py, c.py): AL001 points into both heads."""
+    return write(
+        tmp_path / "versions",
+        m("aaaaaaaaaaaa", filename="a.py"),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", filename="b.py"),
+        m("cccccccccccc", "aaaaaaaaaaaa", filename="c.py"),
+    )
+
+
+def test_graph_findings_keep_their_positions_until_their_file_changes(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The graph findings are cached with their positions, by the digest of the bytes of
+    each file they point into: an edit elsewhere loads none of those files to place them,
+    and an edit that moves a finding places it again, where a cold run puts it."""
+    from alembic_lint import cache
+
+    versions = _heads(tmp_path)
+    warm = ("--format", "sarif", "--cache-dir", "cache", "versions")
+    cold = ("--format", "sarif", "--no-cache", "versions")
+    assert run(*warm) == run(*cold)
+    loaded: list[str] = []
+    light = cache.Cache.light
+    monkeypatch.setattr(
+        cache.Cache,
+        "light",
+        lambda self, key, path, **kw: (
+            loaded.append(os.path.basename(path)) or light(self, key, path, **kw)
+        ),
+    )
+    # The base: no graph finding points into it.
+    (versions / "a.py").write_text((versions / "a.py").read_text() + "# edited\n")
+    assert run(*warm) == run(*cold)
+    assert loaded == []
+    # Lines above a head's revision variables move its finding down three lines.
+    before = run("--cache-dir", "cache", "versions")[1]
+    head = versions / "c.py"
+    head.write_text("# one\n# two\n# three\n" + head.read_text())
+    after = run("--cache-dir", "cache", "versions")[1]
+    assert after == run("--no-cache", "versions")[1]
+
+    def lines_in_c(report: str) -> list[int]:
+        return [int(line.split(":")[1]) for line in report.splitlines() if "c.py:" in line]
+
+    assert lines_in_c(after) and lines_in_c(after) == [n + 3 for n in lines_in_c(before)]
+    assert run(*warm) == run(*cold)
+    # Put back as it was: the bytes are those of the first run, the positions too.
+    head.write_text(head.read_text().split("\n", 3)[3])
+    assert run("--cache-dir", "cache", "versions")[1] == before
+
+
+def test_graph_positions_of_a_stdin_run_are_those_of_the_buffer(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor's buffer that moves a head's finding: placed in the buffer, and the
+    file's own run afterwards places it in the file again (the positions are keyed by
+    content, not by path)."""
+    versions = _heads(tmp_path)
+    head = versions / "c.py"
+    run("--cache-dir", "cache", "versions")
+    buffer = "\n\n\n\n" + head.read_text()
+    warm = _stdin(run, monkeypatch, head, buffer, "--cache-dir", "cache")
+    assert warm == _stdin(run, monkeypatch, head, buffer, "--no-cache")
+    assert run("--format", "sarif", "--cache-dir", "cache", "versions") == run(
+        "--format", "sarif", "--no-cache", "versions"
+    )
+    head.write_text(buffer)
+    assert run("--format", "sarif", "--cache-dir", "cache", "versions") == run(
+        "--format", "sarif", "--no-cache", "versions"
+    )
+
+
 # --------------------------------------------------------------------------- file findings
 
 

@@ -235,6 +235,17 @@ def forge_result(data: bytes) -> bytes:
     return b"\n".join([*lines[:-1], b"[]"])
 
 
+def forge_graph(data: bytes) -> bytes:
+    """The graph findings with every position moved ten lines down (the digests of the
+    files they point into left as they were)."""
+    lines = data.split(b"\n")
+    found, at = json.loads(lines[-1])
+    assert found and at
+    for finding in found:
+        finding[0][1] += 10
+    return b"\n".join([*lines[:-1], json.dumps([found, at]).encode()])
+
+
 def forge_record(data: bytes) -> bytes:
     """A replay record that depends on nothing and prints a clean bill of health."""
     lines, index, header = json_line(data, "inputs")
@@ -328,6 +339,15 @@ def test_a_forged_whole_run_result_is_ignored(
 ) -> None:
     name, data = scene.forged("result-*.json", *MODES[mode])
     scene.plant(scene.project / PLANT, name, forge_result(data))
+    assert_honest(scene, honest, *MODES[mode], process=not IN_PROCESS[mode])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_forged_positions_of_the_graph_findings_are_ignored(
+    scene: Scene, honest: tuple[int, str], mode: str
+) -> None:
+    name, data = scene.forged("graph-*.json", *MODES[mode])
+    scene.plant(scene.project / PLANT, name, forge_graph(data))
     assert_honest(scene, honest, *MODES[mode], process=not IN_PROCESS[mode])
 
 
@@ -572,9 +592,9 @@ def test_a_wrong_type_in_the_graph_findings_is_a_miss(run: Run, tmp_path: Path) 
     run(*CACHED)
     graph = one(tmp_path / "cache", "graph-*.json")
     head, found = sealed_file(graph).split(b"\n")
-    findings = json.loads(found)
+    findings, at = json.loads(found)
     findings[0][3] = {"a": "message"}
-    reseal(graph, head + b"\n" + json.dumps(findings).encode())
+    reseal(graph, head + b"\n" + json.dumps([findings, at]).encode())
     with (versions / "aaaaaaaaaaaa.py").open("a") as handle:
         handle.write("# a body edit: the graph findings come from the cache\n")
     assert run(*CACHED) == run("--no-cache", "versions")

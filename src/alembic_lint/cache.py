@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from alembic_lint import __version__, replay, runtime, sealed
@@ -312,7 +312,13 @@ class Cache:
     # -- whole-run result
 
     def diagnostics(self, key: str) -> list[Diagnostic] | None:
-        return self._keyed(self.result_path, key)
+        found = self._keyed(self.result_path, key)
+        if not isinstance(found, list):
+            return None
+        try:
+            return [diagnostic_from_json(d) for d in found]
+        except DAMAGE:
+            return None  # another shape: a miss
 
     def put_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
         self.result = _keyed_json(key, diagnostics)
@@ -320,13 +326,27 @@ class Cache:
 
     # -- the graph rules' findings (see checking.graph_key)
 
-    def graph_diagnostics(self, key: str) -> list[Diagnostic] | None:
-        return self._keyed(self.graph_path, key)
+    def graph_diagnostics(self, key: str) -> tuple[list[Diagnostic], dict[str, str]] | None:
+        """The graph rules' findings under ``key``, with the positions they had when
+        stored and, by path, the digest of the bytes those positions in the file were
+        worked out on (a file missing there has none that hold)."""
+        found = self._keyed(self.graph_path, key)
+        if not (isinstance(found, list) and len(found) == 2):
+            return None
+        listed, at = found
+        if not (isinstance(listed, list) and isinstance(at, dict)):
+            return None
+        if not all(type(v) is str for v in at.values()):
+            return None
+        try:
+            return [diagnostic_from_json(d) for d in listed], at
+        except DAMAGE:
+            return None
 
-    def _keyed(self, path: str, key: str) -> list[Diagnostic] | None:
-        """The findings a file holds under ``key``, else None. The key is on a line of its
-        own after the seal: a run whose key changed need neither check the seal nor
-        decode the findings after it."""
+    def _keyed(self, path: str, key: str) -> Any:
+        """The JSON a file holds under ``key``, else None. The key is on a line of its own
+        after the seal: a run whose key changed need neither check the seal nor decode
+        what follows it."""
         data = sealed.read_raw(path) if self.usable else None
         if data is None:
             return None
@@ -337,15 +357,16 @@ class Cache:
         if payload is None:
             return None
         try:
-            found = json.loads(payload[payload.index(b"\n") + 1 :])
-            if not isinstance(found, list):
-                return None
-            return [diagnostic_from_json(d) for d in found]
+            return json.loads(payload[payload.index(b"\n") + 1 :])
         except DAMAGE:
-            return None  # truncated, not JSON or another shape: a miss
+            return None  # truncated or not JSON: a miss
 
-    def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None:
-        self.graph = _keyed_json(key, diagnostics)
+    def put_graph_diagnostics(
+        self, key: str, diagnostics: Sequence[Diagnostic], at: Mapping[str, str]
+    ) -> None:
+        found = [diagnostic_to_json(d) for d in diagnostics]
+        text = json.dumps([found, dict(at)], separators=(",", ":"))
+        self.graph = f"{_head(key).decode('utf-8')}\n{text}"
         self.graph_dirty = True
 
     def save(self, keep: Iterable[str], paths: Iterable[str] = ()) -> None:

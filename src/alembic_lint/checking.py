@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from alembic_lint import graph as graph_mod
@@ -98,7 +98,15 @@ def check_history(
         )
     stubs = dict(stubs or {})
     graph_rules = [r for r in rules if r.graph]
-    found, history = _graph_findings(history, graph_rules, graph_cache, stubs, built, schema_memo)
+    graph = _graph_findings(history, graph_rules, graph_cache, stubs, built, schema_memo)
+    history = graph.history
+    digests = {m.path: m.digest for m in history.migrations}
+    # Graph findings from the cache that kept their positions are placed already: a file
+    # they point into need not be loaded to place them (see _GraphFound).
+    found: list[Diagnostic] = []
+    placed: list[Diagnostic] = []
+    for diagnostic in graph.found:
+        (placed if graph.holds(diagnostic, digests) else found).append(diagnostic)
     # File rules see one migration at a time (the contract that lets their findings be
     # cached per file, apart from the graph's): an unbuilt graph, so networkx is not even
     # imported.
@@ -115,7 +123,6 @@ def check_history(
             local_out.setdefault(diagnostic.location.path, []).append(diagnostic)
     found.extend(fresh)
     # Known findings that carry a position keep it; the others are placed below.
-    placed: list[Diagnostic] = []
     for file_found in known.values():
         for diagnostic in file_found:
             (placed if diagnostic.location.line > 0 else found).append(diagnostic)
@@ -135,7 +142,10 @@ def check_history(
             loc.path for d in unplaced for loc in (d.location, *(r.location for r in d.related))
         }
         history = _loaded(history, stubs, pointed, changes=False)
-    found = placed + resolve_locations(unplaced, history, reader, resolved)
+    done: dict[str, Migration] = {}
+    found = placed + resolve_locations(unplaced, history, reader, resolved, done)
+    if graph_cache is not None and graph_rules:
+        graph.store(graph_cache, digests, done)
     if stubs:  # an unused suppression is reported with its file's revision id
         commented = {m.path for m in history.migrations if m.noqa or m.file_ignores}
         history = _loaded(history, stubs, commented, changes=False)
@@ -145,9 +155,11 @@ def check_history(
 class GraphCache(Protocol):
     """Where the graph rules' findings are kept between runs, by :func:`graph_key`."""
 
-    def graph_diagnostics(self, key: str) -> list[Diagnostic] | None: ...
+    def graph_diagnostics(self, key: str) -> tuple[list[Diagnostic], dict[str, str]] | None: ...
 
-    def put_graph_diagnostics(self, key: str, diagnostics: Sequence[Diagnostic]) -> None: ...
+    def put_graph_diagnostics(
+        self, key: str, diagnostics: Sequence[Diagnostic], at: Mapping[str, str]
+    ) -> None: ...
 
     def view(self, migration: Migration) -> str: ...
 
@@ -202,6 +214,76 @@ def _loaded(
     return replace(history, migrations=tuple(real.get(m.path, m) for m in history.migrations))
 
 
+@dataclass
+class _GraphFound:
+    """The graph rules' findings of one run, and where their positions came from."""
+
+    found: list[Diagnostic]
+    history: History
+    key: str = ""
+    #: From the cache: by path, the digest of the bytes the positions of the findings in
+    #: that file were worked out on. None: worked out by this run, not yet placed.
+    at: dict[str, str] | None = None
+
+    def holds(self, diagnostic: Diagnostic, digests: Mapping[str, str]) -> bool:
+        """Whether every position of a cached finding is one worked out on the bytes its
+        file has now (an edit elsewhere in the history leaves it where it was)."""
+        at = self.at
+        if at is None:
+            return False
+        for loc in (diagnostic.location, *(r.location for r in diagnostic.related)):
+            if loc.ref >= 0 and (
+                loc.line <= 0 or not digests.get(loc.path) or at.get(loc.path) != digests[loc.path]
+            ):
+                return False
+        return True
+
+    def store(
+        self, cache: GraphCache, digests: Mapping[str, str], done: Mapping[str, Migration]
+    ) -> None:
+        """Keep the findings with the positions known now: those this run worked out
+        (``done``: the files it placed) and those of the cache that still hold."""
+        at = self.at or {}
+        # (A file that could not be read again to place its findings has no spans: its
+        # positions are no one's.)
+        done = {path: m for path, m in done.items() if m.spans}
+        pointed = {
+            loc.path
+            for d in self.found
+            for loc in (d.location, *(r.location for r in d.related))
+            if loc.ref >= 0
+        }
+        now: dict[str, str] = {}
+        for path in sorted(pointed):
+            digest = digests.get(path)
+            if digest and (path in done or at.get(path) == digest):
+                now[path] = digest
+        if self.at is not None and now == self.at:
+            return  # nothing moved
+
+        def place(loc: Location) -> Location:
+            if loc.ref < 0:
+                return loc
+            span = done[loc.path].span(loc.ref) if loc.path in done else None
+            if span is not None and span.line > 0:
+                return Location(
+                    loc.path, span.line, span.column, span.end_line, span.end_column, ref=loc.ref
+                )
+            if at.get(loc.path) == digests.get(loc.path):
+                return loc  # still holds (or was never placed)
+            return Location(loc.path, 0, 0, 0, 0, ref=loc.ref)  # stale: to be placed again
+
+        placed = [
+            replace(
+                d,
+                location=place(d.location),
+                related=tuple(Related(place(r.location), r.message) for r in d.related),
+            )
+            for d in self.found
+        ]
+        cache.put_graph_diagnostics(self.key, placed, now)
+
+
 def _graph_findings(
     history: History,
     rules: Sequence[Rule],
@@ -209,18 +291,19 @@ def _graph_findings(
     stubs: dict[str, Loader],
     built: list[graph_mod.RevisionGraph] | None = None,
     schema_memo: Memo | None = None,
-) -> tuple[list[Diagnostic], History]:
-    """The graph rules' findings (positions unresolved): from the cache when no file's
-    revision variables changed (editing a migration's body is the common case), which
-    spares building the graph and importing networkx. Building it loads every stand-in
-    first (emptying ``stubs``); the history comes back with them loaded."""
+) -> _GraphFound:
+    """The graph rules' findings: from the cache when no file's revision variables changed
+    (editing a migration's body is the common case), which spares building the graph and
+    importing networkx, with the positions they had then; else worked out (positions
+    unresolved). Building the graph loads every stand-in first (emptying ``stubs``); the
+    history comes back with them loaded."""
     if not rules:
-        return [], history
+        return _GraphFound([], history)
     key = graph_key(history, rules, graph_cache.view) if graph_cache is not None else ""
     if graph_cache is not None:
         hit = graph_cache.graph_diagnostics(key)
         if hit is not None:
-            return hit, history
+            return _GraphFound(hit[0], history, key, hit[1])
     history = _loaded(history, stubs, None)
     graph = graph_mod.build(history)
     if schema_memo is not None:
@@ -233,9 +316,7 @@ def _graph_findings(
         against = {r.code for r in rules if not r.needs_branch}
         prefix = f"after merging into {history.branch.target}: "
         found = [replace(d, message=prefix + d.message) if d.code in against else d for d in found]
-    if graph_cache is not None:
-        graph_cache.put_graph_diagnostics(key, found)
-    return found, history
+    return _GraphFound(found, history, key)
 
 
 def suppress(
@@ -342,17 +423,20 @@ def resolve_locations(
     history: History,
     reader: Reader,
     resolved: dict[str, Migration] | None = None,
+    done: dict[str, Migration] | None = None,
 ) -> list[Diagnostic]:
     """Fill in positions, parsing with position metadata only the files that need it.
 
-    ``resolved``, when given, receives the migrations whose spans were computed."""
+    ``resolved``, when given, receives the migrations whose spans were computed; ``done``
+    every migration that placed a finding (with its spans)."""
     by_path = {m.path: m for m in history.migrations}
     wanted: dict[str, set[int]] = defaultdict(set)
     for d in diagnostics:
         for loc in (d.location, *(r.location for r in d.related)):
             if loc.ref >= 0:
                 wanted[loc.path].add(loc.ref)
-    done: dict[str, Migration] = {}
+    if done is None:
+        done = {}
     for path, refs in wanted.items():
         migration = by_path.get(path)
         if migration is None:
