@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from alembic_lint import positions, runtime
 from alembic_lint.checking import Reader as Reader
+from alembic_lint.checking import Shared, file_findings, pared, rule_key, with_positions
 from alembic_lint.checking import check_history as check_history
-from alembic_lint.checking import file_findings, pared, rule_key, with_positions
 from alembic_lint.checking import graph_key as graph_key
 from alembic_lint.checking import read_bytes as read_bytes
 from alembic_lint.checking import rules_fingerprint as rules_fingerprint
@@ -205,6 +205,7 @@ def lint(
             migrations[path] = cached
     incremental = store is not None and bool(migrations)
     file_rules = [r for r in rules if not r.graph]
+    shared = Shared()
     # Without a cache to fill, files are checked as they are read (in pool workers too),
     # and only what the rest of the run needs is kept.
     check = file_rules if store is None and not fixes else None
@@ -223,6 +224,7 @@ def lint(
             if found_here is None:
                 found_here = file_findings(migration, file_rules)
                 migration = pared(migration)
+            migration = shared.migration(migration)
             local[path] = found_here
             checked.add(path)
         migrations[path] = migration

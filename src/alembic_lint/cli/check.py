@@ -576,7 +576,14 @@ def _report(
         ],
         sources=sources,
     )
-    text = renderer(output_format)(sorted(diagnostics, key=sort_key), report)
+    diagnostics = sorted(diagnostics, key=sort_key)
+    if output_format == "concise" and output_file is None:
+        from alembic_lint.reporters import concise
+
+        for piece in concise.chunks(diagnostics, report):
+            click.echo(piece, nl=False, color=report.color or None)
+        return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_OK
+    text = renderer(output_format)(diagnostics, report)
     if output_file is not None:
         try:
             with open(output_file, "w", encoding="utf-8") as handle:

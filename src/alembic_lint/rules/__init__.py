@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib
 import pkgutil
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -111,7 +112,8 @@ class Rule:
             location=place(migration, ref),
             code=self.code,
             name=self.name,
-            message=message,
+            # Most findings of a history say the same thing (one per drop): held once.
+            message=sys.intern(message),
             severity=self.severity,
             fix=fix,
             related=tuple(related),
