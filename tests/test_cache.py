@@ -471,6 +471,64 @@ def test_a_changed_parent_rebuilds_the_graph(tmp_path: Path) -> None:
     assert "3 heads" not in "\n".join(warm) and "2 heads on one branch" in "\n".join(warm)
 
 
+SCHEMA_EDIT = (
+    "op.drop_index('ix_users_email', table_name='users')",
+    "op.drop_index('ix', table_name='users')",
+)
+
+
+@pytest.mark.parametrize("damage", ["lost", "stale", "seal"])
+def test_the_schema_changes_file_never_changes_an_answer(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, damage: str
+) -> None:
+    """Each file's schema changes are kept apart from the facts every warm run reads,
+    and read only when the graph is rebuilt: lost, left from another generation of the
+    facts, or damaged, the files whose changes it held are read again."""
+    versions = _demo(tmp_path)
+    command = ("--format", "sarif", "--cache-dir", "cache", "demo")
+    run(*command)
+    (changes,) = (tmp_path / "cache").glob("changes-*.json")
+    old = changes.read_bytes()
+    if damage == "stale":  # a later full rewrite of the facts: a new generation
+        (facts,) = cache_files(tmp_path / "cache")
+        document = json.loads(payload(facts))
+        document["generation"] = "0" * 16
+        reseal(facts, json.dumps(document).encode())
+        for stale in (tmp_path / "cache").glob("result-*"):
+            stale.unlink()
+    elif damage == "lost":
+        changes.unlink()
+    else:
+        changes.write_bytes(old[:10] + bytes([old[10] ^ 1]) + old[11:])
+    target = next(versions.glob("4f0a*.py"))
+    target.write_text(target.read_text().replace(*SCHEMA_EDIT, 1))  # the graph is rebuilt
+    assert run(*command) == run("--format", "sarif", "--no-cache", "demo")
+    assert run(*command) == run("--format", "sarif", "--no-cache", "demo")
+
+
+def test_a_body_edit_does_not_read_the_schema_changes(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alembic_lint import cache
+
+    versions = _demo(tmp_path)
+    run("--cache-dir", "cache", "demo")
+    read: list[str] = []
+    real = cache.Cache._read
+    monkeypatch.setattr(
+        cache.Cache,
+        "_read",
+        lambda self, path: read.append(os.path.basename(path)) or real(self, path),
+    )
+    target = next(versions.glob("4f0a*.py"))
+    target.write_text(target.read_text() + "# edited\n")
+    assert run("--cache-dir", "cache", "demo") == run("--no-cache", "demo")
+    assert read and not any(name.startswith("changes-") for name in read)
+    target.write_text(target.read_text().replace(*SCHEMA_EDIT, 1))
+    assert run("--cache-dir", "cache", "demo") == run("--no-cache", "demo")
+    assert any(name.startswith("changes-") for name in read)
+
+
 def _heads(tmp_path: Path) -> Path:
     """a.py, and two heads on it (b.py, c.py): AL001 points into both heads."""
     return write(

@@ -71,6 +71,9 @@ class Cache:
 
     - ``history-*.json``: per file digest, what every run needs (revision variables,
       syntax problem, suppressions, positions) and the file rules' findings on the file;
+    - ``changes-*.json``: per file digest, its schema changes, read only when the graph
+      is rebuilt (they were half of the facts file, which every warm run reads); entries
+      of the facts journal keep theirs inline until the facts file is rewritten;
     - ``ops-*.json``: per file digest, operations, functions and the docstring header,
       read only when a file rule must run on a file whose findings are not cached;
     - ``graph-*.json``: the graph rules' findings (see checking.graph_key);
@@ -86,6 +89,8 @@ class Cache:
         self.usable = sealed.real_directory(directory) is not False
         self.facts_path = os.path.join(directory, f"history-{history_key}.json")
         self.ops_path = os.path.join(directory, f"ops-{history_key}.json")
+        self.changes_path = os.path.join(directory, f"changes-{history_key}.json")
+        self._changes: dict[str, Any] | None = None
         self.result_path = os.path.join(directory, f"result-{history_key}{variant}.json")
         self.graph_path = os.path.join(directory, f"graph-{history_key}{variant}.json")
         self.graph = ""
@@ -213,11 +218,28 @@ class Cache:
         entry = self.facts.get(key)
         if entry is None:
             return None
+        if changes and isinstance(entry, dict) and "changes" not in entry:
+            stored = self.stored_changes.get(key, _MISSING)
+            if stored is _MISSING:
+                return None  # (a changes file lost or of another generation: read again)
+            entry = {**entry, "changes": stored}
         try:
             return migration_from_json(entry, path, key, ops, changes=changes)
         except DAMAGE:
             self._forget(key)
             return None
+
+    @property
+    def stored_changes(self) -> dict[str, Any]:
+        """The schema changes of the facts file's entries (those of the journal are
+        inline), when the changes file is of the same generation."""
+        if self._changes is None:
+            self.facts  # noqa: B018 (the generation to match)
+            document = self._read(self.changes_path)
+            changes = document.get("changes")
+            current = self._generation and document.get("generation") == self._generation
+            self._changes = changes if current and isinstance(changes, dict) else {}
+        return self._changes
 
     def view(self, migration: Migration) -> str:
         """A hash of what the graph rules read of a file (see checking.graph_key)."""
@@ -414,10 +436,33 @@ class Cache:
             _atomic_write(self.journal_path, json.dumps(document, separators=(",", ":")))
             return
         kept = {k: v for k, v in facts.items() if k in wanted}
-        document = {"stamp": STAMP, "generation": os.urandom(8).hex(), "facts": kept}
+        # Each entry's changes go to the changes file: inline (read or put by this run),
+        # else from the changes file that went with the facts file so far.
+        inline = all("changes" in v for v in kept.values() if isinstance(v, dict))
+        stored = {} if inline else self.stored_changes
+        changes: dict[str, Any] = {}
+        for k, v in list(kept.items()):
+            if isinstance(v, dict) and "changes" in v:
+                changes[k] = v["changes"]
+                kept[k] = {f: x for f, x in v.items() if f != "changes"}
+            elif k in stored:
+                changes[k] = stored[k]
+            else:
+                del kept[k]  # its changes are lost: a miss, read again when next needed
+        generation = os.urandom(8).hex()
+        # The changes first: a facts file never names a generation whose changes were
+        # not written (a run killed in between leaves a changes file nothing matches).
+        document = {"stamp": STAMP, "generation": generation, "changes": changes}
+        _atomic_write(self.changes_path, json.dumps(document, separators=(",", ":")))
+        document = {"stamp": STAMP, "generation": generation, "facts": kept}
         _atomic_write(self.facts_path, json.dumps(document, separators=(",", ":")))
+        self._changes = changes
         with contextlib.suppress(OSError):
             os.unlink(self.journal_path)
+
+
+#: No entry (a JSON null is an entry: a file whose changes are not known).
+_MISSING = object()
 
 
 def _head(key: str) -> bytes:
