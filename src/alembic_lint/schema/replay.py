@@ -405,9 +405,10 @@ def differences(
     between the two, which tells what the upgrade did). Only the tables in ``touched``
     (case-folded; None: all) can differ."""
     found: list[str] = []
-    keys = set(before.tables) | set(undone.tables)
-    if touched is not None:
-        keys &= touched
+    if touched is None:
+        keys = set(before.tables) | set(undone.tables)
+    else:  # (not every table of the schema: a history's schema grows with it)
+        keys = {k for k in touched if k in before.tables or k in undone.tables}
     for key in sorted(keys):
         was, now = before.tables.get(key), undone.tables.get(key)
         if (was is now or was == now) and (key in before.unsure) == (key in undone.unsure):
