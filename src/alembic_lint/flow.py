@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from alembic_lint.executed import Scopes, constants, statement
-from alembic_lint.model import Expr, Guard, GuardKind, OpCall
+from alembic_lint.model import CONNECTION_EXECUTE, UNFOLLOWED, Expr, Guard, GuardKind, OpCall
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import function_role
 
@@ -58,6 +59,8 @@ class ModuleScope(Generic[D]):
         self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
         self._assignments: dict[int, dict[str, ast.expr]] = {}  # see guards_at
         self._scopes: Scopes | None = None  # see executed.py
+        self._imports: tuple[dict[str, str], tuple[str, ...]] | None = None  # see unfollowed
+        self._function_imports: dict[Locator, dict[str, str]] = {}
 
     def tree(self) -> ast.Module | None:
         """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
@@ -66,10 +69,11 @@ class ModuleScope(Generic[D]):
         return self._tree
 
     def place(
-        self, walk: Walk, node: object, name: str, ref: Callable[[Locator], int]
+        self, walk: Walk, node: object, name: str | None, ref: Callable[[Locator], int]
     ) -> tuple[int, tuple[Guard, ...]]:
         """The ref (from ``ref``, given the call's locator) and the guards of the operation
-        call ``node`` where ``walk`` is; one ref however many entry points reach it."""
+        call ``node`` where ``walk`` is; one ref however many entry points reach it.
+        ``name``: the attribute called (``op.<name>(...)``), None for a call of a name."""
         # Only a helper's call can be reached again (from another entry point).
         known = self._placed.get(id(node)) if walk.via else None
         if known is None:
@@ -130,20 +134,113 @@ class ModuleScope(Generic[D]):
         func = self.defs.get(name)
         if func is None or self._is_async(func):
             return None
-        names = self._locals.get(caller)
+        return None if self._bound(caller, name) else func
+
+    def unfollowed(
+        self,
+        walk: Walk,
+        callee: str | None,
+        attr: str | None,
+        receiver: str | None,
+        arguments: int,
+        op_argument: bool,
+    ) -> tuple[str, str, str] | None:
+        """What a call that is neither an operation nor a followed helper may do that the
+        schema model cannot see: (``UNFOLLOWED`` or ``CONNECTION_EXECUTE``, the callee as
+        shown, why), or None for a call that runs no DDL of its own (a builtin, the
+        standard library, SQLAlchemy building a clause, a method of a local value, an
+        object being built). ``callee``: the called dotted name, if it is one; ``attr``:
+        the method's name for ``x.attr(...)``; ``receiver``: ``x``'s dotted name, or the
+        dotted name ``x`` is a call of; ``arguments``: how many are given; ``op_argument``:
+        ``op`` itself is one of them."""
+        shown = callee or (f"{receiver}(...).{attr}" if receiver and attr else attr or "a call")
+        if callee in self.defs and not self._bound(walk.function, callee):
+            return None  # the module's own function, followed where it is first called
+        if attr in _EXECUTES:
+            return CONNECTION_EXECUTE, shown, ""
+        if attr in ("create_all", "drop_all"):
+            return UNFOLLOWED, shown, "SQLAlchemy creating or dropping tables itself"
+        if attr in ("create", "drop") and arguments and not _a_type(receiver):
+            return UNFOLLOWED, shown, "SQLAlchemy creating or dropping a schema object itself"
+        if op_argument:
+            return UNFOLLOWED, shown, "`op` handed to code the model does not follow"
+        if callee is None:
+            return None
+        root = callee.split(".", 1)[0]
+        module = self._imported(walk.function, root)
+        if module is None:
+            if "." in callee or root in self.defs:
+                return None
+            if root in _RUNS_CODE and not self._bound(walk.function, root):
+                return UNFOLLOWED, shown, "code that only running it would tell"
+            stars = self._module_imports()[1]
+            if stars and not hasattr(builtins, root) and not self._bound(walk.function, root):
+                why = f"a function that may come from `from {stars[0]} import *`"
+                return UNFOLLOWED, shown, why
+            return None
+        absolute = module.lstrip(".")
+        if module.startswith(".") or absolute.split(".", 1)[0] not in _BUILDERS:
+            if callee.rsplit(".", 1)[-1][:1].isupper():
+                return None  # a class: an object is built (its __init__ runs no migration)
+            return UNFOLLOWED, shown, f"a function from another module (`{module}`)"
+        full = f"{absolute}{callee[len(root) :]}"
+        if any(full == c or full.startswith(c + ".") for c in _RUNS_CODE_IN):
+            return UNFOLLOWED, shown, "code that only running it would tell"
+        return None
+
+    def decorated(self, decorators: Iterable[str | None]) -> str | None:
+        """Why a helper with these decorators (their dotted names, None for one that is
+        not a name) may run what its body does not say; None when they only wrap it
+        (``contextlib.contextmanager``, ``functools.wraps``...)."""
+        for name in decorators:
+            if name is None:
+                return "a decorator the model does not follow"
+            root = name.split(".", 1)[0]
+            module = self._module_imports()[0].get(root)
+            full = f"{module}{name[len(root) :]}" if module is not None else name
+            if full.lstrip(".") not in _WRAPPERS and name not in _WRAPPERS:
+                return f"a decorator the model does not follow (`{name}`)"
+        return None
+
+    def _imported(self, function: Locator, root: str) -> str | None:
+        """The module ``root`` comes from where the function at ``function`` calls it:
+        imported in the function, else bound there otherwise (None), else imported at
+        module level."""
+        found = self._function_imports.get(function)
+        if found is None:
+            tree = self.tree()
+            found = self._function_imports[function] = (
+                {} if tree is None else _function_imports(tree, function)
+            )
+        if root in found:
+            return found[root]
+        if self._bound(function, root):
+            return None
+        return self._module_imports()[0].get(root)
+
+    def _bound(self, function: Locator, name: str) -> bool:
+        names = self._locals.get(function)
         if names is None:
             tree = self.tree()
-            names = self._locals[caller] = (
-                frozenset() if tree is None else local_names(tree, caller)
+            names = self._locals[function] = (
+                frozenset() if tree is None else local_names(tree, function)
             )
-        return None if name in names else func
+        return name in names
+
+    def _module_imports(self) -> tuple[dict[str, str], tuple[str, ...]]:
+        if self._imports is None:
+            tree = self.tree()
+            self._imports = ({}, ()) if tree is None else _imports_of(_module_level(tree.body))
+        return self._imports
 
 
-def _locator(walk: Walk, name: str) -> Locator:
-    """The locator of the call of operation ``name`` where ``walk`` is."""
+def _locator(walk: Walk, name: str | None) -> Locator:
+    """The locator of the call of operation ``name`` where ``walk`` is (of a call of a
+    name, tagged as any expression, when ``name`` is None)."""
+    tag = "expr" if name is None else f"call:{name}"
     if walk.statement is None:
-        return (*walk.function, "call", walk.seen_calls, f"call:{name}")
-    return (*walk.statement, "own", walk.own_calls, f"call:{name}")
+        return (*walk.function, "call", walk.seen_calls, tag)
+    return (*walk.statement, "own", walk.own_calls, tag)
 
 
 class Entry(Generic[D]):
@@ -164,6 +261,103 @@ class Entry(Generic[D]):
             return None
         self.entered.add(id(func))
         return func
+
+
+# --------------------------------------------------------------------------- unfollowed calls
+
+#: Methods that run SQL on a connection, a session or a cursor.
+_EXECUTES = frozenset({"execute", "exec_driver_sql", "executemany", "executescript"})
+#: Builtins, and the standard library's ways, to run code or programs nobody can read here.
+_RUNS_CODE = frozenset({"exec", "eval", "__import__", "compile"})
+_RUNS_CODE_IN = ("importlib", "runpy", "subprocess", "os.system", "os.popen", "os.exec")
+#: Packages whose functions build values (types, clauses, dates, ids) and run no DDL of
+#: their own, beside the standard library.
+_BUILDERS = frozenset(
+    {
+        *sys.stdlib_module_names,
+        *("sqlalchemy", "alembic", "sqlmodel", "geoalchemy2", "sqlalchemy_utils"),
+        *("alembic_utils", "alembic_postgresql_enum", "pgvector", "dateutil", "pytz"),
+        *("typing_extensions", "six", "psycopg2", "psycopg", "ulid", "uuid6", "citext"),
+    }
+)
+#: Decorators that call what they decorate as it is (once, when called).
+_WRAPPERS = frozenset(
+    {
+        *("contextlib.contextmanager", "functools.wraps", "functools.cache"),
+        *("functools.lru_cache", "staticmethod", "typing.overload", "typing.no_type_check"),
+    }
+)
+
+
+def _a_type(receiver: str | None) -> bool:
+    """Whether ``receiver.create(bind)`` makes a type or a sequence (PostgreSQL's
+    ``ENUM(...).create(bind)``), not a table or an index."""
+    if receiver is None:
+        return False
+    lowered = receiver.rsplit(".", 1)[-1].lower()
+    return any(word in lowered for word in ("enum", "type", "sequence", "seq", "domain"))
+
+
+def _module_level(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """The statements that run at module level (in `if`, `try` and `with` blocks too)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If | ast.Try | ast.TryStar | ast.With):
+            stack.extend(node.body)
+            stack.extend(getattr(node, "orelse", ()))
+            stack.extend(getattr(node, "finalbody", ()))
+            for handler in getattr(node, "handlers", ()):
+                stack.extend(handler.body)
+
+
+def _imports_of(statements: Iterable[ast.AST]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The names these statements import, each with the module it comes from
+    (``import a.b`` binds ``a`` to ``a``; ``from .x import f`` binds ``f`` to ``.x.f``),
+    and the modules of their ``import *`` that are not builders (see _BUILDERS)."""
+    names: dict[str, str] = {}
+    stars: list[str] = []
+    for node in statements:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname is None:
+                    top = alias.name.split(".", 1)[0]
+                    names[top] = top
+                else:
+                    names[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    if node.level or module.split(".", 1)[0] not in _BUILDERS:
+                        stars.append(module)
+                else:
+                    dot = "" if module.endswith(".") or not module else "."
+                    names[alias.asname or alias.name] = f"{module}{dot}{alias.name}"
+    return names, tuple(stars)
+
+
+def _function_imports(tree: ast.Module, function: Locator) -> dict[str, str]:
+    """The names the function at ``function`` imports in its own body (not in nested
+    functions or classes)."""
+    try:
+        func = locate(tree, function)
+    except NoMatch:
+        return {}
+    if not isinstance(func, _Def):
+        return {}
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.stmt) and not isinstance(node, _Def | ast.ClassDef):
+            stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt))
+            for handler in getattr(node, "handlers", ()):
+                stack.extend(handler.body)
+    return _imports_of(found)[0]
 
 
 # --------------------------------------------------------------------------- local names

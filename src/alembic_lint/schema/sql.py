@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from alembic_lint.model import Expr, Opaque, OpCall
+from alembic_lint.model import CONNECTION_EXECUTE, Expr, Opaque, OpCall
 from alembic_lint.schema.changes import Alter, Change
 from alembic_lint.schema.objects import Column, Constraint, Index
 
@@ -165,8 +165,12 @@ HOLE = "\x00"
 
 
 def changes(call: OpCall) -> Iterator[Change]:
-    """The changes of one ``op.execute()`` (or ``batch_op.execute()``) call."""
-    shown = "batch_op.execute" if call.batch else "op.execute"
+    """The changes of one ``op.execute()`` (or ``batch_op.execute()``) call, or of SQL run
+    on the connection (model.CONNECTION_EXECUTE)."""
+    if call.name == CONNECTION_EXECUTE:
+        shown = str(call.args[0]) if call.args else "execute"
+    else:
+        shown = "batch_op.execute" if call.batch else "op.execute"
     sql = call.sql
     if sql is None:
         sql = _text(call.statement)
