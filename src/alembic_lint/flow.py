@@ -9,7 +9,15 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from alembic_lint.executed import Scopes, constants, statement
-from alembic_lint.model import CONNECTION_EXECUTE, UNFOLLOWED, Expr, Guard, GuardKind, OpCall
+from alembic_lint.model import (
+    CONNECTION_EXECUTE,
+    RESULT_USED,
+    UNFOLLOWED,
+    Expr,
+    Guard,
+    GuardKind,
+    OpCall,
+)
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import function_role
 
@@ -144,6 +152,7 @@ class ModuleScope(Generic[D]):
         receiver: str | None,
         arguments: int,
         op_argument: bool,
+        effect: bool,
     ) -> tuple[str, str, str] | None:
         """What a call that is neither an operation nor a followed helper may do that the
         schema model cannot see: (``UNFOLLOWED`` or ``CONNECTION_EXECUTE``, the callee as
@@ -152,19 +161,25 @@ class ModuleScope(Generic[D]):
         object being built). ``callee``: the called dotted name, if it is one; ``attr``:
         the method's name for ``x.attr(...)``; ``receiver``: ``x``'s dotted name, or the
         dotted name ``x`` is a call of; ``arguments``: how many are given; ``op_argument``:
-        ``op`` itself is one of them."""
+        ``op`` itself is one of them; ``effect``: the call is made for its effect (a
+        statement of its own, or a ``with`` block's context), its value is not used.
+
+        A function from another module counts only when it is called for its effect:
+        one whose value is used (``if config("X"):``, ``name = slugify(text)``) is taken
+        to compute that value. SQL on the connection whose result is used is a query
+        (see schema.sql.changes)."""
         shown = callee or (f"{receiver}(...).{attr}" if receiver and attr else attr or "a call")
         if callee in self.defs and not self._bound(walk.function, callee):
             return None  # the module's own function, followed where it is first called
         if attr in _EXECUTES:
-            return CONNECTION_EXECUTE, shown, ""
+            return CONNECTION_EXECUTE, shown, "" if effect else RESULT_USED
         if attr in ("create_all", "drop_all"):
             return UNFOLLOWED, shown, "SQLAlchemy creating or dropping tables itself"
-        if attr in ("create", "drop") and arguments and not _a_type(receiver):
+        if attr in ("create", "drop") and arguments and not self._a_type(walk, receiver):
             return UNFOLLOWED, shown, "SQLAlchemy creating or dropping a schema object itself"
         if op_argument:
             return UNFOLLOWED, shown, "`op` handed to code the model does not follow"
-        if callee is None:
+        if callee is None or not effect:
             return None
         root = callee.split(".", 1)[0]
         module = self._imported(walk.function, root)
@@ -187,6 +202,30 @@ class ModuleScope(Generic[D]):
         if any(full == c or full.startswith(c + ".") for c in _RUNS_CODE_IN):
             return UNFOLLOWED, shown, "code that only running it would tell"
         return None
+
+    def _a_type(self, walk: Walk, receiver: str | None) -> bool:
+        """Whether ``receiver.create(bind)`` makes a type or a sequence (PostgreSQL's
+        ``ENUM(...).create(bind)``, or a name bound once to one), not a table or an
+        index."""
+        if receiver is None:
+            return False
+        if _typeish(receiver):
+            return True
+        scopes = self.scopes()
+        if scopes is None or "." in receiver:
+            return False
+        value = scopes.module().get(receiver)
+        tree = scopes.tree
+        try:
+            func = locate(tree, walk.function)
+        except NoMatch:
+            func = None
+        if isinstance(func, _Def):
+            value = scopes.function(func).get(receiver, value)
+        if isinstance(value, ast.Call):
+            callee = _dotted(value.func)
+            return callee is not None and _typeish(callee)
+        return False
 
     def decorated(self, decorators: Iterable[str | None]) -> str | None:
         """Why a helper with these decorators (their dotted names, None for one that is
@@ -289,12 +328,10 @@ _WRAPPERS = frozenset(
 )
 
 
-def _a_type(receiver: str | None) -> bool:
-    """Whether ``receiver.create(bind)`` makes a type or a sequence (PostgreSQL's
-    ``ENUM(...).create(bind)``), not a table or an index."""
-    if receiver is None:
-        return False
-    lowered = receiver.rsplit(".", 1)[-1].lower()
+def _typeish(name: str) -> bool:
+    """Whether a dotted name looks like a type's or a sequence's (``postgresql.ENUM``,
+    ``status_enum``, ``sa.Sequence``)."""
+    lowered = name.rsplit(".", 1)[-1].lower()
     return any(word in lowered for word in ("enum", "type", "sequence", "seq", "domain"))
 
 
