@@ -510,7 +510,8 @@ EDGES = {
     "    op.get_context().connection.exec_driver_sql('UPDATE t SET c = 1')\n"
     "    if x:\n        session.execute(t.update().values(c=helpers.value()))\n"
     "    sa.Table('t', meta).create(conn); meta.create_all(conn)\n"
-    "    postgresql.ENUM('a', name='e').create(conn); my_enum.drop(conn)\n",
+    "    postgresql.ENUM('a', name='e').create(conn); my_enum.drop(conn)\n"
+    "    Token.create(name='x'); Token.create(**kw); ix.create(bind=conn); t.drop(*a)\n",
     "unfollowed-helpers": "import contextlib\nfrom .deco import wrap\nfrom x import *\n"
     "def upgrade():\n    a(); b(); c(op); d(op); getattr(op, 'drop_table')('t'); e()\n"
     "@wrap\ndef a(): op.drop_table('a')\n@contextlib.contextmanager\ndef b(): op.x()\n"
@@ -698,6 +699,8 @@ def test_facts_read_as_the_linter_needs_them() -> None:
         ("<execute>", ("session.execute",), None),
         ("<call>", ("sa.Table(...).create",), None),
         ("<call>", ("meta.create_all",), None),
+        ("<call>", ("ix.create",), None),
+        ("<call>", ("t.drop",), None),
     ]
     fast = assert_same(EDGES["guards-existence"])
     assert fast is not None

@@ -150,7 +150,7 @@ class ModuleScope(Generic[D]):
         callee: str | None,
         attr: str | None,
         receiver: str | None,
-        arguments: int,
+        bind: bool,
         op_argument: bool,
         effect: bool,
     ) -> tuple[str, str, str] | None:
@@ -160,7 +160,8 @@ class ModuleScope(Generic[D]):
         standard library, SQLAlchemy building a clause, a method of a local value, an
         object being built). ``callee``: the called dotted name, if it is one; ``attr``:
         the method's name for ``x.attr(...)``; ``receiver``: ``x``'s dotted name, or the
-        dotted name ``x`` is a call of; ``arguments``: how many are given; ``op_argument``:
+        dotted name ``x`` is a call of; ``bind``: a positional argument or ``bind=`` is
+        given (``t.create(bind)``, not an ORM's ``Model.create(name=...)``); ``op_argument``:
         ``op`` itself is one of them; ``effect``: the call is made for its effect (a
         statement of its own, or a ``with`` block's context), its value is not used.
 
@@ -175,7 +176,7 @@ class ModuleScope(Generic[D]):
             return CONNECTION_EXECUTE, shown, "" if effect else RESULT_USED
         if attr in ("create_all", "drop_all"):
             return UNFOLLOWED, shown, "SQLAlchemy creating or dropping tables itself"
-        if attr in ("create", "drop") and arguments and not self._a_type(walk, receiver):
+        if attr in ("create", "drop") and bind and not self._a_type(walk, receiver):
             return UNFOLLOWED, shown, "SQLAlchemy creating or dropping a schema object itself"
         if op_argument:
             return UNFOLLOWED, shown, "`op` handed to code the model does not follow"
@@ -317,6 +318,13 @@ _BUILDERS = frozenset(
         *("sqlalchemy", "alembic", "sqlmodel", "geoalchemy2", "sqlalchemy_utils"),
         *("alembic_utils", "alembic_postgresql_enum", "pgvector", "dateutil", "pytz"),
         *("typing_extensions", "six", "psycopg2", "psycopg", "ulid", "uuid6", "citext"),
+        # Utilities that compute values (ids, slugs, dates, text, dicts, hashes, files).
+        *("dpath", "slugify", "funcy", "oslo_utils", "arrow", "pendulum", "yaml"),
+        *("simplejson", "ujson", "orjson", "bcrypt", "passlib", "cryptography", "jwt"),
+        *("shortuuid", "nanoid", "inflection", "markdown", "bleach", "babel", "humanize"),
+        *("phonenumbers", "pycountry", "sqlparse", "toml", "tomli", "tomllib", "pydantic"),
+        *("attrs", "attr", "marshmallow", "jinja2", "werkzeug", "flask", "click", "tqdm"),
+        *("requests", "httpx", "boto3", "botocore", "redis", "celery", "structlog"),
     }
 )
 #: Decorators that call what they decorate as it is (once, when called).

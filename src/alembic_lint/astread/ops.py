@@ -250,7 +250,7 @@ class _Ops:
             _dotted(func),
             attr,
             receiver,
-            len(node.args) + len(node.keywords),
+            bool(node.args) or any(k.arg == "bind" for k in node.keywords),
             self._hands_op(node),
             id(node) in self.effects,
         )

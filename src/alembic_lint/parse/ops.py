@@ -288,7 +288,11 @@ class _OpCollector:
             _dotted(func),
             attr,
             receiver,
-            len(node.args),
+            any(
+                (a.keyword is None and a.star != "**")
+                or (a.keyword is not None and a.keyword.value == "bind")
+                for a in node.args
+            ),
             self._hands_op(node),
             id(node) in self.effects,
         )
