@@ -976,6 +976,10 @@ def drop_email():
     op.drop_column("users", "email")
 
 
+def setting(name):
+    return None
+
+
 def adds_z(func):
     def run():
         op.add_column("users", sa.Column("z", sa.Integer()))
@@ -1169,6 +1173,22 @@ SEEN: dict[str, list[tuple[str, ...]]] = {
             "rows = bind.execute(sa.select(sa.column('id')).select_from(sa.table('users')))\n"
             "bind.execute(sa.table('users', sa.column('email')).update().values(email='x'))\n"
             "ADD_LATER = len(names)\n" + ADD_EMAIL.replace("email", "email2"),
+            "op.drop_column('users', 'email2')",
+        ),
+        ("op.drop_column('users', 'email2')", ADD_EMAIL.replace("email", "email2")),
+    ],
+    # A function from another module whose value is used computes that value; a query's
+    # rows are read; a type is created (an enum, found by the name it is bound to).
+    "values_and_queries": [
+        USERS_PLAIN,
+        (
+            "from migration_helpers import setting\n"
+            "if setting('X') is None:\n"
+            "    level = setting('Y')\n"
+            "query = ' '.join(['SELECT id', 'FROM users'])\n"
+            "ids = [row[0] for row in op.get_bind().execute(sa.text(query))]\n"
+            "state = sa.Enum('a', 'b', name='state_kind')\n"
+            "state.create(op.get_bind(), checkfirst=True)\n" + ADD_EMAIL.replace("email", "email2"),
             "op.drop_column('users', 'email2')",
         ),
         ("op.drop_column('users', 'email2')", ADD_EMAIL.replace("email", "email2")),

@@ -9,7 +9,15 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from alembic_lint.executed import Scopes, constants, statement
-from alembic_lint.model import CONNECTION_EXECUTE, UNFOLLOWED, Expr, Guard, GuardKind, OpCall
+from alembic_lint.model import (
+    CONNECTION_EXECUTE,
+    RESULT_USED,
+    UNFOLLOWED,
+    Expr,
+    Guard,
+    GuardKind,
+    OpCall,
+)
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import function_role
 
@@ -160,6 +168,7 @@ class ModuleScope(Generic[D]):
         receiver: str | None,
         arguments: int,
         op_argument: bool,
+        effect: bool,
     ) -> tuple[str, str, str] | None:
         """What a call that is neither an operation nor a followed helper may do that the
         schema model cannot see: (``UNFOLLOWED`` or ``CONNECTION_EXECUTE``, the callee as
@@ -168,18 +177,26 @@ class ModuleScope(Generic[D]):
         object being built). ``callee``: the called dotted name, if it is one; ``attr``:
         the method's name for ``x.attr(...)``; ``receiver``: ``x``'s dotted name, or the
         dotted name ``x`` is a call of; ``arguments``: how many are given; ``op_argument``:
-        ``op`` itself is one of them."""
+        ``op`` itself is one of them; ``effect``: the call is made for its effect (a
+        statement of its own, or a ``with`` block's context), its value is not used.
+
+        A function from another module counts only when it is called for its effect:
+        one whose value is used (``if config("X"):``, ``name = slugify(text)``) is taken
+        to compute that value. SQL on the connection whose result is used is a query
+        (see schema.sql.changes)."""
         shown = callee or (f"{receiver}(...).{attr}" if receiver and attr else attr or "a call")
         if callee in self.defs and not self._bound(walk.function, callee):
             return None  # the module's own function, followed where it is first called
         if attr in _EXECUTES:
-            return CONNECTION_EXECUTE, shown, ""
+            return CONNECTION_EXECUTE, shown, "" if effect else RESULT_USED
         if attr in ("create_all", "drop_all"):
             return UNFOLLOWED, shown, "SQLAlchemy creating or dropping tables itself"
-        if attr in ("create", "drop") and arguments and not _a_type(self._made_by(walk, receiver)):
+        if attr in ("create", "drop") and arguments and not self._a_type(walk, receiver):
             return UNFOLLOWED, shown, "SQLAlchemy creating or dropping a schema object itself"
         if op_argument:
             return UNFOLLOWED, shown, "`op` handed to code the model does not follow"
+        if not effect:
+            return None
         if callee is None:
             if receiver is None or attr is None:
                 return None
@@ -246,16 +263,6 @@ class ModuleScope(Generic[D]):
             return None
         return scopes.function(func).get(name) if isinstance(func, _Def) else None
 
-    def _made_by(self, walk: Walk, receiver: str | None) -> str | None:
-        """What made ``receiver`` (``x`` of ``x.create(bind)``): the dotted name of the
-        call its one binding is (``sa.Table``, ``postgresql.ENUM``), else the receiver."""
-        if receiver is None or "." in receiver:
-            return receiver
-        value = self._binding(walk, receiver)
-        if isinstance(value, ast.Call):
-            return _dotted(value.func) or receiver
-        return receiver
-
     def _op_classes(self, walk: Walk) -> frozenset[str]:
         """The module-level classes whose code uses ``op``: what their methods run, and
         what objects they build do, the model does not follow."""
@@ -269,6 +276,20 @@ class ModuleScope(Generic[D]):
                 and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(stmt))
             )
         return self._classes
+
+    def _a_type(self, walk: Walk, receiver: str | None) -> bool:
+        """Whether ``receiver.create(bind)`` makes a type or a sequence (PostgreSQL's
+        ``ENUM(...).create(bind)``), not a table or an index: told by the call a name
+        bound once is (``user_types = sa.Table(...)`` is a table, ``e = ENUM(...)`` a
+        type), else by the name."""
+        if receiver is None:
+            return False
+        made = receiver
+        if "." not in receiver:
+            value = self._binding(walk, receiver)
+            if isinstance(value, ast.Call):
+                made = _dotted(value.func) or receiver
+        return _typeish(made)
 
     def decorated(self, decorators: Iterable[str | None]) -> str | None:
         """Why a helper with these decorators (their dotted names, None for one that is
@@ -390,12 +411,10 @@ def _judged(full: str, built: bool, shown: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _a_type(receiver: str | None) -> bool:
-    """Whether ``receiver.create(bind)`` makes a type or a sequence (PostgreSQL's
-    ``ENUM(...).create(bind)``), not a table or an index."""
-    if receiver is None:
-        return False
-    lowered = receiver.rsplit(".", 1)[-1].lower()
+def _typeish(name: str) -> bool:
+    """Whether a dotted name looks like a type's or a sequence's (``postgresql.ENUM``,
+    ``status_enum``, ``sa.Sequence``)."""
+    lowered = name.rsplit(".", 1)[-1].lower()
     return any(word in lowered for word in ("enum", "type", "sequence", "seq", "domain"))
 
 

@@ -142,6 +142,9 @@ UNFOLLOWED = "<call>"
 #: of ``op.get_bind()``, a session): read as ``op.execute()`` is (``sql``,
 #: ``statement``); ``args`` is (the callee as written,). Only the schema model reads these.
 CONNECTION_EXECUTE = "<execute>"
+#: A CONNECTION_EXECUTE's second ``args`` when the call's value is used (a query whose
+#: rows are read: unreadable SQL there changes nothing).
+RESULT_USED = "its result is used"
 
 
 @dataclass(frozen=True, slots=True)

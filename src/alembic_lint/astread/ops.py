@@ -72,6 +72,7 @@ class _Ops:
         self.own_calls = 0
         self.conditional = False  # see parse.ops._OpCollector.conditional
         self.in_arguments = 0  # see parse.ops._OpCollector.in_arguments
+        self.effects: set[int] = set()  # see parse.ops._OpCollector.effects
         why = reader.scope.escapes(function, op_names)
         if why is not None:  # see parse.ops._OpCollector
             self.inherited = True
@@ -106,9 +107,13 @@ class _Ops:
         elif type(node) is ast.Assign and type(node.value) is ast.Name:
             if node.value.id in self.op_names:  # `o = op`: o's calls are operations too
                 self.op_names.update(t.id for t in node.targets if type(t) is ast.Name)
+        elif type(node) is ast.Expr:
+            value = node.value
+            self.effects.add(id(value.value if type(value) is ast.Await else value))
         elif isinstance(node, ast.With | ast.AsyncWith):
             batch = {}
             for item in node.items:
+                self.effects.add(id(item.context_expr))
                 call = item.context_expr
                 if not isinstance(call, ast.Call):
                     continue
@@ -251,6 +256,7 @@ class _Ops:
             receiver,
             len(node.args) + len(node.keywords),
             self._hands_op(node),
+            id(node) in self.effects,
         )
         if found is None:
             return False

@@ -85,6 +85,9 @@ class _OpCollector:
         # Inside an operation's arguments (how deep): calls there build its values, and
         # are not taken for code that may run operations of its own (see unfollowed).
         self.in_arguments = 0
+        # The calls made for their effect (see flow.ModuleScope.unfollowed), by id: those
+        # that are a statement of their own (maybe awaited) or a `with` block's context.
+        self.effects: set[int] = set()
         self.statements: dict[int, Locator] = {}  # by id: LibCST nodes hash in Python
         body = func.body
         if isinstance(body, cst.IndentedBlock):
@@ -171,8 +174,12 @@ class _OpCollector:
                         t.target.value for t in node.targets if type(t.target) is cst.Name
                     )
             elif kind is cst.With:
+                col.effects.update(id(item.item) for item in node.items)
                 col.batch.append(col.batch_targets(node))
                 push(_END_BATCH)
+            elif kind is cst.Expr:
+                value = node.value
+                col.effects.add(id(value.expression if type(value) is cst.Await else value))
             elif kind in _CONDITIONAL:
                 col.conditional = True
             elif kind in _LEAVES:
@@ -300,7 +307,13 @@ class _OpCollector:
         else:
             receiver = owner
         found = self.extractor.scope.unfollowed(
-            self, _dotted(func), attr, receiver, len(node.args), self._hands_op(node)
+            self,
+            _dotted(func),
+            attr,
+            receiver,
+            len(node.args),
+            self._hands_op(node),
+            id(node) in self.effects,
         )
         if found is None:
             return False

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from alembic_lint.model import CONNECTION_EXECUTE, Expr, Opaque, OpCall
+from alembic_lint.model import CONNECTION_EXECUTE, RESULT_USED, Expr, Opaque, OpCall
 from alembic_lint.schema.changes import Alter, Change
 from alembic_lint.schema.objects import Column, Constraint, Index
 
@@ -175,6 +175,8 @@ def changes(call: OpCall) -> Iterator[Change]:
     if sql is None:
         sql = _text(call.statement)
     if sql is None:
+        if call.name == CONNECTION_EXECUTE and call.args[1:] == (RESULT_USED,):
+            return  # a query whose rows are read (see flow.ModuleScope.unfollowed)
         yield Change("unknown", None, call.ref, shown, why="SQL that is not a literal")
         return
     try:
