@@ -523,13 +523,15 @@ EDGES = {
     # names that reach operations from elsewhere (flow.ModuleScope._origin).
     "unfollowed-escapes": "import functools, importlib\nfrom alembic.op import drop_column\n"
     "from .util import Dropper\nimport helpers\nalias = helpers.run\n"
-    "mod = importlib.import_module('m')\n"
+    "mod = importlib.import_module('m')\nfrom flask_sqlalchemy import SQLAlchemy\n"
+    "db = SQLAlchemy()\n"
     "class Local:\n    def run(self): op.drop_table('l')\n"
     "def upgrade():\n    fn = op.drop_table\n    fn('t')\n"
     "    functools.partial(op.drop_table, 't')()\n    with op.batch_alter_table('t') as b:\n"
     "        _batch(b)\n    Local().run(); drop_column('t', 'c'); alias(); mod.f()\n"
     "    d = Dropper(); d.run(); Dropper('x').go(); Dropper()\n"
     "    types = sa.Table('t', meta)\n    types.drop(conn); my_enum.create(conn)\n"
+    "    db.session.commit()\n"
     "def _batch(b, o=op): b.drop_column('c')\n"
     "def downgrade():\n    batch = op.batch_alter_table('t')\n    with batch as b2:\n"
     "        b2.drop_column('c')\n    x = {'d': op.drop_table}\n",

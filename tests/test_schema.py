@@ -1162,6 +1162,16 @@ SEEN: dict[str, list[tuple[str, ...]]] = {
         ("o = op\no.drop_column('users', 'email')", ADD_EMAIL),
         (ADD_EMAIL, DROP_EMAIL),
     ],
+    # A batch made apart and entered without a name runs no operation of its own.
+    "batch_entered_without_a_name": [
+        USERS_PLAIN,
+        (
+            "batches = [op.batch_alter_table('users', recreate='always')]\n"
+            "for batch in batches:\n    with batch:\n        pass",
+            "pass",
+        ),
+        (DROP_EMAIL, ADD_EMAIL),
+    ],
     "harmless_calls": [
         USERS_PLAIN,
         (

@@ -381,6 +381,7 @@ _BUILDERS = frozenset(
         *("sqlalchemy", "alembic", "sqlmodel", "geoalchemy2", "sqlalchemy_utils"),
         *("alembic_utils", "alembic_postgresql_enum", "pgvector", "dateutil", "pytz"),
         *("typing_extensions", "six", "psycopg2", "psycopg", "ulid", "uuid6", "citext"),
+        "flask_sqlalchemy",  # SQLAlchemy's session and metadata (create_all is judged apart)
     }
 )
 #: Decorators that call what they decorate as it is (once, when called).
@@ -948,13 +949,16 @@ def _escape(func: _Def, op_names: set[str]) -> str | None:
                 elif node.optional_vars is not None:
                     return "a batch bound in a way the model does not follow"
         grown = len(names) + len(batches) > before
+    # A batch made apart can run operations only once entered under a name:
+    # `with batch as b:`, `b = stack.enter_context(batch)`, `batch.__enter__()`.
+    entered = any(_enters(n) for n in nodes)
     allowed: set[int] = set()
     for node in nodes:
         if isinstance(node, ast.Call):
             target = node.func
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                 allowed.add(id(target.value))  # op.x(...), batch_op.x(...)
-            if _batch_call(node, names) and id(node) not in with_batches:
+            if _batch_call(node, names) and id(node) not in with_batches and entered:
                 return "a batch the model does not follow (not bound by `with ... as`)"
             for arg in (*node.args, *(k.value for k in node.keywords)):
                 # `helper(op)`: followed or recorded as unfollowed by the readers.
@@ -973,6 +977,18 @@ def _escape(func: _Def, op_names: set[str]) -> str | None:
                 return f"a batch (`{node.id}`) used in a way the model does not follow"
             return f"`{node.id}` used in a way the model does not follow"
     return None
+
+
+def _enters(node: ast.AST) -> bool:
+    """``with <not a call> as x:`` or ``.enter_context(...)``/``.__enter__()``: a context
+    manager made elsewhere entered under a name."""
+    if isinstance(node, ast.withitem):
+        return node.optional_vars is not None and not isinstance(node.context_expr, ast.Call)
+    return isinstance(node, ast.Attribute) and node.attr in (
+        "enter_context",
+        "enter_async_context",
+        "__enter__",
+    )
 
 
 def _alias(node: ast.AST, names: set[str]) -> bool:
