@@ -1275,6 +1275,26 @@ def test_sql_on_the_connection_and_harmless_calls_stay_exact(tmp_path: Path, nam
         assert "email" not in columns
 
 
+def test_queries_and_query_objects_that_run_themselves_change_nothing(tmp_path: Path) -> None:
+    upgrade = (
+        "conn = op.get_bind()\n"
+        "rows = conn.execute(sa.text('(SELECT 1) UNION (SELECT 2)')).fetchall()\n"
+        "found = conn.execute(sa.text(f'SELECT id FROM {TABLE} WHERE x = 1')).first()\n"
+        "User.update(name='x').where(User.id == 1).execute()\n"
+        "r = conn.execute(sa.text(f'DROP INDEX {name}'))"
+    )
+    model, revisions = model_of(
+        tmp_path,
+        m("aaaaaaaaaaaa", upgrade=USERS),
+        m("bbbbbbbbbbbb", "aaaaaaaaaaaa", upgrade=upgrade.rsplit("\n", 1)[0]),
+        m("cccccccccccc", "bbbbbbbbbbbb", upgrade=upgrade.rsplit("\n", 1)[1]),
+    )
+    assert at(model, revisions, "bbbbbbbbbbbb").why_unsure("users") is None
+    # DDL on the connection that it cannot read: anything may have gone (its result used
+    # or not).
+    assert at(model, revisions, "cccccccccccc").why_unsure("users") is not None
+
+
 @pytest.mark.parametrize(
     "call",
     [

@@ -116,6 +116,9 @@ def _argument(call: ast.Call) -> ast.expr | None:
         return None
     if call.args:
         return call.args[0]
+    if not call.keywords and isinstance(call.func, ast.Attribute) and call.func.attr == "execute":
+        # `Model.update(...).where(...).execute()`: a query object runs itself.
+        return call.func.value
     return next((k.value for k in call.keywords if k.arg == "sqltext"), None)
 
 
