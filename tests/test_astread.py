@@ -520,6 +520,22 @@ EDGES = {
     "    o2 = op\n    o2.drop_table('e'); helpers.run(o=(op,))\n"
     "def f(a, op): op.drop_table('f')\ndef g(a, *, o): o.drop_table('g')\n"
     "def h(a, b): b.drop_table('h')\n",
+    # `op` or a batch used other than by calling methods (flow.ModuleScope.escapes), and
+    # names that reach operations from elsewhere (flow.ModuleScope._origin).
+    "unfollowed-escapes": "import functools, importlib\nfrom alembic.op import drop_column\n"
+    "from .util import Dropper\nimport helpers\nalias = helpers.run\n"
+    "mod = importlib.import_module('m')\nfrom flask_sqlalchemy import SQLAlchemy\n"
+    "db = SQLAlchemy()\n"
+    "class Local:\n    def run(self): op.drop_table('l')\n"
+    "def upgrade():\n    fn = op.drop_table\n    fn('t')\n"
+    "    functools.partial(op.drop_table, 't')()\n    with op.batch_alter_table('t') as b:\n"
+    "        _batch(b)\n    Local().run(); drop_column('t', 'c'); alias(); mod.f()\n"
+    "    d = Dropper(); d.run(); Dropper('x').go(); Dropper()\n"
+    "    types = sa.Table('t', meta)\n    types.drop(conn); my_enum.create(conn)\n"
+    "    db.session.commit()\n"
+    "def _batch(b, o=op): b.drop_column('c')\n"
+    "def downgrade():\n    batch = op.batch_alter_table('t')\n    with batch as b2:\n"
+    "        b2.drop_column('c')\n    x = {'d': op.drop_table}\n",
     "helpers-role-named": "def upgrade():\n    upgrade_data()\n    downgrade_x()\n"
     "def upgrade_data(): op.a()\ndef downgrade_x(): op.b()\n",
     "helpers-under-blocks": "try:\n    from m import a\nexcept ImportError:\n"
@@ -701,6 +717,21 @@ def test_facts_read_as_the_linter_needs_them() -> None:
         ("<call>", ("meta.create_all",), None),
         ("<call>", ("ix.create",), None),
         ("<call>", ("t.drop",), None),
+    ]
+    fast = assert_same(EDGES["unfollowed-escapes"])
+    assert fast is not None
+    # One escape per function walked (the first found), here upgrade() and _batch().
+    assert [(c.args, c.via) for c in fast.ops if c.name == "<call>"] == [
+        (("op", "`op` used in a way the model does not follow"), ()),
+        (("op", "`op` used in a way the model does not follow"), ("_batch",)),
+        (("Local(...).run", "a class whose code uses `op`"), ()),
+        (("drop_column", "an operation the model does not read"), ()),
+        (("alias", "a function from another module (`helpers.run`)"), ()),
+        (("mod.f", "code that only running it would tell"), ()),
+        (("d.run", "an object from another module (`.util.Dropper.run`)"), ()),
+        (("Dropper(...).go", "an object from another module (`.util.Dropper.go`)"), ()),
+        (("types.drop", "SQLAlchemy creating or dropping a schema object itself"), ()),
+        (("op", "a batch the model does not follow (not bound by `with ... as`)"), ()),
     ]
     fast = assert_same(EDGES["guards-existence"])
     assert fast is not None

@@ -986,6 +986,11 @@ def adds_z(func):
         func()
 
     return run
+
+
+class Dropper:
+    def run(self):
+        op.drop_column("users", "email")
 """
 ADD_EMAIL = "op.add_column('users', sa.Column('email', sa.String(50)))"
 DROP_EMAIL = "op.drop_column('users', 'email')"
@@ -1034,6 +1039,88 @@ UNSEEN: dict[str, list[tuple[str, ...]]] = {
         ),
         USERS_PLAIN,
     ],
+    # `op` or a batch used other than by calling its methods (flow.ModuleScope.escapes).
+    "batch_handed_to_a_helper": [
+        USERS_PLAIN,
+        (
+            "with op.batch_alter_table('users') as b:\n    _drop(b)",
+            ADD_EMAIL,
+            "def _drop(b):\n    b.drop_column('email')",
+        ),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "op_method_as_a_value": [
+        USERS_PLAIN,
+        ("drop = op.drop_column\ndrop('users', 'email')", ADD_EMAIL),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "op_method_in_partial": [
+        USERS_PLAIN,
+        ("import functools\nfunctools.partial(op.drop_column, 'users')('email')", ADD_EMAIL),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "op_as_a_default": [
+        USERS_PLAIN,
+        ("_drop()", ADD_EMAIL, "def _drop(o=op):\n    o.drop_column('users', 'email')"),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "batch_not_bound_by_with": [
+        USERS_PLAIN,
+        (
+            "batch = op.batch_alter_table('users')\nwith batch as b:\n    b.drop_column('email')",
+            ADD_EMAIL,
+        ),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    # Calls that reach operations through names bound elsewhere (flow.ModuleScope._origin).
+    "class_using_op": [
+        USERS_PLAIN,
+        (
+            "Local().run()",
+            ADD_EMAIL,
+            "class Local:\n    def run(self):\n        op.drop_column('users', 'email')",
+        ),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "object_from_another_module": [
+        USERS_PLAIN,
+        ("d = Dropper()\nd.run()", ADD_EMAIL, "from migration_helpers import Dropper"),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "alembic_op_function": [
+        USERS_PLAIN,
+        ("drop_column('users', 'email')", ADD_EMAIL, "from alembic.op import drop_column"),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "module_level_op_alias": [
+        USERS_PLAIN,
+        ("o.drop_column('users', 'email')", ADD_EMAIL, "o = op"),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "module_level_helper_alias": [
+        USERS_PLAIN,
+        ("drop()", ADD_EMAIL, "import migration_helpers\ndrop = migration_helpers.drop_email"),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    "helper_module_from_importlib": [
+        USERS_PLAIN,
+        (
+            "helpers.drop_email()",
+            ADD_EMAIL,
+            "import importlib\nhelpers = importlib.import_module('migration_helpers')",
+        ),
+        (ADD_EMAIL, DROP_EMAIL),
+    ],
+    # A table whose variable's name says "type" is no type SQLAlchemy creates.
+    "table_named_like_a_type": [
+        USERS_PLAIN,
+        (
+            "user_types = sa.Table('users', sa.MetaData(), autoload_with=op.get_bind())\n"
+            "user_types.drop(op.get_bind())",
+            USERS_PLAIN[0],
+        ),
+        USERS_PLAIN,
+    ],
     "connection_built_sql": [
         USERS_PLAIN,
         (
@@ -1074,6 +1161,16 @@ SEEN: dict[str, list[tuple[str, ...]]] = {
         USERS_PLAIN,
         ("o = op\no.drop_column('users', 'email')", ADD_EMAIL),
         (ADD_EMAIL, DROP_EMAIL),
+    ],
+    # A batch made apart and entered without a name runs no operation of its own.
+    "batch_entered_without_a_name": [
+        USERS_PLAIN,
+        (
+            "batches = [op.batch_alter_table('users', recreate='always')]\n"
+            "for batch in batches:\n    with batch:\n        pass",
+            "pass",
+        ),
+        (DROP_EMAIL, ADD_EMAIL),
     ],
     "harmless_calls": [
         USERS_PLAIN,

@@ -48,6 +48,7 @@ class Walk(Protocol):
     conditional: bool  # an `if`, `for`, `try` or `with suppress` seen: guards are possible
     via: tuple[str, ...]  # the helpers the entry point reached the function through
     inherited: bool  # the function is a helper called under a condition
+    op_names: set[str]  # the names bound to ``alembic.op`` where the walk is
 
 
 class ModuleScope(Generic[D]):
@@ -69,6 +70,7 @@ class ModuleScope(Generic[D]):
         self._scopes: Scopes | None = None  # see executed.py
         self._imports: tuple[dict[str, str], tuple[str, ...]] | None = None  # see unfollowed
         self._function_imports: dict[Locator, dict[str, str]] = {}
+        self._classes: frozenset[str] | None = None  # see _op_classes
 
     def tree(self) -> ast.Module | None:
         """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
@@ -136,6 +138,20 @@ class ModuleScope(Generic[D]):
         tree = self.tree()
         return tree is not None and _conditional(tree, walk.statement)
 
+    def escapes(self, function: Locator, op_names: Iterable[str]) -> str | None:
+        """Why the readers may not see every operation the function at ``function`` runs
+        through ``op`` (known as ``op_names`` where its walk starts) or a batch: either
+        is used other than by calling its methods, aliasing it (``o = op``) or handing it
+        to a call (see unfollowed); None when it is not."""
+        tree = self.tree()
+        if tree is None:
+            return None
+        try:
+            func = locate(tree, function)
+        except NoMatch:
+            return None
+        return _escape(func, set(op_names)) if isinstance(func, _Def) else None
+
     def reached(self, name: str, caller: Locator) -> D | None:
         """The function a call of ``name`` in the function at ``caller`` runs, unless the
         caller binds the name itself; not an ``async def`` (calling one runs none of it)."""
@@ -180,12 +196,25 @@ class ModuleScope(Generic[D]):
             return UNFOLLOWED, shown, "SQLAlchemy creating or dropping a schema object itself"
         if op_argument:
             return UNFOLLOWED, shown, "`op` handed to code the model does not follow"
-        if callee is None or not effect:
+        if not effect:
             return None
+        if callee is None:
+            if receiver is None or attr is None:
+                return None
+            # `X(...).attr(...)`: a method of what X(...) returned.
+            origin = self._origin(walk, receiver)
+            if origin is None:
+                return None
+            return _judged(f"{origin[0]}.{attr}", True, shown)
         root = callee.split(".", 1)[0]
         module = self._imported(walk.function, root)
         if module is None:
-            if "." in callee or root in self.defs:
+            if root in self.defs:
+                return None
+            origin = self._origin(walk, callee)
+            if origin is not None:
+                return _judged(*origin, shown)
+            if "." in callee:
                 return None
             if root in _RUNS_CODE and not self._bound(walk.function, root):
                 return UNFOLLOWED, shown, "code that only running it would tell"
@@ -194,39 +223,74 @@ class ModuleScope(Generic[D]):
                 why = f"a function that may come from `from {stars[0]} import *`"
                 return UNFOLLOWED, shown, why
             return None
-        absolute = module.lstrip(".")
-        if module.startswith(".") or absolute.split(".", 1)[0] not in _BUILDERS:
-            if callee.rsplit(".", 1)[-1][:1].isupper():
-                return None  # a class: an object is built (its __init__ runs no migration)
-            return UNFOLLOWED, shown, f"a function from another module (`{module}`)"
-        full = f"{absolute}{callee[len(root) :]}"
-        if any(full == c or full.startswith(c + ".") for c in _RUNS_CODE_IN):
-            return UNFOLLOWED, shown, "code that only running it would tell"
-        return None
+        return _judged(f"{module}{callee[len(root) :]}", False, shown)
+
+    def _origin(self, walk: Walk, dotted: str, depth: int = 4) -> tuple[str, bool] | None:
+        """What the dotted name ``dotted`` stands for where ``walk`` is, through imports
+        and names bound once (``h = importlib.import_module(...)``, ``d = Dropper()``,
+        ``drop = helpers.drop`` at module level): the full dotted path (a class of this
+        module whose code uses ``op`` as ``<module>.Name``), and whether it is a value a
+        call of that path returned. None when it is local or unknown."""
+        root, _, rest = dotted.partition(".")
+        tail = f".{rest}" if rest else ""
+        module = self._imported(walk.function, root)
+        if module is not None:
+            return f"{module}{tail}", False
+        if root in self._op_classes(walk):
+            return f"<module>.{root}{tail}", False
+        value = self._binding(walk, root) if depth else None
+        built = isinstance(value, ast.Call)
+        if isinstance(value, ast.Call):
+            value = value.func
+        named = _dotted(value) if isinstance(value, ast.expr) else None
+        if named is None:
+            return None
+        found = self._origin(walk, named, depth - 1)
+        if found is None:
+            return None
+        return f"{found[0]}{tail}", found[1] or built
+
+    def _binding(self, walk: Walk, name: str) -> ast.expr | None:
+        """The value of ``name`` where ``walk`` is, when its one binding (in the function,
+        else at module level) is a plain assignment (see executed.Scopes)."""
+        scopes = self.scopes()
+        if scopes is None:
+            return None
+        if not self._bound(walk.function, name):
+            return scopes.module().get(name)
+        try:
+            func = locate(scopes.tree, walk.function)
+        except NoMatch:
+            return None
+        return scopes.function(func).get(name) if isinstance(func, _Def) else None
+
+    def _op_classes(self, walk: Walk) -> frozenset[str]:
+        """The module-level classes whose code uses ``op``: what their methods run, and
+        what objects they build do, the model does not follow."""
+        if self._classes is None:
+            tree = self.tree()
+            names = walk.op_names
+            self._classes = frozenset(
+                stmt.name
+                for stmt in ([] if tree is None else _module_level(tree.body))
+                if isinstance(stmt, ast.ClassDef)
+                and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(stmt))
+            )
+        return self._classes
 
     def _a_type(self, walk: Walk, receiver: str | None) -> bool:
         """Whether ``receiver.create(bind)`` makes a type or a sequence (PostgreSQL's
-        ``ENUM(...).create(bind)``, or a name bound once to one), not a table or an
-        index."""
+        ``ENUM(...).create(bind)``), not a table or an index: told by the call a name
+        bound once is (``user_types = sa.Table(...)`` is a table, ``e = ENUM(...)`` a
+        type), else by the name."""
         if receiver is None:
             return False
-        if _typeish(receiver):
-            return True
-        scopes = self.scopes()
-        if scopes is None or "." in receiver:
-            return False
-        value = scopes.module().get(receiver)
-        tree = scopes.tree
-        try:
-            func = locate(tree, walk.function)
-        except NoMatch:
-            func = None
-        if isinstance(func, _Def):
-            value = scopes.function(func).get(receiver, value)
-        if isinstance(value, ast.Call):
-            callee = _dotted(value.func)
-            return callee is not None and _typeish(callee)
-        return False
+        made = receiver
+        if "." not in receiver:
+            value = self._binding(walk, receiver)
+            if isinstance(value, ast.Call):
+                made = _dotted(value.func) or receiver
+        return _typeish(made)
 
     def decorated(self, decorators: Iterable[str | None]) -> str | None:
         """Why a helper with these decorators (their dotted names, None for one that is
@@ -325,6 +389,7 @@ _BUILDERS = frozenset(
         *("phonenumbers", "pycountry", "sqlparse", "toml", "tomli", "tomllib", "pydantic"),
         *("attrs", "attr", "marshmallow", "jinja2", "werkzeug", "flask", "click", "tqdm"),
         *("requests", "httpx", "boto3", "botocore", "redis", "celery", "structlog"),
+        "flask_sqlalchemy",  # SQLAlchemy's session and metadata (create_all is judged apart)
     }
 )
 #: Decorators that call what they decorate as it is (once, when called).
@@ -334,6 +399,25 @@ _WRAPPERS = frozenset(
         *("functools.lru_cache", "staticmethod", "typing.overload", "typing.no_type_check"),
     }
 )
+
+
+def _judged(full: str, built: bool, shown: str) -> tuple[str, str, str] | None:
+    """See ModuleScope.unfollowed: a call of the dotted path ``full`` (``built``: a method
+    of what a call of it returned)."""
+    top = full.lstrip(".").split(".", 1)[0]
+    if full.startswith("<module>."):
+        return UNFOLLOWED, shown, "a class whose code uses `op`"
+    if full.startswith(".") or top not in _BUILDERS:
+        if built:
+            return UNFOLLOWED, shown, f"an object from another module (`{full}`)"
+        if full.rsplit(".", 1)[-1][:1].isupper():
+            return None  # a class: an object is built (its __init__ runs no migration)
+        return UNFOLLOWED, shown, f"a function from another module (`{full}`)"
+    if any(full == c or full.startswith(c + ".") for c in _RUNS_CODE_IN):
+        return UNFOLLOWED, shown, "code that only running it would tell"
+    if not built and full.startswith("alembic.op."):
+        return UNFOLLOWED, shown, "an operation the model does not read"
+    return None
 
 
 def _typeish(name: str) -> bool:
@@ -841,3 +925,109 @@ def _catches(kind: ast.expr | None) -> bool:
 def _builtin_exception(name: str) -> bool:
     value = getattr(builtins, name, None)
     return isinstance(value, type) and issubclass(value, BaseException)
+
+
+# --------------------------------------------------------------------------- op escaping
+
+
+def _escape(func: _Def, op_names: set[str]) -> str | None:
+    """See ModuleScope.escapes. ``op`` as a value (``fn = op.drop_table``,
+    ``functools.partial(op.drop_table, ...)``, ``{"d": op.drop_table}``, ``self.o = op``, a
+    default ``o=op``, a lambda returning it), a batch handed to a call or bound other than
+    by ``with op.batch_alter_table(...) as b``: what runs through it only running it tells."""
+    nodes = list(ast.walk(func))
+    names = set(op_names)
+    batches: set[str] = set()
+    with_batches: set[int] = set()
+    grown = True
+    while grown:  # aliases of aliases, in any order
+        before = len(names) + len(batches)
+        for node in nodes:
+            if isinstance(node, ast.ImportFrom) and node.module == "alembic":
+                names.update(a.asname or "op" for a in node.names if a.name == "op")
+            elif isinstance(node, ast.Import):
+                names.update(a.asname for a in node.names if a.name == "alembic.op" and a.asname)
+            elif _alias(node, names):
+                assert isinstance(node, ast.Assign)
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.withitem) and _batch_call(node.context_expr, names):
+                with_batches.add(id(node.context_expr))
+                if isinstance(node.optional_vars, ast.Name):
+                    batches.add(node.optional_vars.id)
+                elif node.optional_vars is not None:
+                    return "a batch bound in a way the model does not follow"
+        grown = len(names) + len(batches) > before
+    # A batch made apart can run operations only once entered under a name:
+    # `with batch as b:`, `b = stack.enter_context(batch)`, `batch.__enter__()`.
+    entered = any(_enters(n) for n in nodes)
+    allowed: set[int] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            target = node.func
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                allowed.add(id(target.value))  # op.x(...), batch_op.x(...)
+            if _batch_call(node, names) and id(node) not in with_batches and entered:
+                return "a batch the model does not follow (not bound by `with ... as`)"
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                # `helper(op)`: followed or recorded as unfollowed by the readers.
+                allowed.update(id(n) for n in _handed(arg) if n.id in names)
+        elif _alias(node, names):
+            assert isinstance(node, ast.Assign)
+            allowed.add(id(node.value))
+    for node in nodes:
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in allowed
+            and (node.id in names or node.id in batches)
+        ):
+            if node.id in batches:
+                return f"a batch (`{node.id}`) used in a way the model does not follow"
+            return f"`{node.id}` used in a way the model does not follow"
+    return None
+
+
+def _enters(node: ast.AST) -> bool:
+    """``with <not a call> as x:`` or ``.enter_context(...)``/``.__enter__()``: a context
+    manager made elsewhere entered under a name."""
+    if isinstance(node, ast.withitem):
+        return node.optional_vars is not None and not isinstance(node.context_expr, ast.Call)
+    return isinstance(node, ast.Attribute) and node.attr in (
+        "enter_context",
+        "enter_async_context",
+        "__enter__",
+    )
+
+
+def _alias(node: ast.AST, names: set[str]) -> bool:
+    """``o = op`` (every target a name): the readers take ``o``'s calls for operations."""
+    return (
+        type(node) is ast.Assign
+        and isinstance(node.value, ast.Name)
+        and node.value.id in names
+        and all(isinstance(t, ast.Name) for t in node.targets)
+    )
+
+
+def _batch_call(node: ast.expr, names: set[str]) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "batch_alter_table"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in names
+    )
+
+
+def _handed(arg: ast.expr) -> Iterable[ast.Name]:
+    """The names a call argument hands over as they are (see the readers' _gives_op)."""
+    if isinstance(arg, ast.Starred):
+        arg = arg.value
+    if isinstance(arg, ast.Name):
+        yield arg
+    elif isinstance(arg, ast.List | ast.Tuple | ast.Set):
+        for element in arg.elts:
+            yield from _handed(element)
+    elif isinstance(arg, ast.Dict):
+        for value in arg.values:
+            yield from _handed(value)

@@ -73,6 +73,10 @@ class _Ops:
         self.conditional = False  # see parse.ops._OpCollector.conditional
         self.in_arguments = 0  # see parse.ops._OpCollector.in_arguments
         self.effects: set[int] = set()  # see parse.ops._OpCollector.effects
+        why = reader.scope.escapes(function, op_names)
+        if why is not None:  # see parse.ops._OpCollector
+            self.inherited = True
+            self.entry.calls.append(_escaped(self.entry, reader.ref((*function, "def")), via, why))
 
     def walk_body(self) -> None:
         _statement_paths(self.func.body, (*self.function, "body"), self.statements)
@@ -345,6 +349,22 @@ class _Ops:
             (*self.via, name),
             reader.scope.conditional_at(self),
         )
+
+
+def _escaped(entry: flow.Entry[_Def], ref: int, via: tuple[str, ...], why: str) -> OpCall:
+    """The unfollowed call of a function whose ``op`` escapes (see flow.ModuleScope.escapes)."""
+    return OpCall(
+        name=UNFOLLOWED,
+        function=entry.role,
+        batch=False,
+        keywords=(),
+        star_kwargs=False,
+        sql=None,
+        ref=ref,
+        via=via,
+        guards=(),
+        args=("op", why),
+    )
 
 
 def _sql_text(call: ast.Call) -> str | None:

@@ -18,6 +18,7 @@ from alembic_lint.model import (
 )
 from alembic_lint.parse.nodes import (
     _alias_name,
+    _def_span,
     _dotted,
     _expr,
     _imported_names,
@@ -96,6 +97,28 @@ class _OpCollector:
         else:
             for number, small in enumerate(body.body):
                 self.statements[id(small)] = (*function, "body", number)
+        why = extractor.scope.escapes(function, op_names)
+        if why is not None:
+            # Operations may run through `op` unseen anywhere in the function: the schema
+            # is unsure from its start, and what its own operations touch may not be so.
+            self.inherited = True
+            ref = extractor.ref_span(
+                lambda place: _def_span(func, place), (*function, "def"), func.name
+            )
+            entry.calls.append(
+                OpCall(
+                    name=UNFOLLOWED,
+                    function=entry.role,
+                    batch=False,
+                    keywords=(),
+                    star_kwargs=False,
+                    sql=None,
+                    ref=ref,
+                    via=via,
+                    guards=(),
+                    args=("op", why),
+                )
+            )
 
     def run(self) -> None:
         # A loop over a stack of its own, not recursion: `x = 1 + 1 + ...` nests one level
