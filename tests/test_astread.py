@@ -504,6 +504,10 @@ EDGES = {
     "    with helpers.ctx(), open(f): pass\n    if config('A'): print(config('B'))\n"
     "    for r in conn.execute(q): conn.execute(q2)\n    rows = conn.execute(q).fetchall()\n"
     "async def downgrade():\n    await helpers.later(); await conn.execute(q)\n",
+    "deferred-operations": "def upgrade():\n    def inner():\n        op.a()\n"
+    "    f = lambda: op.b()\n    [op.c() for _ in x]\n    {k: op.d() for k in x}\n"
+    "    g = (h() for _ in x)\n    op.e()\n    class K:\n        op.f2()\n"
+    "def h(): op.g()\n",
     "unfollowed-connection": "def upgrade():\n    conn = op.get_bind()\n"
     "    conn.execute(sa.text('ALTER TABLE t ADD COLUMN c INTEGER'))\n"
     "    op.get_bind().execute(f'DROP TABLE {name}')\n"
@@ -706,6 +710,13 @@ def test_facts_read_as_the_linter_needs_them() -> None:
     # `f` upgrade() imports (`import f.z`) is called: code the readers do not follow.
     assert [(c.name, c.function) for c in fast.ops] == [("<call>", "upgrade"), ("e", "downgrade")]
     assert fast.ops[0].args == ("f", "a function from another module (`f`)")
+    fast = assert_same(EDGES["deferred-operations"])
+    assert fast is not None
+    assert [(c.name, [g.kind.value for g in c.guards]) for c in fast.ops] == [
+        *[(name, ["condition"]) for name in ("a", "b", "c", "d", "g")],
+        ("e", []),
+        ("f2", ["condition"]),
+    ]
     fast = assert_same(EDGES["unfollowed-connection"])
     assert fast is not None
     assert [(c.name, c.args[:1], c.sql) for c in fast.ops if c.name.startswith("<")] == [

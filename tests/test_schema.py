@@ -1016,6 +1016,17 @@ UNSEEN: dict[str, list[tuple[str, ...]]] = {
         ),
         ("op.drop_column('users', 'z')", "op.add_column('users', sa.Column('z', sa.Integer()))"),
     ],
+    # Code that may run any number of times, or never: here never.
+    "defined_never_called": [
+        USERS_PLAIN,
+        (
+            "def _never():\n    op.drop_column('users', 'email')\n"
+            "later = lambda: op.drop_column('users', 'email')\n"
+            "names = [op.drop_column('users', c) for c in ()]",
+            "pass",
+        ),
+        (DROP_EMAIL, ADD_EMAIL),
+    ],
     "op_in_a_container": [
         USERS_PLAIN,
         (

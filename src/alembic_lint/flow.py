@@ -48,6 +48,10 @@ class Walk(Protocol):
     conditional: bool  # an `if`, `for`, `try` or `with suppress` seen: guards are possible
     via: tuple[str, ...]  # the helpers the entry point reached the function through
     inherited: bool  # the function is a helper called under a condition
+    #: Inside a lambda or a comprehension (how deep): what runs there may run any number
+    #: of times, or never. A nested ``def``/``class`` body has no statement (``statement``
+    #: None) and is taken the same way.
+    deferred: int
     op_names: set[str]  # the names bound to ``alembic.op`` where the walk is
 
 
@@ -97,8 +101,10 @@ class ModuleScope(Generic[D]):
             known = (ref(locator), guards)
             if walk.via:
                 self._placed[id(node)] = known
-        if walk.inherited and not known[1]:
-            # A helper called under a condition (per call site: not kept with the ref).
+        if (walk.inherited or walk.deferred or walk.statement is None) and not known[1]:
+            # A helper called under a condition (per call site: not kept with the ref), or
+            # code that may run any number of times: a lambda, a comprehension, a nested
+            # function.
             return known[0], (Guard(GuardKind.CONDITION),)
         return known
 
@@ -131,9 +137,9 @@ class ModuleScope(Generic[D]):
     def conditional_at(self, walk: Walk) -> bool:
         """Whether the statement ``walk`` is at runs under a condition (for a helper called
         from it: its operations may not run)."""
-        if walk.inherited:
+        if walk.inherited or walk.deferred or walk.statement is None:
             return True
-        if not walk.conditional or walk.statement is None:
+        if not walk.conditional:
             return False
         tree = self.tree()
         return tree is not None and _conditional(tree, walk.statement)

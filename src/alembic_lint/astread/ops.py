@@ -44,6 +44,11 @@ _OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of
 _CONDITIONAL = (ast.If, ast.Try, ast.TryStar, ast.For, ast.AsyncFor, ast.While)
 
 
+#: Expressions whose inner code may run any number of times (see flow.Walk.deferred).
+_DEFERRED = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+_END_DEFERRED = ast.Pass()  # marks where one ends on the walk's stack
+
+
 class _Ops:
     """Operation calls of one function, in LibCST's pre-order (see parse.ops._OpCollector),
     and of the module-level functions it calls."""
@@ -72,6 +77,7 @@ class _Ops:
         self.own_calls = 0
         self.conditional = False  # see parse.ops._OpCollector.conditional
         self.in_arguments = 0  # see parse.ops._OpCollector.in_arguments
+        self.deferred = 0  # see flow.Walk.deferred
         self.effects: set[int] = set()  # see parse.ops._OpCollector.effects
         why = reader.scope.escapes(function, op_names)
         if why is not None:  # see parse.ops._OpCollector
@@ -145,6 +151,9 @@ class _Ops:
             if node is None:
                 self.in_arguments -= 1  # the arguments of an operation are done
                 continue
+            if node is _END_DEFERRED:
+                self.deferred -= 1
+                continue
             if isinstance(node, _Ops):
                 node.walk_body()
                 continue
@@ -163,6 +172,9 @@ class _Ops:
                     continue  # sa.Column(...) holds no operations; positions.py skips it too
             elif kind is ast.Name or kind is ast.Constant:
                 continue
+            elif kind in _DEFERRED:
+                self.deferred += 1
+                stack.append(_END_DEFERRED)
             stack.extend(reversed([c for c in _kids(node) if not isinstance(c, str)]))
 
     def op_call_name(self, call: ast.Call) -> str | None:

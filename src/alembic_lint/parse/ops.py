@@ -51,6 +51,9 @@ _LEAVES = frozenset(
 _CONDITIONAL = frozenset({cst.If, cst.Try, cst.TryStar, cst.For, cst.While})
 _END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.run tells markers by type
 _END_ARGUMENTS = ("end of an operation's arguments",)
+_END_DEFERRED = ("end of a lambda or a comprehension",)
+#: Expressions whose inner code may run any number of times (see flow.Walk.deferred).
+_DEFERRED = frozenset({cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp})
 
 
 class _OpCollector:
@@ -85,6 +88,7 @@ class _OpCollector:
         # Inside an operation's arguments (how deep): calls there build its values, and
         # are not taken for code that may run operations of its own (see unfollowed).
         self.in_arguments = 0
+        self.deferred = 0  # see flow.Walk.deferred
         # The calls made for their effect (see flow.ModuleScope.unfollowed), by id: those
         # that are a statement of their own (maybe awaited) or a `with` block's context.
         self.effects: set[int] = set()
@@ -141,6 +145,8 @@ class _OpCollector:
                     col.batch.pop()
                 elif node is _END_ARGUMENTS:
                     col.in_arguments -= 1
+                elif node is _END_DEFERRED:
+                    col.deferred -= 1
                 else:
                     col.statement, col.own_calls = node
                 continue
@@ -182,6 +188,9 @@ class _OpCollector:
                 col.effects.add(id(value.expression if type(value) is cst.Await else value))
             elif kind in _CONDITIONAL:
                 col.conditional = True
+            elif kind in _DEFERRED:
+                col.deferred += 1
+                push(_END_DEFERRED)
             elif kind in _LEAVES:
                 continue  # no calls below: save looking for children
             kids = children(node)
