@@ -223,6 +223,7 @@ def project_for(versions: Path, target: Path) -> Path:
     (target / "migrations" / "env.py").write_text(ENV_PY)
     (target / "alembic.ini").write_text(
         "[alembic]\nscript_location = %(here)s/migrations\n"
+        "prepend_sys_path = %(here)s\npath_separator = os\n"
         "sqlalchemy.url = sqlite:///%(here)s/db.sqlite\n"
     )
     return target

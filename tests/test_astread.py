@@ -491,6 +491,55 @@ EDGES = {
     "    lambda b: b\n    [d for c in y if (d := c)]\n    class b: pass\n"
     "def downgrade():\n    a(); b(); c()\n    match x:\n        case [*a, b] | {**c}: pass\n"
     "    del b\n",
+    # Calls the readers do not follow, recorded for the schema model (model.UNFOLLOWED).
+    "unfollowed-imports": "from . import helpers\nfrom .util import add_audit as aa\n"
+    "import app.migrate\nfrom sqlalchemy import text\nimport os, json\n"
+    "def upgrade():\n    helpers.drop_it('t')\n    aa(op, 't')\n    app.migrate.run()\n"
+    "    os.getenv('X'); json.dumps({}); print(text('x')); Model(x=1)\n"
+    "    from .more import later\n    later()\n    op.add_column('t', sa.Column('c', T()))\n"
+    "    op.alter_column('t', 'c', type_=aa(1))\n"
+    "def downgrade():\n    helpers = {}\n    helpers.get('x')\n    exec('1')\n",
+    "unfollowed-effects": "from app import helpers, config\ndef upgrade():\n"
+    "    x = helpers.value(); helpers.effect(); (yield helpers.y())\n"
+    "    with helpers.ctx(), open(f): pass\n    if config('A'): print(config('B'))\n"
+    "    for r in conn.execute(q): conn.execute(q2)\n    rows = conn.execute(q).fetchall()\n"
+    "async def downgrade():\n    await helpers.later(); await conn.execute(q)\n",
+    "deferred-operations": "def upgrade():\n    def inner():\n        op.a()\n"
+    "    f = lambda: op.b()\n    [op.c() for _ in x]\n    {k: op.d() for k in x}\n"
+    "    g = (h() for _ in x)\n    op.e()\n    class K:\n        op.f2()\n"
+    "def h(): op.g()\n",
+    "unfollowed-connection": "def upgrade():\n    conn = op.get_bind()\n"
+    "    conn.execute(sa.text('ALTER TABLE t ADD COLUMN c INTEGER'))\n"
+    "    op.get_bind().execute(f'DROP TABLE {name}')\n"
+    "    op.get_context().connection.exec_driver_sql('UPDATE t SET c = 1')\n"
+    "    if x:\n        session.execute(t.update().values(c=helpers.value()))\n"
+    "    sa.Table('t', meta).create(conn); meta.create_all(conn)\n"
+    "    postgresql.ENUM('a', name='e').create(conn); my_enum.drop(conn)\n"
+    "    Token.create(name='x'); Token.create(**kw); ix.create(bind=conn); t.drop(*a)\n",
+    "unfollowed-helpers": "import contextlib\nfrom .deco import wrap\nfrom x import *\n"
+    "def upgrade():\n    a(); b(); c(op); d(op); getattr(op, 'drop_table')('t'); e()\n"
+    "@wrap\ndef a(): op.drop_table('a')\n@contextlib.contextmanager\ndef b(): op.x()\n"
+    "def c(o): o.drop_table('c')\ndef d(op): op.drop_table('d')\n"
+    "def downgrade():\n    c(*[op]); d(o=op); f(1, op=op); g(x, **{'o': op}); h([op], op)\n"
+    "    o2 = op\n    o2.drop_table('e'); helpers.run(o=(op,))\n"
+    "def f(a, op): op.drop_table('f')\ndef g(a, *, o): o.drop_table('g')\n"
+    "def h(a, b): b.drop_table('h')\n",
+    # `op` or a batch used other than by calling methods (flow.ModuleScope.escapes), and
+    # names that reach operations from elsewhere (flow.ModuleScope._origin).
+    "unfollowed-escapes": "import functools, importlib\nfrom alembic.op import drop_column\n"
+    "from .util import Dropper\nimport helpers\nalias = helpers.run\n"
+    "mod = importlib.import_module('m')\nfrom flask_sqlalchemy import SQLAlchemy\n"
+    "db = SQLAlchemy()\n"
+    "class Local:\n    def run(self): op.drop_table('l')\n"
+    "def upgrade():\n    fn = op.drop_table\n    fn('t')\n"
+    "    functools.partial(op.drop_table, 't')()\n    with op.batch_alter_table('t') as b:\n"
+    "        _batch(b)\n    Local().run(); drop_column('t', 'c'); alias(); mod.f()\n"
+    "    d = Dropper(); d.run(); Dropper('x').go(); Dropper()\n"
+    "    types = sa.Table('t', meta)\n    types.drop(conn); my_enum.create(conn)\n"
+    "    db.session.commit()\n"
+    "def _batch(b, o=op): b.drop_column('c')\n"
+    "def downgrade():\n    batch = op.batch_alter_table('t')\n    with batch as b2:\n"
+    "        b2.drop_column('c')\n    x = {'d': op.drop_table}\n",
     "helpers-role-named": "def upgrade():\n    upgrade_data()\n    downgrade_x()\n"
     "def upgrade_data(): op.a()\ndef downgrade_x(): op.b()\n",
     "helpers-under-blocks": "try:\n    from m import a\nexcept ImportError:\n"
@@ -657,8 +706,44 @@ def test_facts_read_as_the_linter_needs_them() -> None:
     ]
     fast = assert_same(EDGES["helpers-shadowed-locally"])
     assert fast is not None
-    # Only `e` is not bound where it is called: a comprehension's target is its own.
-    assert [(c.name, c.function) for c in fast.ops] == [("e", "downgrade")]
+    # Only `e` is not bound where it is called: a comprehension's target is its own. The
+    # `f` upgrade() imports (`import f.z`) is called: code the readers do not follow.
+    assert [(c.name, c.function) for c in fast.ops] == [("<call>", "upgrade"), ("e", "downgrade")]
+    assert fast.ops[0].args == ("f", "a function from another module (`f`)")
+    fast = assert_same(EDGES["deferred-operations"])
+    assert fast is not None
+    assert [(c.name, [g.kind.value for g in c.guards]) for c in fast.ops] == [
+        *[(name, ["condition"]) for name in ("a", "b", "c", "d", "g")],
+        ("e", []),
+        ("f2", ["condition"]),
+    ]
+    fast = assert_same(EDGES["unfollowed-connection"])
+    assert fast is not None
+    assert [(c.name, c.args[:1], c.sql) for c in fast.ops if c.name.startswith("<")] == [
+        ("<execute>", ("conn.execute",), "ALTER TABLE t ADD COLUMN c INTEGER"),
+        ("<execute>", ("op.get_bind(...).execute",), None),
+        ("<execute>", ("exec_driver_sql",), "UPDATE t SET c = 1"),
+        ("<execute>", ("session.execute",), None),
+        ("<call>", ("sa.Table(...).create",), None),
+        ("<call>", ("meta.create_all",), None),
+        ("<call>", ("ix.create",), None),
+        ("<call>", ("t.drop",), None),
+    ]
+    fast = assert_same(EDGES["unfollowed-escapes"])
+    assert fast is not None
+    # One escape per function walked (the first found), here upgrade() and _batch().
+    assert [(c.args, c.via) for c in fast.ops if c.name == "<call>"] == [
+        (("op", "`op` used in a way the model does not follow"), ()),
+        (("op", "`op` used in a way the model does not follow"), ("_batch",)),
+        (("Local(...).run", "a class whose code uses `op`"), ()),
+        (("drop_column", "an operation the model does not read"), ()),
+        (("alias", "a function from another module (`helpers.run`)"), ()),
+        (("mod.f", "code that only running it would tell"), ()),
+        (("d.run", "an object from another module (`.util.Dropper.run`)"), ()),
+        (("Dropper(...).go", "an object from another module (`.util.Dropper.go`)"), ()),
+        (("types.drop", "SQLAlchemy creating or dropping a schema object itself"), ()),
+        (("op", "a batch the model does not follow (not bound by `with ... as`)"), ()),
+    ]
     fast = assert_same(EDGES["guards-existence"])
     assert fast is not None
     assert [[(g.kind.value, g.arguments) for g in c.guards] for c in fast.ops] == [

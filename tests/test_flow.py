@@ -481,7 +481,7 @@ def test_alembic_executes_the_operations_the_facts_list(
     for path in sorted(HELPER_DROPS.glob("*.py")):
         migration = read(File(path.name, path.read_text(encoding="utf-8")))
         for call in migration.ops:
-            if call.name not in ("batch_alter_table", "f"):
+            if call.name not in ("batch_alter_table", "f") and not call.name.startswith("<"):
                 listed.add((path.name, migration.span(call.ref).line, call.function, call.name))
     assert {e for e in executed if e[3].startswith("drop")}, "the trace saw no drops"
     assert executed == listed

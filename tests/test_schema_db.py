@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from tests.schema_db import Postgres, PostgresServer, SQLite, project_for, run
 from tests.schema_gen import generate
-from tests.test_schema import HOSTILE, HOSTILE_POSTGRES, hostile_files
+from tests.test_schema import (
+    HELPER_MODULE,
+    HOSTILE,
+    HOSTILE_POSTGRES,
+    SEEN,
+    UNSEEN,
+    hostile_files,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The fixture histories real Alembic can upgrade one revision at a time (the others are
@@ -178,18 +185,21 @@ def test_hostile_history_runs_on_sqlite(work: Path, name: str) -> None:
     for file in hostile_files(name):
         (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
     project = project_for(versions, work / "project")
+    # The project's own module some of them import (Alembic puts the project on the path).
+    (project / "migration_helpers.py").write_text(HELPER_MODULE)
     (work / "db").mkdir()
     outcome = run(project, SQLite(work / "db"))
     assert outcome.compared == outcome.undone == outcome.revisions == len(HOSTILE[name])
 
 
-@pytest.mark.parametrize("name", sorted(HOSTILE_POSTGRES))
+@pytest.mark.parametrize("name", sorted(HOSTILE_POSTGRES) + sorted(UNSEEN) + sorted(SEEN))
 def test_hostile_history_runs_on_postgres(work: Path, postgres: str, name: str) -> None:
     versions = work / "versions"
     versions.mkdir()
     for file in hostile_files(name):
         (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
     project = project_for(versions, work / "project")
+    (project / "migration_helpers.py").write_text(HELPER_MODULE)
     backend = Postgres(postgres)
     try:
         outcome = run(project, backend, prefix=name)

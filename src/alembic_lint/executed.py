@@ -116,6 +116,9 @@ def _argument(call: ast.Call) -> ast.expr | None:
         return None
     if call.args:
         return call.args[0]
+    if not call.keywords and isinstance(call.func, ast.Attribute) and call.func.attr == "execute":
+        # `Model.update(...).where(...).execute()`: a query object runs itself.
+        return call.func.value
     return next((k.value for k in call.keywords if k.arg == "sqltext"), None)
 
 
@@ -216,6 +219,8 @@ class _Reader:
             module, _, last = dotted.rpartition(".")
             if module in _SQLALCHEMY and last in _DML and node.args:
                 return (_DML[last] + " ", OPAQUE)
+        if _select(node):
+            return (_SELECT,)
         if not isinstance(func, ast.Attribute):
             return None
         method, owner = func.attr, func.value
@@ -289,6 +294,41 @@ def _dml(node: ast.Call) -> Template | None:
             return None
         current = owner
     return None
+
+
+#: Methods of SQLAlchemy's Select that build the same kind of statement.
+_SELECT_BUILDERS = frozenset(
+    {
+        *("where", "filter", "filter_by", "order_by", "group_by", "having", "limit"),
+        *("offset", "distinct", "join", "outerjoin", "select_from", "with_only_columns"),
+        *("add_columns", "correlate", "execution_options", "params", "with_for_update"),
+        *("fetch", "slice", "join_from", "outerjoin_from", "apply_labels", "set_label_style"),
+    }
+)
+#: What a SELECT that SQLAlchemy builds runs, as far as the schema goes (see _select).
+_SELECT = "SELECT NULL"
+
+
+def _select(node: ast.Call) -> bool:
+    """``sa.select(...)...``, ``t.select().where(...)``: a SELECT SQLAlchemy builds, that
+    calls no SQL function (``sa.func.anything()``: a function may run DDL)."""
+    current: ast.expr = node
+    while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+        method = current.func.attr
+        owner = current.func.value
+        if method == "select":
+            module = _dotted(owner)
+            if not (module in _SQLALCHEMY or not current.args):
+                return False
+            return not any(
+                (isinstance(n, ast.Attribute) and n.attr == "func")
+                or (isinstance(n, ast.Name) and n.id == "func")
+                for n in ast.walk(node)
+            )
+        if method not in _SELECT_BUILDERS:
+            return False
+        current = owner
+    return False
 
 
 def _exact(found: Template) -> bool:

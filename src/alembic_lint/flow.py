@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from alembic_lint.executed import Scopes, constants, statement
-from alembic_lint.model import Expr, Guard, GuardKind, OpCall
+from alembic_lint.model import (
+    CONNECTION_EXECUTE,
+    RESULT_USED,
+    UNFOLLOWED,
+    Expr,
+    Guard,
+    GuardKind,
+    OpCall,
+)
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
 from alembic_lint.reading import function_role
 
@@ -39,6 +48,11 @@ class Walk(Protocol):
     conditional: bool  # an `if`, `for`, `try` or `with suppress` seen: guards are possible
     via: tuple[str, ...]  # the helpers the entry point reached the function through
     inherited: bool  # the function is a helper called under a condition
+    #: Inside a lambda or a comprehension (how deep): what runs there may run any number
+    #: of times, or never. A nested ``def``/``class`` body has no statement (``statement``
+    #: None) and is taken the same way.
+    deferred: int
+    op_names: set[str]  # the names bound to ``alembic.op`` where the walk is
 
 
 class ModuleScope(Generic[D]):
@@ -58,6 +72,9 @@ class ModuleScope(Generic[D]):
         self._placed: dict[int, tuple[int, tuple[Guard, ...]]] = {}
         self._assignments: dict[int, dict[str, ast.expr]] = {}  # see guards_at
         self._scopes: Scopes | None = None  # see executed.py
+        self._imports: tuple[dict[str, str], tuple[str, ...]] | None = None  # see unfollowed
+        self._function_imports: dict[Locator, dict[str, str]] = {}
+        self._classes: frozenset[str] | None = None  # see _op_classes
 
     def tree(self) -> ast.Module | None:
         """The module's ast, parsed when first needed (the LibCST reader has none of its own)."""
@@ -66,10 +83,11 @@ class ModuleScope(Generic[D]):
         return self._tree
 
     def place(
-        self, walk: Walk, node: object, name: str, ref: Callable[[Locator], int]
+        self, walk: Walk, node: object, name: str | None, ref: Callable[[Locator], int]
     ) -> tuple[int, tuple[Guard, ...]]:
         """The ref (from ``ref``, given the call's locator) and the guards of the operation
-        call ``node`` where ``walk`` is; one ref however many entry points reach it."""
+        call ``node`` where ``walk`` is; one ref however many entry points reach it.
+        ``name``: the attribute called (``op.<name>(...)``), None for a call of a name."""
         # Only a helper's call can be reached again (from another entry point).
         known = self._placed.get(id(node)) if walk.via else None
         if known is None:
@@ -83,8 +101,10 @@ class ModuleScope(Generic[D]):
             known = (ref(locator), guards)
             if walk.via:
                 self._placed[id(node)] = known
-        if walk.inherited and not known[1]:
-            # A helper called under a condition (per call site: not kept with the ref).
+        if (walk.inherited or walk.deferred or walk.statement is None) and not known[1]:
+            # A helper called under a condition (per call site: not kept with the ref), or
+            # code that may run any number of times: a lambda, a comprehension, a nested
+            # function.
             return known[0], (Guard(GuardKind.CONDITION),)
         return known
 
@@ -117,12 +137,26 @@ class ModuleScope(Generic[D]):
     def conditional_at(self, walk: Walk) -> bool:
         """Whether the statement ``walk`` is at runs under a condition (for a helper called
         from it: its operations may not run)."""
-        if walk.inherited:
+        if walk.inherited or walk.deferred or walk.statement is None:
             return True
-        if not walk.conditional or walk.statement is None:
+        if not walk.conditional:
             return False
         tree = self.tree()
         return tree is not None and _conditional(tree, walk.statement)
+
+    def escapes(self, function: Locator, op_names: Iterable[str]) -> str | None:
+        """Why the readers may not see every operation the function at ``function`` runs
+        through ``op`` (known as ``op_names`` where its walk starts) or a batch: either
+        is used other than by calling its methods, aliasing it (``o = op``) or handing it
+        to a call (see unfollowed); None when it is not."""
+        tree = self.tree()
+        if tree is None:
+            return None
+        try:
+            func = locate(tree, function)
+        except NoMatch:
+            return None
+        return _escape(func, set(op_names)) if isinstance(func, _Def) else None
 
     def reached(self, name: str, caller: Locator) -> D | None:
         """The function a call of ``name`` in the function at ``caller`` runs, unless the
@@ -130,20 +164,193 @@ class ModuleScope(Generic[D]):
         func = self.defs.get(name)
         if func is None or self._is_async(func):
             return None
-        names = self._locals.get(caller)
+        return None if self._bound(caller, name) else func
+
+    def unfollowed(
+        self,
+        walk: Walk,
+        callee: str | None,
+        attr: str | None,
+        receiver: str | None,
+        bind: bool,
+        op_argument: bool,
+        effect: bool,
+    ) -> tuple[str, str, str] | None:
+        """What a call that is neither an operation nor a followed helper may do that the
+        schema model cannot see: (``UNFOLLOWED`` or ``CONNECTION_EXECUTE``, the callee as
+        shown, why), or None for a call that runs no DDL of its own (a builtin, the
+        standard library, SQLAlchemy building a clause, a method of a local value, an
+        object being built). ``callee``: the called dotted name, if it is one; ``attr``:
+        the method's name for ``x.attr(...)``; ``receiver``: ``x``'s dotted name, or the
+        dotted name ``x`` is a call of; ``bind``: a positional argument or ``bind=`` is
+        given (``t.create(bind)``, not an ORM's ``Model.create(name=...)``); ``op_argument``:
+        ``op`` itself is one of them; ``effect``: the call is made for its effect (a
+        statement of its own, or a ``with`` block's context), its value is not used.
+
+        A function from another module counts only when it is called for its effect:
+        one whose value is used (``if config("X"):``, ``name = slugify(text)``) is taken
+        to compute that value. SQL on the connection whose result is used is a query
+        (see schema.sql.changes)."""
+        shown = callee or (f"{receiver}(...).{attr}" if receiver and attr else attr or "a call")
+        if callee in self.defs and not self._bound(walk.function, callee):
+            return None  # the module's own function, followed where it is first called
+        if attr in _EXECUTES:
+            return CONNECTION_EXECUTE, shown, "" if effect else RESULT_USED
+        if attr in ("create_all", "drop_all"):
+            return UNFOLLOWED, shown, "SQLAlchemy creating or dropping tables itself"
+        if attr in ("create", "drop") and bind and not self._a_type(walk, receiver):
+            return UNFOLLOWED, shown, "SQLAlchemy creating or dropping a schema object itself"
+        if op_argument:
+            return UNFOLLOWED, shown, "`op` handed to code the model does not follow"
+        if not effect:
+            return None
+        if callee is None:
+            if receiver is None or attr is None:
+                return None
+            # `X(...).attr(...)`: a method of what X(...) returned.
+            origin = self._origin(walk, receiver)
+            if origin is None:
+                return None
+            return _judged(f"{origin[0]}.{attr}", True, shown)
+        root = callee.split(".", 1)[0]
+        module = self._imported(walk.function, root)
+        if module is None:
+            if root in self.defs:
+                return None
+            origin = self._origin(walk, callee)
+            if origin is not None:
+                return _judged(*origin, shown)
+            if "." in callee:
+                return None
+            if root in _RUNS_CODE and not self._bound(walk.function, root):
+                return UNFOLLOWED, shown, "code that only running it would tell"
+            stars = self._module_imports()[1]
+            if stars and not hasattr(builtins, root) and not self._bound(walk.function, root):
+                why = f"a function that may come from `from {stars[0]} import *`"
+                return UNFOLLOWED, shown, why
+            return None
+        return _judged(f"{module}{callee[len(root) :]}", False, shown)
+
+    def _origin(self, walk: Walk, dotted: str, depth: int = 4) -> tuple[str, bool] | None:
+        """What the dotted name ``dotted`` stands for where ``walk`` is, through imports
+        and names bound once (``h = importlib.import_module(...)``, ``d = Dropper()``,
+        ``drop = helpers.drop`` at module level): the full dotted path (a class of this
+        module whose code uses ``op`` as ``<module>.Name``), and whether it is a value a
+        call of that path returned. None when it is local or unknown."""
+        root, _, rest = dotted.partition(".")
+        tail = f".{rest}" if rest else ""
+        module = self._imported(walk.function, root)
+        if module is not None:
+            return f"{module}{tail}", False
+        if root in self._op_classes(walk):
+            return f"<module>.{root}{tail}", False
+        value = self._binding(walk, root) if depth else None
+        built = isinstance(value, ast.Call)
+        if isinstance(value, ast.Call):
+            value = value.func
+        named = _dotted(value) if isinstance(value, ast.expr) else None
+        if named is None:
+            return None
+        found = self._origin(walk, named, depth - 1)
+        if found is None:
+            return None
+        return f"{found[0]}{tail}", found[1] or built
+
+    def _binding(self, walk: Walk, name: str) -> ast.expr | None:
+        """The value of ``name`` where ``walk`` is, when its one binding (in the function,
+        else at module level) is a plain assignment (see executed.Scopes)."""
+        scopes = self.scopes()
+        if scopes is None:
+            return None
+        if not self._bound(walk.function, name):
+            return scopes.module().get(name)
+        try:
+            func = locate(scopes.tree, walk.function)
+        except NoMatch:
+            return None
+        return scopes.function(func).get(name) if isinstance(func, _Def) else None
+
+    def _op_classes(self, walk: Walk) -> frozenset[str]:
+        """The module-level classes whose code uses ``op``: what their methods run, and
+        what objects they build do, the model does not follow."""
+        if self._classes is None:
+            tree = self.tree()
+            names = walk.op_names
+            self._classes = frozenset(
+                stmt.name
+                for stmt in ([] if tree is None else _module_level(tree.body))
+                if isinstance(stmt, ast.ClassDef)
+                and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(stmt))
+            )
+        return self._classes
+
+    def _a_type(self, walk: Walk, receiver: str | None) -> bool:
+        """Whether ``receiver.create(bind)`` makes a type or a sequence (PostgreSQL's
+        ``ENUM(...).create(bind)``), not a table or an index: told by the call a name
+        bound once is (``user_types = sa.Table(...)`` is a table, ``e = ENUM(...)`` a
+        type), else by the name."""
+        if receiver is None:
+            return False
+        made = receiver
+        if "." not in receiver:
+            value = self._binding(walk, receiver)
+            if isinstance(value, ast.Call):
+                made = _dotted(value.func) or receiver
+        return _typeish(made)
+
+    def decorated(self, decorators: Iterable[str | None]) -> str | None:
+        """Why a helper with these decorators (their dotted names, None for one that is
+        not a name) may run what its body does not say; None when they only wrap it
+        (``contextlib.contextmanager``, ``functools.wraps``...)."""
+        for name in decorators:
+            if name is None:
+                return "a decorator the model does not follow"
+            root = name.split(".", 1)[0]
+            module = self._module_imports()[0].get(root)
+            full = f"{module}{name[len(root) :]}" if module is not None else name
+            if full.lstrip(".") not in _WRAPPERS and name not in _WRAPPERS:
+                return f"a decorator the model does not follow (`{name}`)"
+        return None
+
+    def _imported(self, function: Locator, root: str) -> str | None:
+        """The module ``root`` comes from where the function at ``function`` calls it:
+        imported in the function, else bound there otherwise (None), else imported at
+        module level."""
+        found = self._function_imports.get(function)
+        if found is None:
+            tree = self.tree()
+            found = self._function_imports[function] = (
+                {} if tree is None else _function_imports(tree, function)
+            )
+        if root in found:
+            return found[root]
+        if self._bound(function, root):
+            return None
+        return self._module_imports()[0].get(root)
+
+    def _bound(self, function: Locator, name: str) -> bool:
+        names = self._locals.get(function)
         if names is None:
             tree = self.tree()
-            names = self._locals[caller] = (
-                frozenset() if tree is None else local_names(tree, caller)
+            names = self._locals[function] = (
+                frozenset() if tree is None else local_names(tree, function)
             )
-        return None if name in names else func
+        return name in names
+
+    def _module_imports(self) -> tuple[dict[str, str], tuple[str, ...]]:
+        if self._imports is None:
+            tree = self.tree()
+            self._imports = ({}, ()) if tree is None else _imports_of(_module_level(tree.body))
+        return self._imports
 
 
-def _locator(walk: Walk, name: str) -> Locator:
-    """The locator of the call of operation ``name`` where ``walk`` is."""
+def _locator(walk: Walk, name: str | None) -> Locator:
+    """The locator of the call of operation ``name`` where ``walk`` is (of a call of a
+    name, tagged as any expression, when ``name`` is None)."""
+    tag = "expr" if name is None else f"call:{name}"
     if walk.statement is None:
-        return (*walk.function, "call", walk.seen_calls, f"call:{name}")
-    return (*walk.statement, "own", walk.own_calls, f"call:{name}")
+        return (*walk.function, "call", walk.seen_calls, tag)
+    return (*walk.statement, "own", walk.own_calls, tag)
 
 
 class Entry(Generic[D]):
@@ -164,6 +371,128 @@ class Entry(Generic[D]):
             return None
         self.entered.add(id(func))
         return func
+
+
+# --------------------------------------------------------------------------- unfollowed calls
+
+#: Methods that run SQL on a connection, a session or a cursor.
+_EXECUTES = frozenset({"execute", "exec_driver_sql", "executemany", "executescript"})
+#: Builtins, and the standard library's ways, to run code or programs nobody can read here.
+_RUNS_CODE = frozenset({"exec", "eval", "__import__", "compile"})
+_RUNS_CODE_IN = ("importlib", "runpy", "subprocess", "os.system", "os.popen", "os.exec")
+#: Packages whose functions build values (types, clauses, dates, ids) and run no DDL of
+#: their own, beside the standard library.
+_BUILDERS = frozenset(
+    {
+        *sys.stdlib_module_names,
+        *("sqlalchemy", "alembic", "sqlmodel", "geoalchemy2", "sqlalchemy_utils"),
+        *("alembic_utils", "alembic_postgresql_enum", "pgvector", "dateutil", "pytz"),
+        *("typing_extensions", "six", "psycopg2", "psycopg", "ulid", "uuid6", "citext"),
+        # Utilities that compute values (ids, slugs, dates, text, dicts, hashes, files).
+        *("dpath", "slugify", "funcy", "oslo_utils", "arrow", "pendulum", "yaml"),
+        *("simplejson", "ujson", "orjson", "bcrypt", "passlib", "cryptography", "jwt"),
+        *("shortuuid", "nanoid", "inflection", "markdown", "bleach", "babel", "humanize"),
+        *("phonenumbers", "pycountry", "sqlparse", "toml", "tomli", "tomllib", "pydantic"),
+        *("attrs", "attr", "marshmallow", "jinja2", "werkzeug", "flask", "click", "tqdm"),
+        *("requests", "httpx", "boto3", "botocore", "redis", "celery", "structlog"),
+        "flask_sqlalchemy",  # SQLAlchemy's session and metadata (create_all is judged apart)
+    }
+)
+#: Decorators that call what they decorate as it is (once, when called).
+_WRAPPERS = frozenset(
+    {
+        *("contextlib.contextmanager", "functools.wraps", "functools.cache"),
+        *("functools.lru_cache", "staticmethod", "typing.overload", "typing.no_type_check"),
+    }
+)
+
+
+def _judged(full: str, built: bool, shown: str) -> tuple[str, str, str] | None:
+    """See ModuleScope.unfollowed: a call of the dotted path ``full`` (``built``: a method
+    of what a call of it returned)."""
+    top = full.lstrip(".").split(".", 1)[0]
+    if full.startswith("<module>."):
+        return UNFOLLOWED, shown, "a class whose code uses `op`"
+    if full.startswith(".") or top not in _BUILDERS:
+        if built:
+            return UNFOLLOWED, shown, f"an object from another module (`{full}`)"
+        if full.rsplit(".", 1)[-1][:1].isupper():
+            return None  # a class: an object is built (its __init__ runs no migration)
+        return UNFOLLOWED, shown, f"a function from another module (`{full}`)"
+    if any(full == c or full.startswith(c + ".") for c in _RUNS_CODE_IN):
+        return UNFOLLOWED, shown, "code that only running it would tell"
+    if not built and full.startswith("alembic.op."):
+        return UNFOLLOWED, shown, "an operation the model does not read"
+    return None
+
+
+def _typeish(name: str) -> bool:
+    """Whether a dotted name looks like a type's or a sequence's (``postgresql.ENUM``,
+    ``status_enum``, ``sa.Sequence``)."""
+    lowered = name.rsplit(".", 1)[-1].lower()
+    return any(word in lowered for word in ("enum", "type", "sequence", "seq", "domain"))
+
+
+def _module_level(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """The statements that run at module level (in `if`, `try` and `with` blocks too)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If | ast.Try | ast.TryStar | ast.With):
+            stack.extend(node.body)
+            stack.extend(getattr(node, "orelse", ()))
+            stack.extend(getattr(node, "finalbody", ()))
+            for handler in getattr(node, "handlers", ()):
+                stack.extend(handler.body)
+
+
+def _imports_of(statements: Iterable[ast.AST]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The names these statements import, each with the module it comes from
+    (``import a.b`` binds ``a`` to ``a``; ``from .x import f`` binds ``f`` to ``.x.f``),
+    and the modules of their ``import *`` that are not builders (see _BUILDERS)."""
+    names: dict[str, str] = {}
+    stars: list[str] = []
+    for node in statements:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname is None:
+                    top = alias.name.split(".", 1)[0]
+                    names[top] = top
+                else:
+                    names[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    if node.level or module.split(".", 1)[0] not in _BUILDERS:
+                        stars.append(module)
+                else:
+                    dot = "" if module.endswith(".") or not module else "."
+                    names[alias.asname or alias.name] = f"{module}{dot}{alias.name}"
+    return names, tuple(stars)
+
+
+def _function_imports(tree: ast.Module, function: Locator) -> dict[str, str]:
+    """The names the function at ``function`` imports in its own body (not in nested
+    functions or classes)."""
+    try:
+        func = locate(tree, function)
+    except NoMatch:
+        return {}
+    if not isinstance(func, _Def):
+        return {}
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.stmt) and not isinstance(node, _Def | ast.ClassDef):
+            stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt))
+            for handler in getattr(node, "handlers", ()):
+                stack.extend(handler.body)
+    return _imports_of(found)[0]
 
 
 # --------------------------------------------------------------------------- local names
@@ -602,3 +931,109 @@ def _catches(kind: ast.expr | None) -> bool:
 def _builtin_exception(name: str) -> bool:
     value = getattr(builtins, name, None)
     return isinstance(value, type) and issubclass(value, BaseException)
+
+
+# --------------------------------------------------------------------------- op escaping
+
+
+def _escape(func: _Def, op_names: set[str]) -> str | None:
+    """See ModuleScope.escapes. ``op`` as a value (``fn = op.drop_table``,
+    ``functools.partial(op.drop_table, ...)``, ``{"d": op.drop_table}``, ``self.o = op``, a
+    default ``o=op``, a lambda returning it), a batch handed to a call or bound other than
+    by ``with op.batch_alter_table(...) as b``: what runs through it only running it tells."""
+    nodes = list(ast.walk(func))
+    names = set(op_names)
+    batches: set[str] = set()
+    with_batches: set[int] = set()
+    grown = True
+    while grown:  # aliases of aliases, in any order
+        before = len(names) + len(batches)
+        for node in nodes:
+            if isinstance(node, ast.ImportFrom) and node.module == "alembic":
+                names.update(a.asname or "op" for a in node.names if a.name == "op")
+            elif isinstance(node, ast.Import):
+                names.update(a.asname for a in node.names if a.name == "alembic.op" and a.asname)
+            elif _alias(node, names):
+                assert isinstance(node, ast.Assign)
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.withitem) and _batch_call(node.context_expr, names):
+                with_batches.add(id(node.context_expr))
+                if isinstance(node.optional_vars, ast.Name):
+                    batches.add(node.optional_vars.id)
+                elif node.optional_vars is not None:
+                    return "a batch bound in a way the model does not follow"
+        grown = len(names) + len(batches) > before
+    # A batch made apart can run operations only once entered under a name:
+    # `with batch as b:`, `b = stack.enter_context(batch)`, `batch.__enter__()`.
+    entered = any(_enters(n) for n in nodes)
+    allowed: set[int] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            target = node.func
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                allowed.add(id(target.value))  # op.x(...), batch_op.x(...)
+            if _batch_call(node, names) and id(node) not in with_batches and entered:
+                return "a batch the model does not follow (not bound by `with ... as`)"
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                # `helper(op)`: followed or recorded as unfollowed by the readers.
+                allowed.update(id(n) for n in _handed(arg) if n.id in names)
+        elif _alias(node, names):
+            assert isinstance(node, ast.Assign)
+            allowed.add(id(node.value))
+    for node in nodes:
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in allowed
+            and (node.id in names or node.id in batches)
+        ):
+            if node.id in batches:
+                return f"a batch (`{node.id}`) used in a way the model does not follow"
+            return f"`{node.id}` used in a way the model does not follow"
+    return None
+
+
+def _enters(node: ast.AST) -> bool:
+    """``with <not a call> as x:`` or ``.enter_context(...)``/``.__enter__()``: a context
+    manager made elsewhere entered under a name."""
+    if isinstance(node, ast.withitem):
+        return node.optional_vars is not None and not isinstance(node.context_expr, ast.Call)
+    return isinstance(node, ast.Attribute) and node.attr in (
+        "enter_context",
+        "enter_async_context",
+        "__enter__",
+    )
+
+
+def _alias(node: ast.AST, names: set[str]) -> bool:
+    """``o = op`` (every target a name): the readers take ``o``'s calls for operations."""
+    return (
+        type(node) is ast.Assign
+        and isinstance(node.value, ast.Name)
+        and node.value.id in names
+        and all(isinstance(t, ast.Name) for t in node.targets)
+    )
+
+
+def _batch_call(node: ast.expr, names: set[str]) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "batch_alter_table"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in names
+    )
+
+
+def _handed(arg: ast.expr) -> Iterable[ast.Name]:
+    """The names a call argument hands over as they are (see the readers' _gives_op)."""
+    if isinstance(arg, ast.Starred):
+        arg = arg.value
+    if isinstance(arg, ast.Name):
+        yield arg
+    elif isinstance(arg, ast.List | ast.Tuple | ast.Set):
+        for element in arg.elts:
+            yield from _handed(element)
+    elif isinstance(arg, ast.Dict):
+        for value in arg.values:
+            yield from _handed(value)

@@ -132,6 +132,21 @@ Expr = str | bytes | int | float | bool | None | tuple["Expr", ...] | Name | Cal
 EXPR_DEPTH = 16
 
 
+#: An OpCall's ``name`` for a call the readers do not follow, although it may run
+#: operations the schema model cannot see: a function imported from another module, a
+#: decorated helper, ``op`` handed to code (``getattr(op, name)``), SQLAlchemy creating
+#: or dropping tables itself (``metadata.create_all(bind)``). ``args`` is (the callee as
+#: written, why). Not an operation: only the schema model reads these.
+UNFOLLOWED = "<call>"
+#: An OpCall's ``name`` for SQL run through something other than ``op`` (the connection
+#: of ``op.get_bind()``, a session): read as ``op.execute()`` is (``sql``,
+#: ``statement``); ``args`` is (the callee as written,). Only the schema model reads these.
+CONNECTION_EXECUTE = "<execute>"
+#: A CONNECTION_EXECUTE's second ``args`` when the call's value is used (a query whose
+#: rows are read: unreadable SQL there changes nothing).
+RESULT_USED = "its result is used"
+
+
 @dataclass(frozen=True, slots=True)
 class OpCall:
     """A call to an Alembic operation inside ``upgrade()`` or ``downgrade()``, or inside a

@@ -19,7 +19,9 @@ from alembic_lint.astread.nodes import (
     _Unresolved,
 )
 from alembic_lint.model import (
+    CONNECTION_EXECUTE,
     OPAQUE,
+    UNFOLLOWED,
     CallExpr,
     Expr,
     OpCall,
@@ -40,6 +42,11 @@ if TYPE_CHECKING:
 _OPAQUE = _Def | ast.ClassDef | ast.Match  # their statements have no locator of their own
 #: Statements under which an operation may have guards, or not run (see flow.guards_at).
 _CONDITIONAL = (ast.If, ast.Try, ast.TryStar, ast.For, ast.AsyncFor, ast.While)
+
+
+#: Expressions whose inner code may run any number of times (see flow.Walk.deferred).
+_DEFERRED = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+_END_DEFERRED = ast.Pass()  # marks where one ends on the walk's stack
 
 
 class _Ops:
@@ -69,6 +76,13 @@ class _Ops:
         self.statement: Locator | None = None
         self.own_calls = 0
         self.conditional = False  # see parse.ops._OpCollector.conditional
+        self.in_arguments = 0  # see parse.ops._OpCollector.in_arguments
+        self.deferred = 0  # see flow.Walk.deferred
+        self.effects: set[int] = set()  # see parse.ops._OpCollector.effects
+        why = reader.scope.escapes(function, op_names)
+        if why is not None:  # see parse.ops._OpCollector
+            self.inherited = True
+            self.entry.calls.append(_escaped(self.entry, reader.ref((*function, "def")), via, why))
 
     def walk_body(self) -> None:
         _statement_paths(self.func.body, (*self.function, "body"), self.statements)
@@ -96,9 +110,16 @@ class _Ops:
             self.reader.dialect_imports |= from_import_dialects(node.module, names)
         if isinstance(node, ast.ImportFrom) and node.module == "alembic":
             self.op_names.update(a.asname or "op" for a in node.names if a.name == "op")
+        elif type(node) is ast.Assign and type(node.value) is ast.Name:
+            if node.value.id in self.op_names:  # `o = op`: o's calls are operations too
+                self.op_names.update(t.id for t in node.targets if type(t) is ast.Name)
+        elif type(node) is ast.Expr:
+            value = node.value
+            self.effects.add(id(value.value if type(value) is ast.Await else value))
         elif isinstance(node, ast.With | ast.AsyncWith):
             batch = {}
             for item in node.items:
+                self.effects.add(id(item.context_expr))
                 call = item.context_expr
                 if not isinstance(call, ast.Call):
                     continue
@@ -124,9 +145,15 @@ class _Ops:
         """Below a statement only calls count (an expression holds no statement). Pre-order
         with a stack of its own: CPython accepts expressions thousands of levels deep. A
         helper's body is walked once its call's arguments are (as it runs)."""
-        stack: list[ast.AST | _Ops] = [root]
+        stack: list[ast.AST | _Ops | None] = [root]
         while stack:
             node = stack.pop()
+            if node is None:
+                self.in_arguments -= 1  # the arguments of an operation are done
+                continue
+            if node is _END_DEFERRED:
+                self.deferred -= 1
+                continue
             if isinstance(node, _Ops):
                 node.walk_body()
                 continue
@@ -136,12 +163,18 @@ class _Ops:
                 helper = self.call(node)
                 self.seen_calls += 1
                 self.own_calls += 1
-                if helper is not None:
+                if isinstance(helper, _Ops):
                     stack.append(helper)
+                elif helper:
+                    self.in_arguments += 1
+                    stack.append(None)
                 elif is_sqlalchemy(_dotted(node.func)):
                     continue  # sa.Column(...) holds no operations; positions.py skips it too
             elif kind is ast.Name or kind is ast.Constant:
                 continue
+            elif kind in _DEFERRED:
+                self.deferred += 1
+                stack.append(_END_DEFERRED)
             stack.extend(reversed([c for c in _kids(node) if not isinstance(c, str)]))
 
     def op_call_name(self, call: ast.Call) -> str | None:
@@ -155,18 +188,20 @@ class _Ops:
             return func.attr
         return None
 
-    def call(self, node: ast.Call) -> _Ops | None:
+    def call(self, node: ast.Call) -> _Ops | bool:
+        """Records an operation call (True: its arguments are walked next); returns the
+        walk of a helper it calls, if any."""
         func = node.func
         if type(func) is ast.Name:
-            return self.helper(func.id)
+            return self.helper(func.id, node)
         if not isinstance(func, ast.Attribute):
-            return None
+            return False
         owner = _dotted(func.value)
         batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
         batch = batch_call is not None
         name = func.attr if batch else self.op_call_name(node)
         if name is None:
-            return None
+            return self.unfollowed(node, owner, func.attr)
         keywords: list[tuple[str, object]] = []
         kwargs: list[tuple[str, Expr]] = []
         star = False
@@ -214,23 +249,134 @@ class _Ops:
                 statement=statement,
             )
         )
-        return None
+        return True
 
-    def helper(self, name: str) -> _Ops | None:
+    def unfollowed(self, node: ast.Call, owner: str | None, attr: str | None) -> bool:
+        """See parse.ops._OpCollector.unfollowed."""
+        if self.in_arguments:
+            return False
+        func = node.func
+        if owner is None and attr is not None:
+            value = func.value if isinstance(func, ast.Attribute) else None
+            receiver = _dotted(value.func) if isinstance(value, ast.Call) else None
+        else:
+            receiver = owner
+        found = self.reader.scope.unfollowed(
+            self,
+            _dotted(func),
+            attr,
+            receiver,
+            bool(node.args) or any(k.arg == "bind" for k in node.keywords),
+            self._hands_op(node),
+            id(node) in self.effects,
+        )
+        if found is None:
+            return False
+        name, shown, why = found
+        self.record_unfollowed(node, name, shown, why, attr)
+        return name == CONNECTION_EXECUTE
+
+    def _hands_op(self, node: ast.Call) -> bool:
+        """See parse.ops._OpCollector._hands_op."""
+        return any(self._gives_op(a) for a in node.args) or any(
+            self._gives_op(k.value) for k in node.keywords
+        )
+
+    def _gives_op(self, expr: ast.expr) -> bool:
+        kind = type(expr)
+        if kind is ast.Name:
+            return expr.id in self.op_names  # type: ignore[attr-defined]
+        if kind is ast.Starred:
+            return self._gives_op(expr.value)  # type: ignore[attr-defined]
+        if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
+            return any(self._gives_op(e) for e in expr.elts)  # type: ignore[attr-defined]
+        if kind is ast.Dict:
+            return any(self._gives_op(v) for v in expr.values)  # type: ignore[attr-defined]
+        return False
+
+    def record_unfollowed(
+        self, node: ast.Call, name: str, shown: str, why: str, attr: str | None
+    ) -> None:
+        reader = self.reader
+        sql = statement = None
+        if name == CONNECTION_EXECUTE:
+            sql = _sql_text(node)
+            statement = reader.scope.executed(self) if sql is None else None
+        ref, guards = reader.scope.place(self, node, attr, reader.ref)
+        self.entry.calls.append(
+            OpCall(
+                name=name,
+                function=self.entry.role,
+                batch=False,
+                keywords=(),
+                star_kwargs=False,
+                sql=sql,
+                ref=ref,
+                via=self.via,
+                guards=guards,
+                args=(shown, why) if why else (shown,),
+                statement=statement,
+            )
+        )
+
+    def helper(self, name: str, node: ast.Call) -> _Ops | bool:
         """See parse.ops._OpCollector.helper."""
         reader = self.reader
-        func = self.entry.enter(reader.scope, name, self.function)
+        scope = reader.scope
+        func = self.entry.enter(scope, name, self.function)
         if func is None:
-            return None
+            return self.unfollowed(node, None, None)
+        why = scope.decorated(
+            _dotted(d.func if isinstance(d, ast.Call) else d) for d in func.decorator_list
+        )
+        op_names = reader.op_names_in(func)
+        if self._hands_op(node):
+            # `helper(op)`: the parameter it binds is `op` in the helper.
+            args = func.args
+            params = [a.arg for a in (*args.posonlyargs, *args.args)]
+            named = {*params, *(a.arg for a in args.kwonlyargs)}
+            handed: list[str | None] = []
+            starred = False
+            for index, arg in enumerate(node.args):
+                starred = starred or type(arg) is ast.Starred
+                if self._gives_op(arg):
+                    direct = type(arg) is ast.Name and not starred and index < len(params)
+                    handed.append(params[index] if direct else None)
+            handed.extend(
+                k.arg if k.arg in named and type(k.value) is ast.Name else None
+                for k in node.keywords
+                if self._gives_op(k.value)
+            )
+            op_names.update(p for p in handed if p is not None)
+            if why is None and None in handed:
+                why = "`op` handed to code the model does not follow"
+        if why is not None:
+            self.record_unfollowed(node, UNFOLLOWED, name, why, None)
         return _Ops(
             reader,
             self.entry,
-            reader.op_names_in(func),
+            op_names,
             reader.where(func),
             func,
             (*self.via, name),
             reader.scope.conditional_at(self),
         )
+
+
+def _escaped(entry: flow.Entry[_Def], ref: int, via: tuple[str, ...], why: str) -> OpCall:
+    """The unfollowed call of a function whose ``op`` escapes (see flow.ModuleScope.escapes)."""
+    return OpCall(
+        name=UNFOLLOWED,
+        function=entry.role,
+        batch=False,
+        keywords=(),
+        star_kwargs=False,
+        sql=None,
+        ref=ref,
+        via=via,
+        guards=(),
+        args=("op", why),
+    )
 
 
 def _sql_text(call: ast.Call) -> str | None:

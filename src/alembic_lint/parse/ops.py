@@ -9,13 +9,16 @@ import libcst as cst
 
 from alembic_lint import executed, flow, positions
 from alembic_lint.model import (
+    CONNECTION_EXECUTE,
     OPAQUE,
+    UNFOLLOWED,
     CallExpr,
     Expr,
     OpCall,
 )
 from alembic_lint.parse.nodes import (
     _alias_name,
+    _def_span,
     _dotted,
     _expr,
     _imported_names,
@@ -47,6 +50,10 @@ _LEAVES = frozenset(
 #: Statements under which an operation may have guards, or not run (see flow.guards_at).
 _CONDITIONAL = frozenset({cst.If, cst.Try, cst.TryStar, cst.For, cst.While})
 _END_BATCH = ("end of a `with` block",)  # a tuple: _OpCollector.run tells markers by type
+_END_ARGUMENTS = ("end of an operation's arguments",)
+_END_DEFERRED = ("end of a lambda or a comprehension",)
+#: Expressions whose inner code may run any number of times (see flow.Walk.deferred).
+_DEFERRED = frozenset({cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp})
 
 
 class _OpCollector:
@@ -78,6 +85,13 @@ class _OpCollector:
         self.own_calls = 0
         # An `if`, `try` or `with suppress(...)` seen: only then can a call have guards.
         self.conditional = False
+        # Inside an operation's arguments (how deep): calls there build its values, and
+        # are not taken for code that may run operations of its own (see unfollowed).
+        self.in_arguments = 0
+        self.deferred = 0  # see flow.Walk.deferred
+        # The calls made for their effect (see flow.ModuleScope.unfollowed), by id: those
+        # that are a statement of their own (maybe awaited) or a `with` block's context.
+        self.effects: set[int] = set()
         self.statements: dict[int, Locator] = {}  # by id: LibCST nodes hash in Python
         body = func.body
         if isinstance(body, cst.IndentedBlock):
@@ -87,6 +101,28 @@ class _OpCollector:
         else:
             for number, small in enumerate(body.body):
                 self.statements[id(small)] = (*function, "body", number)
+        why = extractor.scope.escapes(function, op_names)
+        if why is not None:
+            # Operations may run through `op` unseen anywhere in the function: the schema
+            # is unsure from its start, and what its own operations touch may not be so.
+            self.inherited = True
+            ref = extractor.ref_span(
+                lambda place: _def_span(func, place), (*function, "def"), func.name
+            )
+            entry.calls.append(
+                OpCall(
+                    name=UNFOLLOWED,
+                    function=entry.role,
+                    batch=False,
+                    keywords=(),
+                    star_kwargs=False,
+                    sql=None,
+                    ref=ref,
+                    via=via,
+                    guards=(),
+                    args=("op", why),
+                )
+            )
 
     def run(self) -> None:
         # A loop over a stack of its own, not recursion: `x = 1 + 1 + ...` nests one level
@@ -107,6 +143,10 @@ class _OpCollector:
             if kind is tuple:
                 if node is _END_BATCH:
                     col.batch.pop()
+                elif node is _END_ARGUMENTS:
+                    col.in_arguments -= 1
+                elif node is _END_DEFERRED:
+                    col.deferred -= 1
                 else:
                     col.statement, col.own_calls = node
                 continue
@@ -124,18 +164,33 @@ class _OpCollector:
                 helper = col.call(node)
                 col.seen_calls += 1
                 col.own_calls += 1
-                if helper is not None:
+                if isinstance(helper, _OpCollector):
                     # Its body runs once the arguments are evaluated: below them on the stack.
                     extend((col, helper.func.body, helper))
+                elif helper:
+                    col.in_arguments += 1
+                    push(_END_ARGUMENTS)
                 elif positions.is_sqlalchemy(_dotted(node.func)):
                     continue  # sa.Column(...) and friends hold no operations (as positions.py)
             elif kind is cst.ImportFrom:
                 col.import_from(node)
+            elif kind is cst.Assign and type(node.value) is cst.Name:
+                if node.value.value in col.op_names:  # `o = op`: o's calls are operations too
+                    col.op_names.update(
+                        t.target.value for t in node.targets if type(t.target) is cst.Name
+                    )
             elif kind is cst.With:
+                col.effects.update(id(item.item) for item in node.items)
                 col.batch.append(col.batch_targets(node))
                 push(_END_BATCH)
+            elif kind is cst.Expr:
+                value = node.value
+                col.effects.add(id(value.expression if type(value) is cst.Await else value))
             elif kind in _CONDITIONAL:
                 col.conditional = True
+            elif kind in _DEFERRED:
+                col.deferred += 1
+                push(_END_DEFERRED)
             elif kind in _LEAVES:
                 continue  # no calls below: save looking for children
             kids = children(node)
@@ -186,19 +241,20 @@ class _OpCollector:
             return func.attr.value
         return None
 
-    def call(self, node: cst.Call) -> _OpCollector | None:
-        """Records an operation call; returns the collector of a helper it calls, if any."""
+    def call(self, node: cst.Call) -> _OpCollector | bool:
+        """Records an operation call (True: its arguments are walked next); returns the
+        collector of a helper it calls, if any."""
         func = node.func
         if type(func) is cst.Name:
-            return self.helper(func.value)
+            return self.helper(func.value, node)
         if not isinstance(func, cst.Attribute):
-            return None
+            return False
         owner = _dotted(func.value)
         batch_call = next((scope[owner] for scope in reversed(self.batch) if owner in scope), None)
         batch = batch_call is not None
         name = func.attr.value if batch else self._op_call_name(node)
         if name is None:
-            return None
+            return self.unfollowed(node, owner, func.attr.value)
         keywords: list[tuple[str, object]] = []
         kwargs: list[tuple[str, Expr]] = []
         args: list[Expr] = []
@@ -245,19 +301,124 @@ class _OpCollector:
                 statement=statement,
             )
         )
-        return None
+        return True
 
-    def helper(self, name: str) -> _OpCollector | None:
-        """The collector of the module-level function ``name``, when this is the first call
-        of it from the entry point."""
+    def unfollowed(self, node: cst.Call, owner: str | None, attr: str | None) -> bool:
+        """Records a call that may run what the model cannot see (see
+        flow.ModuleScope.unfollowed): True for SQL run on the connection, whose arguments
+        are the statement's values."""
+        if self.in_arguments:
+            return False
+        func = node.func
+        if owner is None and attr is not None:
+            value = func.value if isinstance(func, cst.Attribute) else None
+            receiver = _dotted(value.func) if isinstance(value, cst.Call) else None
+        else:
+            receiver = owner
+        found = self.extractor.scope.unfollowed(
+            self,
+            _dotted(func),
+            attr,
+            receiver,
+            any(
+                (a.keyword is None and a.star != "**")
+                or (a.keyword is not None and a.keyword.value == "bind")
+                for a in node.args
+            ),
+            self._hands_op(node),
+            id(node) in self.effects,
+        )
+        if found is None:
+            return False
+        name, shown, why = found
+        self.record_unfollowed(node, name, shown, why, attr)
+        return name == CONNECTION_EXECUTE
+
+    def _hands_op(self, node: cst.Call) -> bool:
+        """Whether ``op`` itself is an argument of the call, or in one (``[op]``,
+        ``*[op]``, ``**{"o": op}``): the callee may run operations through it."""
+        return any(self._gives_op(arg.value) for arg in node.args)
+
+    def _gives_op(self, expr: cst.BaseExpression) -> bool:
+        kind = type(expr)
+        if kind is cst.Name:
+            return expr.value in self.op_names  # type: ignore[attr-defined]
+        if kind is cst.List or kind is cst.Tuple or kind is cst.Set or kind is cst.Dict:
+            return any(self._gives_op(e.value) for e in expr.elements)  # type: ignore[attr-defined]
+        return False
+
+    def record_unfollowed(
+        self, node: cst.Call, name: str, shown: str, why: str, attr: str | None
+    ) -> None:
         extractor = self.extractor
-        func = self.entry.enter(extractor.scope, name, self.function)
+        sql = statement = None
+        if name == CONNECTION_EXECUTE:
+            sql = _sql_text(node)
+            statement = extractor.scope.executed(self) if sql is None else None
+        ref, guards = extractor.scope.place(
+            self, node, attr, lambda locator: extractor.ref(node, locator)
+        )
+        self.entry.calls.append(
+            OpCall(
+                name=name,
+                function=self.entry.role,
+                batch=False,
+                keywords=(),
+                star_kwargs=False,
+                sql=sql,
+                ref=ref,
+                via=self.via,
+                guards=guards,
+                args=(shown, why) if why else (shown,),
+                statement=statement,
+            )
+        )
+
+    def helper(self, name: str, node: cst.Call) -> _OpCollector | bool:
+        """The collector of the module-level function ``name``, when this is the first call
+        of it from the entry point. A decorated one, or one handed ``op`` under another
+        name, may run more than its body says: the call is recorded as unfollowed too."""
+        extractor = self.extractor
+        scope = extractor.scope
+        func = self.entry.enter(scope, name, self.function)
         if func is None:
-            return None
+            return self.unfollowed(node, None, None)
+        why = scope.decorated(
+            _dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+            for d in func.decorators
+        )
+        op_names = extractor.op_names_in(func)
+        if self._hands_op(node):
+            # `helper(op)`: the parameter it binds is `op` in the helper.
+            parameters = func.params
+            params = [p.name.value for p in (*parameters.posonly_params, *parameters.params)]
+            named = {*params, *(p.name.value for p in parameters.kwonly_params)}
+            handed: list[str | None] = []
+            index = 0
+            starred = False
+            for arg in node.args:
+                starred = starred or arg.star == "*"
+                gives_op = self._gives_op(arg.value)
+                direct = not arg.star and type(arg.value) is cst.Name
+                if arg.keyword is not None:
+                    if gives_op:
+                        keyword = arg.keyword.value
+                        handed.append(keyword if direct and keyword in named else None)
+                    continue
+                if gives_op:
+                    fits = direct and not starred and index < len(params)
+                    handed.append(params[index] if fits else None)
+                if not arg.star:
+                    index += 1
+            op_names.update(p for p in handed if p is not None)
+            if why is None and None in handed:
+                why = "`op` handed to code the model does not follow"
+        if why is not None:
+            self.record_unfollowed(node, UNFOLLOWED, name, why, None)
         return _OpCollector(
             extractor,
             self.entry,
-            extractor.op_names_in(func),
+            op_names,
             extractor.where(func),
             func,
             (*self.via, name),

@@ -132,7 +132,13 @@ def effect(ops: Sequence[OpCall], function: str = "upgrade") -> Effect:
     """What the operations of ``function`` do, each statement of literal SQL judged on its
     own: a temporary table (and dropping it again), and a trigger disabled then enabled
     again, leave nothing behind."""
-    calls = [c for c in ops if c.function == function and c.name not in _NEUTRAL]
+    # Not what the readers record beside operations (model.UNFOLLOWED, CONNECTION_EXECUTE):
+    # the schema model's alone.
+    calls = [
+        c
+        for c in ops
+        if c.function == function and c.name not in _NEUTRAL and not c.name.startswith("<")
+    ]
     statements = {id(c): _statements(c.sql) for c in calls if c.name == "execute" and c.sql}
     restored = _restored_toggles(s for parts in statements.values() for s in parts)
     temporary: set[str] = set()

@@ -41,11 +41,11 @@ class MissingSchemaObject(Rule):
     What the model reads but cannot read exactly gives no finding: a name that is not
     a literal, SQL it cannot parse, a custom operation, a `**kw` argument, or a
     constraint named by a naming convention or the database make what they may touch
-    unsure from that revision on. Operations with `if_exists=True` are not reported
-    either. What it does not see at all can mislead it: operations run by a function
-    imported from another module, by a decorated function or through an alias of `op`,
-    and DDL run through `op.get_bind()`. A later operation on what they created or
-    dropped may be reported; silence the rule for such files (`per-file-ignores`).
+    unsure from that revision on. So does code it does not follow: a function imported
+    from another module, a decorated helper, `op` handed to such code, SQLAlchemy
+    creating or dropping tables itself (`metadata.create_all(bind)`). SQL run on the
+    connection (`op.get_bind().execute(...)`) is read as `op.execute()`'s is.
+    Operations with `if_exists=True` are not reported either.
 
     ## Fix
     Correct the name, or remove the operation when an earlier migration already did it.

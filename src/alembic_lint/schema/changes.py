@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from alembic_lint.model import Body, CallExpr, Expr, Function, Name, Opaque, OpCall
+from alembic_lint.model import (
+    CONNECTION_EXECUTE,
+    UNFOLLOWED,
+    Body,
+    CallExpr,
+    Expr,
+    Function,
+    Name,
+    Opaque,
+    OpCall,
+)
 from alembic_lint.schema.objects import Column, Constraint, Index
 
 
@@ -152,7 +162,15 @@ def changes_of(
     downgrade: list[Change] = []
     for call in ops:
         target = upgrade if call.function == "upgrade" else downgrade
-        found = sql_mod.changes(call) if call.name == "execute" else _changes(call)
+        if call.name == "execute" or call.name == CONNECTION_EXECUTE:
+            found = sql_mod.changes(call)
+        elif call.name == UNFOLLOWED:
+            # A call the readers do not follow may run any operation on any table.
+            shown = f"{call.args[0]!s}()" if call.args else "a call"
+            why = str(call.args[1]) if len(call.args) > 1 else ""
+            found = iter((Change("unknown", None, call.ref, shown, why=why),))
+        else:
+            found = _changes(call)
         if call.guards:
             # Under a condition, here or where its helper is called: it may not run (or
             # run again), so it can fail nothing, and what it touches becomes unsure.

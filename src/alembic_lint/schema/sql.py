@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from alembic_lint.model import Expr, Opaque, OpCall
+from alembic_lint.model import CONNECTION_EXECUTE, RESULT_USED, Expr, Opaque, OpCall
 from alembic_lint.schema.changes import Alter, Change
 from alembic_lint.schema.objects import Column, Constraint, Index
 
@@ -165,8 +165,37 @@ HOLE = "\x00"
 
 
 def changes(call: OpCall) -> Iterator[Change]:
-    """The changes of one ``op.execute()`` (or ``batch_op.execute()``) call."""
-    shown = "batch_op.execute" if call.batch else "op.execute"
+    """The changes of one ``op.execute()`` (or ``batch_op.execute()``) call, or of SQL run
+    on the connection (model.CONNECTION_EXECUTE). On the connection, a statement whose
+    rows are read (model.RESULT_USED) is taken for a query: what the model cannot read
+    there changes nothing, what it reads (DDL) still counts."""
+    if call.name == CONNECTION_EXECUTE:
+        shown = str(call.args[0]) if call.args else "execute"
+        if call.args[1:] == (RESULT_USED,) and not _ddl_first(call):
+            yield from (c for c in _changes(call, shown) if c.action != "unknown")
+            return
+    else:
+        shown = "batch_op.execute" if call.batch else "op.execute"
+    yield from _changes(call, shown)
+
+
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+#: First words of statements that are DDL (or run code) whatever is done with their result.
+_DDL_WORDS = frozenset({"ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE", "DO", "CALL", "EXEC"})
+
+
+def _ddl_first(call: OpCall) -> bool:
+    """Whether the SQL's first literal word is a DDL one."""
+    sql = call.sql
+    if sql is None:
+        statement = call.statement
+        first = statement[0] if isinstance(statement, tuple) and statement else statement
+        sql = first if isinstance(first, str) else ""
+    words = _SQL_COMMENT.sub(" ", sql).split(None, 1)
+    return bool(words) and words[0].lstrip("(").upper() in _DDL_WORDS
+
+
+def _changes(call: OpCall, shown: str) -> Iterator[Change]:
     sql = call.sql
     if sql is None:
         sql = _text(call.statement)
