@@ -264,6 +264,19 @@ def pipe_in(versions: Path) -> None:
     os.mkfifo(versions / "000000000009_pipe.py")
 
 
+def test_unreadable_files_of_a_pooled_run_are_reported_as_in_one_process(
+    tmp_path: Path,
+) -> None:
+    """Without a cache each file is read once, when it is parsed: in a process pool (64
+    files or more) as in one process, a file that cannot be read is reported with why."""
+    chain(tmp_path / "versions", 70)
+    os.mkfifo(tmp_path / "versions" / "000000000100_pipe.py")
+    pooled = cli(tmp_path, "--no-cache", "--jobs", "2", "versions")
+    single = cli(tmp_path, "--no-cache", "--jobs", "1", "versions")
+    assert (pooled.returncode, pooled.stdout) == (single.returncode, single.stdout)
+    assert "000000000100_pipe.py:1:1: AL100 cannot read file: not a regular file" in single.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "status", "expected"),
     [

@@ -3,6 +3,7 @@ findings (per file), suppressions, positions."""
 
 from __future__ import annotations
 
+import operator
 import os
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -104,38 +105,40 @@ class Shared:
         return self._one(binding, key)
 
     def _change(self, change: Change) -> Change:
-        columns = self._columns(change.columns)
+        columns = change.columns
         alter = change.alter
+        if columns:
+            columns = self._columns(columns)
         if alter is not None:
-            key = _typed(astuple_shallow(alter))
-            alter = alter if key is None else self._one(alter, ("alter", *key))
+            alter = self._plain(alter)
         if columns is change.columns and alter is change.alter:
             return change
         return replace(change, columns=columns, alter=alter)
 
     def _columns(self, columns: tuple[Column, ...]) -> tuple[Column, ...]:
-        if not columns:
-            return columns
-        shared = []
-        for column in columns:
-            key = _typed(astuple_shallow(column))
-            shared.append(column if key is None else self._one(column, ("column", *key)))
-        return self._one(tuple(shared), ("columns", *map(id, shared)))
+        shared = tuple(map(self._plain, columns))
+        if all(map(operator.is_, shared, columns)):
+            shared = columns  # the first of its kind: itself
+        return self._one(shared, (tuple, *map(id, shared)))
+
+    def _plain(self, value: T) -> T:
+        """``value`` (a dataclass of plain fields), or the equal one seen first."""
+        kind = type(value)
+        getter = _GETTERS.get(kind)
+        if getter is None:
+            names = [f.name for f in fields(value)]  # type: ignore[arg-type]
+            getter = _GETTERS[kind] = operator.attrgetter(*names, *names[:1])
+        values = getter(value)
+        types = tuple(map(type, values))
+        if not _PLAIN.issuperset(types):
+            return value  # a part of its own that could be equal alone (a tuple)
+        return self._one(value, (kind, values, types))
 
 
-def astuple_shallow(value: Any) -> tuple[object, ...]:
-    """The fields of a dataclass instance, not copied (dataclasses.astuple copies)."""
-    return tuple(getattr(value, f.name) for f in fields(value))
-
-
-def _typed(values: Iterable[object]) -> tuple[object, ...] | None:
-    """``values`` each with its type: the key of a value, not just of an equal one; None
-    when one is not a plain str, int, bool or None (whose parts could be equal alone)."""
-    found = tuple((type(v), v) for v in values)
-    return found if all(t in _PLAIN for t, _ in found) else None
-
-
-_PLAIN = (str, int, bool, type(None))
+#: By dataclass: its fields' values, as a tuple (the first one twice, so that a class of
+#: one field gives a tuple too).
+_GETTERS: dict[type, Callable[[Any], tuple[object, ...]]] = {}
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def check_history(

@@ -134,7 +134,9 @@ def lint(
     errors: dict[str, OSError] = {}
     digests: dict[str, str] = {}
     virtual = options.virtual
-    for path in paths:
+    # Without a cache nothing is looked up by content: each file is read once, when it is
+    # parsed (which reports a file it cannot read, as below).
+    for path in paths if store is not None else ():
         try:
             if (
                 by_stat is not None
@@ -444,20 +446,22 @@ def _parse_all(
     (see astread) rather than paying for LibCST's import. Pool workers run the file rules
     ``check`` too, and send back the pared facts and the findings (else None)."""
 
-    def read(path: str) -> bytes | None:
+    def read(path: str) -> bytes | OSError:
         try:
             return reader(path)
-        except OSError:
-            return None
+        except OSError as exc:
+            return exc  # reported as the file's problem (AL100), as the caller would
 
     if incremental and len(paths) <= FAST_READ_MAX and "libcst" not in sys.modules:
         from alembic_lint import astread
 
         for path in paths:
             data = read(path)
-            if data is not None:
-                fast = astread.read_migration_fast(path, data)
-                yield (fast if fast is not None else _read_with_libcst(path, data)), None
+            if isinstance(data, OSError):
+                yield unreadable(path, data), None
+                continue
+            fast = astread.read_migration_fast(path, data)
+            yield (fast if fast is not None else _read_with_libcst(path, data)), None
         return
 
     # Imported before any pool forks, so that workers inherit LibCST instead of each
@@ -466,18 +470,26 @@ def _parse_all(
 
     with runtime.collecting():
         if jobs > 1 and len(paths) >= POOL_MIN_FILES:
-            items = [(p, d) for p in paths if (d := read(p)) is not None]
+            items = []
+            for path in paths:
+                data = read(path)
+                if isinstance(data, OSError):
+                    yield unreadable(path, data), None
+                else:
+                    items.append((path, data))
             workers = min(jobs, len(items) // (POOL_MIN_FILES // 2) or 1)
             chunk = max(1, len(items) // (workers * 4))
             yield from _pooled(items, workers, chunk, check)
             return
         for path in paths:
             data = read(path)
-            if data is not None:
-                # With a cache to fill (no check), every fact is placed while CPython's
-                # tree is at hand, as pool workers do: placing the findings later read and
-                # parsed each file with one again (a tenth of a cold --jobs 1 run).
-                yield _read_and_check(path, data, check, all_spans=check is None)
+            if isinstance(data, OSError):
+                yield unreadable(path, data), None
+                continue
+            # With a cache to fill (no check), every fact is placed while CPython's tree
+            # is at hand, as pool workers do: placing the findings later read and parsed
+            # each file with one again (a tenth of a cold --jobs 1 run).
+            yield _read_and_check(path, data, check, all_spans=check is None)
 
 
 def _pooled(
