@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
@@ -61,10 +63,18 @@ class ModuleScope(Generic[D]):
     name when it is a ``def``; an assignment, import, class or ``del`` of the name at
     module level unbinds it), the module's ast, and the refs given to helpers' calls."""
 
-    def __init__(self, parse: Callable[[], ast.Module | None], is_async: Callable[[D], bool]):
-        # Neither callable may hold the reader: the reader holds this, and a cycle would
-        # keep every tree alive until a garbage collection (a run keeps the collector off).
+    def __init__(
+        self,
+        parse: Callable[[], ast.Module | None],
+        is_async: Callable[[D], bool],
+        source: Callable[[], str | None] = lambda: None,
+    ):
+        # No callable may hold the reader: the reader holds this, and a cycle would keep
+        # every tree alive until a garbage collection (a run keeps the collector off).
+        # ``source``: the module's text, if at hand (see escapes).
         self.defs: dict[str, D] = {}
+        self._source = source
+        self._may_escape: dict[frozenset[str], bool] = {}
         self._parse: Callable[[], ast.Module | None] | None = parse
         self._tree: ast.Module | None = None
         self._is_async = is_async
@@ -149,6 +159,13 @@ class ModuleScope(Generic[D]):
         through ``op`` (known as ``op_names`` where its walk starts) or a batch: either
         is used other than by calling its methods, aliasing it (``o = op``) or handing it
         to a call (see unfollowed); None when it is not."""
+        names = set(op_names)
+        key = frozenset(names)
+        if key not in self._may_escape:
+            text = self._source()
+            self._may_escape[key] = text is None or _may_escape(text, names)
+        if not self._may_escape[key]:
+            return None  # the text shows no use of op or a batch but calling its methods
         tree = self.tree()
         if tree is None:
             return None
@@ -156,7 +173,7 @@ class ModuleScope(Generic[D]):
             func = locate(tree, function)
         except NoMatch:
             return None
-        return _escape(func, set(op_names)) if isinstance(func, _Def) else None
+        return _escape(func, names) if isinstance(func, _Def) else None
 
     def reached(self, name: str, caller: Locator) -> D | None:
         """The function a call of ``name`` in the function at ``caller`` runs, unless the
@@ -934,6 +951,45 @@ def _builtin_exception(name: str) -> bool:
 
 
 # --------------------------------------------------------------------------- op escaping
+
+
+#: Names bound by ``as`` (with a leading space: a literal start keeps the scan fast).
+_BOUND_AS = re.compile(r" as[ \t]+([A-Za-z_]\w*)")
+
+
+@functools.lru_cache(maxsize=256)
+def _alone(name: str) -> re.Pattern[str]:
+    """``name`` other than as ``name.method(...)`` (what precedes it is checked apart:
+    a pattern that starts with a literal is searched for many times faster)."""
+    return re.compile(rf"{re.escape(name)}\b(?!\s*\.\s*\w+\s*\()")
+
+
+def _may_escape(text: str, names: Iterable[str]) -> bool:
+    """Whether the module's text may use one of ``names`` (``op`` and its aliases) or a
+    batch other than by calling a method of it (``x.m(...)``): a name alone, or
+    ``x.attr`` not called, outside the lines that import it and the ``as`` that binds
+    it. A cheap pass over the text before _escape's exact one over the tree: when it
+    finds nothing, nothing can escape. With batches, every name bound by ``as`` counts;
+    ``op`` imported under another name gives up at once."""
+    if "alembic.op" in text or "import *" in text or re.search(r"\bop[ \t]+as\b", text):
+        return True
+    watched = set(names)
+    if "batch_alter_table" in text:
+        for found in re.finditer("batch_alter_table", text):
+            line = text[text.rfind("\n", 0, found.start()) + 1 : found.start()]
+            if "with" not in line and "(" not in line:
+                return True  # not entered by `with` where it is made
+        watched.update(_BOUND_AS.findall(text))
+    for name in watched:
+        for use in _alone(name).finditer(text):
+            at = use.start()
+            if at and (text[at - 1].isalnum() or text[at - 1] in "_."):
+                continue  # part of another name, or an attribute of something else
+            line = text[text.rfind("\n", 0, at) + 1 : at].lstrip()
+            if line.startswith(("from ", "import ")) or line.endswith(("as ", "as\t")):
+                continue  # where it is imported or bound
+            return True
+    return False
 
 
 def _escape(func: _Def, op_names: set[str]) -> str | None:

@@ -109,7 +109,7 @@ class _Reader:
         self.defs: dict[str, _Def] = {}
         # Not `ModuleScope[...](...)`: typing's subscripted call costs a few microseconds.
         self.scope: flow.ModuleScope[_Def] = flow.ModuleScope(
-            lambda: tree, lambda func: isinstance(func, ast.AsyncFunctionDef)
+            lambda: tree, lambda func: isinstance(func, ast.AsyncFunctionDef), lambda: text
         )
         self.helpers = self.scope.defs
 

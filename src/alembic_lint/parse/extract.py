@@ -98,6 +98,7 @@ class _Extractor:
             # CPython's tree of the file when the caller has it (it judged the file first).
             lambda: tree if tree is not None else _parse_ast(module.code if text is None else text),
             _is_async,
+            lambda: module.code if text is None else text,
         )
         self.helpers = self.scope.defs
         self.dialect_imports: set[str] = set()  # see model.Migration.dialects

@@ -166,7 +166,7 @@ def changes_of(
             found = sql_mod.changes(call)
         elif call.name == UNFOLLOWED:
             # A call the readers do not follow may run any operation on any table.
-            shown = f"{call.args[0]!s}()" if call.args else "a call"
+            shown = str(call.args[0]) if call.args else "a call"
             why = str(call.args[1]) if len(call.args) > 1 else ""
             found = iter((Change("unknown", None, call.ref, shown, why=why),))
         else:
