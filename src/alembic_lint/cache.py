@@ -34,7 +34,7 @@ from alembic_lint.source import blake2b
 from alembic_lint.source import digest as digest
 
 #: Bump when extraction or the stored shape changes: old entries then simply miss.
-SCHEMA = 19
+SCHEMA = 20
 #: Another alembic-lint, schema, Python or library (see runtime.py) reads another cache.
 STAMP = (
     f"alembic-lint {__version__} cache {SCHEMA} "
