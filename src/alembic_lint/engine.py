@@ -211,8 +211,18 @@ def lint(
     # Without a cache to fill, files are checked as they are read (in pool workers too),
     # and only what the rest of the run needs is kept.
     check = file_rules if store is None and not fixes else None
+    # A pool keeps the main process waiting: the graph's library is imported meanwhile.
+    meanwhile = _import_graph if any(r.graph for r in rules) else None
     parsed = itertools.chain(
-        first, _parse_all(to_parse, reader, options.jobs, incremental=incremental, check=check)
+        first,
+        _parse_all(
+            to_parse,
+            reader,
+            options.jobs,
+            incremental=incremental,
+            check=check,
+            meanwhile=meanwhile,
+        ),
     )
     for migration, found_here in parsed:
         path = migration.path
@@ -439,12 +449,15 @@ def _parse_all(
     *,
     incremental: bool = False,
     check: Sequence[Rule] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[tuple[Migration, list[Diagnostic] | None]]:
     """Facts of ``paths``: in a process pool when there are enough, else one at a time
     (each file's bytes are dropped as soon as it is parsed). ``incremental``: the other
     files' facts came from the cache, so a few changed files are read with CPython's ast
     (see astread) rather than paying for LibCST's import. Pool workers run the file rules
-    ``check`` too, and send back the pared facts and the findings (else None)."""
+    ``check`` too, and send back the pared facts and the findings (else None).
+    ``meanwhile`` is called once a pool has sent back its first files (the main process
+    only waits for them)."""
 
     def read(path: str) -> bytes | OSError:
         try:
@@ -479,7 +492,13 @@ def _parse_all(
                     items.append((path, data))
             workers = min(jobs, len(items) // (POOL_MIN_FILES // 2) or 1)
             chunk = max(1, len(items) // (workers * 4))
-            yield from _pooled(items, workers, chunk, check)
+            pooled = _pooled(items, workers, chunk, check)
+            for found in pooled:
+                yield found
+                break
+            if meanwhile is not None:
+                meanwhile()
+            yield from pooled
             return
         for path in paths:
             data = read(path)
@@ -490,6 +509,10 @@ def _parse_all(
             # is at hand, as pool workers do: placing the findings later read and parsed
             # each file with one again (a tenth of a cold --jobs 1 run).
             yield _read_and_check(path, data, check, all_spans=check is None)
+
+
+def _import_graph() -> None:
+    import networkx  # noqa: F401 (see graph.build)
 
 
 def _pooled(
