@@ -541,14 +541,19 @@ def substituted(value: Expr, names: dict[str, str]) -> Expr:
 def plain_names(values: Iterable[Expr]) -> bool:
     """Whether some plain name (``TABLE``, not ``sa.Integer``) is among ``values``."""
     stack = list(values)
+    pop, extend = stack.pop, stack.extend
     while stack:
-        value = stack.pop()
-        if isinstance(value, Name):
-            if "." not in value.dotted:
+        value = pop()
+        kind = type(value)  # `type(...) is`: this runs over every argument read
+        if kind is str:
+            continue
+        if kind is Name:
+            if "." not in value.dotted:  # type: ignore[union-attr]
                 return True
-        elif isinstance(value, tuple):
-            stack.extend(value)
-        elif isinstance(value, CallExpr):
-            stack.extend(value.args)
-            stack.extend(v for _, v in value.kwargs)
+        elif kind is tuple:
+            extend(value)  # type: ignore[arg-type]
+        elif kind is CallExpr:
+            extend(value.args)  # type: ignore[union-attr]
+            for _, argument in value.kwargs:  # type: ignore[union-attr]
+                stack.append(argument)
     return False

@@ -953,6 +953,7 @@ def _builtin_exception(name: str) -> bool:
 # --------------------------------------------------------------------------- op escaping
 
 
+_OP_AS = re.compile(r"op[ \t]+as\b")  # a literal start keeps the scan fast (see _alone)
 #: Names bound by ``as`` (with a leading space: a literal start keeps the scan fast).
 _BOUND_AS = re.compile(r" as[ \t]+([A-Za-z_]\w*)")
 
@@ -971,8 +972,12 @@ def _may_escape(text: str, names: Iterable[str]) -> bool:
     it. A cheap pass over the text before _escape's exact one over the tree: when it
     finds nothing, nothing can escape. With batches, every name bound by ``as`` counts;
     ``op`` imported under another name gives up at once."""
-    if "alembic.op" in text or "import *" in text or re.search(r"\bop[ \t]+as\b", text):
+    if "alembic.op" in text or "import *" in text:
         return True
+    for aliased in _OP_AS.finditer(text):  # `from alembic import op as o`
+        at = aliased.start()
+        if not at or not (text[at - 1].isalnum() or text[at - 1] in "_."):
+            return True
     watched = set(names)
     if "batch_alter_table" in text:
         for found in re.finditer("batch_alter_table", text):
