@@ -36,11 +36,8 @@ def _other_spellings(before: Schema, after: Schema, change: Change) -> Schema:
     """``users`` and ``public.users`` (or ``main.users``) are one table when that schema
     is the default one, which only the database knows: a change to a table under one
     spelling leaves the tables known under the other unsure."""
-    if change.table is None or (
-        # Most histories name no schema at all: one C-level pass tells.
-        "." not in change.table and "." not in "".join(before.tables)
-    ):
-        return after
+    if change.table is None or ("." not in change.table and not before.qualified):
+        return after  # most histories name no schema at all
     touched = [change.table]
     if change.action == "rename_table" and change.name:
         touched.append(change.name)

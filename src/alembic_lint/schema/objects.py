@@ -138,6 +138,9 @@ class Schema:
     unsure: Mapping[str, str] = field(default_factory=dict)
     rest: str | None = None
     gone: frozenset[str] = frozenset()
+    #: Some table was ever known by a schema-qualified name (``public.users``): only then
+    #: may two names be one table (see apply._other_spellings). Kept, never cleared.
+    qualified: bool = field(default=False, compare=False)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name.casefold())
@@ -175,7 +178,7 @@ class Schema:
         if key in unsure:
             unsure = {k: v for k, v in unsure.items() if k != key}
         gone = self.gone - {key} if key in self.gone else self.gone
-        return Schema(tables, unsure, self.rest, gone)
+        return Schema(tables, unsure, self.rest, gone, self.qualified or "." in key)
 
     def without_table(self, name: str) -> Schema:
         key = name.casefold()
@@ -185,7 +188,7 @@ class Schema:
         if key in unsure:
             unsure = {k: v for k, v in unsure.items() if k != key}
         gone = self.gone | {key} if self.rest is not None else self.gone
-        return Schema(tables, unsure, self.rest, gone)
+        return Schema(tables, unsure, self.rest, gone, self.qualified)
 
     def with_unsure(self, name: str, why: str, *, exists: bool = False) -> Schema:
         """The table ``name`` may now look like anything, or (unless ``exists``) not
@@ -200,13 +203,16 @@ class Schema:
         if not exists:
             unsure = dict(self.unsure)
             unsure.setdefault(key, why)
-        return replace(self, tables=tables, unsure=unsure, gone=self.gone - {key})
+        qualified = self.qualified or "." in key
+        return replace(
+            self, tables=tables, unsure=unsure, gone=self.gone - {key}, qualified=qualified
+        )
 
     def all_unsure(self, why: str) -> Schema:
         """Anything may have happened to any table."""
         tables = {k: t if t.unsure else replace(t, unsure=why) for k, t in self.tables.items()}
         unsure = {**{k: why for k in self.tables}, **self.unsure}
-        return Schema(tables, unsure, why, frozenset())
+        return Schema(tables, unsure, why, frozenset(), self.qualified)
 
     def exact(self) -> bool:
         return (
