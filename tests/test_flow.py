@@ -624,3 +624,26 @@ def test_a_helper_called_inside_a_batch_does_not_split_the_batch(tmp_path: Path)
     source = example.files[0].source.splitlines()
     assert "b.drop_column('x')" in source[x_line - 1]
     assert "c.drop_column('y')" in source[y_line - 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ("from alembic import op\ndef upgrade():\n    op.drop_table('t')\n", False),
+        ("def upgrade():\n    op.drop_table(\n        't')\n    op.f('x')\n", False),
+        ("def upgrade():\n    fn = op.drop_table\n    fn('t')\n", True),
+        ("def upgrade():\n    helper(op)\n", True),
+        ("def upgrade():\n    import os; fn = op.drop_table\n", True),
+        ("def upgrade():\n    x = f'{op}'\n", True),
+        ("from alembic import op as o\n", True),
+        ("with op.batch_alter_table('t') as b:\n    b.drop_column('c')\n", False),
+        ("with op.batch_alter_table('t') as b:\n    helper(b)\n", True),
+        ("batch = op.batch_alter_table('t')\nwith batch as b:\n    b.x()\n", True),
+    ],
+)
+def test_the_text_pass_never_misses_op_or_a_batch_used_as_a_value(text: str, may: bool) -> None:
+    """flow._may_escape decides whether the exact pass over the tree runs: a False here
+    for a use of `op` other than calling its methods would hide an escape."""
+    from alembic_lint.flow import _may_escape
+
+    assert _may_escape(text, {"op"}) is may

@@ -991,7 +991,9 @@ def _may_escape(text: str, names: Iterable[str]) -> bool:
             if at and (text[at - 1].isalnum() or text[at - 1] in "_."):
                 continue  # part of another name, or an attribute of something else
             line = text[text.rfind("\n", 0, at) + 1 : at].lstrip()
-            if line.startswith(("from ", "import ")) or line.endswith(("as ", "as\t")):
+            if ";" not in line and (
+                line.startswith(("from ", "import ")) or line.endswith(("as ", "as\t"))
+            ):
                 continue  # where it is imported or bound
             return True
     return False
