@@ -175,18 +175,25 @@ def test_index_and_constraint_renames_match_postgres(work: Path, postgres: str) 
     assert outcome.compared == outcome.revisions == 3 and outcome.exact_tables == 6
 
 
-@pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_history_runs_on_sqlite(work: Path, name: str) -> None:
-    """The histories the model once reported (tests/test_schema.py HOSTILE) upgrade and
-    downgrade on a real database: what was reported works. Whatever the model still
-    claims about them holds there."""
+def _hostile_project(work: Path, name: str) -> Path:
+    """An Alembic project around the hostile history ``name`` (tests/test_schema.py), with
+    the project's own module some of its migrations import (Alembic puts the project on
+    the path)."""
     versions = work / "versions"
     versions.mkdir()
     for file in hostile_files(name):
         (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
     project = project_for(versions, work / "project")
-    # The project's own module some of them import (Alembic puts the project on the path).
     (project / "migration_helpers.py").write_text(HELPER_MODULE)
+    return project
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_history_runs_on_sqlite(work: Path, name: str) -> None:
+    """The histories the model once reported (tests/test_schema.py HOSTILE) upgrade and
+    downgrade on a real database: what was reported works. Whatever the model still
+    claims about them holds there."""
+    project = _hostile_project(work, name)
     (work / "db").mkdir()
     outcome = run(project, SQLite(work / "db"))
     assert outcome.compared == outcome.undone == outcome.revisions == len(HOSTILE[name])
@@ -194,12 +201,7 @@ def test_hostile_history_runs_on_sqlite(work: Path, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_POSTGRES) + sorted(UNSEEN) + sorted(SEEN))
 def test_hostile_history_runs_on_postgres(work: Path, postgres: str, name: str) -> None:
-    versions = work / "versions"
-    versions.mkdir()
-    for file in hostile_files(name):
-        (versions / file.filename).write_text(file.source)  # type: ignore[attr-defined]
-    project = project_for(versions, work / "project")
-    (project / "migration_helpers.py").write_text(HELPER_MODULE)
+    project = _hostile_project(work, name)
     backend = Postgres(postgres)
     try:
         outcome = run(project, backend, prefix=name)

@@ -512,6 +512,33 @@ def _function_imports(tree: ast.Module, function: Locator) -> dict[str, str]:
     return _imports_of(found)[0]
 
 
+def unseen_call(
+    role: str,
+    name: str,
+    ref: int,
+    via: tuple[str, ...],
+    args: tuple[str, ...],
+    guards: tuple[Guard, ...] = (),
+    sql: str | None = None,
+    statement: Expr = None,
+) -> OpCall:
+    """What both readers record for a call they do not follow (model.UNFOLLOWED) or SQL
+    run on the connection (model.CONNECTION_EXECUTE): no keywords, no batch."""
+    return OpCall(
+        name=name,
+        function=role,
+        batch=False,
+        keywords=(),
+        star_kwargs=False,
+        sql=sql,
+        ref=ref,
+        via=via,
+        guards=guards,
+        args=args,
+        statement=statement,
+    )
+
+
 # --------------------------------------------------------------------------- local names
 
 

@@ -82,7 +82,8 @@ class _Ops:
         why = reader.scope.escapes(function, op_names)
         if why is not None:  # see parse.ops._OpCollector
             self.inherited = True
-            self.entry.calls.append(_escaped(self.entry, reader.ref((*function, "def")), via, why))
+            ref = reader.ref((*function, "def"))
+            self.entry.calls.append(flow.unseen_call(entry.role, UNFOLLOWED, ref, via, ("op", why)))
 
     def walk_body(self) -> None:
         _statement_paths(self.func.body, (*self.function, "body"), self.statements)
@@ -303,20 +304,9 @@ class _Ops:
             sql = _sql_text(node)
             statement = reader.scope.executed(self) if sql is None else None
         ref, guards = reader.scope.place(self, node, attr, reader.ref)
+        args = (shown, why) if why else (shown,)
         self.entry.calls.append(
-            OpCall(
-                name=name,
-                function=self.entry.role,
-                batch=False,
-                keywords=(),
-                star_kwargs=False,
-                sql=sql,
-                ref=ref,
-                via=self.via,
-                guards=guards,
-                args=(shown, why) if why else (shown,),
-                statement=statement,
-            )
+            flow.unseen_call(self.entry.role, name, ref, self.via, args, guards, sql, statement)
         )
 
     def helper(self, name: str, node: ast.Call) -> _Ops | bool:
@@ -361,22 +351,6 @@ class _Ops:
             (*self.via, name),
             reader.scope.conditional_at(self),
         )
-
-
-def _escaped(entry: flow.Entry[_Def], ref: int, via: tuple[str, ...], why: str) -> OpCall:
-    """The unfollowed call of a function whose ``op`` escapes (see flow.ModuleScope.escapes)."""
-    return OpCall(
-        name=UNFOLLOWED,
-        function=entry.role,
-        batch=False,
-        keywords=(),
-        star_kwargs=False,
-        sql=None,
-        ref=ref,
-        via=via,
-        guards=(),
-        args=("op", why),
-    )
 
 
 def _sql_text(call: ast.Call) -> str | None:

@@ -109,20 +109,7 @@ class _OpCollector:
             ref = extractor.ref_span(
                 lambda place: _def_span(func, place), (*function, "def"), func.name
             )
-            entry.calls.append(
-                OpCall(
-                    name=UNFOLLOWED,
-                    function=entry.role,
-                    batch=False,
-                    keywords=(),
-                    star_kwargs=False,
-                    sql=None,
-                    ref=ref,
-                    via=via,
-                    guards=(),
-                    args=("op", why),
-                )
-            )
+            entry.calls.append(flow.unseen_call(entry.role, UNFOLLOWED, ref, via, ("op", why)))
 
     def run(self) -> None:
         # A loop over a stack of its own, not recursion: `x = 1 + 1 + ...` nests one level
@@ -358,20 +345,9 @@ class _OpCollector:
         ref, guards = extractor.scope.place(
             self, node, attr, lambda locator: extractor.ref(node, locator)
         )
+        args = (shown, why) if why else (shown,)
         self.entry.calls.append(
-            OpCall(
-                name=name,
-                function=self.entry.role,
-                batch=False,
-                keywords=(),
-                star_kwargs=False,
-                sql=sql,
-                ref=ref,
-                via=self.via,
-                guards=guards,
-                args=(shown, why) if why else (shown,),
-                statement=statement,
-            )
+            flow.unseen_call(self.entry.role, name, ref, self.via, args, guards, sql, statement)
         )
 
     def helper(self, name: str, node: cst.Call) -> _OpCollector | bool:
