@@ -3,11 +3,10 @@ findings (per file), suppressions, positions."""
 
 from __future__ import annotations
 
-import operator
 import os
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from alembic_lint import graph as graph_mod
@@ -22,6 +21,7 @@ from alembic_lint.model import (
     Suppression,
 )
 from alembic_lint.rules import Rule, registry
+from alembic_lint.schema.shared import Pool, shared
 
 #: Loads a stand-in's facts (see check_history's ``stubs``); ``changes=False`` may leave
 #: out its schema changes.
@@ -29,8 +29,6 @@ Loader = Callable[..., Migration]
 
 if TYPE_CHECKING:
     from alembic_lint.config import Settings
-    from alembic_lint.schema.changes import Change
-    from alembic_lint.schema.objects import Column
     from alembic_lint.schema.replay import Memo
 
 Reader = Callable[[str], bytes]
@@ -72,6 +70,7 @@ class Shared:
 
     def __init__(self) -> None:
         self._seen: dict[object, Any] = {}
+        self._changes = Pool()
 
     def _one(self, value: T, key: object) -> T:
         found: T = self._seen.setdefault(key, value)
@@ -80,65 +79,18 @@ class Shared:
     def migration(self, migration: Migration) -> Migration:
         labels, depends = migration.branch_labels, migration.depends_on
         shared_labels, shared_depends = self._binding(labels), self._binding(depends)
-        changes = migration.changes
-        shared_changes = changes
-        if changes is not None:
-            upgrade = tuple(map(self._change, changes.upgrade))
-            downgrade = tuple(map(self._change, changes.downgrade))
-            if any(a is not b for a, b in zip(upgrade, changes.upgrade, strict=True)) or any(
-                a is not b for a, b in zip(downgrade, changes.downgrade, strict=True)
-            ):
-                shared_changes = replace(changes, upgrade=upgrade, downgrade=downgrade)
-        if shared_labels is labels and shared_depends is depends and shared_changes is changes:
+        # Changes from this process's reader are shared already (with the process's
+        # pool); from a pool worker or the cache, they are shared now, with the run's.
+        shared(migration.changes, self._changes)
+        if shared_labels is labels and shared_depends is depends:
             return migration
-        return replace(
-            migration,
-            branch_labels=shared_labels,
-            depends_on=shared_depends,
-            changes=shared_changes,
-        )
+        return replace(migration, branch_labels=shared_labels, depends_on=shared_depends)
 
     def _binding(self, binding: Binding) -> Binding:
         if binding.value is not None or binding.elements:
             return binding  # a value of its own: not worth comparing
         key = ("binding", binding.name, binding.status, binding.reason, binding.ref)
         return self._one(binding, key)
-
-    def _change(self, change: Change) -> Change:
-        columns = change.columns
-        alter = change.alter
-        if columns:
-            columns = self._columns(columns)
-        if alter is not None:
-            alter = self._plain(alter)
-        if columns is change.columns and alter is change.alter:
-            return change
-        return replace(change, columns=columns, alter=alter)
-
-    def _columns(self, columns: tuple[Column, ...]) -> tuple[Column, ...]:
-        shared = tuple(map(self._plain, columns))
-        if all(map(operator.is_, shared, columns)):
-            shared = columns  # the first of its kind: itself
-        return self._one(shared, (tuple, *map(id, shared)))
-
-    def _plain(self, value: T) -> T:
-        """``value`` (a dataclass of plain fields), or the equal one seen first."""
-        kind = type(value)
-        getter = _GETTERS.get(kind)
-        if getter is None:
-            names = [f.name for f in fields(value)]  # type: ignore[arg-type]
-            getter = _GETTERS[kind] = operator.attrgetter(*names, *names[:1])
-        values = getter(value)
-        types = tuple(map(type, values))
-        if not _PLAIN.issuperset(types):
-            return value  # a part of its own that could be equal alone (a tuple)
-        return self._one(value, (kind, values, types))
-
-
-#: By dataclass: its fields' values, as a tuple (the first one twice, so that a class of
-#: one field gives a tuple too).
-_GETTERS: dict[type, Callable[[Any], tuple[object, ...]]] = {}
-_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def check_history(

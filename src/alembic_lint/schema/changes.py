@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from alembic_lint.model import (
@@ -142,6 +142,9 @@ NO_SCHEMA_EFFECT = frozenset(
     }
 )
 
+#: What changes_of skips at once (``batch_alter_table`` has keywords that matter).
+_NOTHING_TO_READ = NO_SCHEMA_EFFECT - {"batch_alter_table"}
+
 
 def changes_of(
     ops: Sequence[OpCall], functions: Sequence[Function], *, per_database: bool = False
@@ -161,21 +164,24 @@ def changes_of(
     upgrade: list[Change] = []
     downgrade: list[Change] = []
     for call in ops:
-        target = upgrade if call.function == "upgrade" else downgrade
-        if call.name == "execute" or call.name == CONNECTION_EXECUTE:
+        name = call.name
+        if name in _NOTHING_TO_READ:
+            continue  # most of them op.f() in the arguments of another operation
+        found: Iterable[Change]
+        if name == "execute" or name == CONNECTION_EXECUTE:
             found = sql_mod.changes(call)
-        elif call.name == UNFOLLOWED:
+        elif name == UNFOLLOWED:
             # A call the readers do not follow may run any operation on any table.
             shown = str(call.args[0]) if call.args else "a call"
             why = str(call.args[1]) if len(call.args) > 1 else ""
-            found = iter((Change("unknown", None, call.ref, shown, why=why),))
+            found = (Change("unknown", None, call.ref, shown, why=why),)
         else:
             found = _changes(call)
         if call.guards:
             # Under a condition, here or where its helper is called: it may not run (or
             # run again), so it can fail nothing, and what it touches becomes unsure.
-            found = (replace(c, maybe=True) for c in found)
-        target.extend(found)
+            found = [replace(c, maybe=True) for c in found]
+        (upgrade if call.function == "upgrade" else downgrade).extend(found)
     return SchemaChanges(tuple(upgrade), tuple(downgrade), reverses, down_ref)
 
 
@@ -237,24 +243,23 @@ def _short(func: str) -> str:
     return func.rsplit(".", 1)[-1]
 
 
-class _Call:
-    """An operation's arguments by position or keyword, as Alembic's signature binds them."""
+class _Args(dict[str, Expr]):
+    """An operation's arguments by position or keyword, as Alembic's signature binds them
+    (``extra``: positional ones beyond the signature)."""
+
+    __slots__ = ("extra",)
 
     def __init__(self, call: OpCall, params: Sequence[str]) -> None:
-        self.call = call
-        self.values: dict[str, Expr] = dict(zip(params, call.args, strict=False))
-        self.extra = list(call.args[len(params) :])
-        self.values.update(call.kwargs)
-
-    def get(self, name: str) -> Expr:
-        return self.values.get(name)
+        super().__init__(zip(params, call.args, strict=False))
+        self.update(call.kwargs)
+        self.extra = call.args[len(params) :]
 
     def has(self, name: str) -> bool:
-        return name in self.values
+        return name in self
 
     def flag(self, name: str) -> bool | None:
         """A literal boolean keyword; None when absent or not literal."""
-        value = self.values.get(name)
+        value = self.get(name)
         return value if isinstance(value, bool) else None
 
 
@@ -309,7 +314,9 @@ _TABLE_KEY = {
 }
 
 
-def _changes(call: OpCall) -> Iterator[Change]:
+def _changes(call: OpCall) -> list[Change]:
+    """The changes of one operation (not ``execute``, nor the calls the readers do not
+    follow)."""
     name = call.name
     if name == "batch_alter_table":
         shaped = [k for k, _ in call.kwargs if k in _BATCH_SHAPE]
@@ -318,53 +325,44 @@ def _changes(call: OpCall) -> Iterator[Change]:
             # as reflect_args or copy_from has it), which the model does not follow.
             batch = CallExpr(call.name, call.args, call.kwargs, call.star_kwargs)
             why = f"`{shaped[0]}`" if shaped else "`**` arguments"
-            yield _unknown(call, "op.batch_alter_table", _batch_table(batch), why)
-        return
+            return [_unknown(call, "op.batch_alter_table", _batch_table(batch), why)]
     if name in NO_SCHEMA_EFFECT:
-        return
+        return []
     owner = "batch_op" if call.batch else "op"
     shown = f"{owner}.{name}"
     if name in RUNS_ANYTHING:
-        yield _unknown(call, shown, None, RUNS_ANYTHING[name])
-        return
+        return [_unknown(call, shown, None, RUNS_ANYTHING[name])]
     if call.star_kwargs:
         # **kw may hold anything (a schema, a new name, if_exists...).
-        yield _unknown(call, shown, None, "`**` arguments")
-        return
+        return [_unknown(call, shown, None, "`**` arguments")]
     if call.batch:
         table = _batch_table(call.batch_call)
         params = _BATCH_PARAMS.get(name)
         if params is None:
-            yield _unknown(call, shown, table, "")
-            return
-        args = _Call(call, params)
+            return [_unknown(call, shown, table, "")]
+        args = _Args(call, params)
         if table is None:
-            yield _unknown(call, shown, None, "a batch on a table it cannot name")
-            return
+            return [_unknown(call, shown, None, "a batch on a table it cannot name")]
     else:
         params = _PARAMS.get(name)
         if params is None:
-            yield _unknown(call, shown, None, "")
-            return
-        args = _Call(call, params)
+            return [_unknown(call, shown, None, "")]
+        args = _Args(call, params)
         key = _TABLE_KEY.get(name, "table_name" if "table_name" in params else params[0])
         schema = args.get("source_schema" if name == "create_foreign_key" else "schema")
         table = _qualified(text(args.get(key)), schema)
         if name == "drop_index" and args.get("table_name") is None and not args.has("table_name"):
             table = None  # Alembic does not need it: the index is looked up by name
         elif table is None:
-            yield _unknown(call, shown, None, "a table name that is not a literal")
-            return
+            return [_unknown(call, shown, None, "a table name that is not a literal")]
     if args.extra and name not in ("create_table",):
-        yield _unknown(call, shown, table, "more arguments than the operation takes")
-        return
+        return [_unknown(call, shown, table, "more arguments than the operation takes")]
     guarded = args.flag("if_exists") is True or args.flag("if_not_exists") is True
     ref = call.ref
     reader = _READERS.get(name)
     if reader is None:
-        yield _unknown(call, shown, table, "")
-        return
-    yield from reader(args, table, ref, shown, guarded)
+        return [_unknown(call, shown, table, "")]
+    return reader(args, table, ref, shown, guarded)
 
 
 def _batch_table(batch: CallExpr | None) -> str | None:
@@ -381,12 +379,12 @@ def _unknown(call: OpCall, shown: str, table: str | None, why: str) -> Change:
 
 
 #: Reads one kind of operation: (arguments, table, ref, as shown, guarded) -> changes.
-_Reader = Callable[[_Call, str | None, int, str, bool], Iterator[Change]]
+_Reader = Callable[[_Args, str | None, int, str, bool], list[Change]]
 
 
 def _create_table(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
+    args: _Args, table: str | None, ref: int, shown: str, guarded: bool
+) -> list[Change]:
     assert table is not None
     columns: list[Column] = []
     indexes: list[Index] = []
@@ -416,18 +414,20 @@ def _create_table(
             indexes.append(index)
             continue
         unreadable.append(render(item))
-    yield Change(
-        "create_table",
-        table,
-        ref,
-        shown,
-        columns=tuple(columns),
-        indexes=tuple(indexes),
-        constraints=tuple(constraints),
-        guarded=guarded,
-        partial=bool(unreadable),
-        why=", ".join(unreadable[:3]),
-    )
+    return [
+        Change(
+            "create_table",
+            table,
+            ref,
+            shown,
+            columns=tuple(columns),
+            indexes=tuple(indexes),
+            constraints=tuple(constraints),
+            guarded=guarded,
+            partial=bool(unreadable),
+            why=", ".join(unreadable[:3]),
+        )
+    ]
 
 
 #: Positional Column arguments that add no index or constraint.
@@ -553,75 +553,70 @@ def table_index_of(call: CallExpr) -> Index | None:
 
 
 def _drop_table(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
-    yield Change("drop_table", table, ref, shown, guarded=guarded)
+    args: _Args, table: str | None, ref: int, shown: str, guarded: bool
+) -> list[Change]:
+    return [Change("drop_table", table, ref, shown, guarded=guarded)]
 
 
 def _rename_table(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
+    args: _Args, table: str | None, ref: int, shown: str, guarded: bool
+) -> list[Change]:
     new = _qualified(text(args.get("new_table_name")), args.get("schema"))
     if new is None:
-        yield Change("unknown", table, ref, shown, why="a new table name that is not a literal")
-        return
-    yield Change("rename_table", table, ref, shown, name=new)
+        return [Change("unknown", table, ref, shown, why="a new table name that is not a literal")]
+    return [Change("rename_table", table, ref, shown, name=new)]
 
 
 def _add_column(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
+    args: _Args, table: str | None, ref: int, shown: str, guarded: bool
+) -> list[Change]:
     column = args.get("column")
     read = column_of(column) if isinstance(column, CallExpr) else None
     if read is None:
-        yield Change("unknown", table, ref, shown, why=f"the column {render(column)}")
-        return
+        return [Change("unknown", table, ref, shown, why=f"the column {render(column)}")]
     col, indexes, constraints = read
-    yield Change(
-        "add_column",
-        table,
-        ref,
-        shown,
-        name=col.name,
-        columns=(col,),
-        indexes=tuple(indexes),
-        constraints=tuple(constraints),
-        guarded=guarded,
-    )
+    return [
+        Change(
+            "add_column",
+            table,
+            ref,
+            shown,
+            name=col.name,
+            columns=(col,),
+            indexes=tuple(indexes),
+            constraints=tuple(constraints),
+            guarded=guarded,
+        )
+    ]
 
 
 def _drop_named(action: str, parameter: str, what: str) -> _Reader:
     """The reader of a drop of one named column or index (``parameter`` names it)."""
 
-    def read(
-        args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-    ) -> Iterator[Change]:
+    def read(args: _Args, table: str | None, ref: int, shown: str, guarded: bool) -> list[Change]:
         name = text(args.get(parameter))
         if name is None:
-            yield Change("unknown", table, ref, shown, why=f"{what} that is not a literal")
-            return
-        yield Change(action, table, ref, shown, name=name, guarded=guarded)
+            return [Change("unknown", table, ref, shown, why=f"{what} that is not a literal")]
+        return [Change(action, table, ref, shown, name=name, guarded=guarded)]
 
     return read
 
 
 def _alter_column(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
+    args: _Args, table: str | None, ref: int, shown: str, guarded: bool
+) -> list[Change]:
     name = text(args.get("column_name"))
     if name is None:
-        yield Change("unknown", table, ref, shown, why="a column name that is not a literal")
-        return
+        return [Change("unknown", table, ref, shown, why="a column name that is not a literal")]
     unknown = False
     unknown_nullable = False
     new_name = None
     if args.get("new_column_name") is not None:
         new_name = text(args.get("new_column_name"))
         if new_name is None:
-            yield Change(
-                "unknown", table, ref, shown, why="a new column name that is not a literal"
-            )
-            return
+            return [
+                Change("unknown", table, ref, shown, why="a new column name that is not a literal")
+            ]
     nullable = None
     if args.has("nullable"):
         value = args.get("nullable")
@@ -648,22 +643,22 @@ def _alter_column(
         elif value is not False:
             default = render(value)
     alter = Alter(new_name, nullable, type_, default, drop_default, unknown, unknown_nullable)
-    yield Change("alter_column", table, ref, shown, name=name, alter=alter)
+    altered = Change("alter_column", table, ref, shown, name=name, alter=alter)
     if _may_check(args.get("type_")):
         # A batch recreates the table with the new type's CHECK constraint.
         check = Constraint("check", None, (new_name or name,))
-        yield Change("add_constraint", table, ref, shown, constraints=(check,))
+        return [altered, Change("add_constraint", table, ref, shown, constraints=(check,))]
+    return [altered]
 
 
 def _create_index(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
+    args: _Args, table: str | None, ref: int, shown: str, guarded: bool
+) -> list[Change]:
     name = text(args.get("index_name"))
     columns_expr = args.get("columns")
     unique = args.get("unique")
     if name is None or not isinstance(unique, bool | None):
-        yield Change("unknown", table, ref, shown, why="an index it cannot read")
-        return
+        return [Change("unknown", table, ref, shown, why="an index it cannot read")]
     if isinstance(columns_expr, tuple):
         columns = tuple(text(c) for c in columns_expr)
     elif isinstance(columns_expr, str):
@@ -671,39 +666,36 @@ def _create_index(
     else:
         columns = (None,)
     index = Index(name, columns, bool(unique))
-    yield Change("create_index", table, ref, shown, name=name, indexes=(index,), guarded=guarded)
+    return [Change("create_index", table, ref, shown, name=name, indexes=(index,), guarded=guarded)]
 
 
 def _add_constraint(kind: str) -> _Reader:
-    def read(
-        args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-    ) -> Iterator[Change]:
+    def read(args: _Args, table: str | None, ref: int, shown: str, guarded: bool) -> list[Change]:
         name_expr = args.get("constraint_name")
         name = text(name_expr)
         if name is None and name_expr is not None:
-            yield Change(
-                "unknown", table, ref, shown, why="a constraint name that is not a literal"
-            )
-            return
+            return [
+                Change("unknown", table, ref, shown, why="a constraint name that is not a literal")
+            ]
         columns: tuple[str, ...] = ()
         referent = None
         if kind == "foreignkey":
             local, remote = names(args.get("local_cols")), names(args.get("remote_cols"))
             target = text(args.get("referent_table"))
             if local is None or remote is None or target is None:
-                yield Change("unknown", table, ref, shown, why="a foreign key it cannot read")
-                return
+                return [Change("unknown", table, ref, shown, why="a foreign key it cannot read")]
             columns, referent = local, f"{target}({', '.join(remote)})"
         elif kind in ("unique", "primary"):
             read_columns = names(args.get("columns"))
             if read_columns is None:
-                yield Change("unknown", table, ref, shown, why="columns that are not literals")
-                return
+                return [Change("unknown", table, ref, shown, why="columns that are not literals")]
             columns = read_columns
         constraint = Constraint(kind, name, columns, referent=referent)
-        yield Change(
-            "add_constraint", table, ref, shown, name=name, constraints=(constraint,), kind=kind
-        )
+        return [
+            Change(
+                "add_constraint", table, ref, shown, name=name, constraints=(constraint,), kind=kind
+            )
+        ]
 
     return read
 
@@ -717,18 +709,16 @@ _TYPES = {
 
 
 def _drop_constraint(
-    args: _Call, table: str | None, ref: int, shown: str, guarded: bool
-) -> Iterator[Change]:
+    args: _Args, table: str | None, ref: int, shown: str, guarded: bool
+) -> list[Change]:
     name = text(args.get("constraint_name"))
     type_ = args.get("type_")
     if name is None or not isinstance(type_, str | None):
-        yield Change("unknown", table, ref, shown, why="a constraint it cannot name")
-        return
+        return [Change("unknown", table, ref, shown, why="a constraint it cannot name")]
     kind = None if type_ is None else _TYPES.get(type_)
     if type_ is not None and kind is None:
-        yield Change("unknown", table, ref, shown, why=f"a constraint of type {type_!r}")
-        return
-    yield Change("drop_constraint", table, ref, shown, name=name, guarded=guarded, kind=kind)
+        return [Change("unknown", table, ref, shown, why=f"a constraint of type {type_!r}")]
+    return [Change("drop_constraint", table, ref, shown, name=name, guarded=guarded, kind=kind)]
 
 
 _READERS: dict[str, _Reader] = {

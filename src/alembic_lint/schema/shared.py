@@ -6,40 +6,85 @@ import copyreg
 import dataclasses
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
 from alembic_lint.schema.changes import Alter, Change, SchemaChanges
 from alembic_lint.schema.objects import Column, Constraint, Index
 
-#: The columns seen so far, each its own key (``Column("id", "sa.Integer()", False)`` is in
-#: most ``create_table``s of a history). Bounded: a long-running process reads without end.
-_COLUMNS: dict[Column, Column] = {}
-_COLUMNS_MAX = 65536
+
+@dataclass(eq=False, slots=True)
+class Pool:
+    """The parts of schema changes seen so far, one copy each: columns, tuples of them,
+    alterations."""
+
+    columns: dict[Column, Column] = field(default_factory=dict)
+    #: By the ids of their (shared) columns.
+    tuples: dict[tuple[int, ...], tuple[Column, ...]] = field(default_factory=dict)
+    alters: dict[Alter, Alter] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.columns) + len(self.tuples) + len(self.alters)
 
 
-def shared(changes: SchemaChanges | None) -> SchemaChanges | None:
-    """``changes`` holding one copy of each operation's name (``"op.add_column"``) and
-    of each column: a run keeps every file's changes until the end (about a quarter of
-    its facts' memory at 10,000 files), and most of what they hold is repeated.
+#: What the readers share within a process (each file's changes as it is read). Bounded:
+#: a long-running process reads without end.
+_POOL = Pool()
+_POOL_MAX = 65536
 
-    The Change objects are new and not seen by anyone else yet: they are given the
-    shared values in place rather than built again (which costs more than reading them)."""
+
+def shared(changes: SchemaChanges | None, pool: Pool | None = None) -> SchemaChanges | None:
+    """``changes`` holding one copy of each operation's name (``"op.add_column"``), of
+    each column, of each tuple of columns and of each alteration, from ``pool`` (by
+    default the process's): a run keeps every file's changes until the end (about a
+    quarter of its facts' memory at 10,000 files), and most of what they hold is repeated.
+    Only columns and alterations whose flags are booleans (or None) are shared: of those,
+    equal ones say the same thing.
+
+    The Change objects are given the shared values in place rather than built again
+    (which costs more than reading them): a shared value is equal to the one it replaces,
+    so whoever else may hold the Change sees no difference. Sharing changes that are
+    shared already costs little: every part is found by identity."""
     if changes is None:
         return None
-    columns = _COLUMNS
-    if len(columns) > _COLUMNS_MAX:
-        columns.clear()
+    if pool is None:
+        pool = _POOL
+        if len(pool) > _POOL_MAX:
+            pool.columns.clear()
+            pool.tuples.clear()
+            pool.alters.clear()
+    columns = pool.columns
+    tuples = pool.tuples
+    alters = pool.alters
     intern = sys.intern
     set_field = object.__setattr__
     for group in (changes.upgrade, changes.downgrade):
         for change in group:
             set_field(change, "op", intern(change.op))
             if change.columns:
-                set_field(
-                    change, "columns", tuple(columns.setdefault(c, c) for c in change.columns)
-                )
+                one = tuple([columns.setdefault(c, c) if _plain(c) else c for c in change.columns])
+                set_field(change, "columns", tuples.setdefault(tuple(map(id, one)), one))
+            alter = change.alter
+            if alter is not None and _plain_alter(alter):
+                set_field(change, "alter", alters.setdefault(alter, alter))
     return changes
+
+
+def _plain(column: Column) -> bool:
+    """Whether the column's flags are booleans (or None), as the readers make them: a
+    column whose ``nullable`` were 0 is equal in Python to one whose ``nullable`` is
+    False, and must not be taken for it (it would change what a finding says)."""
+    nullable = column.nullable
+    return (nullable is None or type(nullable) is bool) and type(column.primary_key) is bool
+
+
+def _plain_alter(alter: Alter) -> bool:
+    """Whether the alteration's flags are booleans (or None); see :func:`_plain`."""
+    return all(
+        value is None or type(value) is bool
+        for value in (alter.nullable, alter.drop_default, alter.unknown, alter.unknown_nullable)
+    )
 
 
 def _by_constructor(cls: type[Any]) -> Callable[[Any], tuple[type[Any], tuple[Any, ...]]]:
