@@ -124,7 +124,7 @@ from alembic_lint.parse import ops as parse_ops
 import alembic_lint.astread as astread
 import alembic_lint.parse.extract as extract
 nothing = model.CallExpr("")
-parse_ops._expr = ast_ops._expr = lambda node, depth=0: nothing
+parse_ops._expr = ast_ops._expr = lambda node, depth=0, plain=None: nothing
 extract.changes_of = astread.changes_of = lambda *args, **kwargs: None
 from alembic_lint.entry import main
 sys.exit(main([*sys.argv[1:], "--ignore", "AL3"]))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import string
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from alembic_lint.model import OPAQUE, CallExpr, Expr, Name, Opaque
 from alembic_lint.positions import Locator, NoMatch, _dotted, locate
@@ -536,24 +536,3 @@ def substituted(value: Expr, names: dict[str, str]) -> Expr:
             value.star,
         )
     return value
-
-
-def plain_names(values: Iterable[Expr]) -> bool:
-    """Whether some plain name (``TABLE``, not ``sa.Integer``) is among ``values``."""
-    stack = list(values)
-    pop, extend = stack.pop, stack.extend
-    while stack:
-        value = pop()
-        kind = type(value)  # `type(...) is`: this runs over every argument read
-        if kind is str:
-            continue
-        if kind is Name:
-            if "." not in value.dotted:  # type: ignore[union-attr]
-                return True
-        elif kind is tuple:
-            extend(value)  # type: ignore[arg-type]
-        elif kind is CallExpr:
-            extend(value.args)  # type: ignore[union-attr]
-            for _, argument in value.kwargs:  # type: ignore[union-attr]
-                stack.append(argument)
-    return False

@@ -92,8 +92,9 @@ def _literal(node: ast.expr) -> tuple[object, int]:
     raise _Unresolved(_describe(node))
 
 
-def _expr(node: ast.expr, depth: int = 0) -> Expr:
-    """An argument as written (see model.Expr), as parse.nodes._expr reads it."""
+def _expr(node: ast.expr, depth: int = 0, plain: list[str] | None = None) -> Expr:
+    """An argument as written (see model.Expr), as parse.nodes._expr reads it (``plain``
+    receives the plain names met)."""
     if depth > EXPR_DEPTH:
         return OPAQUE
     if isinstance(node, ast.Constant):
@@ -110,9 +111,11 @@ def _expr(node: ast.expr, depth: int = 0) -> Expr:
     if isinstance(node, ast.Tuple | ast.List | ast.Set):
         if any(isinstance(el, ast.Starred) for el in node.elts):
             return OPAQUE
-        return tuple(_expr(el, depth + 1) for el in node.elts)
+        return tuple(_expr(el, depth + 1, plain) for el in node.elts)
     dotted = _dotted(node)
     if dotted is not None:
+        if plain is not None and isinstance(node, ast.Name):
+            plain.append(dotted)
         return Name(dotted)
     if isinstance(node, ast.Call):
         args: list[Expr] = []
@@ -122,12 +125,12 @@ def _expr(node: ast.expr, depth: int = 0) -> Expr:
             if isinstance(arg, ast.Starred):
                 star = True
             else:
-                args.append(_expr(arg, depth + 1))
+                args.append(_expr(arg, depth + 1, plain))
         for keyword in node.keywords:
             if keyword.arg is None:
                 star = True
             else:
-                kwargs.append((keyword.arg, _expr(keyword.value, depth + 1)))
+                kwargs.append((keyword.arg, _expr(keyword.value, depth + 1, plain)))
         return CallExpr(_dotted(node.func) or "", tuple(args), tuple(kwargs), star)
     return OPAQUE
 

@@ -207,6 +207,7 @@ class _Ops:
         kwargs: list[tuple[str, Expr]] = []
         star = False
         read = name in ARGUMENTS_READ
+        plain: list[str] = []  # the plain names in the arguments read (see _expr)
         for keyword in node.keywords:
             if keyword.arg is None:
                 star = True
@@ -217,17 +218,17 @@ class _Ops:
                 value = NOT_LITERAL
             keywords.append((sys.intern(keyword.arg), value))
             if read:
-                kwargs.append((keywords[-1][0], _expr(keyword.value, 1)))
+                kwargs.append((keywords[-1][0], _expr(keyword.value, 1, plain)))
         # A starred argument stands for arguments nobody can see.
         args = (
-            tuple(OPAQUE if isinstance(a, ast.Starred) else _expr(a, 1) for a in node.args)
+            tuple(OPAQUE if isinstance(a, ast.Starred) else _expr(a, 1, plain) for a in node.args)
             if read
             else ()
         )
         reader = self.reader
         sql = _sql_text(node) if name == "execute" else None
         statement = reader.scope.executed(self) if name == "execute" and sql is None else None
-        if read and executed.plain_names((*args, *(v for _, v in kwargs))):
+        if plain:
             known = reader.scope.constants(self, name)
             if known:
                 args = tuple(executed.substituted(a, known) for a in args)

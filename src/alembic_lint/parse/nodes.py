@@ -141,7 +141,7 @@ def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.B
     if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
         return {"None": None, "True": True, "False": False}[node.value], [node]
     if isinstance(node, cst.Integer | cst.Float):
-        return node.evaluated_value, [node]
+        return _number(node), [node]
     if isinstance(node, cst.Tuple | cst.List | cst.Set):
         items: list[object] = []
         nodes: list[cst.BaseExpression] = []
@@ -165,8 +165,10 @@ def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.B
 _CONSTANTS: dict[str, Expr] = {"None": None, "True": True, "False": False}
 
 
-def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
-    """An argument as written (see model.Expr); astread.nodes._expr reads the same."""
+def _expr(node: cst.BaseExpression, depth: int = 0, plain: list[str] | None = None) -> Expr:
+    """An argument as written (see model.Expr); astread.nodes._expr reads the same.
+    ``plain`` receives the plain names met (``TABLE``, not ``sa.Integer``), which the
+    readers look up among the file's constants."""
     # `type(...) is` rather than isinstance: LibCST classes use ABCMeta, whose isinstance
     # is slow, and this runs for every argument of every operation.
     kind = type(node)
@@ -184,7 +186,11 @@ def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
         return sys.intern(value) if type(value) is str else value
     if kind is cst.Name:
         name = node.value  # type: ignore[attr-defined]
-        return _CONSTANTS[name] if name in _CONSTANTS else Name(name)
+        if name in _CONSTANTS:
+            return _CONSTANTS[name]
+        if plain is not None:
+            plain.append(name)
+        return Name(name)
     if kind is cst.Call:
         node = cast(cst.Call, node)
         args: list[Expr] = []
@@ -194,26 +200,26 @@ def _expr(node: cst.BaseExpression, depth: int = 0) -> Expr:
             if arg.star:
                 star = True
             elif arg.keyword is not None:
-                kwargs.append((arg.keyword.value, _expr(arg.value, depth + 1)))
+                kwargs.append((arg.keyword.value, _expr(arg.value, depth + 1, plain)))
             else:
-                args.append(_expr(arg.value, depth + 1))
+                args.append(_expr(arg.value, depth + 1, plain))
         return CallExpr(_dotted(node.func) or "", tuple(args), tuple(kwargs), star)
     if kind is cst.Attribute:
         dotted = _dotted(node)
         return OPAQUE if dotted is None else Name(dotted)
     if kind is cst.Integer or kind is cst.Float:
-        number = node.evaluated_value  # type: ignore[attr-defined]
+        number = _number(node)  # type: ignore[arg-type]
         return number if isinstance(number, int | float) else OPAQUE
     if kind is cst.Tuple or kind is cst.List or kind is cst.Set:
         elements = node.elements  # type: ignore[attr-defined]
         if any(type(el) is cst.StarredElement for el in elements):
             return OPAQUE
-        return tuple(_expr(el.value, depth + 1) for el in elements)
+        return tuple(_expr(el.value, depth + 1, plain) for el in elements)
     if kind is cst.UnaryOperation:
         node = cast(cst.UnaryOperation, node)
         operand = node.expression
         if type(node.operator) is cst.Minus and type(operand) in (cst.Integer, cst.Float):
-            number = operand.evaluated_value  # type: ignore[attr-defined]
+            number = _number(operand)  # type: ignore[arg-type]
             return -number if isinstance(number, int | float) else OPAQUE
     return OPAQUE
 
@@ -235,6 +241,15 @@ def _string_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | byte
         return "".join(text)
     data = [v for v in values if isinstance(v, bytes)]
     return b"".join(data) if len(data) == len(values) else None
+
+
+def _number(node: cst.Integer | cst.Float) -> int | float | complex:
+    """A number literal's value: plain decimal integers directly, the others through
+    LibCST (``ast.literal_eval``, far slower)."""
+    raw = node.value
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    return node.evaluated_value
 
 
 def _simple_value(node: cst.SimpleString) -> str | bytes:

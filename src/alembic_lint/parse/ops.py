@@ -247,6 +247,7 @@ class _OpCollector:
         args: list[Expr] = []
         star = False
         read = name in ARGUMENTS_READ
+        plain: list[str] = []  # the plain names in the arguments read (see _expr)
         for arg in node.args:
             if arg.star == "**":
                 star = True
@@ -257,13 +258,13 @@ class _OpCollector:
                     value = NOT_LITERAL
                 keywords.append((sys.intern(arg.keyword.value), value))
                 if read:
-                    kwargs.append((keywords[-1][0], _expr(arg.value, 1)))
+                    kwargs.append((keywords[-1][0], _expr(arg.value, 1, plain)))
             elif read:  # a starred argument stands for arguments nobody can see
-                args.append(OPAQUE if arg.star else _expr(arg.value, 1))
+                args.append(OPAQUE if arg.star else _expr(arg.value, 1, plain))
         sql = _sql_text(node) if name == "execute" else None
         extractor = self.extractor
         statement = extractor.scope.executed(self) if name == "execute" and sql is None else None
-        if read and executed.plain_names((*args, *(v for _, v in kwargs))):
+        if plain:
             known = extractor.scope.constants(self, name)
             if known:
                 args = [executed.substituted(a, known) for a in args]

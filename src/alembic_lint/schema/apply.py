@@ -99,6 +99,11 @@ def _maybe_named(table: Table, change: Change) -> Table:
     )
 
 
+def _is(name: str | None, key: str) -> bool:
+    """Whether ``name`` is the one whose case-folded form is ``key`` (see objects.same)."""
+    return name is not None and name.casefold() == key
+
+
 def _table_missing(schema: Schema, change: Change, problems: list[Problem]) -> Table | None:
     """The table a change works on when it certainly exists and is exactly known; records
     a problem when it certainly does not exist."""
@@ -165,12 +170,16 @@ def _add_column(schema: Schema, change: Change, problems: list[Problem]) -> Sche
     (column,) = change.columns
 
     def edit(table: Table) -> Table:
-        if table.has_column(column.name) is True and not table.unsure:
+        listed = table.column(column.name)
+        if listed is not None and not table.unsure:
             if not change.guarded:
                 problems.append(Problem("exists", change, f"column {table.name}.{column.name}"))
             return table
         # In an unsure table, one listed by that name may have gone: it is this one now.
-        kept = tuple(c for c in table.columns if not same(c.name, column.name))
+        kept = table.columns
+        if listed is not None:
+            key = column.name.casefold()
+            kept = tuple(c for c in table.columns if c.name.casefold() != key)
         return table.edited(
             columns=(*kept, column),
             indexes=(*table.indexes, *change.indexes),
@@ -198,13 +207,14 @@ def _drop_column(schema: Schema, change: Change, problems: list[Problem]) -> Sch
         # Indexes and constraints on the column go with it on PostgreSQL and SQLite; on
         # MySQL a multi-column one stays with the other columns: either way they are
         # not known any more, and what may name them is vague.
-        gone_indexes = [i for i in table.indexes if any(same(c, name) for c in i.columns)]
-        gone_constraints = [c for c in table.constraints if any(same(x, name) for x in c.columns)]
+        key = name.casefold()
+        gone_indexes = [i for i in table.indexes if any(_is(c, key) for c in i.columns)]
+        gone_constraints = [c for c in table.constraints if any(_is(x, key) for x in c.columns)]
         vague = {i.name.casefold() for i in gone_indexes if i.name} | {
             c.name.casefold() for c in gone_constraints if c.name
         }
         return table.edited(
-            columns=tuple(c for c in table.columns if not same(c.name, name)),
+            columns=tuple(c for c in table.columns if c.name.casefold() != key),
             indexes=tuple(i for i in table.indexes if i not in gone_indexes),
             constraints=tuple(c for c in table.constraints if c not in gone_constraints),
             vague=table.vague | vague,
@@ -239,10 +249,11 @@ def _alter_column(schema: Schema, change: Change, problems: list[Problem]) -> Sc
             new = replace(new, default=None)
         elif alter.default is not None:
             new = replace(new, default=alter.default)
+        key = new.name.casefold()
         columns = tuple(
             new if c is column else c
             for c in table.columns
-            if c is column or not same(c.name, new.name)  # an unsure table's stale listing
+            if c is column or c.name.casefold() != key  # an unsure table's stale listing
         )
         if new.name == column.name:
             return table.edited(columns=columns)
@@ -279,7 +290,8 @@ def _create_index(schema: Schema, change: Change, problems: list[Problem]) -> Sc
         if index.name is None:
             return table.edited(indexes=(*table.indexes, index))
         # One listed by that name was vague (it may have gone): it is this one now.
-        kept = tuple(i for i in table.indexes if not same(i.name, index.name))
+        key = index.name.casefold()
+        kept = tuple(i for i in table.indexes if not _is(i.name, key))
         return table.edited(indexes=(*kept, index), vague=table.vague - {index.name.casefold()})
 
     return _column_change(schema, change, problems, edit)
@@ -314,9 +326,10 @@ def _without_index(table: Table, name: str, existed: bool | None) -> Table:
     table's indexes is vague from then on."""
     if existed is None:
         return _may_be_any(table, name, constraints="unique")
+    key = name.casefold()
     return table.edited(
-        indexes=tuple(i for i in table.indexes if not same(i.name, name)),
-        vague=table.vague - {name.casefold()},
+        indexes=tuple(i for i in table.indexes if not _is(i.name, key)),
+        vague=table.vague - {key},
     )
 
 

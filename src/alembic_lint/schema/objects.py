@@ -41,7 +41,9 @@ class Constraint:
 def same(a: str | None, b: str | None) -> bool:
     """Names are compared without case: unquoted SQL names fold, and a finding must never
     rest on a difference of case alone."""
-    return a is not None and b is not None and a.casefold() == b.casefold()
+    if a is None or b is None:
+        return False
+    return a == b or a.casefold() == b.casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,11 @@ class Table:
         return None if self.unsure else False
 
     def index(self, name: str) -> Index | None:
-        return next((i for i in self.indexes if same(i.name, name)), None)
+        key = name.casefold()
+        for index in self.indexes:
+            if index.name is not None and index.name.casefold() == key:
+                return index
+        return None
 
     def has_index(self, name: str) -> bool | None:
         if self.index(name) is not None:
