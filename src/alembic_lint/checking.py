@@ -21,7 +21,7 @@ from alembic_lint.model import (
     Suppression,
 )
 from alembic_lint.rules import Rule, registry
-from alembic_lint.schema.shared import Pool, shared
+from alembic_lint.schema.shared import shared
 
 #: Loads a stand-in's facts (see check_history's ``stubs``); ``changes=False`` may leave
 #: out its schema changes.
@@ -70,7 +70,6 @@ class Shared:
 
     def __init__(self) -> None:
         self._seen: dict[object, Any] = {}
-        self._changes = Pool()
 
     def _one(self, value: T, key: object) -> T:
         found: T = self._seen.setdefault(key, value)
@@ -79,9 +78,9 @@ class Shared:
     def migration(self, migration: Migration) -> Migration:
         labels, depends = migration.branch_labels, migration.depends_on
         shared_labels, shared_depends = self._binding(labels), self._binding(depends)
-        # Changes from this process's reader are shared already (with the process's
-        # pool); from a pool worker or the cache, they are shared now, with the run's.
-        shared(migration.changes, self._changes)
+        # Changes from this process's reader are shared already; from a pool worker or
+        # the cache, they are shared now.
+        shared(migration.changes)
         if shared_labels is labels and shared_depends is depends:
             return migration
         return replace(migration, branch_labels=shared_labels, depends_on=shared_depends)

@@ -257,11 +257,6 @@ class _Args(dict[str, Expr]):
     def has(self, name: str) -> bool:
         return name in self
 
-    def flag(self, name: str) -> bool | None:
-        """A literal boolean keyword; None when absent or not literal."""
-        value = self.get(name)
-        return value if isinstance(value, bool) else None
-
 
 def _qualified(table: str | None, schema: Expr) -> str | None:
     """``schema.table`` when a schema is given; None when the schema is not a literal."""
@@ -357,7 +352,7 @@ def _changes(call: OpCall) -> list[Change]:
             return [_unknown(call, shown, None, "a table name that is not a literal")]
     if args.extra and name not in ("create_table",):
         return [_unknown(call, shown, table, "more arguments than the operation takes")]
-    guarded = args.flag("if_exists") is True or args.flag("if_not_exists") is True
+    guarded = args.get("if_exists") is True or args.get("if_not_exists") is True
     ref = call.ref
     reader = _READERS.get(name)
     if reader is None:
@@ -437,20 +432,27 @@ _COLUMN_EXTRAS = ("Sequence", "Identity", "Computed", "DefaultClause", "FetchedV
 def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | None:
     """A ``sa.Column(...)`` and the indexes and constraints it implies; None if its name
     is not a literal or it has arguments nobody can see."""
-    if call.star or not call.args:
+    # (Written for speed: this runs for every column of every created table.)
+    args = call.args
+    if call.star or not args:
         return None
-    name = text(call.args[0])
-    if name is None:
-        return None
-    rest = list(call.args[1:])
+    name = args[0]
+    if type(name) is not str:
+        name = text(name)
+        if name is None:
+            return None
     kwargs = dict(call.kwargs)
     type_expr: Expr = kwargs.get("type_")
     constraints: list[Constraint] = []
     indexes: list[Index] = []
-    if rest and not (isinstance(rest[0], CallExpr) and _short(rest[0].func) == "ForeignKey"):
-        type_expr = rest.pop(0)
+    rest = args[1:]
+    if rest and not (type(rest[0]) is CallExpr and _is_called(rest[0], "ForeignKey")):
+        type_expr, rest = rest[0], rest[1:]
     for item in rest:
-        if isinstance(item, CallExpr) and _short(item.func) == "ForeignKey" and item.args:
+        if type(item) is not CallExpr:
+            return None
+        kind = _short(item.func)
+        if kind == "ForeignKey" and item.args:
             target = text(item.args[0])
             constraints.append(
                 Constraint(
@@ -460,43 +462,47 @@ def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | 
                     referent=None if target is None else referent((target,)),
                 )
             )
-        elif isinstance(item, CallExpr) and _short(item.func) in (
-            "Sequence",
-            "Identity",
-            "Computed",
-        ):
+        elif kind in ("Sequence", "Identity", "Computed"):
             continue
-        elif isinstance(item, CallExpr) and _short(item.func) == "CheckConstraint":
+        elif kind == "CheckConstraint":
             constraints.append(Constraint("check", text(dict(item.kwargs).get("name")), (name,)))
         else:
             return None
     primary = kwargs.get("primary_key") is True
     nullable_expr = kwargs.get("nullable", not primary)
-    nullable = nullable_expr if isinstance(nullable_expr, bool) else None
     default = kwargs.get("server_default")
     column = Column(
-        name=name,
-        type=None if type_expr is None else render(type_expr),
-        nullable=nullable,
-        default=None if default is None else render(default),
-        primary_key=primary,
+        name,
+        None if type_expr is None else render(type_expr),
+        nullable_expr if type(nullable_expr) is bool else None,
+        None if default is None else render(default),
+        primary,
     )
     if primary:
         constraints.append(Constraint("primary", None, (name,)))
-    if _may_check(type_expr):
+    if type(type_expr) is CallExpr and _may_check(type_expr):
         # A CHECK constraint the type may create (``create_constraint=True``), under the
         # type's ``name`` or the naming convention's: listed without a name, so that a
         # drop by any name may be of it.
         constraints.append(Constraint("check", None, (name,)))
-    if kwargs.get("unique") is True:
-        constraints.append(Constraint("unique", None, (name,)))
-    elif "unique" in kwargs and not isinstance(kwargs["unique"], bool | None):
-        return None
-    if kwargs.get("index") is True:
-        indexes.append(Index(None, (name,), kwargs.get("unique") is True))
-    elif "index" in kwargs and not isinstance(kwargs["index"], bool | None):
-        return None
+    if "unique" in kwargs or "index" in kwargs:
+        unique = kwargs.get("unique")
+        if unique is True:
+            constraints.append(Constraint("unique", None, (name,)))
+        elif type(unique) is not bool and unique is not None:
+            return None
+        index = kwargs.get("index")
+        if index is True:
+            indexes.append(Index(None, (name,), unique is True))
+        elif type(index) is not bool and index is not None:
+            return None
     return column, indexes, constraints
+
+
+def _is_called(call: CallExpr, short: str) -> bool:
+    """Whether ``call`` calls ``short`` (``sa.ForeignKey`` or ``ForeignKey``)."""
+    func = call.func
+    return func == short or func.endswith("." + short)
 
 
 #: SQLAlchemy's types that may create a CHECK constraint with the column (SchemaType).

@@ -44,8 +44,9 @@ def shared(changes: SchemaChanges | None, pool: Pool | None = None) -> SchemaCha
 
     The Change objects are given the shared values in place rather than built again
     (which costs more than reading them): a shared value is equal to the one it replaces,
-    so whoever else may hold the Change sees no difference. Sharing changes that are
-    shared already costs little: every part is found by identity."""
+    so whoever else may hold the Change sees no difference. Changes that ``pool`` has
+    shared already (the reader shared them in this process) are left as they are: the
+    first of their tuples of columns tells."""
     if changes is None:
         return None
     if pool is None:
@@ -56,6 +57,11 @@ def shared(changes: SchemaChanges | None, pool: Pool | None = None) -> SchemaCha
             pool.alters.clear()
     columns = pool.columns
     tuples = pool.tuples
+    first = next(
+        (c.columns for g in (changes.upgrade, changes.downgrade) for c in g if c.columns), None
+    )
+    if first is not None and tuples.get(tuple(map(id, first))) is first:
+        return changes
     alters = pool.alters
     intern = sys.intern
     set_field = object.__setattr__
