@@ -28,7 +28,10 @@ directory and measures, on that same directory, each case in a fresh subprocess:
   (no fixes) for scale;
 - the cold ``--jobs 1`` command with the static schema model switched off (:data:`NO_MODEL`:
   no operation arguments read, no schema changes worked out, the AL3 rules not run), whose
-  ratio to the ordinary cold run is what the model costs.
+  ratio to the ordinary cold run is what the model costs. The two run as a pair, one
+  right after the other (which first alternates by round), and the ratio is the median
+  of the pairs' ratios: a difference of a few percent is otherwise lost in the machine's
+  drift between two runs a round apart.
 
 Runs are interleaved (one round of every case, then the next round) so that a noisy,
 shared machine disturbs every case alike; medians are reported. Each measurement is a
@@ -453,6 +456,16 @@ class Row:
     result: str = ""
 
 
+def paired_ratio(a: Case, b: Case) -> float | None:
+    """The median of the ratios of ``a``'s and ``b``'s runs taken as pairs (the i-th of
+    each were measured one right after the other)."""
+    if not a.results or len(a.results) != len(b.results):
+        return ratio(a.median, b.median)
+    return statistics.median(
+        x.seconds / y.seconds for x, y in zip(a.results, b.results, strict=True)
+    )
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
@@ -736,9 +749,20 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
     if not args.quick:
         for case in active:
             measure(case, args.timeout, record=False)
+    # The schema model's cost is a ratio of two runs a few percent apart: they run as a
+    # pair, one right after the other (in turn first), so that the machine's drift over
+    # a round does not land on one of them alone.
+    with_model, without_model = cases["cold_jobs1"], cases["cold_no_model"]
+    pairs = {id(with_model): without_model} if without_model.available else {}
     for round_no in range(runs):
         for case in active:
-            measure(case, args.timeout)
+            if case is without_model and pairs:
+                continue  # measured with its pair
+            pair = [case, pairs[id(case)]] if id(case) in pairs else [case]
+            if round_no % 2:
+                pair.reverse()
+            for member in pair:
+                measure(member, args.timeout)
         print(f"bench: round {round_no + 1}/{runs} done", file=sys.stderr, flush=True)
 
     heads_out = cases["heads"].results[0]
@@ -869,7 +893,7 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         )
     )
     verdicts["squash_fixes"] = {"ratio": fix_ratio, "target": "<= 1.10x", "result": rows[-1].result}
-    model_ratio = ratio(cold1.median, cases["cold_no_model"].median)
+    model_ratio = paired_ratio(cold1, cases["cold_no_model"])
     rows.append(
         Row(
             f"{MODEL_RATIO} (--jobs 1)",

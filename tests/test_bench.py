@@ -197,3 +197,21 @@ def test_squash_history_is_valid_and_shaped_like_a_squash(
     assert len(script.get_heads()) == 1
     assert len(list(script.walk_revisions())) == 6
     assert script.get_base() == squash.name.split("_")[0]
+
+
+def test_the_model_ratio_is_the_median_of_paired_runs(tmp_path: Path) -> None:
+    """Run i of the cold run and run i without the model were measured one right after
+    the other: the ratio is the median of the pairs' ratios, not a ratio of medians that
+    a slow spell during one of the two could sway."""
+    run = _load("run")
+
+    def case(*seconds: float) -> object:
+        found = run.Case("x", ["x"], tmp_path)
+        found.results = [run.Measurement(s, 0, 0, 0, []) for s in seconds]
+        return found
+
+    with_model = case(4.4, 4.0, 5.0)  # the last pair ran during a slow spell
+    without = case(4.0, 3.6, 4.0)
+    assert run.paired_ratio(with_model, without) == pytest.approx(4.0 / 3.6)
+    assert run.ratio(with_model.median, without.median) == pytest.approx(4.4 / 4.0)
+    assert run.paired_ratio(case(2.0), case()) == run.ratio(2.0, None)  # unpaired: medians
