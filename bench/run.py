@@ -31,7 +31,9 @@ directory and measures, on that same directory, each case in a fresh subprocess:
   ratio to the ordinary cold run is what the model costs. The two run as a pair, one
   right after the other (which first alternates by round), and the ratio is the median
   of the pairs' ratios: a difference of a few percent is otherwise lost in the machine's
-  drift between two runs a round apart.
+  drift between two runs a round apart. There are at least :data:`MODEL_PAIRS` pairs
+  (the rounds' runs and more after them; not with ``--quick``), so the cold ``--jobs 1``
+  row has that many runs.
 
 Runs are interleaved (one round of every case, then the next round) so that a noisy,
 shared machine disturbs every case alike; medians are reported. Each measurement is a
@@ -132,6 +134,9 @@ extract.changes_of = astread.changes_of = lambda *args, **kwargs: None
 from alembic_lint.entry import main
 sys.exit(main([*sys.argv[1:], "--ignore", "AL3"]))
 """
+
+#: Pairs of cold runs with and without the schema model (at least; a round gives one).
+MODEL_PAIRS = 7
 
 # Row labels (the smoke test looks for each of them in the output).
 HEADS = "alembic heads"
@@ -764,6 +769,15 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
             for member in pair:
                 measure(member, args.timeout)
         print(f"bench: round {round_no + 1}/{runs} done", file=sys.stderr, flush=True)
+    # Runs a few seconds long wander by about 5% each on a shared machine, even one
+    # right after the other: a ratio of a few percent needs more pairs than a round has.
+    model_pairs = runs if args.quick or not pairs else max(runs, MODEL_PAIRS)
+    for pair_no in range(runs, model_pairs):
+        pair = [with_model, without_model]
+        for member in pair if pair_no % 2 == 0 else pair[::-1]:
+            measure(member, args.timeout)
+    if model_pairs > runs:
+        print(f"bench: {model_pairs} pairs for the schema model done", file=sys.stderr, flush=True)
 
     heads_out = cases["heads"].results[0]
     heads_found = sum("(head)" in line for line in heads_out.stdout_tail)

@@ -29,6 +29,8 @@ def apply(schema: Schema, change: Change) -> tuple[Schema, list[Problem]]:
     after = handler(schema, change, problems)
     if problems and change.table is not None:
         after = after.with_unsure(change.table, f"after `{change.op}()` that fails")
+    if change.table is None or ("." not in change.table and not schema.qualified):
+        return after, problems  # (_other_spellings' own first test, spared a call)
     return _other_spellings(schema, after, change), problems
 
 
@@ -108,12 +110,14 @@ def _table_missing(schema: Schema, change: Change, problems: list[Problem]) -> T
     """The table a change works on when it certainly exists and is exactly known; records
     a problem when it certainly does not exist."""
     assert change.table is not None
-    exists = schema.has_table(change.table)
-    if exists is False and not change.guarded:
-        problems.append(Problem("missing", change, f"table {change.table}"))
-    if exists is not True:
+    # Schema.has_table and Schema.table in one (this runs for most operations replayed).
+    key = change.table.casefold()
+    if key in schema.unsure:
         return None
-    return schema.table(change.table)
+    table = schema.tables.get(key)
+    if table is None and (schema.rest is None or key in schema.gone) and not change.guarded:
+        problems.append(Problem("missing", change, f"table {change.table}"))
+    return table
 
 
 def _create_table(schema: Schema, change: Change, problems: list[Problem]) -> Schema:
