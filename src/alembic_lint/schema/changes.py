@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -250,8 +251,9 @@ class _Args(dict[str, Expr]):
     __slots__ = ("extra",)
 
     def __init__(self, call: OpCall, params: Sequence[str]) -> None:
-        super().__init__(zip(params, call.args, strict=False))
-        self.update(call.kwargs)
+        dict.__init__(self, zip(params, call.args, strict=False))
+        if call.kwargs:
+            self.update(call.kwargs)
         self.extra = call.args[len(params) :]
 
     def has(self, name: str) -> bool:
@@ -323,8 +325,7 @@ def _changes(call: OpCall) -> list[Change]:
             return [_unknown(call, "op.batch_alter_table", _batch_table(batch), why)]
     if name in NO_SCHEMA_EFFECT:
         return []
-    owner = "batch_op" if call.batch else "op"
-    shown = f"{owner}.{name}"
+    shown = _shown(name, call.batch)
     if name in RUNS_ANYTHING:
         return [_unknown(call, shown, None, RUNS_ANYTHING[name])]
     if call.star_kwargs:
@@ -343,9 +344,8 @@ def _changes(call: OpCall) -> list[Change]:
         if params is None:
             return [_unknown(call, shown, None, "")]
         args = _Args(call, params)
-        key = _TABLE_KEY.get(name, "table_name" if "table_name" in params else params[0])
         schema = args.get("source_schema" if name == "create_foreign_key" else "schema")
-        table = _qualified(text(args.get(key)), schema)
+        table = _qualified(text(args.get(_TABLE_KEYS[name])), schema)
         if name == "drop_index" and args.get("table_name") is None and not args.has("table_name"):
             table = None  # Alembic does not need it: the index is looked up by name
         elif table is None:
@@ -358,6 +358,25 @@ def _changes(call: OpCall) -> list[Change]:
     if reader is None:
         return [_unknown(call, shown, table, "")]
     return reader(args, table, ref, shown, guarded)
+
+
+#: Where each operation takes its table from.
+_TABLE_KEYS = {
+    name: _TABLE_KEY.get(name, "table_name" if "table_name" in params else params[0])
+    for name, params in _PARAMS.items()
+}
+
+#: Operations as called (``op.add_column``, ``batch_op.add_column``), one copy each.
+_SHOWN: dict[tuple[str, bool], str] = {}
+
+
+def _shown(name: str, batch: bool) -> str:
+    shown = _SHOWN.get((name, batch))
+    if shown is None:
+        shown = sys.intern(f"{'batch_op' if batch else 'op'}.{name}")
+        if len(_SHOWN) < 4096:  # names come from files: bounded
+            _SHOWN[name, batch] = shown
+    return shown
 
 
 def _batch_table(batch: CallExpr | None) -> str | None:
