@@ -758,20 +758,18 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
     # pair, one right after the other (in turn first), so that the machine's drift over
     # a round does not land on one of them alone.
     with_model, without_model = cases["cold_jobs1"], cases["cold_no_model"]
-    pairs = {id(with_model): without_model} if without_model.available else {}
+    paired = without_model.available
     for round_no in range(runs):
         for case in active:
-            if case is without_model and pairs:
+            if paired and case is without_model:
                 continue  # measured with its pair
-            pair = [case, pairs[id(case)]] if id(case) in pairs else [case]
-            if round_no % 2:
-                pair.reverse()
-            for member in pair:
+            pair = [with_model, without_model] if paired and case is with_model else [case]
+            for member in pair if round_no % 2 == 0 else pair[::-1]:
                 measure(member, args.timeout)
         print(f"bench: round {round_no + 1}/{runs} done", file=sys.stderr, flush=True)
     # Runs a few seconds long wander by about 5% each on a shared machine, even one
     # right after the other: a ratio of a few percent needs more pairs than a round has.
-    model_pairs = runs if args.quick or not pairs else max(runs, MODEL_PAIRS)
+    model_pairs = max(runs, MODEL_PAIRS) if paired and not args.quick else runs
     for pair_no in range(runs, model_pairs):
         pair = [with_model, without_model]
         for member in pair if pair_no % 2 == 0 else pair[::-1]:

@@ -64,7 +64,8 @@ class Shared:
     """One object for equal parts of the facts of a history's files, which a run holds
     until the graph rules have read them all: most files bind ``branch_labels`` and
     ``depends_on`` to None, and their schema changes repeat the same columns (``id``,
-    ``created_at``), about a sixth of the facts a cold run keeps of 10,000 files. Parts are
+    ``created_at``; those are shared by schema.shared), about a sixth of the facts a cold
+    run keeps of 10,000 files. Parts are
     shared only when they are equal value for value, each of the same type (``1`` and
     ``True`` are equal in Python, and would say different things)."""
 

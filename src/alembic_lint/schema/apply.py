@@ -29,8 +29,6 @@ def apply(schema: Schema, change: Change) -> tuple[Schema, list[Problem]]:
     after = handler(schema, change, problems)
     if problems and change.table is not None:
         after = after.with_unsure(change.table, f"after `{change.op}()` that fails")
-    if change.table is None or ("." not in change.table and not schema.qualified):
-        return after, problems  # (_other_spellings' own first test, spared a call)
     return _other_spellings(schema, after, change), problems
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -305,9 +304,14 @@ _BATCH_PARAMS = {
     "create_exclude_constraint": ("constraint_name",),
     "drop_constraint": ("constraint_name", "type_"),
 }
-_TABLE_KEY = {
-    "create_foreign_key": "source_table",
-    "create_exclude_constraint": "table_name",
+#: Where each operation takes its table from.
+_TABLE_KEYS = {
+    name: "source_table"
+    if name == "create_foreign_key"
+    else "table_name"
+    if "table_name" in params
+    else params[0]  # rename_table's old_table_name
+    for name, params in _PARAMS.items()
 }
 
 
@@ -360,12 +364,6 @@ def _changes(call: OpCall) -> list[Change]:
     return reader(args, table, ref, shown, guarded)
 
 
-#: Where each operation takes its table from.
-_TABLE_KEYS = {
-    name: _TABLE_KEY.get(name, "table_name" if "table_name" in params else params[0])
-    for name, params in _PARAMS.items()
-}
-
 #: Operations as called (``op.add_column``, ``batch_op.add_column``), one copy each.
 _SHOWN: dict[tuple[str, bool], str] = {}
 
@@ -373,7 +371,7 @@ _SHOWN: dict[tuple[str, bool], str] = {}
 def _shown(name: str, batch: bool) -> str:
     shown = _SHOWN.get((name, batch))
     if shown is None:
-        shown = sys.intern(f"{'batch_op' if batch else 'op'}.{name}")
+        shown = f"{'batch_op' if batch else 'op'}.{name}"  # (shared() interns it)
         if len(_SHOWN) < 4096:  # names come from files: bounded
             _SHOWN[name, batch] = shown
     return shown
@@ -444,10 +442,6 @@ def _create_table(
     ]
 
 
-#: Positional Column arguments that add no index or constraint.
-_COLUMN_EXTRAS = ("Sequence", "Identity", "Computed", "DefaultClause", "FetchedValue")
-
-
 def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | None:
     """A ``sa.Column(...)`` and the indexes and constraints it implies; None if its name
     is not a literal or it has arguments nobody can see."""
@@ -465,7 +459,7 @@ def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | 
     constraints: list[Constraint] = []
     indexes: list[Index] = []
     rest = args[1:]
-    if rest and not (type(rest[0]) is CallExpr and _is_called(rest[0], "ForeignKey")):
+    if rest and not (type(rest[0]) is CallExpr and _short(rest[0].func) == "ForeignKey"):
         type_expr, rest = rest[0], rest[1:]
     for item in rest:
         if type(item) is not CallExpr:
@@ -516,12 +510,6 @@ def column_of(call: CallExpr) -> tuple[Column, list[Index], list[Constraint]] | 
         elif type(index) is not bool and index is not None:
             return None
     return column, indexes, constraints
-
-
-def _is_called(call: CallExpr, short: str) -> bool:
-    """Whether ``call`` calls ``short`` (``sa.ForeignKey`` or ``ForeignKey``)."""
-    func = call.func
-    return func == short or func.endswith("." + short)
 
 
 #: SQLAlchemy's types that may create a CHECK constraint with the column (SchemaType).

@@ -34,27 +34,26 @@ _POOL = Pool()
 _POOL_MAX = 65536
 
 
-def shared(changes: SchemaChanges | None, pool: Pool | None = None) -> SchemaChanges | None:
+def shared(changes: SchemaChanges | None) -> SchemaChanges | None:
     """``changes`` holding one copy of each operation's name (``"op.add_column"``), of
-    each column, of each tuple of columns and of each alteration, from ``pool`` (by
-    default the process's): a run keeps every file's changes until the end (about a
-    quarter of its facts' memory at 10,000 files), and most of what they hold is repeated.
-    Only columns and alterations whose flags are booleans (or None) are shared: of those,
-    equal ones say the same thing.
+    each column, of each tuple of columns and of each alteration, from the process's
+    pool: a run keeps every file's changes until the end (about a quarter of its facts'
+    memory at 10,000 files), and most of what they hold is repeated. Only columns and
+    alterations whose flags are booleans (or None) are shared: of those, equal ones say
+    the same thing.
 
     The Change objects are given the shared values in place rather than built again
     (which costs more than reading them): a shared value is equal to the one it replaces,
-    so whoever else may hold the Change sees no difference. Changes that ``pool`` has
-    shared already (the reader shared them in this process) are left as they are: the
-    first of their tuples of columns tells."""
+    so whoever else may hold the Change sees no difference. Changes shared already (the
+    reader shared them in this process, and the run passes them again) are left as they
+    are: the first of their tuples of columns tells."""
     if changes is None:
         return None
-    if pool is None:
-        pool = _POOL
-        if len(pool) > _POOL_MAX:
-            pool.columns.clear()
-            pool.tuples.clear()
-            pool.alters.clear()
+    pool = _POOL
+    if len(pool) > _POOL_MAX:
+        pool.columns.clear()
+        pool.tuples.clear()
+        pool.alters.clear()
     columns = pool.columns
     tuples = pool.tuples
     first = next(
