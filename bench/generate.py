@@ -12,7 +12,9 @@ head. Revision ids are 12 lowercase hex digits from a seeded RNG; file names are
 
 About one drop in four carries ``if_exists=True`` and about one migration in forty has an
 empty downgrade, so alembic-lint reports AL201 and AL202 findings, as it would on a real,
-unbaselined project. Nothing else (no syntax errors, no unresolved or dangling revisions).
+unbaselined project. Nothing else: no syntax errors, no unresolved or dangling revisions,
+and no schema-model finding (a column is altered only to change it, a downgrade puts back
+what its upgrade dropped as it was, and each line of a branch works on its own tables).
 
 As a library: ``generate(out_dir, files, seed=0)`` returns the versions directory;
 ``generate_squash(out_dir, lines=6000, follow=20, seed=0)`` writes a history that starts
@@ -253,6 +255,9 @@ class Table:
     name: str
     columns: list[str] = field(default_factory=list)  # besides id
     indexes: list[str] = field(default_factory=list)  # indexed columns
+    #: Each column's nullability (``id`` aside): what autogenerate reflects when it writes
+    #: a downgrade that puts a column back, and why it alters one (only to change it).
+    nullable: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -264,15 +269,25 @@ class Body:
 
 
 class Schema:
-    """Just enough schema state that the generated operations read like a real project's."""
+    """Just enough schema state that the generated operations read like a real project's.
 
-    def __init__(self, rng: random.Random) -> None:
+    One per line of development: the second line of a branch point starts with a schema of
+    its own (``branch``), whose operations touch only the tables it creates, so neither
+    line works on what the other one changed; the merge takes the branch's tables in."""
+
+    def __init__(self, rng: random.Random, names: Schema | None = None) -> None:
         self.rng = rng
         self.tables: list[Table] = []
         self.unused = list(TABLE_NAMES)
         self.generation = 1
+        self.names = names  # the schema that hands out table names (one for all lines)
+
+    def branch(self) -> Schema:
+        return Schema(self.rng, names=self.names or self)
 
     def new_table_name(self) -> str:
+        if self.names is not None:
+            return self.names.new_table_name()
         if not self.unused:
             self.generation += 1
             self.unused = [f"{n}_v{self.generation}" for n in TABLE_NAMES]
@@ -309,12 +324,15 @@ def op_create_table(s: Schema, b: Body) -> None:
     b.up.append(f"op.create_table('{table.name}',")
     b.up.append("sa.Column('id', sa.Integer(), nullable=False),")
     for column in columns:
-        b.up.append(f"{_column(column, s.column_type(column)[0], rng.random() < 0.4)},")
+        nullable = rng.random() < 0.4
+        b.up.append(f"{_column(column, s.column_type(column)[0], nullable)},")
         table.columns.append(column)
+        table.nullable[column] = nullable
     parent = rng.choice(s.tables) if s.tables and rng.random() < 0.6 else None
     if parent is not None:
         fk = f"{parent.name.rstrip('s')}_id"
         table.columns.append(fk)
+        table.nullable[fk] = False
         b.up.insert(-len(columns), f"sa.Column('{fk}', sa.Integer(), nullable=False),")
         b.up.append(f"sa.ForeignKeyConstraint(['{fk}'], ['{parent.name}.id'], ),")
     b.up.append("sa.PrimaryKeyConstraint('id')")
@@ -343,6 +361,7 @@ def op_add_columns(s: Schema, b: Body) -> None:
         if column is None:
             break
         table.columns.append(column)
+        table.nullable[column] = True
         added.append(column)
         col = _column(column, s.column_type(column)[0], True)
         index = f"ix_{table.name}_{column}" if rng.random() < 0.35 else None
@@ -390,13 +409,15 @@ def op_create_index(s: Schema, b: Body) -> None:
 
 
 def op_alter_columns(s: Schema, b: Body) -> None:
-    """``render_as_batch`` style: alter_column inside batch_alter_table."""
+    """``render_as_batch`` style: alter_column inside batch_alter_table, making nullable
+    columns NOT NULL (autogenerate alters a column only where the model differs)."""
     rng = s.rng
     table = rng.choice(s.tables)
-    if not table.columns:
+    nullable = [c for c in table.columns if table.nullable.get(c, True)]
+    if not nullable:
         op_add_columns(s, b)
         return
-    columns = rng.sample(table.columns, min(len(table.columns), rng.choice((1, 1, 2))))
+    columns = rng.sample(nullable, min(len(nullable), rng.choice((1, 1, 2))))
     b.up.append(f"with op.batch_alter_table('{table.name}', schema=None) as batch_op:")
     down = [f"with op.batch_alter_table('{table.name}', schema=None) as batch_op:"]
     for column in columns:
@@ -405,6 +426,7 @@ def op_alter_columns(s: Schema, b: Body) -> None:
             lines.append(f"    batch_op.alter_column('{column}',")
             lines.append(f"           existing_type={existing},")
             lines.append(f"           nullable={nullable})")
+        table.nullable[column] = False
     b.down.extend(reversed(down))
     b.message = f"make {' and '.join(columns)} on {table.name} not null"
 
@@ -424,9 +446,12 @@ def op_drop_column(s: Schema, b: Body) -> None:
         b.down.append(f"op.create_index(op.f('{index}'), '{table.name}', ['{column}'])")
     existing = s.column_type(column)[1]
     b.up.append(s.drop(f"op.drop_column('{table.name}', '{column}')"))
+    # As autogenerate writes it back from the database: the same nullability and default.
+    default = ", server_default=sa.text('now()')" if column == "created_at" else ""
+    nullable = table.nullable.pop(column, True)
     b.down.append(
-        f"op.add_column('{table.name}', sa.Column('{column}', {existing}, "
-        "autoincrement=False, nullable=True))"
+        f"op.add_column('{table.name}', sa.Column('{column}', {existing}{default}, "
+        f"autoincrement=False, nullable={nullable}))"
     )
     b.message = f"drop {column} from {table.name}"
 
@@ -445,7 +470,8 @@ def op_drop_table(s: Schema, b: Body) -> None:
     create = [f"op.create_table('{table.name}',"]
     create.append("sa.Column('id', sa.INTEGER(), autoincrement=True, nullable=False),")
     for column in table.columns:
-        create.append(f"{_column(column, s.column_type(column)[1], True)},")
+        nullable = table.nullable.get(column, True)
+        create.append(f"{_column(column, s.column_type(column)[1], nullable)},")
     create.append(f"sa.PrimaryKeyConstraint('id', name='{table.name}_pkey')")
     b.down.append("\n".join(create) + "\n)")
     b.message = f"drop legacy {table.name} table"
@@ -612,12 +638,27 @@ def generate(out_dir: Path, files: int, seed: int = 0) -> Path:
     shape = plan(files, rng)
     ids = _revision_ids(rng, files)
 
-    schema = Schema(rng)
+    main_line = Schema(rng)
+    line_of: list[Schema] = []  # each revision's line of development
+    has_child: set[int] = set()
     date = dt.datetime(2019, 1, 7, 9, 30, 0, 0)
     for i, parent_indexes in enumerate(shape):
         rev = ids[i]
         parents = tuple(ids[p] for p in parent_indexes)
         date += dt.timedelta(seconds=rng.randint(600, 5 * 86400), microseconds=rng.randrange(10**6))
+        if not parent_indexes:
+            schema = main_line
+        elif len(parent_indexes) > 1:
+            schema = line_of[parent_indexes[0]]
+            for other in {id(line_of[p]): line_of[p] for p in parent_indexes[1:]}.values():
+                if other is not schema:
+                    schema.tables.extend(other.tables)
+        elif parent_indexes[0] in has_child:
+            schema = line_of[parent_indexes[0]].branch()  # the second child of a branch point
+        else:
+            schema = line_of[parent_indexes[0]]
+        has_child.update(parent_indexes)
+        line_of.append(schema)
         if len(parents) > 1:
             message, up, down = "merge heads", "pass", "pass"
         else:
