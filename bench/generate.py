@@ -413,11 +413,11 @@ def op_alter_columns(s: Schema, b: Body) -> None:
     columns NOT NULL (autogenerate alters a column only where the model differs)."""
     rng = s.rng
     table = rng.choice(s.tables)
-    nullable = [c for c in table.columns if table.nullable.get(c, True)]
-    if not nullable:
+    candidates = [c for c in table.columns if table.nullable.get(c, True)]
+    if not candidates:
         op_add_columns(s, b)
         return
-    columns = rng.sample(nullable, min(len(nullable), rng.choice((1, 1, 2))))
+    columns = rng.sample(candidates, min(len(candidates), rng.choice((1, 1, 2))))
     b.up.append(f"with op.batch_alter_table('{table.name}', schema=None) as batch_op:")
     down = [f"with op.batch_alter_table('{table.name}', schema=None) as batch_op:"]
     for column in columns:
