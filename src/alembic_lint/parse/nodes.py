@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import cast
 
 import libcst as cst
 
@@ -165,6 +164,15 @@ def _literal(node: cst.BaseExpression, *, top: bool) -> tuple[object, list[cst.B
 _CONSTANTS: dict[str, Expr] = {"None": None, "True": True, "False": False}
 
 
+# LibCST's node classes, looked up once (module attributes cost a lookup each time, and
+# _expr compares a node's class with several of them for every argument it reads).
+_SIMPLE_STRING, _CONCATENATED = cst.SimpleString, cst.ConcatenatedString
+_NAME, _CALL, _ATTRIBUTE = cst.Name, cst.Call, cst.Attribute
+_INTEGER, _FLOAT, _UNARY, _MINUS = cst.Integer, cst.Float, cst.UnaryOperation, cst.Minus
+_DISPLAYS = (cst.Tuple, cst.List, cst.Set)
+_STARRED = cst.StarredElement
+
+
 def _expr(node: cst.BaseExpression, depth: int = 0, plain: list[str] | None = None) -> Expr:
     """An argument as written (see model.Expr); astread.nodes._expr reads the same.
     ``plain`` receives the plain names met (``TABLE``, not ``sa.Integer``), which the
@@ -174,52 +182,56 @@ def _expr(node: cst.BaseExpression, depth: int = 0, plain: list[str] | None = No
     kind = type(node)
     if depth > EXPR_DEPTH:
         return OPAQUE
-    if kind is cst.SimpleString:
+    if kind is _SIMPLE_STRING:
         # Names repeat across a history's files: one copy each for the schema changes
         # every file's facts keep (see model.Migration.changes).
         literal = _simple_value(node)  # type: ignore[arg-type]
         return sys.intern(literal) if type(literal) is str else literal
-    if kind is cst.ConcatenatedString:
-        value = _string_value(node)  # type: ignore[arg-type]
-        if value is None:
-            return OPAQUE
-        return sys.intern(value) if type(value) is str else value
-    if kind is cst.Name:
+    if kind is _CALL:
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        star = False
+        depth += 1
+        for arg in node.args:  # type: ignore[attr-defined]
+            if arg.star:
+                star = True
+            elif arg.keyword is not None:
+                kwargs.append((arg.keyword.value, _expr(arg.value, depth, plain)))
+            else:
+                args.append(_expr(arg.value, depth, plain))
+        func = node.func  # type: ignore[attr-defined]
+        if type(func) is _ATTRIBUTE and type(func.value) is _NAME:  # sa.Column: most calls
+            dotted: str | None = f"{func.value.value}.{func.attr.value}"
+        else:
+            dotted = _dotted(func)
+        return CallExpr(dotted or "", tuple(args), tuple(kwargs), star)
+    if kind is _NAME:
         name = node.value  # type: ignore[attr-defined]
         if name in _CONSTANTS:
             return _CONSTANTS[name]
         if plain is not None:
             plain.append(name)
         return Name(name)
-    if kind is cst.Call:
-        node = cast(cst.Call, node)
-        args: list[Expr] = []
-        kwargs: list[tuple[str, Expr]] = []
-        star = False
-        for arg in node.args:
-            if arg.star:
-                star = True
-            elif arg.keyword is not None:
-                kwargs.append((arg.keyword.value, _expr(arg.value, depth + 1, plain)))
-            else:
-                args.append(_expr(arg.value, depth + 1, plain))
-        return CallExpr(_dotted(node.func) or "", tuple(args), tuple(kwargs), star)
-    if kind is cst.Attribute:
+    if kind is _ATTRIBUTE:
         dotted = _dotted(node)
         return OPAQUE if dotted is None else Name(dotted)
-    if kind is cst.Integer or kind is cst.Float:
+    if kind is _CONCATENATED:
+        value = _string_value(node)  # type: ignore[arg-type]
+        if value is None:
+            return OPAQUE
+        return sys.intern(value) if type(value) is str else value
+    if kind is _INTEGER or kind is _FLOAT:
         number = _number(node)  # type: ignore[arg-type]
         return number if isinstance(number, int | float) else OPAQUE
-    if kind is cst.Tuple or kind is cst.List or kind is cst.Set:
+    if kind in _DISPLAYS:
         elements = node.elements  # type: ignore[attr-defined]
-        if any(type(el) is cst.StarredElement for el in elements):
+        if any(type(el) is _STARRED for el in elements):
             return OPAQUE
         return tuple(_expr(el.value, depth + 1, plain) for el in elements)
-    if kind is cst.UnaryOperation:
-        node = cast(cst.UnaryOperation, node)
-        operand = node.expression
-        if type(node.operator) is cst.Minus and type(operand) in (cst.Integer, cst.Float):
-            number = _number(operand)  # type: ignore[arg-type]
+    if kind is _UNARY:
+        operand = node.expression  # type: ignore[attr-defined]
+        if type(node.operator) is _MINUS and type(operand) in (_INTEGER, _FLOAT):  # type: ignore[attr-defined]
+            number = _number(operand)
             return -number if isinstance(number, int | float) else OPAQUE
     return OPAQUE
 

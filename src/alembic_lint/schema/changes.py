@@ -15,6 +15,7 @@ from alembic_lint.model import (
     Name,
     Opaque,
     OpCall,
+    frozen_setters,
 )
 from alembic_lint.schema.objects import Column, Constraint, Index
 
@@ -35,7 +36,7 @@ class Alter:
     unknown_nullable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Change:
     """One schema operation, normalised. ``table`` None means "some table": with
     ``action`` "unknown" the whole schema becomes uncertain."""
@@ -58,6 +59,44 @@ class Change:
     kind: str | None = None
     #: It runs under a condition (see model.GuardKind): it may not run at all.
     maybe: bool = False
+
+    def __init__(
+        self,
+        action: str,
+        table: str | None,
+        ref: int,
+        op: str,
+        name: str | None = None,
+        columns: tuple[Column, ...] = (),
+        indexes: tuple[Index, ...] = (),
+        constraints: tuple[Constraint, ...] = (),
+        alter: Alter | None = None,
+        guarded: bool = False,
+        partial: bool = False,
+        why: str = "",
+        kind: str | None = None,
+        maybe: bool = False,
+    ) -> None:
+        # The dataclass's __init__ at half its cost (see model.frozen_setters): one
+        # Change is made for every operation of every file.
+        s = _CHANGE_SETTERS
+        s[0](self, action)
+        s[1](self, table)
+        s[2](self, ref)
+        s[3](self, op)
+        s[4](self, name)
+        s[5](self, columns)
+        s[6](self, indexes)
+        s[7](self, constraints)
+        s[8](self, alter)
+        s[9](self, guarded)
+        s[10](self, partial)
+        s[11](self, why)
+        s[12](self, kind)
+        s[13](self, maybe)
+
+
+_CHANGE_SETTERS = frozen_setters(Change)
 
 
 ACTIONS = (

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from alembic_lint.model import frozen_setters
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Column:
     """A column as the migrations wrote it (``type`` and ``default`` as Python source)."""
 
@@ -15,6 +17,26 @@ class Column:
     nullable: bool | None  # None: not known
     default: str | None = None  # the server default as written
     primary_key: bool = False
+
+    def __init__(
+        self,
+        name: str,
+        type: str | None,
+        nullable: bool | None,
+        default: str | None = None,
+        primary_key: bool = False,
+    ) -> None:
+        # The dataclass's __init__ at half its cost (see model.frozen_setters): the
+        # readers make one for every column of every created table.
+        s = _COLUMN_SETTERS
+        s[0](self, name)
+        s[1](self, type)
+        s[2](self, nullable)
+        s[3](self, default)
+        s[4](self, primary_key)
+
+
+_COLUMN_SETTERS = frozen_setters(Column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +68,7 @@ def same(a: str | None, b: str | None) -> bool:
     return a == b or a.casefold() == b.casefold()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Table:
     """A table known to exist. ``unsure`` says why its shape may differ from what is
     listed (None: exactly known); ``vague`` holds names of indexes and constraints that
@@ -58,6 +80,25 @@ class Table:
     constraints: tuple[Constraint, ...] = ()
     unsure: str | None = None
     vague: frozenset[str] = frozenset()
+
+    def __init__(
+        self,
+        name: str,
+        columns: tuple[Column, ...] = (),
+        indexes: tuple[Index, ...] = (),
+        constraints: tuple[Constraint, ...] = (),
+        unsure: str | None = None,
+        vague: frozenset[str] = frozenset(),
+    ) -> None:
+        # The dataclass's __init__ at half its cost (see model.frozen_setters): the
+        # replay makes one for most operations.
+        s = _TABLE_SETTERS
+        s[0](self, name)
+        s[1](self, columns)
+        s[2](self, indexes)
+        s[3](self, constraints)
+        s[4](self, unsure)
+        s[5](self, vague)
 
     def edited(
         self,
@@ -130,7 +171,10 @@ class Table:
         return False
 
 
-@dataclass(frozen=True, slots=True)
+_TABLE_SETTERS = frozen_setters(Table)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Schema:
     """The schema after some revisions, as far as the operations tell it.
 
@@ -147,6 +191,23 @@ class Schema:
     #: Some table was ever known by a schema-qualified name (``public.users``): only then
     #: may two names be one table (see apply._other_spellings). Kept, never cleared.
     qualified: bool = field(default=False, compare=False)
+
+    def __init__(
+        self,
+        tables: Mapping[str, Table] | None = None,
+        unsure: Mapping[str, str] | None = None,
+        rest: str | None = None,
+        gone: frozenset[str] = frozenset(),
+        qualified: bool = False,
+    ) -> None:
+        # The dataclass's __init__ at half its cost (see model.frozen_setters): the
+        # replay makes one for most operations. (No tables: a new empty dict each.)
+        s = _SCHEMA_SETTERS
+        s[0](self, {} if tables is None else tables)
+        s[1](self, {} if unsure is None else unsure)
+        s[2](self, rest)
+        s[3](self, gone)
+        s[4](self, qualified)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name.casefold())
@@ -226,6 +287,9 @@ class Schema:
             and not self.unsure
             and all(t.unsure is None for t in self.tables.values())
         )
+
+
+_SCHEMA_SETTERS = frozen_setters(Schema)
 
 
 def union_names(items: Iterable[str | None]) -> frozenset[str]:
