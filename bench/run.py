@@ -33,7 +33,10 @@ directory and measures, on that same directory, each case in a fresh subprocess:
   of the pairs' ratios: a difference of a few percent is otherwise lost in the machine's
   drift between two runs a round apart. There are at least :data:`MODEL_PAIRS` pairs
   (the rounds' runs and more after them; not with ``--quick``), so the cold ``--jobs 1``
-  row has that many runs.
+  row has that many runs. Where Valgrind is installed (and not with ``--quick``), the
+  same two commands also run once each under its cachegrind tool, which counts the
+  instructions they execute: a ratio the machine's noise does not move, beside the
+  timed one (a run takes a minute or two there; :func:`instructions`).
 
 Runs are interleaved (one round of every case, then the next round) so that a noisy,
 shared machine disturbs every case alike; medians are reported. Each measurement is a
@@ -158,6 +161,7 @@ SQUASH_CONCISE = "squash: --format concise"
 SQUASH_RATIO = "fixes attached / not attached"
 NO_MODEL_COLD = "cold, --jobs 1, without the schema model"
 MODEL_RATIO = "schema model: cold with / without"
+MODEL_INSTRUCTIONS = "schema model: instructions with / without (cachegrind, --jobs 1)"
 CASE_NAMES = (
     HEADS,
     AST,
@@ -178,6 +182,7 @@ CASE_NAMES = (
     SQUASH_RATIO,
     NO_MODEL_COLD,
     MODEL_RATIO,
+    MODEL_INSTRUCTIONS,
 )
 
 NEW_MIGRATION = """\
@@ -459,6 +464,58 @@ class Row:
     peak: str = ""
     target: str = ""
     result: str = ""
+
+
+def instructions(cases: list[Case], timeout: float) -> list[int] | None:
+    """The instructions each case's command executes, counted by Valgrind's cachegrind
+    (cache simulation off), the cases run side by side (counts do not depend on what
+    else runs); None when Valgrind is not installed or a count fails. Hash randomisation
+    is off in these runs, so that two counts of the same command agree."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None or any(c.argv is None for c in cases):
+        return None
+    with tempfile.TemporaryDirectory(prefix="alembic-lint-cachegrind-") as out:
+        procs = []
+        for number, case in enumerate(cases):
+            assert case.argv is not None
+            argv = [
+                valgrind,
+                "--tool=cachegrind",
+                "--cache-sim=no",
+                f"--cachegrind-out-file={out}/{number}.out",
+                *case.argv,
+            ]
+            env = {**CHILD_ENV, "PYTHONHASHSEED": "0"}
+            procs.append(
+                subprocess.Popen(
+                    argv,
+                    cwd=case.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        codes = []
+        for proc in procs:
+            try:
+                codes.append(proc.wait(timeout=timeout * 100))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                return None
+        counts = []
+        for number, (case, code) in enumerate(zip(cases, codes, strict=True)):
+            if code not in case.ok_codes:
+                return None
+            summary = [
+                line
+                for line in Path(out, f"{number}.out").read_text().splitlines()
+                if line.startswith("summary:")
+            ]
+            if len(summary) != 1:
+                return None
+            counts.append(int(summary[0].split()[1]))
+    return counts
 
 
 def paired_ratio(a: Case, b: Case) -> float | None:
@@ -776,6 +833,11 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
             measure(member, args.timeout)
     if model_pairs > runs:
         print(f"bench: {model_pairs} pairs for the schema model done", file=sys.stderr, flush=True)
+    model_instructions = (
+        instructions([with_model, without_model], args.timeout)
+        if paired and not args.quick
+        else None
+    )
 
     heads_out = cases["heads"].results[0]
     heads_found = sum("(head)" in line for line in heads_out.stdout_tail)
@@ -919,6 +981,17 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
         "target": "<= 1.10x",
         "result": rows[-1].result,
     }
+    instruction_ratio = (
+        None if model_instructions is None else model_instructions[0] / model_instructions[1]
+    )
+    rows.append(
+        Row(
+            MODEL_INSTRUCTIONS,
+            fmt_ratio(instruction_ratio) or "not available (no valgrind, or --quick)",
+        )
+    )
+    verdicts["schema_model"]["instructions"] = model_instructions
+    verdicts["schema_model"]["instruction_ratio"] = instruction_ratio
 
     print()
     print_table(rows)

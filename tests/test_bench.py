@@ -6,6 +6,7 @@ import collections
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +240,21 @@ def test_the_model_ratio_is_the_median_of_paired_runs(tmp_path: Path) -> None:
     assert run.paired_ratio(with_model, without) == pytest.approx(4.0 / 3.6)
     assert run.ratio(with_model.median, without.median) == pytest.approx(4.4 / 4.0)
     assert run.paired_ratio(case(2.0), case()) == run.ratio(2.0, None)  # unpaired: medians
+
+
+def test_instruction_counts_of_two_commands_side_by_side(tmp_path: Path) -> None:
+    """The model's row beside the timed one: Valgrind's count of the instructions each
+    command executes (Debian's valgrind; the machines that run this suite have it). A
+    command that does more counts more, the same command counts the same each time, and
+    a command that fails gives no count at all rather than a wrong one."""
+    if shutil.which("valgrind") is None:
+        pytest.fail("valgrind is not installed (Debian's valgrind package)")
+    run = _load("run")
+    little = run.Case("little", [sys.executable, "-S", "-c", "pass"], tmp_path)
+    more = run.Case("more", [sys.executable, "-S", "-c", "sum(range(300000))"], tmp_path)
+    counts = run.instructions([little, more, little], timeout=60)
+    assert counts is not None
+    assert counts[0] == pytest.approx(counts[2], rel=0.001)
+    assert counts[1] > counts[0] * 1.5
+    failing = run.Case("failing", [sys.executable, "-S", "-c", "raise SystemExit(3)"], tmp_path)
+    assert run.instructions([little, failing], timeout=60) is None
