@@ -67,6 +67,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -469,51 +470,70 @@ class Row:
 def instructions(cases: list[Case], timeout: float) -> list[int] | None:
     """The instructions each case's command executes, counted by Valgrind's cachegrind
     (cache simulation off), the cases run side by side (counts do not depend on what
-    else runs); None when Valgrind is not installed or a count fails. Hash randomisation
-    is off in these runs, so that two counts of the same command agree."""
+    else runs); None when Valgrind is not installed. Hash randomisation is off in these
+    runs, so that two counts of the same command agree. A command that fails (an exit
+    status the case does not accept, or a Python traceback on its standard error, which
+    exits 1 like a run with findings), or that all of them together have not finished
+    within ``timeout`` seconds, is a BenchError: no count rather than a wrong one. The
+    commands still running then are stopped."""
     valgrind = shutil.which("valgrind")
     if valgrind is None or any(c.argv is None for c in cases):
         return None
+    deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="alembic-lint-cachegrind-") as out:
-        procs = []
-        for number, case in enumerate(cases):
-            assert case.argv is not None
-            argv = [
-                valgrind,
-                "--tool=cachegrind",
-                "--cache-sim=no",
-                f"--cachegrind-out-file={out}/{number}.out",
-                *case.argv,
-            ]
-            env = {**CHILD_ENV, "PYTHONHASHSEED": "0"}
-            procs.append(
-                subprocess.Popen(
-                    argv,
-                    cwd=case.cwd,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+        procs: list[subprocess.Popen[bytes]] = []
+        errors = []
+        try:
+            for number, case in enumerate(cases):
+                assert case.argv is not None
+                argv = [
+                    valgrind,
+                    "--tool=cachegrind",
+                    "--cache-sim=no",
+                    f"--cachegrind-out-file={out}/{number}.out",
+                    f"--log-file={out}/{number}.log",  # Valgrind's own messages
+                    *case.argv,
+                ]
+                errors.append(open(Path(out, f"{number}.err"), "wb"))  # noqa: SIM115
+                procs.append(
+                    subprocess.Popen(
+                        argv,
+                        cwd=case.cwd,
+                        env={**CHILD_ENV, "PYTHONHASHSEED": "0"},
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=errors[-1],
+                    )
                 )
-            )
-        codes = []
-        for proc in procs:
-            try:
-                codes.append(proc.wait(timeout=timeout * 100))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                return None
+            codes = []
+            for case, proc in zip(cases, procs, strict=True):
+                try:
+                    codes.append(proc.wait(timeout=max(deadline - time.monotonic(), 0.0)))
+                except subprocess.TimeoutExpired:
+                    raise BenchError(
+                        f"{case.label}: instructions not counted within {timeout:.0f} s"
+                    ) from None
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            for handle in errors:
+                handle.close()
         counts = []
         for number, (case, code) in enumerate(zip(cases, codes, strict=True)):
-            if code not in case.ok_codes:
-                return None
+            stderr = Path(out, f"{number}.err").read_text(errors="replace")
+            if code not in case.ok_codes or "Traceback (most recent call last)" in stderr:
+                raise BenchError(
+                    f"{case.label}: exit status {code} under valgrind\nstderr:\n{stderr[-2000:]}"
+                )
             summary = [
                 line
                 for line in Path(out, f"{number}.out").read_text().splitlines()
                 if line.startswith("summary:")
             ]
             if len(summary) != 1:
-                return None
+                raise BenchError(f"{case.label}: cachegrind wrote no instruction count")
             counts.append(int(summary[0].split()[1]))
     return counts
 
@@ -833,6 +853,7 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
             measure(member, args.timeout)
     if model_pairs > runs:
         print(f"bench: {model_pairs} pairs for the schema model done", file=sys.stderr, flush=True)
+    # A minute or two each (Valgrind runs a program some thirty times slower).
     model_instructions = (
         instructions([with_model, without_model], args.timeout)
         if paired and not args.quick
@@ -987,7 +1008,8 @@ def run(args: argparse.Namespace, files: int, runs: int, scale: int, tmp: Path) 
     rows.append(
         Row(
             MODEL_INSTRUCTIONS,
-            fmt_ratio(instruction_ratio) or "not available (no valgrind, or --quick)",
+            fmt_ratio(instruction_ratio)
+            or ("not measured (--quick)" if args.quick else "not available (no valgrind)"),
         )
     )
     verdicts["schema_model"]["instructions"] = model_instructions

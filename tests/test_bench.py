@@ -244,17 +244,32 @@ def test_the_model_ratio_is_the_median_of_paired_runs(tmp_path: Path) -> None:
 
 def test_instruction_counts_of_two_commands_side_by_side(tmp_path: Path) -> None:
     """The model's row beside the timed one: Valgrind's count of the instructions each
-    command executes (Debian's valgrind; the machines that run this suite have it). A
-    command that does more counts more, the same command counts the same each time, and
-    a command that fails gives no count at all rather than a wrong one."""
+    command executes (Debian's valgrind; CI installs it). A command that does more counts
+    more, the same command counts the same each time, and a command that fails (an exit
+    status it may not have, a traceback, too slow) gives no count at all rather than a
+    wrong one, and leaves nothing running."""
     if shutil.which("valgrind") is None:
         pytest.fail("valgrind is not installed (Debian's valgrind package)")
     run = _load("run")
-    little = run.Case("little", [sys.executable, "-S", "-c", "pass"], tmp_path)
-    more = run.Case("more", [sys.executable, "-S", "-c", "sum(range(300000))"], tmp_path)
-    counts = run.instructions([little, more, little], timeout=60)
+    python = [sys.executable, "-S", "-c"]
+    little = run.Case("little", [*python, "pass"], tmp_path)
+    more = run.Case("more", [*python, "sum(range(300000))"], tmp_path)
+    counts = run.instructions([little, more, little], timeout=120)
     assert counts is not None
     assert counts[0] == pytest.approx(counts[2], rel=0.001)
     assert counts[1] > counts[0] * 1.5
-    failing = run.Case("failing", [sys.executable, "-S", "-c", "raise SystemExit(3)"], tmp_path)
-    assert run.instructions([little, failing], timeout=60) is None
+
+    failing = run.Case("failing", [*python, "raise SystemExit(3)"], tmp_path)
+    with pytest.raises(run.BenchError, match="failing: exit status 3"):
+        run.instructions([little, failing], timeout=120)
+    # A traceback exits 1, which a lint run with findings does too.
+    crashing = run.Case("crashing", [*python, "1/0"], tmp_path, ok_codes=(0, 1))
+    with pytest.raises(run.BenchError, match="crashing"):
+        run.instructions([crashing], timeout=120)
+
+    marker = f"alembic-lint-bench-{os.getpid()}"
+    slow = run.Case("slow", [*python, f"import time; time.sleep(30)  # {marker}"], tmp_path)
+    with pytest.raises(run.BenchError, match="not counted within"):
+        run.instructions([little, slow, slow], timeout=5)
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
+    assert left.stdout == "", left.stdout
