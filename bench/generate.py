@@ -650,9 +650,9 @@ def generate(out_dir: Path, files: int, seed: int = 0) -> Path:
             schema = main_line
         elif len(parent_indexes) > 1:
             schema = line_of[parent_indexes[0]]
-            for other in {id(line_of[p]): line_of[p] for p in parent_indexes[1:]}.values():
-                if other is not schema:
-                    schema.tables.extend(other.tables)
+            for parent in parent_indexes[1:]:  # (plan merges two lines, never more)
+                if line_of[parent] is not schema:
+                    schema.tables.extend(line_of[parent].tables)
         elif parent_indexes[0] in has_child:
             schema = line_of[parent_indexes[0]].branch()  # the second child of a branch point
         else:

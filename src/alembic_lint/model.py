@@ -20,8 +20,13 @@ def frozen_setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
     """The setters of a frozen, slotted dataclass's fields, in order, for an ``__init__``
     written by hand: the slot descriptors' own ``__set__``, which a frozen class's
     ``__setattr__`` does not stand in front of. Only for classes whose objects the
-    readers make by the thousand; the others keep the dataclass's ``__init__``."""
-    return tuple(getattr(cls, f.name).__set__ for f in fields(cls))
+    readers make by the thousand; the others keep the dataclass's ``__init__``. The
+    hand-written ``__init__`` must take the fields in their order, which is checked
+    here, once, as the class is made."""
+    names = tuple(f.name for f in fields(cls))
+    code = cls.__init__.__code__  # type: ignore[misc]
+    assert code.co_varnames[1 : code.co_argcount] == names, f"{cls.__name__}.__init__"
+    return tuple(getattr(cls, name).__set__ for name in names)
 
 
 @dataclass(frozen=True, slots=True)
